@@ -1,0 +1,192 @@
+"""Contacts: one per customer per workspace, reached through many identities."""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from frontdesk.core.models import (
+    ConsentChange,
+    ConsentStatus,
+    ConsentTopic,
+    Contact,
+    ContactIdentity,
+    Membership,
+    Workspace,
+    normalise_identity,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ContactError(Exception):
+    """A contact operation that cannot be done as asked; the message is for people."""
+
+
+def create_contact(
+    workspace: Workspace,
+    *,
+    name: str = "",
+    identities: list[tuple[str, str]] | None = None,
+    notes: str = "",
+) -> Contact:
+    """Create a contact with its identities ((kind, value) pairs, normalised here).
+
+    Raises ContactError if an identity already belongs to another contact.
+    """
+    with transaction.atomic():
+        contact = Contact.objects.create(workspace=workspace, name=name.strip(), notes=notes)
+        for kind, value in identities or []:
+            add_identity(contact, kind=kind, value=value)
+    return contact
+
+
+def add_identity(
+    contact: Contact, *, kind: str, value: str, verified: bool = False
+) -> ContactIdentity:
+    """Attach an address to a contact; a no-op if the contact already has it.
+
+    Raises ValidationError for an unreadable address and ContactError if another
+    contact in the workspace owns it (merge them instead).
+    """
+    workspace = contact.workspace
+    normalised = normalise_identity(kind, value, default_country=workspace.default_country)
+    existing = ContactIdentity.objects.for_workspace(workspace).filter(kind=kind, value=normalised)
+    found = existing.first()
+    if found:
+        if found.contact_id != contact.pk:
+            raise ContactError(
+                f"{found.display_value} already belongs to {found.contact.display_name}. "
+                "Merge the two contacts to combine them."
+            )
+        return found
+    return ContactIdentity.objects.create(
+        workspace=workspace,
+        contact=contact,
+        kind=kind,
+        value=normalised,
+        label=value.strip()[:80],
+        verified=verified,
+    )
+
+
+def resolve_contact(
+    workspace: Workspace, *, kind: str, value: str, name: str = ""
+) -> tuple[Contact, bool]:
+    """Find the contact owning this address, or create one. Returns (contact, created).
+
+    Safe under concurrency: two inbound messages from a new number at once end with
+    one contact, because the identity is unique per workspace.
+    """
+    normalised = normalise_identity(kind, value, default_country=workspace.default_country)
+    identities = ContactIdentity.objects.for_workspace(workspace).select_related("contact")
+    found = identities.filter(kind=kind, value=normalised).first()
+    if found:
+        contact = found.contact
+        if name and not contact.name:
+            contact.name = name.strip()[:160]
+            contact.save(update_fields=["name"])
+        return contact, False
+    try:
+        with transaction.atomic():
+            contact = Contact.objects.create(workspace=workspace, name=name.strip()[:160])
+            ContactIdentity.objects.create(
+                workspace=workspace,
+                contact=contact,
+                kind=kind,
+                value=normalised,
+                label=value.strip()[:80],
+            )
+    except IntegrityError:
+        found = identities.get(kind=kind, value=normalised)
+        return found.contact, False
+    return contact, True
+
+
+def set_consent(
+    contact: Contact,
+    *,
+    topic: str,
+    status: str,
+    source: str,
+    by: Membership | None = None,
+) -> bool:
+    """Record a consent change for one topic (sms, email, community).
+
+    Writes the new status on the contact and an append-only ConsentChange row.
+    Returns False (and writes nothing) when the status is already that.
+    """
+    if topic not in ConsentTopic.values or status not in ConsentStatus.values:
+        raise ContactError(f"Unknown consent {topic}={status}")
+    field = f"{topic}_consent"
+    with transaction.atomic():
+        updated = (
+            Contact.objects.filter(pk=contact.pk)
+            .exclude(**{field: status})
+            .update(**{field: status, "updated_at": timezone.now()})
+        )
+        if not updated:
+            return False
+        ConsentChange.objects.create(
+            workspace_id=contact.workspace_id,
+            contact=contact,
+            topic=topic,
+            status=status,
+            source=source[:120],
+            changed_by=by,
+        )
+    setattr(contact, field, status)
+    return True
+
+
+# A revoked consent is never undone by a merge; otherwise a granted one wins.
+_CONSENT_ORDER = {ConsentStatus.REVOKED: 2, ConsentStatus.GRANTED: 1, ConsentStatus.UNKNOWN: 0}
+
+
+def merge_contacts(keep: Contact, other: Contact, *, by: Membership | None = None) -> Contact:
+    """Merge `other` into `keep`; everything that pointed at `other` now points at `keep`.
+
+    Every foreign key to Contact in every app is re-pointed (conversations,
+    messages, votes, deliveries, ... as later apps add them), so all history is
+    kept without this function knowing those apps. `other` stays as an empty
+    shell with `merged_into` set, so old links still lead somewhere.
+    """
+    if keep.pk == other.pk:
+        raise ContactError("A contact cannot be merged with itself.")
+    if keep.workspace_id != other.workspace_id:
+        raise ContactError("Contacts in different workspaces cannot be merged.")
+    with transaction.atomic():
+        locked = {
+            c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[keep.pk, other.pk])
+        }
+        keep, other = locked[keep.pk], locked[other.pk]
+        for relation in Contact._meta.related_objects:
+            if relation.related_model is Contact:
+                continue  # merged_into itself
+            if not isinstance(relation, models.ManyToOneRel) or relation.many_to_many:
+                continue
+            relation.related_model._base_manager.filter(**{relation.field.name: other}).update(
+                **{relation.field.name: keep}
+            )
+        Contact.objects.filter(merged_into=other).update(merged_into=keep)
+        for topic in ConsentTopic.values:
+            field = f"{topic}_consent"
+            mine, theirs = getattr(keep, field), getattr(other, field)
+            if _CONSENT_ORDER[theirs] > _CONSENT_ORDER[mine]:
+                setattr(keep, field, theirs)
+        if not keep.name and other.name:
+            keep.name = other.name
+        if other.notes:
+            keep.notes = (keep.notes + "\n\n" + other.notes).strip()
+        keep.updated_at = timezone.now()
+        keep.save()
+        other.merged_into = keep
+        other.notes = ""
+        other.save(update_fields=["merged_into", "notes"])
+    logger.info(
+        "contacts merged",
+        extra={"workspace": keep.workspace_id, "kept": keep.pk, "merged": other.pk},
+    )
+    return keep

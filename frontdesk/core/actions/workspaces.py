@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from django.db import transaction
+
+from frontdesk.core.models import Membership, User, Workspace
+from frontdesk.core.roles import Role
+
+
+@transaction.atomic
+def create_workspace(
+    *, name: str, owner: User, owner_display_name: str, slug: str = ""
+) -> Workspace:
+    """Create a workspace with its first owner."""
+    workspace = Workspace.objects.create(name=name, slug=slug)
+    Membership.objects.create(
+        workspace=workspace, user=owner, role=Role.OWNER, display_name=owner_display_name
+    )
+    return workspace
+
+
+def add_member(
+    workspace: Workspace,
+    *,
+    user: User,
+    role: str,
+    display_name: str,
+    title: str = "",
+    signature: str = "",
+) -> Membership:
+    """Add a user to a workspace (or update the role of an existing member)."""
+    membership, created = Membership.objects.get_or_create(
+        workspace=workspace,
+        user=user,
+        defaults={
+            "role": role,
+            "display_name": display_name,
+            "title": title,
+            "signature": signature,
+        },
+    )
+    if not created and (membership.role != role or not membership.is_active):
+        membership.role = role
+        membership.is_active = True
+        membership.save(update_fields=["role", "is_active"])
+    return membership

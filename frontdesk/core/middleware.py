@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+
+from frontdesk.core.models import Membership
+
+logger = logging.getLogger("frontdesk.request")
+
+WORKSPACE_KWARG = "ws"
+
+
+class CurrentWorkspaceMiddleware:
+    """Resolve `/w/<ws>/...` to `request.workspace` and `request.membership`.
+
+    This is the one gate between a signed-in person and a workspace's data: a
+    view under `/w/<ws>/` only runs for an active member of that workspace;
+    anyone else gets 404 (not 403, which would confirm the workspace exists).
+    The `ws` argument is consumed here, so views never look workspaces up themselves.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.workspace = None  # type: ignore[attr-defined]
+        request.membership = None  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., Any],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
+        if WORKSPACE_KWARG not in view_kwargs:
+            return None
+        slug = view_kwargs.pop(WORKSPACE_KWARG)
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        membership = (
+            Membership.objects.select_related("workspace")
+            .filter(user=request.user, workspace__slug=slug, is_active=True)
+            .first()
+        )
+        if membership is None:
+            raise Http404("No such workspace")
+        request.workspace = membership.workspace  # type: ignore[attr-defined]
+        request.membership = membership  # type: ignore[attr-defined]
+        if request.session.get("workspace") != slug:
+            request.session["workspace"] = slug
+        return None
+
+
+class RequestLogMiddleware:
+    """One log line per request: method, path, status, duration, user."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        if request.path.startswith(("/static/", "/healthz")):
+            return response
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        user = getattr(request, "user", None)
+        level = logging.WARNING if response.status_code >= 500 else logging.INFO
+        logger.log(
+            level,
+            "%s %s %s",
+            request.method,
+            request.path,
+            response.status_code,
+            extra={
+                "ms": elapsed_ms,
+                "user": user.pk if user is not None and user.is_authenticated else "-",
+            },
+        )
+        return response

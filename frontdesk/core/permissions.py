@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+
+def require_capability(
+    capability: str,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Refuse (403) a workspace view to members whose role lacks `capability`."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            membership = getattr(request, "membership", None)
+            if membership is None or not membership.can(capability):
+                raise PermissionDenied(f"Your role cannot {capability.replace('_', ' ')}.")
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,58 @@
+"""Map FRONTDESK_TEST_POSTGRES / FRONTDESK_TEST_REDIS to real service URLs.
+
+Loaded as a pytest plugin (`-p frontdesk.testing.services` in pyproject.toml) so it
+runs before Django reads its settings. In those modes a missing service is an
+error that stops the run, never a skip: CI must not go green without them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tempfile
+
+from frontdesk.env import env_bool
+
+POSTGRES_URL = os.environ.get(
+    "FRONTDESK_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/frontdesk"
+)
+REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def _require(host: str, port: int, what: str, variable: str) -> None:
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            pass
+    except OSError as exc:
+        raise SystemExit(
+            f"{variable} is set but {what} at {host}:{port} is not reachable ({exc}). "
+            f"Start it, or unset {variable} to run the SQLite configuration only."
+        ) from None
+
+
+USE_POSTGRES = env_bool("FRONTDESK_TEST_POSTGRES", False)
+USE_REDIS = env_bool("FRONTDESK_TEST_REDIS", False)
+
+if USE_POSTGRES:
+    _require("127.0.0.1", 5432, "PostgreSQL", "FRONTDESK_TEST_POSTGRES")
+    os.environ["DATABASE_URL"] = POSTGRES_URL
+else:
+    os.environ.pop("DATABASE_URL", None)
+if USE_REDIS:
+    _require("127.0.0.1", 6379, "Redis", "FRONTDESK_TEST_REDIS")
+    os.environ["REDIS_URL"] = REDIS_URL
+else:
+    os.environ.pop("REDIS_URL", None)
+
+# Each run gets its own data folder (secret key, SQLite files, uploads).
+os.environ["FRONTDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="frontdesk-test-")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+
+
+def pytest_report_header(config: object) -> list[str]:
+    return [
+        "frontdesk: database="
+        + ("postgresql" if USE_POSTGRES else "sqlite")
+        + " queue/channels/cache="
+        + ("redis" if USE_REDIS else "sqlite/database")
+    ]

@@ -1,0 +1,30 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve as serve_media
+
+from frontdesk import health
+from frontdesk.api.api import api
+from frontdesk.core import views as core_views
+from frontdesk.core.urls import section_patterns
+
+admin.site.site_header = "Frontdesk back office"
+admin.site.site_title = "Frontdesk admin"
+
+urlpatterns = [
+    path("", core_views.root, name="home"),
+    path("", include("frontdesk.accounts.urls")),
+    path("w/<slug:ws>/", include("frontdesk.core.urls")),
+    path("w/<slug:ws>/", include(section_patterns)),
+    path("w/<slug:ws>/settings/", include("frontdesk.accounts.workspace_urls")),
+    path("healthz", health.healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+if settings.SERVE_MEDIA:
+    # Uploaded files (staff photos) for a single-machine install; at scale the
+    # proxy serves MEDIA_ROOT (see the README).
+    urlpatterns.append(
+        path("media/<path:path>", serve_media, {"document_root": settings.MEDIA_ROOT})
+    )
