@@ -1,0 +1,1 @@
+"""One router per domain; `frontdesk.api.api` mounts them under /api/v1/."""
