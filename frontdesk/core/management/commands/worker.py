@@ -1,0 +1,45 @@
+"""`frontdesk worker`: run background tasks (the Huey consumer).
+
+`frontdesk serve` starts one beside the web server. At scale, run several, on
+several machines sharing REDIS_URL; give all but one `--no-periodic`, or every
+worker would enqueue each periodic job (feed polls, digests) once more.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from huey.contrib.djhuey.management.commands import run_huey
+
+
+class Command(run_huey.Command):
+    help = (
+        "Run background tasks (Huey consumer). Options as huey's run_huey; the default "
+        "worker count is FRONTDESK_WORKER_THREADS. SIGTERM stops it once the running "
+        "tasks finish; SIGINT (Ctrl-C) or a second SIGTERM stops it at once."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        # Process managers (systemd, Docker, `frontdesk serve`) stop services with
+        # SIGTERM, so that is the graceful signal here, not huey's default SIGINT.
+        if options.get("graceful_signal") is None:
+            options["graceful_signal"] = "TERM"
+        # Redis hands tasks over at once (blocking pop); SQLite is polled, and huey's
+        # default back-off reaches 10 s when idle, so the first reply after a quiet
+        # spell would wait that long. Polling a local file every second costs nothing.
+        if options.get("max_delay") is None and "max_delay" not in settings.HUEY["consumer"]:
+            options["max_delay"] = 1.0
+        # Our LOGGING already sends huey's records through the root handler in our
+        # format; a handler on the "huey" logger keeps run_huey from adding its own
+        # (which would print every line twice).
+        huey_logger = logging.getLogger("huey")
+        if not huey_logger.handlers:
+            huey_logger.addHandler(logging.NullHandler())
+        workers = options.get("workers") or settings.HUEY["consumer"]["workers"]
+        logging.getLogger("frontdesk.worker").info(
+            "worker starting",
+            extra={"threads": workers, "queue": settings.HUEY["huey_class"].rsplit(".", 1)[-1]},
+        )
+        super().handle(*args, **options)
