@@ -1,11 +1,11 @@
 """The `frontdesk` command: a thin wrapper over Django's management commands.
 
-    frontdesk setup            migrate, create the cache table, collect static files
-    frontdesk load_demo        the Riverside Public Library demo workspace
-    frontdesk serve            web (WSGI) + websocket (ASGI) + task worker, one process tree
-    frontdesk worker           a task worker alone (run several at scale)
-    frontdesk backup DEST      an online copy of the data; `frontdesk restore SRC` brings it back
-    frontdesk <any manage.py command>
+frontdesk setup            migrate, create the cache table, collect static files
+frontdesk load_demo        the Riverside Public Library demo workspace
+frontdesk serve            web (WSGI) + websocket (ASGI) + task worker, one process tree
+frontdesk worker           a task worker alone (run several at scale)
+frontdesk backup DEST      an online copy of the data; `frontdesk restore SRC` brings it back
+frontdesk <any manage.py command>
 """
 
 from __future__ import annotations

@@ -8,9 +8,11 @@ to PostgreSQL.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from frontdesk.env import (
     env_bool,
@@ -50,9 +52,13 @@ INSTALLED_APPS = [
     "django_htmx",
     "huey.contrib.djhuey",
     "axes",
+    # The API docs page then serves Swagger UI from the package, not from a CDN.
+    "ninja",
     "frontdesk.core",
     "frontdesk.accounts",
     "frontdesk.live",
+    "frontdesk.inbox",
+    "frontdesk.triage",
     "frontdesk.api",
 ]
 
@@ -305,3 +311,12 @@ FRONTDESK_DEMO = env_bool("FRONTDESK_DEMO", False)
 # Uploaded files (staff photos, attachments) served by Django itself: right for one
 # machine; at scale let the proxy serve MEDIA_ROOT and set this to false.
 SERVE_MEDIA = env_bool("FRONTDESK_SERVE_MEDIA", True)
+# {"provider": "base URL"} as JSON, e.g. {"twilio": "http://127.0.0.1:8765"}: points an
+# adapter at another address (a loopback stand-in in tests, a regional endpoint).
+# Read by frontdesk/connectors/http.py, the one outbound HTTP client.
+try:
+    CONNECTOR_BASE_URLS = json.loads(env_str("FRONTDESK_CONNECTOR_BASE_URLS", "") or "{}")
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"FRONTDESK_CONNECTOR_BASE_URLS is not JSON: {_exc}") from None
+if not isinstance(CONNECTOR_BASE_URLS, dict):
+    raise ImproperlyConfigured("FRONTDESK_CONNECTOR_BASE_URLS must be a JSON object")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("w/<slug:ws>/", include("frontdesk.core.urls")),
     path("w/<slug:ws>/", include(section_patterns)),
     path("w/<slug:ws>/settings/", include("frontdesk.accounts.workspace_urls")),
+    path("w/<slug:ws>/settings/api/", include("frontdesk.api.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import zoneinfo
+
+import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
 
@@ -66,6 +69,18 @@ class MergeForm(forms.Form):
 
 
 class WorkspaceSettingsForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=[(tz, tz.replace("_", " ")) for tz in sorted(zoneinfo.available_timezones())],
+        help_text="Business hours, snoozes and reports follow this time zone.",
+    )
+    default_country = forms.ChoiceField(
+        choices=sorted(
+            (region, f"{region} (+{phonenumbers.country_code_for_region(region)})")
+            for region in phonenumbers.SUPPORTED_REGIONS
+        ),
+        help_text="Phone numbers typed without a country code are read as this country's.",
+    )
+
     class Meta:
         model = Workspace
         fields = ["name", "time_zone", "default_country", "brand_color"]

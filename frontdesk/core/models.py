@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from typing import ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 from django.contrib.auth.base_user import BaseUserManager
@@ -83,6 +84,13 @@ class Workspace(models.Model):
         if not self.slug:
             self.slug = slugify(self.name)[:60] or secrets.token_hex(4)
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def tzinfo(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
 
 
 AVATAR_COLORS = ["#1f6f5c", "#7a4fb3", "#c2562b", "#2d6cb5", "#b83b5e", "#6b7d2a", "#8a5a1c"]

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from frontdesk.core import queries, roles
 from frontdesk.core.actions import contacts as contact_actions
 from frontdesk.core.forms import ContactForm, IdentityForm, MergeForm, WorkspaceSettingsForm
-from frontdesk.core.models import ConsentTopic, IdentityKind, Membership
+from frontdesk.core.models import ConsentTopic, IdentityKind, Membership, Workspace
 from frontdesk.core.permissions import require_capability
 
 
@@ -31,8 +31,8 @@ def root(request: HttpRequest) -> HttpResponse:
     return redirect("core:home", ws=chosen.workspace.slug)
 
 
-def _greeting() -> str:
-    hour = timezone.localtime().hour
+def _greeting(workspace: Workspace) -> str:
+    hour = timezone.localtime(timezone=workspace.tzinfo).hour
     if hour < 12:
         return "Good morning"
     if hour < 18:
@@ -44,7 +44,7 @@ def home(request: HttpRequest) -> HttpResponse:
     workspace = request.workspace
     contacts = queries.contacts(workspace)
     context = {
-        "greeting": _greeting(),
+        "greeting": _greeting(workspace),
         "contact_count": contacts.count(),
         "recent_contacts": contacts.prefetch_related("identities")[:6],
         "team": queries.team(workspace),
@@ -152,10 +152,9 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = queries.access_contact(request.workspace, pk)
     if request.method == "POST":
-        name = request.POST.get("name", "").strip()[:160]
-        notes = request.POST.get("notes", "")
-        contact.name, contact.notes, contact.updated_at = name, notes, timezone.now()
-        contact.save(update_fields=["name", "notes", "updated_at"])
+        contact_actions.update_contact_details(
+            contact, name=request.POST.get("name", ""), notes=request.POST.get("notes", "")
+        )
         messages.success(request, "Saved.")
         return redirect("core:contact-detail", ws=request.workspace.slug, pk=contact.pk)
     return render(request, "core/contact_edit.html", {"contact": contact})

@@ -46,6 +46,8 @@ else:
 
 # Each run gets its own data folder (secret key, SQLite files, uploads).
 os.environ["FRONTDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="frontdesk-test-")
+# WhiteNoise warns on every request when STATIC_ROOT is missing; tests use finders.
+os.makedirs(os.path.join(os.environ["FRONTDESK_DATA_DIR"], "static"), exist_ok=True)
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
 
 

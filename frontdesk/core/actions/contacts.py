@@ -43,6 +43,27 @@ def create_contact(
     return contact
 
 
+def update_contact_details(
+    contact: Contact, *, name: str | None = None, notes: str | None = None
+) -> Contact:
+    """Change a contact's name and/or notes (None leaves a field as it is).
+
+    The web edit page and the API both call this; consent changes go through
+    `set_consent` so they keep their audit row.
+    """
+    fields = []
+    if name is not None:
+        contact.name = name.strip()[:160]
+        fields.append("name")
+    if notes is not None:
+        contact.notes = notes
+        fields.append("notes")
+    if fields:
+        contact.updated_at = timezone.now()
+        contact.save(update_fields=[*fields, "updated_at"])
+    return contact
+
+
 def add_identity(
     contact: Contact, *, kind: str, value: str, verified: bool = False
 ) -> ContactIdentity:

@@ -1,0 +1,68 @@
+"""Every write to the inbox. Views, the API, tasks and commands all call these."""
+
+from frontdesk.inbox.actions.common import InboxError, NotAllowed
+from frontdesk.inbox.actions.conversations import (
+    add_tag,
+    assign_conversation,
+    assign_team,
+    inbox_settings_for,
+    mark_pending,
+    remove_tag,
+    reopen_conversation,
+    resolve_conversation,
+    set_priority,
+    snooze_conversation,
+    start_conversation,
+    wake_snoozed,
+)
+from frontdesk.inbox.actions.notes import add_note, find_mentions
+from frontdesk.inbox.actions.notifications import (
+    mark_notifications_read,
+    send_notification_email,
+)
+from frontdesk.inbox.actions.replies import (
+    compose_outbound,
+    deliver_message,
+    record_delivery_status,
+    retry_delivery,
+    send_reply,
+    sweep_deliveries,
+)
+from frontdesk.inbox.actions.saved_replies import (
+    create_saved_reply,
+    delete_saved_reply,
+    update_saved_reply,
+)
+from frontdesk.inbox.actions.settings import update_inbox_settings, validate_business_hours
+
+__all__ = [
+    "InboxError",
+    "NotAllowed",
+    "add_note",
+    "add_tag",
+    "assign_conversation",
+    "assign_team",
+    "compose_outbound",
+    "create_saved_reply",
+    "delete_saved_reply",
+    "deliver_message",
+    "find_mentions",
+    "inbox_settings_for",
+    "mark_notifications_read",
+    "mark_pending",
+    "record_delivery_status",
+    "remove_tag",
+    "reopen_conversation",
+    "resolve_conversation",
+    "retry_delivery",
+    "send_notification_email",
+    "send_reply",
+    "set_priority",
+    "snooze_conversation",
+    "start_conversation",
+    "sweep_deliveries",
+    "update_inbox_settings",
+    "update_saved_reply",
+    "validate_business_hours",
+    "wake_snoozed",
+]

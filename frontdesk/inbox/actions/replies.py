@@ -1,0 +1,394 @@
+"""Staff replies: written as a person, delivered once through the channel's adapter.
+
+`send_reply` stores the reply (queued) and schedules `deliver_message`, which claims
+it (queued -> sending, a conditional UPDATE: a task that runs twice sends once),
+composes the outbound message with the author's name and signature, hands it to
+the adapter and records the outcome: sent or delivered with the provider's id;
+failed with the reason (a permanent error, or out of attempts); or queued again
+with exponential backoff (a temporary error). `sweep_deliveries` gives back claims
+a dead worker left and re-enqueues queued replies whose task was lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from frontdesk.connectors.base import ConnectorError, OutboundAttachment, OutboundMessage
+from frontdesk.connectors.registry import UnknownConnector, get_connector
+from frontdesk.core import roles
+from frontdesk.core.models import (
+    ContactIdentity,
+    Membership,
+    Workspace,
+    normalise_identity,
+)
+from frontdesk.inbox import live
+from frontdesk.inbox.actions.common import InboxError, require
+from frontdesk.inbox.actions.conversations import _locked, inbox_settings_for
+from frontdesk.inbox.models import (
+    Attachment,
+    Conversation,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+)
+
+logger = logging.getLogger(__name__)
+
+REPLY_MAX_LENGTH = 20_000
+MAX_DELIVERY_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_MAX = timedelta(hours=1)
+# A claim older than this belongs to a worker that died while sending.
+SENDING_CLAIM_TIMEOUT = timedelta(minutes=5)
+# A queued reply due this long ago whose task never ran (lost with a dead worker).
+QUEUED_GRACE = timedelta(minutes=1)
+
+
+def send_reply(
+    conversation: Conversation,
+    *,
+    body: str,
+    by: Membership,
+    attachments: Iterable[File] = (),
+) -> Message:
+    """Store a reply from `by` (queued) and deliver it after commit.
+
+    Stamps the conversation's first response (once) and clears `waiting_since`.
+    `attachments` are files (e.g. uploads) saved through Django's storage.
+    """
+    require(by, conversation.workspace_id, roles.REPLY)
+    body = (body or "").strip()
+    files = list(attachments)
+    if not body and not files:
+        raise InboxError("Write a reply or attach a file.")
+    if len(body) > REPLY_MAX_LENGTH:
+        raise InboxError(f"Keep replies under {REPLY_MAX_LENGTH:,} characters.")
+    channel = conversation.channel
+    if not channel.is_active:
+        raise InboxError(f"The channel “{channel.name}” is switched off; replies can’t go out.")
+    now = timezone.now()
+    with transaction.atomic():
+        _locked(conversation)
+        message = Message.objects.create(
+            workspace_id=conversation.workspace_id,
+            conversation=conversation,
+            kind=MessageKind.REPLY,
+            author=by,
+            body=body,
+            channel=channel,
+            status=DeliveryStatus.QUEUED,
+            created_at=now,
+        )
+        for upload in files:
+            attachment = Attachment(
+                workspace_id=conversation.workspace_id,
+                message=message,
+                filename=(upload.name or "file").rsplit("/", 1)[-1][:255],
+                content_type=(getattr(upload, "content_type", "") or "")[:120],
+                size=upload.size or 0,
+            )
+            attachment.file.save(attachment.filename, upload, save=False)
+            attachment.save()
+        conversation.last_message_at = max(conversation.last_message_at, now)
+        if conversation.first_response_at is None and conversation.last_customer_message_at:
+            conversation.first_response_at = now
+        conversation.waiting_since = None
+        conversation.save(update_fields=["last_message_at", "first_response_at", "waiting_since"])
+        transaction.on_commit(lambda: _enqueue_delivery(message.pk))
+        live.message_published(message)
+        live.conversation_changed(conversation)
+    logger.info("reply queued", extra={"conversation": conversation.pk, "message_id": message.pk})
+    return message
+
+
+def _enqueue_delivery(message_id: int, *, delay: timedelta | None = None) -> None:
+    from frontdesk.inbox import tasks
+
+    if delay:
+        tasks.deliver_message.schedule((message_id,), delay=delay.total_seconds())
+    else:
+        tasks.deliver_message(message_id)
+
+
+def _reply_address(conversation: Conversation, kind: str) -> str | None:
+    """Where a reply on this channel goes: the address the customer last wrote from,
+    if it is of the kind this channel reaches, else their newest address of that kind."""
+    contact = conversation.contact
+    identities = ContactIdentity.objects.filter(contact=contact, kind=kind)
+    last_sender = (
+        Message.objects.filter(
+            conversation=conversation,
+            kind=MessageKind.INCOMING,
+            inbound_event__sender_kind=kind,
+        )
+        .order_by("-created_at", "-id")
+        .values_list("inbound_event__sender_address", flat=True)
+        .first()
+    )
+    if last_sender:
+        try:
+            value = normalise_identity(
+                kind, last_sender, default_country=conversation.workspace.default_country
+            )
+        except ValidationError:
+            value = None
+        if value and identities.filter(value=value).exists():
+            return value
+    newest = identities.order_by("-created_at", "-id").values_list("value", flat=True).first()
+    return newest
+
+
+def _reply_subject(conversation: Conversation) -> str:
+    subject = conversation.subject.strip()
+    if not subject:
+        return f"Your message to {conversation.workspace.name}"
+    return subject if subject.lower().startswith("re:") else f"Re: {subject}"
+
+
+def _sign_off(author: Membership | None, style: str, workspace: Workspace) -> str:
+    if author is None:
+        return ""
+    if style == "signature":
+        return author.signature.strip()
+    if style == "short" and inbox_settings_for(workspace).sms_sign_with_first_name:
+        if author.sms_sign_off.strip():
+            return author.sms_sign_off.strip()
+        return f"– {author.first_name}" if author.first_name else ""
+    return ""
+
+
+def compose_outbound(message: Message) -> OutboundMessage:
+    """What the adapter sends for this reply: the author as the sender, their
+    signature on email-like channels, and on SMS-like channels their short sign-off
+    or first name when the workspace turned that on; threaded onto the last message."""
+    conversation = message.conversation
+    workspace = conversation.workspace
+    channel = message.channel or conversation.channel
+    connector = get_connector(channel.kind)
+    author = message.author
+    thread_key = (
+        Message.objects.filter(conversation=conversation, provider_message_id__isnull=False)
+        .exclude(pk=message.pk)
+        .exclude(provider_message_id="")
+        .order_by("-created_at", "-id")
+        .values_list("provider_message_id", flat=True)
+        .first()
+    )
+    files = []
+    for attachment in message.attachments.all():
+        if attachment.file:
+            with attachment.file.open("rb") as handle:
+                data = handle.read()
+            files.append(
+                OutboundAttachment(
+                    filename=attachment.filename,
+                    content_type=attachment.content_type or "application/octet-stream",
+                    data=data,
+                )
+            )
+    return OutboundMessage(
+        to_address=_reply_address(conversation, connector.reply_identity_kind),
+        to_name=conversation.contact.name,
+        body=message.body,
+        subject=_reply_subject(conversation),
+        sender_display_name=author.display_name if author else workspace.name,
+        signature=_sign_off(author, connector.sign_off, workspace),
+        reply_to=None,  # TODO(issue: email channel): a reply address that routes back here
+        thread_key=thread_key,
+        attachments=tuple(files),
+    )
+
+
+def backoff_for(attempts: int) -> timedelta:
+    """Wait before attempt `attempts + 1`: 30 s, 1 min, 2 min, ... at most an hour."""
+    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+
+
+def deliver_message(message_id: int) -> Message | None:
+    """Hand one queued reply to its channel's adapter, at most once per claim.
+
+    Returns the message with its new status, or None if it was not queued (already
+    sent, being sent, or not due yet). Call outside a transaction: the claim must be
+    committed before the provider is called.
+    """
+    now = timezone.now()
+    claimed = (
+        Message.objects.filter(pk=message_id, kind=MessageKind.REPLY, status=DeliveryStatus.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+    if not claimed:
+        return None
+    message = Message.objects.select_related(
+        "conversation__contact",
+        "conversation__workspace",
+        "conversation__channel__workspace",
+        "channel__workspace",
+        "author",
+    ).get(pk=message_id)
+    channel = message.channel or message.conversation.channel
+    try:
+        connector = get_connector(channel.kind)
+        result = connector.send(channel.as_ref(), compose_outbound(message))
+    except ConnectorError as exc:
+        return _record_failure(message, exc, claimed_at=now)
+    except UnknownConnector:
+        error = ConnectorError(
+            f"No adapter for “{channel.kind}” channels.", permanent=True, code="unknown_channel"
+        )
+        return _record_failure(message, error, claimed_at=now)
+    except Exception as exc:
+        # A bug or an unexpected library error: retried like a temporary failure, and
+        # logged with its traceback, so it neither loses the reply nor loops forever.
+        logger.exception("reply delivery crashed", extra={"message_id": message.pk})
+        error = ConnectorError(f"Internal error: {type(exc).__name__}", permanent=False)
+        return _record_failure(message, error, claimed_at=now, code="internal")
+    # A provider's "queued" means it has taken the message: for us that is sent.
+    status = DeliveryStatus.DELIVERED if result.status == "delivered" else DeliveryStatus.SENT
+    done = timezone.now()
+    Message.objects.filter(pk=message.pk, status=DeliveryStatus.SENDING, claimed_at=now).update(
+        status=status,
+        provider_message_id=result.provider_message_id[:255] or None,
+        sent_at=done,
+        delivered_at=done if status == DeliveryStatus.DELIVERED else None,
+        failure_reason="",
+        failure_code="",
+        next_attempt_at=None,
+    )
+    message.refresh_from_db()
+    live.message_published(message, event_type="message.updated")
+    logger.info("reply delivered", extra={"message_id": message.pk, "status": status})
+    return message
+
+
+def _record_failure(
+    message: Message, error: ConnectorError, *, claimed_at: datetime, code: str | None = None
+) -> Message:
+    attempts = message.attempts  # read after the claim: counts this attempt
+    final = error.permanent or attempts >= MAX_DELIVERY_ATTEMPTS
+    fields: dict[str, object] = {
+        "failure_reason": error.message[:500],
+        "failure_code": (code or error.code or "")[:64],
+    }
+    delay = None if final else backoff_for(attempts)
+    if delay is None:
+        fields |= {"status": DeliveryStatus.FAILED, "next_attempt_at": None}
+    else:
+        fields |= {"status": DeliveryStatus.QUEUED, "next_attempt_at": timezone.now() + delay}
+    Message.objects.filter(
+        pk=message.pk, status=DeliveryStatus.SENDING, claimed_at=claimed_at
+    ).update(**fields)
+    if delay is not None:
+        _enqueue_delivery(message.pk, delay=delay)
+    message.refresh_from_db()
+    live.message_published(message, event_type="message.updated")
+    logger.warning(
+        "reply delivery failed",
+        extra={
+            "message_id": message.pk,
+            "final": final,
+            "attempts": attempts,
+            "code": fields["failure_code"],
+        },
+    )
+    return message
+
+
+def retry_delivery(message: Message, *, by: Membership) -> Message:
+    """Send a failed reply again (a person decided to; attempts start over)."""
+    require(by, message.workspace_id, roles.REPLY)
+    if message.kind != MessageKind.REPLY:
+        raise InboxError("Only replies are delivered.")
+    with transaction.atomic():
+        changed = Message.objects.filter(pk=message.pk, status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.QUEUED,
+            attempts=0,
+            next_attempt_at=None,
+            failure_reason="",
+            failure_code="",
+            claimed_at=None,
+        )
+        if not changed:
+            raise InboxError("Only a failed reply can be sent again.")
+        message.refresh_from_db()
+        transaction.on_commit(lambda: _enqueue_delivery(message.pk))
+        live.message_published(message, event_type="message.updated")
+    return message
+
+
+def record_delivery_status(
+    workspace: Workspace,
+    *,
+    provider_message_id: str,
+    status: str,
+    error_code: str | None = None,
+    error_message: str | None = None,
+) -> Message | None:
+    """Apply a provider's delivery report (sent, delivered, failed/undelivered).
+
+    Returns the reply it concerns, or None for an id we never sent. A report never
+    moves a delivered reply back to sent.
+    """
+    message = (
+        Message.objects.for_workspace(workspace)
+        .filter(provider_message_id=provider_message_id, kind=MessageKind.REPLY)
+        .select_related("conversation")
+        .first()
+    )
+    if message is None:
+        return None
+    now = timezone.now()
+    rows = Message.objects.filter(pk=message.pk)
+    if status == "delivered":
+        rows.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
+    elif status == "sent":
+        rows.filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.QUEUED]).update(
+            status=DeliveryStatus.SENT, sent_at=now
+        )
+    elif status in ("failed", "undelivered"):
+        rows.update(
+            status=DeliveryStatus.FAILED,
+            failure_code=(error_code or "")[:64],
+            failure_reason=(error_message or "The provider could not deliver it.")[:500],
+        )
+    else:
+        raise InboxError(f"Unknown delivery status {status!r}.")
+    message.refresh_from_db()
+    live.message_published(message, event_type="message.updated")
+    return message
+
+
+def sweep_deliveries(*, now: datetime | None = None) -> int:
+    """Give back stale sending claims and re-enqueue queued replies that are due.
+
+    A claim older than SENDING_CLAIM_TIMEOUT belongs to a worker that died while
+    sending (the provider may or may not have it: at-least-once in that one case).
+    Returns how many replies were enqueued.
+    """
+    now = now or timezone.now()
+    Message.objects.filter(
+        kind=MessageKind.REPLY,
+        status=DeliveryStatus.SENDING,
+        claimed_at__lt=now - SENDING_CLAIM_TIMEOUT,
+    ).update(status=DeliveryStatus.QUEUED, claimed_at=None, next_attempt_at=None)
+    due = list(
+        Message.objects.filter(kind=MessageKind.REPLY, status=DeliveryStatus.QUEUED)
+        .filter(
+            Q(next_attempt_at__lte=now - QUEUED_GRACE)
+            | Q(next_attempt_at__isnull=True, created_at__lte=now - QUEUED_GRACE)
+        )
+        .order_by("id")
+        .values_list("pk", flat=True)[:500]
+    )
+    for pk in due:
+        _enqueue_delivery(pk)
+    return len(due)

@@ -1,0 +1,382 @@
+"""One intake path for every channel: store the event first, then process it.
+
+`store_inbound_event` is what an adapter's webhook, poller or form view calls: it
+inserts the normalised event durably, idempotent on (channel, provider message id),
+and schedules `process_inbound_event` after commit. Processing claims the row with
+a conditional UPDATE (pending -> processing) and, in one transaction, resolves the
+contact, threads the message into a conversation, stores it with its attachments,
+runs the triage hook and routing, and marks the row processed; live updates go out
+after commit. `sweep_inbound_events` (every minute) re-queues rows a crash left
+pending or claimed, so nothing stored is lost; the claim plus the unique
+Message.inbound_event mean nothing stored becomes two messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import get_valid_filename
+
+from frontdesk.connectors import base
+from frontdesk.connectors.registry import UnknownConnector, get_connector
+from frontdesk.core.actions.contacts import resolve_contact
+from frontdesk.core.models import Contact
+from frontdesk.inbox import live
+from frontdesk.inbox.actions.conversations import start_conversation
+from frontdesk.inbox.models import (
+    ACTIVE_STATUSES,
+    Attachment,
+    Channel,
+    Conversation,
+    ConversationStatus,
+    DeliveryStatus,
+    InboundEvent,
+    InboundEventStatus,
+    Message,
+    MessageKind,
+)
+from frontdesk.inbox.routing import route_conversation
+from frontdesk.triage.hooks import triage_message
+
+logger = logging.getLogger(__name__)
+
+# A pending row older than this was never picked up (the worker died before it ran,
+# or the task was lost): the sweep enqueues it again.
+PENDING_GRACE = timedelta(seconds=30)
+# A claim older than this belongs to a worker that died mid-processing.
+CLAIM_TIMEOUT = timedelta(minutes=5)
+# After this many tries an event is marked failed and left for a person to look at.
+MAX_PROCESS_ATTEMPTS = 5
+SWEEP_BATCH = 500
+
+
+def store_inbound_event(channel: Channel, event: base.InboundEvent) -> tuple[InboundEvent, bool]:
+    """Store one inbound event durably; returns (row, created).
+
+    A replay (same channel and provider message id) returns the existing row and
+    changes nothing. Attachment bytes are saved to storage now, so the row and
+    storage hold everything processing needs. When a row is created,
+    `process_inbound_event` is scheduled after commit.
+    """
+    if event.channel_kind != channel.kind:
+        raise ValueError(f"a {event.channel_kind} event cannot arrive on a {channel.kind} channel")
+    existing = InboundEvent.objects.filter(
+        channel=channel, provider_message_id=event.provider_message_id
+    ).first()
+    if existing:
+        return existing, False
+    saved_names: list[str] = []
+    attachments = []
+    for attachment in event.attachments:
+        meta = {
+            "filename": attachment.filename[:255],
+            "content_type": attachment.content_type[:120],
+            "size": attachment.size,
+        }
+        if attachment.data is not None:
+            name = _save_attachment_bytes(attachment.filename, attachment.data)
+            saved_names.append(name)
+            meta |= {"stored_name": name, "size": len(attachment.data)}
+        else:
+            meta["url"] = attachment.url
+        attachments.append(meta)
+    try:
+        with transaction.atomic():
+            row = InboundEvent.objects.create(
+                workspace_id=channel.workspace_id,
+                channel=channel,
+                provider_message_id=event.provider_message_id[:255],
+                sender_kind=event.sender_kind,
+                sender_address=event.sender_address[:320],
+                sender_name=event.sender_name[:160],
+                subject=event.subject[:255],
+                body=event.body,
+                thread_key=(event.thread_key or None) and event.thread_key[:255],
+                attachments=attachments,
+                raw=dict(event.raw),
+                received_at=event.received_at,
+            )
+    except IntegrityError:
+        # Another request stored the same event between our check and insert.
+        for name in saved_names:
+            default_storage.delete(name)
+        existing = InboundEvent.objects.get(
+            channel=channel, provider_message_id=event.provider_message_id[:255]
+        )
+        return existing, False
+    transaction.on_commit(lambda: _enqueue(row.pk))
+    logger.info(
+        "inbound event stored",
+        extra={"workspace": channel.workspace_id, "channel": channel.pk, "event": row.pk},
+    )
+    return row, True
+
+
+def _save_attachment_bytes(filename: str, data: bytes) -> str:
+    now = timezone.now()
+    safe = get_valid_filename(filename or "file")[-100:] or "file"
+    path = f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}-{safe}"
+    return default_storage.save(path, ContentFile(data))
+
+
+def _enqueue(event_id: int) -> None:
+    from frontdesk.inbox import tasks
+
+    tasks.process_inbound_event(event_id)
+
+
+def process_inbound_event(event_id: int) -> Message | None:
+    """Turn a stored event into a message in a conversation, exactly once.
+
+    Returns the new message, or None when the row was not pending (already
+    processed, or claimed by another worker). Safe to call any number of times.
+    """
+    claimed = InboundEvent.objects.filter(pk=event_id, status=InboundEventStatus.PENDING).update(
+        status=InboundEventStatus.PROCESSING,
+        claimed_at=timezone.now(),
+        attempts=F("attempts") + 1,
+    )
+    if not claimed:
+        return None
+    row = InboundEvent.objects.select_related("channel", "workspace").get(pk=event_id)
+    try:
+        with transaction.atomic():
+            message = _record(row)
+            InboundEvent.objects.filter(pk=row.pk).update(
+                status=InboundEventStatus.PROCESSED, processed_at=timezone.now(), error=""
+            )
+    except IntegrityError:
+        # A worker whose claim had expired got here first: its message stands.
+        if Message.objects.filter(inbound_event_id=row.pk).exists():
+            InboundEvent.objects.filter(pk=row.pk).update(
+                status=InboundEventStatus.PROCESSED, processed_at=timezone.now(), error=""
+            )
+            return None
+        _release(row, "could not store the message (conflict); will retry")
+        raise
+    except ValidationError as exc:
+        # The sender's address is unreadable: no retry can fix that.
+        _fail(row, "; ".join(exc.messages))
+        return None
+    except Exception as exc:
+        _release(row, f"{type(exc).__name__}: {exc}")
+        raise
+    return message
+
+
+def _record(row: InboundEvent) -> Message:
+    workspace = row.workspace
+    channel = row.channel
+    contact, _ = resolve_contact(
+        workspace, kind=row.sender_kind, value=row.sender_address, name=row.sender_name
+    )
+    # One customer's messages are threaded one at a time, so two arriving together
+    # cannot each start a conversation (SQLite serialises writers anyway).
+    Contact.objects.select_for_update().filter(pk=contact.pk).first()
+    conversation, created = _thread(row, contact)
+    reopened = not created and conversation.status == ConversationStatus.RESOLVED
+    woke = not created and conversation.status != ConversationStatus.OPEN
+
+    received = row.received_at
+    message = Message.objects.create(
+        workspace=workspace,
+        conversation=conversation,
+        kind=MessageKind.INCOMING,
+        body=row.body,
+        subject=row.subject,
+        channel=channel,
+        provider_message_id=row.provider_message_id,
+        status=DeliveryStatus.NOT_APPLICABLE,
+        created_at=received,
+        inbound_event=row,
+    )
+    pending_fetch = _store_attachments(row, message)
+
+    conversation.status = ConversationStatus.OPEN
+    conversation.snoozed_until = None
+    conversation.resolved_at = None
+    conversation.last_message_at = max(conversation.last_message_at, received)
+    conversation.last_customer_message_at = max(
+        conversation.last_customer_message_at or received, received
+    )
+    if conversation.waiting_since is None:
+        conversation.waiting_since = received
+    if not conversation.subject and row.subject:
+        conversation.subject = row.subject[:255]
+
+    triage_message(message)
+    conversation.assignee = route_conversation(conversation, message=message)
+    conversation.save()
+
+    live.conversation_changed(conversation, created=created, reopened=reopened, woke=woke)
+    live.message_published(message)
+    for attachment_id in pending_fetch:
+        transaction.on_commit(lambda pk=attachment_id: _enqueue_fetch(pk))
+    return message
+
+
+def _thread(row: InboundEvent, contact: Contact) -> tuple[Conversation, bool]:
+    """The conversation this message continues, or a new one. Returns (it, created).
+
+    In order: the conversation holding the message the customer replied to (an email
+    thread key); the customer's open, pending or snoozed conversation on this channel;
+    their last resolved one, if its last message is within the channel's threading
+    window; otherwise a new conversation.
+    """
+    workspace, channel = row.workspace, row.channel
+    conversations = Conversation.objects.for_workspace(workspace).select_for_update()
+    if row.thread_key:
+        hit = (
+            Message.objects.for_workspace(workspace)
+            .filter(
+                provider_message_id=row.thread_key,
+                conversation__contact=contact,
+                conversation__channel=channel,
+            )
+            .order_by("-id")
+            .values_list("conversation_id", flat=True)
+            .first()
+        )
+        if hit:
+            return conversations.get(pk=hit), False
+    mine = conversations.filter(contact=contact, channel=channel).order_by(
+        "-last_message_at", "-id"
+    )
+    active = mine.filter(status__in=ACTIVE_STATUSES).first()
+    if active:
+        return active, False
+    window = timedelta(hours=channel.threading_window_hours)
+    recent = mine.filter(
+        status=ConversationStatus.RESOLVED, last_message_at__gte=row.received_at - window
+    ).first()
+    if recent:
+        return recent, False
+    conversation = start_conversation(
+        workspace,
+        contact=contact,
+        channel=channel,
+        subject=row.subject,
+        started_at=row.received_at,
+    )
+    return conversation, True
+
+
+def _store_attachments(row: InboundEvent, message: Message) -> list[int]:
+    pending: list[int] = []
+    for meta in row.attachments or []:
+        attachment = Attachment.objects.create(
+            workspace_id=row.workspace_id,
+            message=message,
+            file=meta.get("stored_name", ""),
+            filename=str(meta.get("filename") or "file")[:255],
+            content_type=str(meta.get("content_type") or "")[:120],
+            size=int(meta.get("size") or 0),
+            source_url=str(meta.get("url") or "")[:1000],
+            pending_fetch=not meta.get("stored_name"),
+        )
+        if attachment.pending_fetch:
+            pending.append(attachment.pk)
+    return pending
+
+
+def _enqueue_fetch(attachment_id: int) -> None:
+    from frontdesk.inbox import tasks
+
+    tasks.fetch_attachment(attachment_id)
+
+
+def fetch_attachment(attachment_id: int) -> Attachment | None:
+    """Download an attachment an event only linked to, through the channel's adapter.
+
+    Does nothing for channels whose adapter cannot fetch (the marker stays, and the
+    page shows the link). A failed download is logged and left for a later retry.
+    """
+    attachment = (
+        Attachment.objects.select_related("message__channel__workspace")
+        .filter(pk=attachment_id, pending_fetch=True)
+        .first()
+    )
+    if attachment is None or attachment.message.channel is None:
+        return None
+    channel = attachment.message.channel
+    try:
+        connector = get_connector(channel.kind)
+    except UnknownConnector:
+        return None
+    if not connector.can("fetch_attachment"):
+        return None
+    try:
+        fetched = connector.fetch_attachment(channel.as_ref(), attachment.source_url)
+    except base.ConnectorError:
+        logger.warning("attachment fetch failed", extra={"attachment": attachment.pk})
+        return None
+    if fetched.data is None:
+        return None
+    name = _save_attachment_bytes(fetched.filename or attachment.filename, fetched.data)
+    updated = Attachment.objects.filter(pk=attachment.pk, pending_fetch=True).update(
+        file=name,
+        size=len(fetched.data),
+        content_type=(fetched.content_type or attachment.content_type)[:120],
+        pending_fetch=False,
+    )
+    if not updated:
+        default_storage.delete(name)  # fetched twice at once; the other copy stands
+    attachment.refresh_from_db()
+    return attachment
+
+
+def _release(row: InboundEvent, error: str) -> None:
+    """Give a claimed row back for another try, or fail it once out of tries."""
+    # `row` was read after the claim, so `attempts` counts this try.
+    out_of_tries = row.attempts >= MAX_PROCESS_ATTEMPTS
+    status = InboundEventStatus.FAILED if out_of_tries else InboundEventStatus.PENDING
+    InboundEvent.objects.filter(pk=row.pk, status=InboundEventStatus.PROCESSING).update(
+        status=status, claimed_at=None, error=error[:2000]
+    )
+    logger.exception("inbound event processing failed", extra={"event": row.pk, "status": status})
+
+
+def _fail(row: InboundEvent, error: str) -> None:
+    InboundEvent.objects.filter(pk=row.pk).update(
+        status=InboundEventStatus.FAILED, claimed_at=None, error=error[:2000]
+    )
+    logger.warning("inbound event failed", extra={"event": row.pk, "error": error})
+
+
+def sweep_inbound_events(*, now: datetime | None = None) -> int:
+    """Re-queue events a crash left behind; returns how many were enqueued.
+
+    Pending rows older than PENDING_GRACE were never picked up; processing rows
+    whose claim is older than CLAIM_TIMEOUT belong to a worker that died. Those out
+    of attempts are marked failed instead.
+    """
+    now = now or timezone.now()
+    expired = InboundEvent.objects.filter(
+        status=InboundEventStatus.PROCESSING, claimed_at__lt=now - CLAIM_TIMEOUT
+    )
+    expired.filter(attempts__gte=MAX_PROCESS_ATTEMPTS).update(
+        status=InboundEventStatus.FAILED,
+        claimed_at=None,
+        error=f"gave up after {MAX_PROCESS_ATTEMPTS} attempts",
+    )
+    expired.update(status=InboundEventStatus.PENDING, claimed_at=None)
+    due = list(
+        InboundEvent.objects.filter(
+            status=InboundEventStatus.PENDING, created_at__lt=now - PENDING_GRACE
+        )
+        .order_by("id")
+        .values_list("id", flat=True)[:SWEEP_BATCH]
+    )
+    for event_id in due:
+        _enqueue(event_id)
+    if due:
+        logger.info("inbound events re-queued", extra={"count": len(due)})
+    return len(due)

@@ -1,0 +1,157 @@
+"""Conversations: one thread with one customer on one channel, and how staff sort them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from frontdesk.core.models import Contact, Membership
+from frontdesk.core.scoping import WorkspaceScoped
+from frontdesk.inbox.models.channels import Channel
+
+
+class Team(WorkspaceScoped):
+    """A group of staff a conversation can be routed to (e.g. “Youth services”)."""
+
+    name = models.CharField(max_length=80)
+    members = models.ManyToManyField(Membership, related_name="teams", blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="team_unique_name")
+        ]
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(WorkspaceScoped):
+    """A label on conversations, created on the fly by name; unique per workspace."""
+
+    name = models.CharField(max_length=50)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                "workspace", Lower("name"), name="tag_unique_name_per_workspace"
+            )
+        ]
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ConversationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PENDING = "pending", "Pending"
+    SNOOZED = "snoozed", "Snoozed"
+    RESOLVED = "resolved", "Resolved"
+
+
+# Which status may follow which. A customer message moves pending and snoozed back
+# to open and may reopen a resolved conversation (intake); staff do the rest.
+STATUS_TRANSITIONS: dict[str, frozenset[str]] = {
+    ConversationStatus.OPEN: frozenset({"pending", "snoozed", "resolved"}),
+    ConversationStatus.PENDING: frozenset({"open", "snoozed", "resolved"}),
+    ConversationStatus.SNOOZED: frozenset({"open", "pending", "resolved"}),
+    ConversationStatus.RESOLVED: frozenset({"open"}),
+}
+
+# Statuses in which a customer's next message continues the conversation.
+ACTIVE_STATUSES = (
+    ConversationStatus.OPEN,
+    ConversationStatus.PENDING,
+    ConversationStatus.SNOOZED,
+)
+
+
+class Priority(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class Conversation(WorkspaceScoped):
+    """One thread with one customer on one channel: their messages, replies and notes.
+
+    People name it by `number`, counted per workspace (“conversation 42”). The
+    timestamps feed service levels: `waiting_since` is when the customer started
+    waiting for a staff reply (null once answered), `first_response_at` is stamped
+    once, by the first staff reply.
+    """
+
+    number = models.PositiveIntegerField(editable=False)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="conversations")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="conversations")
+    status = models.CharField(
+        max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN
+    )
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    assignee = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_conversations",
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="conversations"
+    )
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    tags = models.ManyToManyField(Tag, related_name="conversations", blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(default=timezone.now)
+    last_customer_message_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True)
+    sentiment_label = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "number"], name="conversation_unique_number"
+            )
+        ]
+        # Every inbox list reads one of these in order and stops after a page: each
+        # starts with the workspace and ends with the keyset (last_message_at, id).
+        indexes = [
+            models.Index(
+                fields=["workspace", "status", "-last_message_at", "-id"],
+                name="conv_ws_status_recent",
+            ),
+            models.Index(
+                fields=["workspace", "assignee", "status", "-last_message_at", "-id"],
+                name="conv_ws_assignee_recent",
+            ),
+            models.Index(
+                fields=["workspace", "channel", "status", "-last_message_at", "-id"],
+                name="conv_ws_channel_recent",
+            ),
+            models.Index(fields=["workspace", "-last_message_at", "-id"], name="conv_ws_recent"),
+            # Threading: this customer's latest conversation on this channel.
+            models.Index(
+                fields=["contact", "channel", "-last_message_at"], name="conv_contact_channel"
+            ),
+            # The wake-up sweep, across workspaces.
+            models.Index(fields=["status", "snoozed_until"], name="conv_snoozed_due"),
+        ]
+        ordering = ("-last_message_at", "-id")
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.subject or self.contact_id}"
+
+    def can_transition_to(self, status: str) -> bool:
+        return status in STATUS_TRANSITIONS.get(self.status, frozenset())
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.waiting_since is not None

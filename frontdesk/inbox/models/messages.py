@@ -1,0 +1,124 @@
+"""Messages in a conversation (from the customer, staff replies, private notes) and files."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from frontdesk.core.models import Membership
+from frontdesk.core.scoping import WorkspaceScoped
+from frontdesk.inbox.models.channels import Channel, InboundEvent
+from frontdesk.inbox.models.conversations import Conversation
+
+
+class MessageKind(models.TextChoices):
+    INCOMING = "incoming", "From the customer"
+    REPLY = "reply", "Reply"
+    NOTE = "note", "Private note"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+    NOT_APPLICABLE = "not_applicable", "—"
+
+
+class Message(WorkspaceScoped):
+    """One entry in a conversation's timeline.
+
+    Incoming messages come from an InboundEvent (at most one message per event: a
+    unique constraint, so processing an event twice cannot make two). Replies are
+    delivered through the channel's adapter and track `status`; a reply is claimed
+    (queued -> sending) before it is handed over, so it is sent once. Notes are
+    staff-only and never leave Frontdesk.
+    """
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    kind = models.CharField(max_length=10, choices=MessageKind.choices)
+    author = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField(blank=True)
+    subject = models.CharField(max_length=255, blank=True)
+    channel = models.ForeignKey(
+        Channel, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    provider_message_id = models.CharField(max_length=255, null=True, blank=True)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.NOT_APPLICABLE
+    )
+    failure_reason = models.CharField(max_length=500, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    # A temporary failure waits until then before the next attempt (backoff).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    inbound_event = models.ForeignKey(
+        InboundEvent,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="messages",
+    )
+    mentions = models.ManyToManyField(Membership, related_name="mentioned_in", blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["inbound_event"], name="message_one_per_inbound_event")
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "created_at", "id"], name="message_timeline"),
+            # Delivery reports and email threading find a message by the provider's id.
+            models.Index(fields=["workspace", "provider_message_id"], name="message_provider_id"),
+            # The delivery sweep, across workspaces.
+            models.Index(fields=["status", "claimed_at"], name="message_delivery_sweep"),
+            models.Index(fields=["workspace", "-id"], name="message_ws_recent"),
+        ]
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.kind} in {self.conversation_id}: {self.body[:40]}"
+
+    @property
+    def is_from_customer(self) -> bool:
+        return self.kind == MessageKind.INCOMING
+
+    @property
+    def can_retry(self) -> bool:
+        return self.kind == MessageKind.REPLY and self.status == DeliveryStatus.FAILED
+
+
+class Attachment(WorkspaceScoped):
+    """A file on a message, kept through Django's storage API.
+
+    An inbound attachment the provider only linked to (an MMS picture) starts with
+    no file and `pending_fetch` set; the connector's fetch task fills it in.
+    """
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="attachments/%Y/%m/", max_length=255, blank=True)
+    filename = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=120, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    source_url = models.URLField(max_length=1000, blank=True)
+    pending_fetch = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["message", "id"], name="attachment_by_message")]
+        ordering = ("id",)
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
