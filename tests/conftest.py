@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -51,8 +50,7 @@ def frontdesk_server(tmp_path_factory) -> Iterator[FrontdeskServer]:
             env["REDIS_URL"] = cleanup.enter_context(empty_redis_database(os.environ["REDIS_URL"]))
 
         frontdesk_command("setup", env=env)
-        if (Path(__file__).parents[1] / "frontdesk/core/management/commands/load_demo.py").exists():
-            frontdesk_command("load_demo", env=env)
+        frontdesk_command("load_demo", env=env)
         email = "sam@system-test.example"
         workspace_id = int(
             frontdesk_shell(CREATE_MEMBER.format(email=email, password=PASSWORD), env=env)

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 
 from frontdesk.core.models import Membership
 
@@ -31,7 +32,10 @@ class CurrentWorkspaceMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.workspace = None  # type: ignore[attr-defined]
         request.membership = None  # type: ignore[attr-defined]
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
     def process_view(
         self,
@@ -54,6 +58,8 @@ class CurrentWorkspaceMiddleware:
             raise Http404("No such workspace")
         request.workspace = membership.workspace  # type: ignore[attr-defined]
         request.membership = membership  # type: ignore[attr-defined]
+        # Dates and times on a workspace's pages read in the library's own time zone.
+        timezone.activate(membership.workspace.tzinfo)
         if request.session.get("workspace") != slug:
             request.session["workspace"] = slug
         return None
