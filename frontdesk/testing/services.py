@@ -13,8 +13,10 @@ import tempfile
 
 from frontdesk.env import env_bool
 
+# One database name per run, so two runs at once (two developers, or CI beside a
+# developer) never drop each other's test database.
 POSTGRES_URL = os.environ.get(
-    "FRONTDESK_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/frontdesk"
+    "FRONTDESK_TEST_POSTGRES_URL", f"postgres://postgres@127.0.0.1:5432/frontdesk_{os.getpid()}"
 )
 REDIS_URL = os.environ.get("FRONTDESK_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 
