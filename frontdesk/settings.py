@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "frontdesk.inbox",
     "frontdesk.triage",
     "frontdesk.api",
+    # The public contact form: its templates and its rate-limit cache check.
+    "frontdesk.connectors.webform",
 ]
 
 MIDDLEWARE = [
@@ -302,7 +304,10 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
-        "huey": {"level": "INFO"},
+        # Task failures and worker start-up, not a line for every periodic sweep.
+        "huey": {"level": "WARNING"},
+        "huey.consumer": {"level": "INFO"},
+        "huey.consumer.Scheduler": {"level": "WARNING"},
     },
 }
 

@@ -150,7 +150,10 @@ class ForeignWorld:
                 values[f.name] = self.workspace
             elif target in workspace_models():
                 values[f.name] = self.build(target)
-        row = baker.make(model, _fill_optional=True, **values)
+        # Every optional field filled, except those the database computes itself
+        # (GeneratedField), which model_bakery cannot fill.
+        optional = [f.name for f in model._meta.fields if not f.generated]
+        row = baker.make(model, _fill_optional=optional, **values)
         self.rows[model] = row
         return row
 

@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 
 from frontdesk.api.auth import ApiTokenAuth
-from frontdesk.api.routers import contacts, me
+from frontdesk.api.routers import contacts, inbox, me
 from frontdesk.core.actions.contacts import ContactError
 
 api = NinjaAPI(
@@ -27,6 +27,7 @@ api = NinjaAPI(
 )
 api.add_router("/me", me.router)
 api.add_router("/contacts", contacts.router)
+api.add_router("/conversations", inbox.router)
 
 
 @api.exception_handler(Http404)

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 
 NAV = [
     # (label, url name, icon id)
-    ("Inbox", "inbox", "inbox"),
+    ("Inbox", "inbox:list", "inbox"),
     ("Listening", "listening", "ear"),
     ("Outreach", "outreach", "send"),
     ("Community", "community", "people"),

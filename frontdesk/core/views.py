@@ -54,10 +54,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 SECTIONS = {
-    "inbox": (
-        "Inbox",
-        "Every conversation from text messages, email and the web form, in one shared list.",
-    ),
     "listening": (
         "Listening",
         "Mentions of your library on blogs, news, Mastodon, Bluesky, Reddit and Hacker News.",

@@ -14,7 +14,6 @@ Message.inbound_event mean nothing stored becomes two messages.
 from __future__ import annotations
 
 import logging
-import uuid
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -23,7 +22,6 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
 from frontdesk.connectors import base
 from frontdesk.connectors.registry import UnknownConnector, get_connector
@@ -43,6 +41,7 @@ from frontdesk.inbox.models import (
     Message,
     MessageKind,
 )
+from frontdesk.inbox.models.messages import attachment_path
 from frontdesk.inbox.routing import route_conversation
 from frontdesk.triage.hooks import triage_message
 
@@ -121,10 +120,7 @@ def store_inbound_event(channel: Channel, event: base.InboundEvent) -> tuple[Inb
 
 
 def _save_attachment_bytes(filename: str, data: bytes) -> str:
-    now = timezone.now()
-    safe = get_valid_filename(filename or "file")[-100:] or "file"
-    path = f"attachments/{now:%Y/%m}/{uuid.uuid4().hex}-{safe}"
-    return default_storage.save(path, ContentFile(data))
+    return default_storage.save(attachment_path(None, filename or "file"), ContentFile(data))
 
 
 def _enqueue(event_id: int) -> None:

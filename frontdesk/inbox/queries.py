@@ -12,7 +12,8 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
@@ -22,11 +23,22 @@ from frontdesk.inbox.models import (
     Conversation,
     ConversationStatus,
     Message,
+    MessageKind,
     Notification,
 )
 
 FILTERS = ("all", "mine", "unassigned")
 PAGE_SIZE_MAX = 100
+# "recent": newest activity first. "attention": who needs someone first (waiting,
+# unhappy, urgent; Conversation.attention), then newest activity; it applies to the
+# statuses in which someone can still need us, other lists stay newest first.
+ORDERS = ("recent", "attention")
+ATTENTION_STATUSES = (
+    ConversationStatus.OPEN,
+    ConversationStatus.PENDING,
+    ConversationStatus.SNOOZED,
+)
+SNIPPET_LENGTH = 160
 
 
 class BadCursor(ValueError):
@@ -38,14 +50,39 @@ def encode_cursor(conversation: Conversation) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
+def _unpack(cursor: str) -> str:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    return base64.urlsafe_b64decode(padded.encode()).decode()
+
+
+def _moment_and_pk(raw: str) -> tuple[datetime, int]:
+    stamp, _, pk = raw.partition("|")
+    moment = parse_datetime(stamp)
+    if moment is None or moment.tzinfo is None:
+        raise ValueError(stamp)
+    return moment, int(pk)
+
+
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        stamp, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition("|")
-        moment = parse_datetime(stamp)
-        if moment is None or moment.tzinfo is None:
-            raise ValueError(stamp)
-        return moment, int(pk)
+        return _moment_and_pk(_unpack(cursor))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor("That page link is not valid any more.") from None
+
+
+def encode_attention_cursor(conversation: Conversation) -> str:
+    raw = f"{conversation.attention}~{conversation.last_message_at.isoformat()}|{conversation.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_attention_cursor(cursor: str) -> tuple[int, datetime, int]:
+    """(attention, last_message_at, id) of the last row of the previous page."""
+    try:
+        attention, sep, rest = _unpack(cursor).partition("~")
+        if not sep:
+            raise ValueError(cursor)
+        moment, pk = _moment_and_pk(rest)
+        return int(attention), moment, pk
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise BadCursor("That page link is not valid any more.") from None
 
@@ -67,19 +104,101 @@ def inbox_page(
     sentiment: str | None = None,
     before: str | None = None,
     limit: int = 50,
+    order: str = "recent",
 ) -> InboxPage:
-    """One page of conversations, newest activity first.
+    """One page of conversations, newest activity first (or by `order`, see ORDERS).
 
     `filter`: "mine" (assigned to `member`), "unassigned" or "all"; `status` None
     means every status; `channel` a channel id; `tag` a tag id or name; `before` the
     cursor of the previous page. Rows come with contact, channel, assignee and tags
     loaded (two queries in all, whatever the page size).
     """
+    if order not in ORDERS:
+        raise ValueError(f"unknown inbox order {order!r}")
+    rows = _filtered(
+        workspace,
+        member=member,
+        filter=filter,
+        status=status,
+        channel=channel,
+        tag=tag,
+        sentiment=sentiment,
+    )
+    limit = max(1, min(limit, PAGE_SIZE_MAX))
+    if order == "attention" and status in ATTENTION_STATUSES:
+        # Same keyset, with attention in front; each filter has its index
+        # (conv_ws_*_attention). The redundant `attention <= a` bounds the scan.
+        if before:
+            attention, moment, pk = decode_attention_cursor(before)
+            rows = rows.filter(attention__lte=attention).filter(
+                Q(attention__lt=attention)
+                | Q(attention=attention, last_message_at__lt=moment)
+                | Q(attention=attention, last_message_at=moment, pk__lt=pk)
+            )
+        page = list(
+            _with_relations(rows).order_by("-attention", "-last_message_at", "-id")[: limit + 1]
+        )
+        more = len(page) > limit
+        page = page[:limit]
+        return InboxPage(rows=page, next_cursor=encode_attention_cursor(page[-1]) if more else None)
+    if before:
+        moment, pk = decode_cursor(before)
+        rows = rows.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk))
+    page = list(_with_relations(rows).order_by("-last_message_at", "-id")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return InboxPage(rows=page, next_cursor=encode_cursor(page[-1]) if more else None)
+
+
+def _with_relations(rows: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    return rows.select_related("contact", "channel", "assignee", "team").prefetch_related(
+        "tags", "contact__identities"
+    )
+
+
+def matches_filters(
+    conversation: Conversation,
+    *,
+    member: Membership,
+    filter: str = "all",
+    status: str | None = ConversationStatus.OPEN,
+    channel: int | None = None,
+    tag: int | str | None = None,
+    sentiment: str | None = None,
+) -> bool:
+    """Whether `conversation` belongs in the list these filters describe (one query).
+
+    An open list uses it to decide whether a live update adds, keeps or drops a row.
+    """
+    return (
+        _filtered(
+            conversation.workspace,
+            member=member,
+            filter=filter,
+            status=status,
+            channel=channel,
+            tag=tag,
+            sentiment=sentiment,
+        )
+        .filter(pk=conversation.pk)
+        .exists()
+    )
+
+
+def _filtered(
+    workspace: Workspace,
+    *,
+    member: Membership,
+    filter: str,
+    status: str | None,
+    channel: int | None,
+    tag: int | str | None,
+    sentiment: str | None,
+) -> QuerySet[Conversation]:
     if member.workspace_id != workspace.pk:
         raise Http404("No such workspace")
     if filter not in FILTERS:
         raise ValueError(f"unknown inbox filter {filter!r}")
-    limit = max(1, min(limit, PAGE_SIZE_MAX))
     rows = Conversation.objects.for_workspace(workspace)
     if filter == "mine":
         rows = rows.filter(assignee=member)
@@ -94,17 +213,35 @@ def inbox_page(
         rows = rows.filter(**by_tag)
     if sentiment:
         rows = rows.filter(sentiment_label=sentiment)
-    if before:
-        moment, pk = decode_cursor(before)
-        rows = rows.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk))
-    page = list(
-        rows.select_related("contact", "channel", "assignee", "team")
-        .prefetch_related("tags", "contact__identities")
-        .order_by("-last_message_at", "-id")[: limit + 1]
+    return rows
+
+
+def latest_messages(conversations: list[Conversation]) -> dict[int, Message]:
+    """Each conversation's newest message or reply (notes are staff talk), in one query.
+
+    Only a `snippet` (the body's start, as an annotation) and the author are loaded:
+    a list shows a line of each, and a body can be 20,000 characters.
+    """
+    if not conversations:
+        return {}
+    newest = (
+        Message.objects.filter(conversation=OuterRef("pk"))
+        .exclude(kind=MessageKind.NOTE)
+        .order_by("-created_at", "-id")
+        .values("pk")[:1]
     )
-    more = len(page) > limit
-    page = page[:limit]
-    return InboxPage(rows=page, next_cursor=encode_cursor(page[-1]) if more else None)
+    ids = (
+        Conversation.objects.filter(pk__in=[c.pk for c in conversations])
+        .annotate(newest=Subquery(newest))
+        .values("newest")
+    )
+    rows = (
+        Message.objects.filter(pk__in=ids)
+        .select_related("author")
+        .annotate(snippet=Substr("body", 1, SNIPPET_LENGTH))
+        .defer("body")
+    )
+    return {message.conversation_id: message for message in rows}
 
 
 def sidebar_counts(workspace: Workspace, member: Membership) -> dict[str, int]:
@@ -121,12 +258,14 @@ def sidebar_counts(workspace: Workspace, member: Membership) -> dict[str, int]:
         ]
     )
     is_open = Q(status=ConversationStatus.OPEN)
+    # Counting `status` (never null), not the id: the (workspace, status, assignee)
+    # index then answers alone (an index-only scan on PostgreSQL; ids are not in it).
     counts = active.aggregate(
-        open=Count("pk", filter=is_open),
-        pending=Count("pk", filter=Q(status=ConversationStatus.PENDING)),
-        snoozed=Count("pk", filter=Q(status=ConversationStatus.SNOOZED)),
-        mine=Count("pk", filter=is_open & Q(assignee=member)),
-        unassigned=Count("pk", filter=is_open & Q(assignee__isnull=True)),
+        open=Count("status", filter=is_open),
+        pending=Count("status", filter=Q(status=ConversationStatus.PENDING)),
+        snoozed=Count("status", filter=Q(status=ConversationStatus.SNOOZED)),
+        mine=Count("status", filter=is_open & Q(assignee=member)),
+        unassigned=Count("status", filter=is_open & Q(assignee__isnull=True)),
     )
     counts["unread"] = Notification.objects.filter(
         workspace=workspace, recipient=member, read_at__isnull=True
@@ -147,12 +286,16 @@ def access_conversation(workspace: Workspace, number: int) -> Conversation:
     return conversation
 
 
-def conversation_timeline(conversation: Conversation) -> list[Message]:
+def conversation_timeline(conversation: Conversation, *, after: int | None = None) -> list[Message]:
     """Every message, reply and note of the conversation, oldest first, with their
-    authors, attachments and mentions loaded (a fixed number of queries)."""
+    authors, attachments and mentions loaded (a fixed number of queries).
+
+    `after`: only what came after that message (an open page catching up)."""
+    rows = Message.objects.filter(conversation=conversation)
+    if after is not None:
+        rows = rows.filter(pk__gt=after)
     return list(
-        Message.objects.filter(conversation=conversation)
-        .select_related("author")
+        rows.select_related("author")
         .prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
             "mentions",

@@ -2,7 +2,9 @@
 
 SQLite: the FTS5 table `inbox_message_fts` (migration 0002), which also indexes the
 workspace id, so the index itself keeps one workspace's matches. PostgreSQL: the
-GIN index on to_tsvector('simple', body), queried with websearch_to_tsquery.
+stored `search_vector` column (to_tsvector('simple', body), migration 0004) and its
+GIN index, queried with websearch_to_tsquery. Customers are found by substring of
+their name or an address through trigram indexes (migration 0004).
 
 Both engines get the same query, built here from the user's text: words must all
 appear, "quoted words" must appear as a phrase, and nothing else the user types
@@ -10,7 +12,10 @@ is query syntax (an OR, a minus or a stray quote is just text).
 
 Matches come newest first with a LIMIT, never ranked: ranking scores every match,
 which for a common word is tens of thousands of rows (DESIGN.md, "The inbox at a
-million messages"); newest-first lets the engine stop after a page.
+million messages"); newest-first lets the engine stop after a page. The tsquery is
+written into the statement, not computed in a CTE, so PostgreSQL's planner sees how
+rare the words are: a GIN lookup for rare words, a newest-first walk that stops
+after a page for common ones (benchmarks/inbox_at_scale.py measures both).
 """
 
 from __future__ import annotations
@@ -19,9 +24,8 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Q
 
-from frontdesk.core.models import Contact, Workspace
+from frontdesk.core.models import Workspace
 from frontdesk.inbox.models import Conversation
 
 # Marks the matched words inside a snippet; private-use characters, which no
@@ -111,27 +115,33 @@ def _message_matches(workspace: Workspace, query: SearchQuery, limit: int) -> li
                 [MARK_START, MARK_END, fts5_expression(query, workspace.pk), workspace.pk, limit],
             )
         elif connection.vendor == "postgresql":
-            # The headline is computed for the page of hits only, never for every match.
+            # The headline (which parses the body again) is computed only for the
+            # newest hit of each conversation, never for every match.
+            expression = websearch_expression(query)
             cursor.execute(
                 """
-                WITH q AS (SELECT websearch_to_tsquery('simple', %s) AS query),
-                hits AS (
+                WITH hits AS (
                     SELECT m.id, m.conversation_id, m.body
-                    FROM inbox_message m, q
+                    FROM inbox_message m
                     WHERE m.workspace_id = %s
-                      AND to_tsvector('simple', m.body) @@ q.query
+                      AND m.search_vector @@ websearch_to_tsquery('simple', %s)
                     ORDER BY m.id DESC
                     LIMIT %s
+                ),
+                newest AS (
+                    SELECT DISTINCT ON (conversation_id) id, conversation_id, body
+                    FROM hits ORDER BY conversation_id, id DESC
                 )
-                SELECT hits.id, hits.conversation_id,
-                       ts_headline('simple', hits.body, q.query, %s)
-                FROM hits, q
-                ORDER BY hits.id DESC
+                SELECT id, conversation_id,
+                       ts_headline('simple', body, websearch_to_tsquery('simple', %s), %s)
+                FROM newest
+                ORDER BY id DESC
                 """,
                 [
-                    websearch_expression(query),
                     workspace.pk,
+                    expression,
                     limit,
+                    expression,
                     f'StartSel="{MARK_START}", StopSel="{MARK_END}", '
                     "MaxWords=24, MinWords=8, ShortWord=2, MaxFragments=1",
                 ],
@@ -139,6 +149,64 @@ def _message_matches(workspace: Workspace, query: SearchQuery, limit: int) -> li
         else:  # pragma: no cover - only SQLite and PostgreSQL are supported
             raise NotImplementedError(connection.vendor)
         return cursor.fetchall()
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# Trigram indexes find substrings of at least this many characters; shorter terms
+# are matched by scanning the workspace's customers (correct, only slower).
+TRIGRAM = 3
+
+
+def _contact_matches(workspace: Workspace, query: SearchQuery, limit: int) -> list[int]:
+    """Ids of the workspace's customers whose name or an address contains every
+    term (case-insensitive substrings), most recently updated first."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for term in query.terms:
+        text = " ".join(term)
+        if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
+            # Quoted: the trigram tokenizer then matches the text as a substring.
+            clauses.append(
+                "c.id IN (SELECT rowid FROM inbox_contact_name_fts"
+                " WHERE inbox_contact_name_fts MATCH %s"
+                " UNION SELECT i.contact_id FROM inbox_identity_value_fts f"
+                " JOIN core_contactidentity i ON i.id = f.rowid"
+                " WHERE inbox_identity_value_fts MATCH %s)"
+            )
+            params += [f'"{text}"', f'"{text}"']
+        elif connection.vendor == "sqlite":
+            clauses.append(
+                "(c.name LIKE %s ESCAPE '\\' OR c.id IN (SELECT contact_id"
+                " FROM core_contactidentity WHERE workspace_id = %s"
+                " AND value LIKE %s ESCAPE '\\'))"
+            )
+            params += [_like_pattern(text), workspace.pk, _like_pattern(text)]
+        else:
+            # ILIKE on the plain columns is what the pg_trgm GIN indexes serve.
+            clauses.append(
+                "c.id IN (SELECT id FROM core_contact WHERE workspace_id = %s AND name ILIKE %s"
+                " UNION SELECT contact_id FROM core_contactidentity"
+                " WHERE workspace_id = %s AND value ILIKE %s)"
+            )
+            params += [workspace.pk, _like_pattern(text), workspace.pk, _like_pattern(text)]
+    # SQLite would otherwise walk every customer of the workspace by its index and
+    # test each against the matches; the unary + keeps it on the (few) matched ids.
+    workspace_test = (
+        "+c.workspace_id = %s" if connection.vendor == "sqlite" else "c.workspace_id = %s"
+    )
+    # The clauses are fixed text from above; every value is a parameter.
+    sql = (
+        f"SELECT c.id FROM core_contact c WHERE {workspace_test} AND "  # noqa: S608
+        + " AND ".join(clauses)
+        + " ORDER BY c.updated_at DESC, c.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [workspace.pk, *params, limit])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def search_conversations(workspace: Workspace, text: str, *, limit: int = 20) -> list[SearchHit]:
@@ -151,27 +219,27 @@ def search_conversations(workspace: Workspace, text: str, *, limit: int = 20) ->
     if query.is_empty:
         return []
     hits: dict[int, SearchHit] = {}
-    conversations = Conversation.objects.for_workspace(workspace).select_related(
-        "contact", "channel", "assignee"
+    # Identities come along: a customer without a name is shown by their address.
+    conversations = (
+        Conversation.objects.for_workspace(workspace)
+        .select_related("contact", "channel", "assignee")
+        .prefetch_related("contact__identities")
     )
 
     # Customers first, by name or address (a few hundred at most per workspace
     # match a search word; their conversations are then read by the contact index).
-    contact_filter = Q()
-    for term in query.terms:
-        phrase = " ".join(term)
-        contact_filter &= Q(name__icontains=phrase) | Q(identities__value__icontains=phrase)
-    contact_ids = (
-        Contact.objects.for_workspace(workspace)
-        .filter(contact_filter)
-        .values_list("pk", flat=True)
-        .distinct()[: limit * OVERFETCH]
-    )
-    for conversation in conversations.filter(contact_id__in=list(contact_ids)).order_by(
-        "-last_message_at", "-id"
-    )[:limit]:
-        name = conversation.contact.display_name
-        hits[conversation.pk] = SearchHit(conversation, name, [(name, True)], matched="contact")
+    contact_ids = _contact_matches(workspace, query, limit * OVERFETCH)
+    if contact_ids:
+        # Sorted here: a handful of rows, and an ORDER BY tempts SQLite into walking
+        # the whole workspace by recency instead of using the contact index.
+        theirs = sorted(
+            conversations.filter(contact_id__in=contact_ids).order_by(),
+            key=lambda c: (c.last_message_at, c.pk),
+            reverse=True,
+        )
+        for conversation in theirs[:limit]:
+            name = conversation.contact.display_name
+            hits[conversation.pk] = SearchHit(conversation, name, [(name, True)], matched="contact")
 
     if len(hits) < limit:
         rows = _message_matches(workspace, query, (limit - len(hits)) * OVERFETCH)
@@ -181,7 +249,9 @@ def search_conversations(workspace: Workspace, text: str, *, limit: int = 20) ->
                 wanted[conversation_id] = marked
             if len(hits) + len(wanted) >= limit:
                 break
-        found = conversations.in_bulk(list(wanted))
+        # order_by(): the model's default order would make SQLite read these by
+        # recency across the workspace instead of by primary key.
+        found = conversations.order_by().in_bulk(list(wanted))
         for conversation_id, marked in wanted.items():
             if conversation_id in found:
                 snippet = marked.replace(MARK_START, "").replace(MARK_END, "")

@@ -3,7 +3,8 @@
 A page opens one socket for its workspace. The socket is accepted for an active
 member of that workspace only and then receives the events `publish()` sends to
 the workspace and to that member, as JSON `{"type": ..., "data": {...}}`. Pages
-send nothing but an optional `{"type": "ping"}` keep-alive (answered with "pong").
+send an optional `{"type": "ping"}` keep-alive (answered with "pong") and, on inbox
+pages, `{"type": "presence", ...}` frames (frontdesk/inbox/consumers_presence.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from frontdesk.core.models import Membership
+from frontdesk.inbox.consumers_presence import presence_gone, relay_presence
 from frontdesk.live.publish import member_group, workspace_group
 
 # 4000-4999 are free for applications; 4403 mirrors HTTP 403 and tells live.js not
@@ -43,6 +45,8 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     # Not `groups`: channels would join those before connect() could check anything.
     live_groups: tuple[str, ...] = ()
     checked_at = 0.0
+    membership_id: int | None = None
+    workspace_id: int | None = None
 
     async def connect(self) -> None:
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
@@ -54,6 +58,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
+        self.membership_id, self.workspace_id = membership.pk, membership.workspace_id
         self.live_groups = (
             workspace_group(membership.workspace_id),
             member_group(membership.pk),
@@ -76,6 +81,7 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         return True
 
     async def disconnect(self, code: int) -> None:
+        await presence_gone(self)
         for group in self.live_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
         self.live_groups = ()
@@ -83,11 +89,14 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def receive(
         self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
     ) -> None:
-        # Pages only send keep-alives; a binary or malformed frame is ignored rather
-        # than letting the JSON consumer's ValueError close the socket.
+        # Pages send keep-alives and presence; a binary or malformed frame is ignored
+        # rather than letting the JSON consumer's ValueError close the socket.
         try:
             content = json.loads(text_data or "")
         except ValueError:
+            return
+        if isinstance(content, dict) and content.get("type") == "presence":
+            await relay_presence(self, content)
             return
         if isinstance(content, dict) and content.get("type") == "ping":
             if time.monotonic() - self.checked_at > RECHECK_SECONDS and not (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -77,6 +78,21 @@ class Priority(models.TextChoices):
     URGENT = "urgent", "Urgent"
 
 
+def _points(condition: Q, points: int) -> Case:
+    return Case(When(condition, then=Value(points)), default=Value(0))
+
+
+# How much a conversation needs someone now; the inbox's default order sorts on it.
+# A customer waiting for a reply counts most (2), then an unhappy customer (1) and a
+# high or urgent priority (1). Stored and computed by the database itself, so no
+# action has to remember to keep it right, and indexable like any column.
+ATTENTION = (
+    _points(Q(waiting_since__isnull=False), 2)
+    + _points(Q(sentiment_label="negative"), 1)
+    + _points(Q(priority__in=["high", "urgent"]), 1)
+)
+
+
 class Conversation(WorkspaceScoped):
     """One thread with one customer on one channel: their messages, replies and notes.
 
@@ -114,6 +130,9 @@ class Conversation(WorkspaceScoped):
     resolved_at = models.DateTimeField(null=True, blank=True)
     sentiment_score = models.FloatField(null=True, blank=True)
     sentiment_label = models.CharField(max_length=16, blank=True)
+    attention = models.GeneratedField(
+        expression=ATTENTION, output_field=models.PositiveSmallIntegerField(), db_persist=True
+    )
 
     class Meta:
         constraints = [
@@ -137,12 +156,37 @@ class Conversation(WorkspaceScoped):
                 name="conv_ws_channel_recent",
             ),
             models.Index(fields=["workspace", "-last_message_at", "-id"], name="conv_ws_recent"),
+            # The default order, people who need someone first: the same keyset behind
+            # `attention`, for the whole inbox, one member's and one channel's.
+            models.Index(
+                fields=["workspace", "status", "-attention", "-last_message_at", "-id"],
+                name="conv_ws_status_attention",
+            ),
+            models.Index(
+                fields=["workspace", "assignee", "status", "-attention", "-last_message_at", "-id"],
+                name="conv_ws_assignee_attention",
+            ),
+            models.Index(
+                fields=["workspace", "channel", "status", "-attention", "-last_message_at", "-id"],
+                name="conv_ws_channel_attention",
+            ),
             # Threading: this customer's latest conversation on this channel.
             models.Index(
                 fields=["contact", "channel", "-last_message_at"], name="conv_contact_channel"
             ),
             # The wake-up sweep, across workspaces.
             models.Index(fields=["status", "snoozed_until"], name="conv_snoozed_due"),
+            # Sidebar counts read only this (covering) index: the workspace's active
+            # rows, not all of its conversations (benchmarks/inbox_at_scale.py).
+            models.Index(
+                fields=["workspace", "status", "assignee"], name="conv_ws_status_assignee"
+            ),
+            # The customer's other conversations, newest first, without a sort; without
+            # it SQLite walks the whole workspace by recency to find a contact's rows.
+            models.Index(
+                fields=["workspace", "contact", "-last_message_at", "-id"],
+                name="conv_ws_contact_recent",
+            ),
         ]
         ordering = ("-last_message_at", "-id")
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
+
 from django.db import models
 from django.utils import timezone
+from django.utils.text import get_valid_filename
 
 from frontdesk.core.models import Membership
 from frontdesk.core.scoping import WorkspaceScoped
@@ -96,6 +99,17 @@ class Message(WorkspaceScoped):
         return self.kind == MessageKind.REPLY and self.status == DeliveryStatus.FAILED
 
 
+def attachment_path(instance: Attachment | None, filename: str) -> str:
+    """attachments/2026/11/<random>/<name>: a customer's file is never at a guessable URL.
+
+    Uploads may be served from /media/ (FRONTDESK_SERVE_MEDIA or the proxy); the
+    random folder keeps one patron's photo from being found by trying names.
+    """
+    now = timezone.now()
+    name = get_valid_filename(filename)[-120:] or "file"
+    return f"attachments/{now:%Y/%m}/{secrets.token_urlsafe(16)}/{name}"
+
+
 class Attachment(WorkspaceScoped):
     """A file on a message, kept through Django's storage API.
 
@@ -104,7 +118,7 @@ class Attachment(WorkspaceScoped):
     """
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
-    file = models.FileField(upload_to="attachments/%Y/%m/", max_length=255, blank=True)
+    file = models.FileField(upload_to=attachment_path, max_length=255, blank=True)
     filename = models.CharField(max_length=255)
     content_type = models.CharField(max_length=120, blank=True)
     size = models.PositiveBigIntegerField(default=0)

@@ -133,4 +133,11 @@ def test_the_body_search_index_exists_on_postgresql():
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'inbox_message_body_search'"
         )
         [(definition,)] = cursor.fetchall()
-    assert "gin" in definition and "to_tsvector('simple'" in definition
+        # Since migration 0004 the index is on a stored, generated tsvector column.
+        cursor.execute(
+            "SELECT generation_expression FROM information_schema.columns "
+            "WHERE table_name = 'inbox_message' AND column_name = 'search_vector'"
+        )
+        [(generated,)] = cursor.fetchall()
+    assert "gin" in definition and "(search_vector)" in definition
+    assert "to_tsvector('simple'" in generated

@@ -4,7 +4,9 @@
 //   document.addEventListener("frontdesk:live", (e) => e.detail.type, e.detail.data)
 // and after a dropped connection comes back, "frontdesk:live-reconnected" fires so a
 // page can reload whatever it may have missed. <body data-live="on|off"> drives the
-// "Live" indicator. Our own script, no library.
+// "Live" indicator. A page sends a frame on the same socket by dispatching
+//   document.dispatchEvent(new CustomEvent("frontdesk:live-send", {detail: {type: ...}}))
+// (dropped while the socket is down). Our own script, no library.
 (function () {
   "use strict";
 
@@ -111,6 +113,12 @@
       scheduleReconnect();
     });
   }
+
+  document.addEventListener("frontdesk:live-send", function (event) {
+    if (socket && socket.readyState === WebSocket.OPEN && event.detail) {
+      socket.send(JSON.stringify(event.detail));
+    }
+  });
 
   // Coming back online or to the tab: try now rather than at the end of a long backoff.
   function retryNow() {

@@ -1,0 +1,263 @@
+"""Changing a conversation from its page: each form calls one action."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+)
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from frontdesk.core import roles
+from frontdesk.core.permissions import require_capability
+from frontdesk.inbox import actions, queries, service_levels
+from frontdesk.inbox.forms import (
+    AssignForm,
+    ComposeForm,
+    PriorityForm,
+    SnoozeForm,
+    TagForm,
+)
+from frontdesk.inbox.models import (
+    Conversation,
+    Priority,
+    Team,
+)
+from frontdesk.inbox.views.common import (
+    ListParams,
+    _conversation,
+    _conversation_url,
+    _htmx_error,
+    _member_from,
+    _toast,
+)
+from frontdesk.inbox.views.conversation import _header_context, _message
+
+
+def _done(
+    request: HttpRequest, conversation: Conversation, text: str, *, error: bool = False
+) -> HttpResponse:
+    """After a header action: the fresh header for htmx, else back to the page."""
+    if request.htmx:
+        response = render(
+            request, "inbox/_conversation_header.html", _header_context(request, conversation)
+        )
+        if error:
+            response.status_code = 422
+        return _toast(response, text)
+    (messages.error if error else messages.success)(request, text)
+    return redirect(_conversation_url(conversation, ListParams.from_request(request)))
+
+
+def _act(request: HttpRequest, conversation: Conversation, change: Any, text: str) -> HttpResponse:
+    try:
+        change()
+    except actions.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    except actions.InboxError as exc:
+        return _done(request, conversation, str(exc), error=True)
+    return _done(request, conversation, text)
+
+
+def _compose(request: HttpRequest, number: int, mode: str) -> HttpResponse:
+    conversation = _conversation(request, number)
+    form = ComposeForm(request.POST)
+    if not form.is_valid():
+        return HttpResponseBadRequest("Malformed message.")
+    if form.cleaned_data["mode"] and form.cleaned_data["mode"] != mode:
+        # The page asked for a note but reached the reply URL (or the reverse): refuse
+        # rather than send staff talk to a customer.
+        return HttpResponseBadRequest("The composer's mode does not match; nothing was sent.")
+    body = form.cleaned_data["body"]
+    try:
+        if mode == "reply":
+            files = request.FILES.getlist("files")
+            actions.send_reply(conversation, body=body, by=request.membership, attachments=files)
+        else:
+            actions.add_note(conversation, body=body, by=request.membership)
+    except actions.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    except actions.InboxError as exc:
+        if request.htmx:
+            return _htmx_error(request, str(exc))
+        messages.error(request, str(exc))
+        return redirect(_conversation_url(conversation))
+    if request.htmx:
+        after = form.cleaned_data["after"]
+        timeline = queries.conversation_timeline(conversation, after=after)
+        response = render(
+            request, "inbox/_messages.html", {"timeline": timeline, "conversation": conversation}
+        )
+        return _toast(response, "Reply queued" if mode == "reply" else "Note added")
+    messages.success(request, "Reply queued." if mode == "reply" else "Note added.")
+    return redirect(_conversation_url(conversation))
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def reply(request: HttpRequest, number: int) -> HttpResponse:
+    return _compose(request, number, "reply")
+
+
+@require_POST
+@require_capability(roles.VIEW_INBOX)
+def note(request: HttpRequest, number: int) -> HttpResponse:
+    return _compose(request, number, "note")
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def retry(request: HttpRequest, number: int, pk: int) -> HttpResponse:
+    message = _message(request, number, pk)
+    try:
+        actions.retry_delivery(message, by=request.membership)
+    except actions.NotAllowed as exc:
+        raise PermissionDenied(str(exc)) from None
+    except actions.InboxError as exc:
+        if request.htmx:
+            return _htmx_error(request, str(exc))
+        messages.error(request, str(exc))
+        return redirect(_conversation_url(message.conversation))
+    if request.htmx:
+        response = render(
+            request,
+            "inbox/_message.html",
+            {"message": _message(request, number, pk), "conversation": message.conversation},
+        )
+        return _toast(response, "Sending again")
+    messages.success(request, "Sending again.")
+    return redirect(_conversation_url(message.conversation))
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def assign(request: HttpRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        return _done(request, conversation, "Choose a colleague or a team.", error=True)
+    me, data = request.membership, form.cleaned_data
+    if data["team"]:
+        team = None
+        if data["team"] != "none":
+            team = (
+                Team.objects.for_workspace(request.workspace).filter(pk=int(data["team"])).first()
+            )
+            if team is None:
+                raise Http404("No such team")
+        return _act(
+            request,
+            conversation,
+            lambda: actions.assign_team(conversation, team=team, by=me),
+            f"Routed to {team.name}" if team else "Team removed",
+        )
+    assignee = _member_from(request.workspace, data["assignee"], me)
+    if assignee is None:
+        text = "Unassigned"
+    elif assignee.pk == me.pk:
+        text = "Assigned to you"
+    else:
+        text = f"Assigned to {assignee.display_name}"
+    return _act(
+        request,
+        conversation,
+        lambda: actions.assign_conversation(conversation, assignee=assignee, by=me),
+        text,
+    )
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def snooze(request: HttpRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    form = SnoozeForm(request.POST, zone=service_levels.workspace_zone(request.workspace))
+    if not form.is_valid():
+        return _done(request, conversation, "Pick when it should come back.", error=True)
+    until = form.cleaned_data["when"]
+    label = timezone.localtime(until).strftime("%a %d %b, %H:%M")
+    return _act(
+        request,
+        conversation,
+        lambda: actions.snooze_conversation(conversation, until=until, by=request.membership),
+        f"Snoozed until {label}",
+    )
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def resolve(request: HttpRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    return _act(
+        request,
+        conversation,
+        lambda: actions.resolve_conversation(conversation, by=request.membership),
+        "Resolved",
+    )
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def reopen(request: HttpRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    return _act(
+        request,
+        conversation,
+        lambda: actions.reopen_conversation(conversation, by=request.membership),
+        "Reopened",
+    )
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def priority(request: HttpRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    form = PriorityForm(request.POST)
+    if not form.is_valid():
+        return _done(request, conversation, "Choose a priority.", error=True)
+    value = form.cleaned_data["priority"]
+    return _act(
+        request,
+        conversation,
+        lambda: actions.set_priority(conversation, priority=value, by=request.membership),
+        f"Priority: {Priority(value).label}",
+    )
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def tag(request: HttpRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        return _done(request, conversation, "Name the tag (up to 50 characters).", error=True)
+    name = form.cleaned_data["name"]
+    return _act(
+        request,
+        conversation,
+        lambda: actions.add_tag(conversation, name=name, by=request.membership),
+        f"Tagged “{name.strip()}”",
+    )
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def untag(request: HttpRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    form = TagForm(request.POST)
+    if not form.is_valid():
+        return _done(request, conversation, "Which tag?", error=True)
+    name = form.cleaned_data["name"]
+    return _act(
+        request,
+        conversation,
+        lambda: actions.remove_tag(conversation, name=name, by=request.membership),
+        f"Removed “{name.strip()}”",
+    )

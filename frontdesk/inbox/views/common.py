@@ -1,0 +1,233 @@
+"""What the inbox pages share: list filters, rows, lookups, small responses."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from django.db.models import prefetch_related_objects
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+)
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from frontdesk.core.models import Membership
+from frontdesk.inbox import queries, service_levels
+from frontdesk.inbox.forms import (
+    ListFilterForm,
+)
+from frontdesk.inbox.models import (
+    Channel,
+    Conversation,
+    ConversationStatus,
+    Message,
+    Notification,
+)
+
+PAGE_SIZE = 40
+SAVED_REPLIES_MAX = 200
+# Raster images a browser shows inline; anything else (SVG and HTML included, which
+# could run script on our origin) is served as a download.
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+CHANNEL_ICONS = {"webform": "globe", "sms": "phone", "email": "mail"}
+
+
+# --- Helpers ---------------------------------------------------------------------------
+
+
+def short_when(moment: datetime | None, now: datetime) -> str:
+    """A list's compact time: now, 5m, 3h, 2d, 12 Mar (inbox.js keeps it current)."""
+    if moment is None:
+        return ""
+    seconds = max(0, (now - moment).total_seconds())
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 7 * 86400:
+        return f"{int(seconds // 86400)}d"
+    local = timezone.localtime(moment)
+    if local.year == timezone.localtime(now).year:
+        return f"{local.day} {local:%b}"
+    return f"{local.day} {local:%b %Y}"
+
+
+def channel_icon(channel: Channel) -> str:
+    return CHANNEL_ICONS.get(channel.kind, "at")
+
+
+@dataclass(frozen=True)
+class ListParams:
+    """The list's filters as the page and its links carry them."""
+
+    view: str = "all"
+    status: str = ConversationStatus.OPEN
+    channel: int | None = None
+    tag: str = ""
+    sentiment: str = ""
+    order: str = "attention"
+    cursor: str = ""
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> ListParams:
+        form = ListFilterForm(request.GET)
+        form.is_valid()  # invalid fields are dropped from cleaned_data: defaults apply
+        data = form.cleaned_data
+        return cls(
+            view=data.get("view") or "all",
+            status=data.get("status") or ConversationStatus.OPEN,
+            channel=data.get("channel"),
+            tag=(data.get("tag") or "").strip(),
+            sentiment=data.get("sentiment") or "",
+            order=data.get("order") or "attention",
+            cursor=data.get("cursor") or "",
+        )
+
+    def query_kwargs(self) -> dict[str, Any]:
+        return {
+            "filter": self.view,
+            "status": None if self.status == "any" else self.status,
+            "channel": self.channel,
+            "tag": self.tag or None,
+            "sentiment": self.sentiment or None,
+        }
+
+    def values(self) -> dict[str, str]:
+        """The non-default filters, for links (without the cursor)."""
+        defaults = ListParams()
+        found = {}
+        for name in ("view", "status", "channel", "tag", "sentiment", "order"):
+            value = getattr(self, name)
+            if value and value != getattr(defaults, name):
+                found[name] = str(value)
+        return found
+
+    @property
+    def query(self) -> str:
+        return urlencode(self.values())
+
+    def with_(self, **changes: Any) -> str:
+        """The query string of this list with some filters changed (None removes)."""
+        values = self.values()
+        for name, value in changes.items():
+            if value is None or value == "":
+                values.pop(name, None)
+            else:
+                values[name] = str(value)
+        defaults = ListParams()
+        values = {k: v for k, v in values.items() if v != str(getattr(defaults, k))}
+        return urlencode(values)
+
+    def url(self, list_url: str, **changes: Any) -> str:
+        query = self.with_(**changes)
+        return f"{list_url}?{query}" if query else list_url
+
+    @property
+    def orderable(self) -> bool:
+        """Whether this list can sort people who need someone first (see queries)."""
+        return self.status in queries.ATTENTION_STATUSES
+
+    @property
+    def title(self) -> str:
+        names = {"mine": "Mine", "unassigned": "Unassigned", "all": "Everyone’s"}
+        status = "any status" if self.status == "any" else self.status
+        return f"{names[self.view]} · {status}"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One conversation as the list shows it."""
+
+    conversation: Conversation
+    last: Message | None
+    sla: str
+    when: str
+    icon: str
+
+
+def _rows(workspace: Any, conversations: list[Conversation]) -> list[Row]:
+    now = timezone.now()
+    latest = queries.latest_messages(conversations)
+    settings = service_levels.settings_or_defaults(workspace)
+    zone = service_levels.workspace_zone(workspace)
+    return [
+        Row(
+            conversation=c,
+            last=latest.get(c.pk),
+            sla=service_levels.breach_state(c, now, settings=settings, zone=zone),
+            when=short_when(c.last_message_at, now),
+            icon=channel_icon(c.channel),
+        )
+        for c in conversations
+    ]
+
+
+def _conversation(request: HttpRequest, number: int) -> Conversation:
+    """The workspace's conversation `number` (404 otherwise), its customer's addresses
+    loaded: a nameless customer is shown by an address, on every message."""
+    conversation = queries.access_conversation(request.workspace, number)
+    prefetch_related_objects([conversation.contact], "identities")
+    return conversation
+
+
+def _with_contacts(conversations: list[Conversation]) -> None:
+    prefetch_related_objects([c.contact for c in conversations], "identities")
+
+
+def _htmx_error(request: HttpRequest, text: str, *, status: int = 422) -> HttpResponse:
+    return render(request, "inbox/_error.html", {"error": text}, status=status)
+
+
+def _toast(response: HttpResponse, text: str) -> HttpResponse:
+    response["HX-Trigger"] = json.dumps({"inbox:toast": {"text": text}})
+    return response
+
+
+def _conversation_url(conversation: Conversation, params: ListParams | None = None) -> str:
+    url = reverse(
+        "inbox:conversation",
+        kwargs={"ws": conversation.workspace.slug, "number": conversation.number},
+    )
+    return f"{url}?{params.query}" if params and params.query else url
+
+
+def _member_from(workspace: Any, value: str, me: Membership) -> Membership | None:
+    """ "me", "none" or a membership id of this workspace (404 for anything else)."""
+    if value == "me":
+        return me
+    if value == "none":
+        return None
+    member = Membership.objects.for_workspace(workspace).filter(pk=int(value)).first()
+    if member is None:
+        raise Http404("No such colleague")
+    return member
+
+
+def _colleagues(workspace: Any) -> list[Membership]:
+    return list(
+        Membership.objects.for_workspace(workspace)
+        .filter(is_active=True)
+        .order_by("display_name", "pk")
+    )
+
+
+def _unread_count(member: Membership) -> int:
+    return Notification.objects.filter(
+        workspace_id=member.workspace_id, recipient=member, read_at__isnull=True
+    ).count()
+
+
+def _webform_url(workspace: Any) -> str:
+    try:
+        return reverse("webform:form", kwargs={"slug": workspace.slug})
+    except NoReverseMatch:  # the web form channel is not installed in this build
+        return f"/f/{workspace.slug}/"

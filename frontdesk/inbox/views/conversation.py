@@ -1,0 +1,199 @@
+"""One conversation: the page and the fragments an open page refreshes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+)
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from frontdesk.connectors.registry import UnknownConnector, get_connector
+from frontdesk.core import roles
+from frontdesk.core.models import Membership
+from frontdesk.core.permissions import require_capability
+from frontdesk.inbox import actions, queries, service_levels
+from frontdesk.inbox.actions.replies import _sign_off
+from frontdesk.inbox.forms import (
+    snooze_presets,
+)
+from frontdesk.inbox.models import (
+    Attachment,
+    Conversation,
+    Message,
+    Notification,
+    Priority,
+    SavedReply,
+    Tag,
+    Team,
+)
+from frontdesk.inbox.templating import render_saved_reply
+from frontdesk.inbox.views.common import (
+    INLINE_IMAGE_TYPES,
+    SAVED_REPLIES_MAX,
+    ListParams,
+    _colleagues,
+    _conversation,
+    _unread_count,
+    channel_icon,
+    short_when,
+)
+
+
+def _signed_as(conversation: Conversation, me: Membership) -> dict[str, Any]:
+    """How a reply from `me` will be signed on this conversation's channel."""
+    try:
+        style = get_connector(conversation.channel.kind).sign_off
+    except UnknownConnector:
+        style = "none"
+    sign_off = _sign_off(me, style, conversation.workspace)
+    return {
+        "style": style,
+        "name": me.display_name,
+        "workspace": conversation.workspace.name,
+        "sign_off": sign_off,
+        # The signature on one line for the preview; the full text is its tooltip.
+        "sign_off_line": " · ".join(line.strip() for line in sign_off.splitlines() if line.strip()),
+    }
+
+
+def _header_context(request: HttpRequest, conversation: Conversation) -> dict[str, Any]:
+    workspace = request.workspace
+    now = timezone.now()
+    zone = service_levels.workspace_zone(workspace)
+    colleagues = _colleagues(workspace)
+    return {
+        "conversation": conversation,
+        "tags": list(conversation.tags.all()),
+        "all_tags": list(Tag.objects.for_workspace(workspace).order_by("name")[:100]),
+        "assignable": [m for m in colleagues if m.can(roles.REPLY)],
+        "colleagues": colleagues,
+        "teams": list(Team.objects.for_workspace(workspace)),
+        "priorities": Priority.choices,
+        "sla": service_levels.breach_state(conversation, now, zone=zone),
+        "waiting_for": short_when(conversation.waiting_since, now),
+        "snooze_presets": snooze_presets(now, zone),
+        "icon": channel_icon(conversation.channel),
+        "params": ListParams.from_request(request),
+    }
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def conversation(request: HttpRequest, number: int) -> HttpResponse:
+    """A conversation: its whole history, the customer, the composer and the controls."""
+    workspace, me = request.workspace, request.membership
+    conversation = _conversation(request, number)
+    unread = list(
+        Notification.objects.filter(
+            workspace=workspace, recipient=me, conversation=conversation, read_at__isnull=True
+        ).values_list("pk", flat=True)
+    )
+    if unread:
+        actions.mark_notifications_read(me, ids=unread)
+    contact = conversation.contact
+    timeline = queries.conversation_timeline(conversation)
+    history = list(queries.contact_history(conversation))
+    saved = [
+        (
+            saved_reply,
+            render_saved_reply(saved_reply.body, contact=contact, me=me, workspace=workspace),
+        )
+        for saved_reply in SavedReply.objects.for_workspace(workspace)[:SAVED_REPLIES_MAX]
+    ]
+    context = _header_context(request, conversation) | {
+        "timeline": timeline,
+        "last_id": max((m.pk for m in timeline), default=0),
+        "contact": contact,
+        "identities": list(contact.identities.all()),
+        "history": history,
+        # Above the timeline, oldest first: what this customer said before this one.
+        "earlier": [c for c in history if c.created_at < conversation.created_at][:5][::-1],
+        "saved_replies": saved,
+        "signed_as": _signed_as(conversation, me),
+        "compose_mode": (
+            "note" if request.GET.get("compose") == "note" or not me.can(roles.REPLY) else "reply"
+        ),
+        "unread_count": _unread_count(me),
+    }
+    # Colleagues a note can mention: active, able to read the inbox, not oneself.
+    context["mention_list"] = [
+        {"name": m.display_name, "initials": m.initials, "color": m.color, "title": m.title}
+        for m in context["colleagues"]
+        if m.can(roles.VIEW_INBOX) and m.pk != me.pk
+    ]
+    return render(request, "inbox/conversation.html", context)
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def conversation_header(request: HttpRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    return render(
+        request, "inbox/_conversation_header.html", _header_context(request, conversation)
+    )
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def timeline(request: HttpRequest, number: int) -> HttpResponse:
+    """Messages of a conversation (`after`: only newer ones than that message id)."""
+    conversation = _conversation(request, number)
+    after = request.GET.get("after", "")
+    messages_ = queries.conversation_timeline(
+        conversation, after=int(after) if after.isdigit() else None
+    )
+    return render(
+        request,
+        "inbox/_messages.html",
+        {"timeline": messages_, "conversation": conversation, "earlier": "earlier" in request.GET},
+    )
+
+
+def _message(request: HttpRequest, number: int, pk: int) -> Message:
+    conversation = _conversation(request, number)
+    message = (
+        Message.objects.filter(conversation=conversation, pk=pk)
+        .select_related("author")
+        .prefetch_related("attachments", "mentions")
+        .first()
+    )
+    if message is None:
+        raise Http404("No such message")
+    message.conversation = conversation
+    return message
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def message_fragment(request: HttpRequest, number: int, pk: int) -> HttpResponse:
+    message = _message(request, number, pk)
+    return render(
+        request, "inbox/_message.html", {"message": message, "conversation": message.conversation}
+    )
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+    """A message's file, for staff of its workspace only."""
+    found = Attachment.objects.for_workspace(request.workspace).filter(pk=pk).first()
+    if found is None or not found.file:
+        raise Http404("No such file")
+    inline = found.content_type in INLINE_IMAGE_TYPES
+    response = FileResponse(
+        found.file.open("rb"),
+        as_attachment=not inline,
+        filename=found.filename,
+        content_type=found.content_type if inline else "application/octet-stream",
+    )
+    # Belt and braces for a file whose bytes are not what its type says.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
