@@ -159,6 +159,10 @@ def _like_pattern(text: str) -> str:
 # Trigram indexes find substrings of at least this many characters; shorter terms
 # are matched by scanning the workspace's customers (correct, only slower).
 TRIGRAM = 3
+# A term found in more names (or addresses) than this, such as a mail domain everyone
+# uses, reads only this many of them: the page shows a few customers, never all,
+# and the cost stays bounded (every match would otherwise be read to sort them).
+CUSTOMER_MATCHES_READ = 500
 
 
 def _contact_matches(workspace: Workspace, query: SearchQuery, limit: int) -> list[int]:
@@ -166,18 +170,22 @@ def _contact_matches(workspace: Workspace, query: SearchQuery, limit: int) -> li
     term (case-insensitive substrings), most recently updated first."""
     clauses: list[str] = []
     params: list[object] = []
+    cap = CUSTOMER_MATCHES_READ
     for term in query.terms:
         text = " ".join(term)
         if connection.vendor == "sqlite" and len(text) >= TRIGRAM:
             # Quoted: the trigram tokenizer then matches the text as a substring.
+            # CROSS JOIN keeps SQLite reading the index first and each match's row
+            # second (the other way round it queries the index once per customer).
             clauses.append(
-                "c.id IN (SELECT rowid FROM inbox_contact_name_fts"
-                " WHERE inbox_contact_name_fts MATCH %s"
-                " UNION SELECT i.contact_id FROM inbox_identity_value_fts f"
-                " JOIN core_contactidentity i ON i.id = f.rowid"
-                " WHERE inbox_identity_value_fts MATCH %s)"
+                "c.id IN (SELECT id FROM (SELECT n.id FROM inbox_contact_name_fts f"
+                " CROSS JOIN core_contact n ON n.id = f.rowid"
+                " WHERE inbox_contact_name_fts MATCH %s AND n.workspace_id = %s LIMIT %s)"
+                " UNION SELECT contact_id FROM (SELECT i.contact_id FROM inbox_identity_value_fts f"
+                " CROSS JOIN core_contactidentity i ON i.id = f.rowid"
+                " WHERE inbox_identity_value_fts MATCH %s AND i.workspace_id = %s LIMIT %s))"
             )
-            params += [f'"{text}"', f'"{text}"']
+            params += [f'"{text}"', workspace.pk, cap, f'"{text}"', workspace.pk, cap]
         elif connection.vendor == "sqlite":
             clauses.append(
                 "(c.name LIKE %s ESCAPE '\\' OR c.id IN (SELECT contact_id"
@@ -188,11 +196,13 @@ def _contact_matches(workspace: Workspace, query: SearchQuery, limit: int) -> li
         else:
             # ILIKE on the plain columns is what the pg_trgm GIN indexes serve.
             clauses.append(
-                "c.id IN (SELECT id FROM core_contact WHERE workspace_id = %s AND name ILIKE %s"
-                " UNION SELECT contact_id FROM core_contactidentity"
-                " WHERE workspace_id = %s AND value ILIKE %s)"
+                "c.id IN (SELECT id FROM (SELECT id FROM core_contact"
+                " WHERE workspace_id = %s AND name ILIKE %s LIMIT %s) n"
+                " UNION SELECT contact_id FROM (SELECT contact_id FROM core_contactidentity"
+                " WHERE workspace_id = %s AND value ILIKE %s LIMIT %s) i)"
             )
-            params += [workspace.pk, _like_pattern(text), workspace.pk, _like_pattern(text)]
+            like = _like_pattern(text)
+            params += [workspace.pk, like, cap, workspace.pk, like, cap]
     # SQLite would otherwise walk every customer of the workspace by its index and
     # test each against the matches; the unary + keeps it on the (few) matched ids.
     workspace_test = (
