@@ -7,9 +7,6 @@ the web pages use.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -19,6 +16,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
+from frontdesk.api.cursors import decode_cursor, encode_cursor
 from frontdesk.api.schemas import ErrorOut, require_capability
 from frontdesk.core import queries, roles
 from frontdesk.core.actions import contacts as contact_actions
@@ -112,25 +110,6 @@ def contact_out(contact: Contact) -> dict[str, object]:
     }
 
 
-# The cursor is the sort key of the last row sent (updated_at, id), so a page costs
-# one index range scan however deep it is, and rows added meanwhile do not shift it.
-def _encode_cursor(contact: Contact) -> str:
-    raw = json.dumps([contact.updated_at.isoformat(), contact.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, pk = json.loads(raw)
-        updated_at = datetime.fromisoformat(stamp)
-        if updated_at.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return updated_at, int(pk)
-    except (binascii.Error, ValueError, TypeError):
-        raise HttpError(422, "The cursor is not one this API gave out.") from None
-
-
 def _apply_consent(contact: Contact, consent: ConsentIn | None, request: HttpRequest) -> None:
     if consent is None:
         return
@@ -153,14 +132,14 @@ def _fresh(request: HttpRequest, pk: int) -> Contact:
 def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[str, object]:
     qs = queries.search_contacts(request.workspace, filters.q)  # type: ignore[attr-defined]
     if filters.cursor:
-        updated_at, pk = _decode_cursor(filters.cursor)
+        updated_at, pk = decode_cursor(filters.cursor)
         qs = qs.filter(Q(updated_at__lt=updated_at) | Q(updated_at=updated_at, pk__lt=pk))
     rows = list(qs.order_by("-updated_at", "-pk")[: filters.limit + 1])
     more = len(rows) > filters.limit
     rows = rows[: filters.limit]
     return {
         "items": [contact_out(c) for c in rows],
-        "next": _encode_cursor(rows[-1]) if more else None,
+        "next": encode_cursor(rows[-1].updated_at, rows[-1].pk) if more else None,
     }
 
 

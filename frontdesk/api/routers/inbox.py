@@ -9,9 +9,6 @@ with the name and signature of the staff member the token acts as.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -23,6 +20,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import field_validator
 
+from frontdesk.api.cursors import decode_cursor, encode_cursor
 from frontdesk.api.schemas import ErrorOut, require_capability
 from frontdesk.core import roles
 from frontdesk.core.models import Membership
@@ -236,24 +234,6 @@ def _messages(conversation: Conversation) -> QuerySet[Message]:
     )
 
 
-# Message pages are keyed on (created_at, id), oldest first, like the timeline.
-def _encode_cursor(message: Message) -> str:
-    raw = json.dumps([message.created_at.isoformat(), message.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> tuple[datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        stamp, pk = json.loads(raw)
-        created_at = datetime.fromisoformat(stamp)
-        if created_at.tzinfo is None:
-            raise ValueError("naive timestamp")
-        return created_at, int(pk)
-    except (binascii.Error, ValueError, TypeError):
-        raise HttpError(422, "The cursor is not one this API gave out.") from None
-
-
 def _refused(exc: InboxError) -> HttpError:
     """The action said no: 403 for the role, 409 for the conversation's state."""
     return HttpError(403 if isinstance(exc, NotAllowed) else 409, str(exc))
@@ -312,14 +292,14 @@ def list_messages(
     conversation = _conversation(request, number)
     rows = _messages(conversation)
     if filters.cursor:
-        created_at, pk = _decode_cursor(filters.cursor)
+        created_at, pk = decode_cursor(filters.cursor)
         rows = rows.filter(Q(created_at__gt=created_at) | Q(created_at=created_at, pk__gt=pk))
     page = list(rows.order_by("created_at", "id")[: filters.limit + 1])
     more = len(page) > filters.limit
     page = page[: filters.limit]
     return {
         "items": [message_out(request, m) for m in page],
-        "next": _encode_cursor(page[-1]) if more else None,
+        "next": encode_cursor(page[-1].created_at, page[-1].pk) if more else None,
     }
 
 
