@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "frontdesk.api",
     # The public contact form: its templates and its rate-limit cache check.
     "frontdesk.connectors.webform",
+    # Text messages (Twilio first): channel configuration, webhooks, keywords.
+    "frontdesk.connectors.sms",
 ]
 
 MIDDLEWARE = [
