@@ -6,7 +6,7 @@ PIP    := $(BIN)/pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo serve test test-sqlite test-services lint format bench clean
+.PHONY: demo serve test test-sqlite test-services lint format bench bench-sms clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 demo: $(VENV)/.installed
 	$(BIN)/frontdesk setup
 	$(BIN)/frontdesk load_demo
-	FRONTDESK_DEMO=true $(BIN)/frontdesk serve --host $(HOST) --port $(PORT)
+	FRONTDESK_DEMO=true FRONTDESK_PUBLIC_URL=$${FRONTDESK_PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
+		$(BIN)/frontdesk serve --host $(HOST) --port $(PORT)
 
 ## test: ruff, then the whole suite on SQLite, then again on PostgreSQL + Redis when
 ## FRONTDESK_TEST_POSTGRES / FRONTDESK_TEST_REDIS are set (as .ci/run sets them)
@@ -39,6 +40,12 @@ test-services: $(VENV)/.installed-test
 		echo "== again with FRONTDESK_TEST_POSTGRES=$$FRONTDESK_TEST_POSTGRES FRONTDESK_TEST_REDIS=$$FRONTDESK_TEST_REDIS"; \
 		$(BIN)/pytest $(PYTEST_ARGS); \
 	fi
+
+## bench-sms: the SMS webhook under wrk load beside its floor, SQLite then PostgreSQL + Redis
+## (needs Debian's wrk; see benchmarks/README.md)
+bench-sms: $(VENV)/.installed
+	@command -v wrk >/dev/null || { echo "bench-sms needs wrk: apt-get install wrk"; exit 1; }
+	$(BIN)/python benchmarks/sms_webhook.py --engine both $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

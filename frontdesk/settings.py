@@ -156,6 +156,16 @@ HUEY = {
         "check_worker_health": True,
     },
 }
+# Inbound events (frontdesk/inbox/intake.py): a claim older than this belongs to a
+# worker that died mid-processing, and a row still pending after the grace period
+# lost its task; the sweep (when a worker starts, then every minute) re-queues both.
+# Keep the timeout well above the slowest processing of one message.
+INBOX_CLAIM_TIMEOUT_SECONDS = env_int("FRONTDESK_INBOX_CLAIM_TIMEOUT", 300)
+INBOX_PENDING_GRACE_SECONDS = env_int("FRONTDESK_INBOX_PENDING_GRACE", 30)
+if INBOX_CLAIM_TIMEOUT_SECONDS < 1 or INBOX_PENDING_GRACE_SECONDS < 1:
+    raise ImproperlyConfigured(
+        "FRONTDESK_INBOX_CLAIM_TIMEOUT and FRONTDESK_INBOX_PENDING_GRACE are seconds, at least 1"
+    )
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.PriorityRedisHuey", "url": REDIS_URL}
     CHANNEL_LAYERS = {
@@ -310,10 +320,17 @@ LOGGING = {
         "huey": {"level": "WARNING"},
         "huey.consumer": {"level": "INFO"},
         "huey.consumer.Scheduler": {"level": "WARNING"},
+        # The twilio SDK logs every API request (URLs with customers' numbers) at INFO.
+        "twilio.http_client": {"level": "WARNING"},
     },
 }
 
 # --- Frontdesk ----------------------------------------------------------------------------------
+# SMS: the largest MMS picture or file fetched from the provider, and how long a call
+# to the provider's REST API may take before it counts as a temporary failure.
+SMS_MEDIA_MAX_BYTES = env_int("FRONTDESK_SMS_MEDIA_MAX_BYTES", 5 * 1024 * 1024)
+SMS_API_TIMEOUT_SECONDS = env_int("FRONTDESK_SMS_API_TIMEOUT", 10)
+
 FRONTDESK_DEMO = env_bool("FRONTDESK_DEMO", False)
 # Uploaded files (staff photos, attachments) served by Django itself: right for one
 # machine; at scale let the proxy serve MEDIA_ROOT and set this to false.
@@ -327,3 +344,7 @@ except ValueError as _exc:
     raise ImproperlyConfigured(f"FRONTDESK_CONNECTOR_BASE_URLS is not JSON: {_exc}") from None
 if not isinstance(CONNECTOR_BASE_URLS, dict):
     raise ImproperlyConfigured("FRONTDESK_CONNECTOR_BASE_URLS must be a JSON object")
+if FRONTDESK_DEMO and not CONNECTOR_BASE_URLS.get("twilio"):
+    # The demo has no Twilio account: the worker's REST calls go to the stand-in the
+    # demo serves itself (/demo/twilio/), which the phone simulator reads.
+    CONNECTOR_BASE_URLS["twilio"] = PUBLIC_BASE_URL + "/demo/twilio"

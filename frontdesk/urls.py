@@ -19,7 +19,12 @@ urlpatterns = [
     path("w/<slug:ws>/", include(section_patterns)),
     path("w/<slug:ws>/settings/", include("frontdesk.accounts.workspace_urls")),
     path("w/<slug:ws>/settings/api/", include("frontdesk.api.urls")),
+    path("w/<slug:ws>/settings/channels/", include("frontdesk.connectors.pages.urls")),
+    path("w/<slug:ws>/settings/inbox/", include("frontdesk.inbox.settings_urls")),
     path("f/", include("frontdesk.connectors.webform.urls")),
+    path("", include("frontdesk.connectors.sms.urls")),
+    # The demo's phone simulator and Twilio stand-in: 404 unless FRONTDESK_DEMO is true.
+    path("demo/", include("frontdesk.connectors.sms.simulator.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

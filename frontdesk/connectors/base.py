@@ -16,6 +16,9 @@ tells whether a class provides it:
   (an MMS picture behind the provider's authentication), through `connectors.http`.
 - `parse_status_callback(channel, request)`: read a provider's delivery report
   into `DeliveryStatus` records (used by the SMS channel).
+- `find_sent(channel, message, since=...)`: ask the provider whether it already took
+  this message (a worker died between the provider's answer and our record of it),
+  so a re-claimed reply is recorded as sent instead of being sent twice.
 """
 
 from __future__ import annotations
@@ -193,6 +196,18 @@ class Connector(ABC):
         """Read a provider's delivery report (optional capability)."""
         raise NotImplementedError
 
+    def find_sent(
+        self, channel: ChannelRef, message: OutboundMessage, *, since: datetime
+    ) -> DeliveryResult | None:
+        """The provider's record of `message` if it took it at or after `since`, else None
+        (optional capability).
+
+        Called before a reply is sent again after an attempt whose outcome is unknown
+        (a stale claim, a timeout). Raises ConnectorError when the provider cannot
+        tell; the caller then retries later rather than risk a second copy.
+        """
+        raise NotImplementedError
+
     @classmethod
     def can(cls, capability: str) -> bool:
         """Whether this adapter provides an optional capability (a method name above)."""
@@ -201,4 +216,4 @@ class Connector(ABC):
         return getattr(cls, capability) is not getattr(Connector, capability)
 
 
-_OPTIONAL = ("parse_inbound", "fetch_attachment", "parse_status_callback")
+_OPTIONAL = ("parse_inbound", "fetch_attachment", "parse_status_callback", "find_sent")

@@ -5,6 +5,7 @@ from frontdesk.inbox.models import (
     Attachment,
     Channel,
     Conversation,
+    ConversationRead,
     InboundEvent,
     InboxSettings,
     Message,
@@ -51,6 +52,12 @@ class MessageAdmin(WorkspaceScopedAdmin):
 class AttachmentAdmin(WorkspaceScopedAdmin):
     list_display = ("filename", "content_type", "size", "message")
     raw_id_fields = ("message",)
+
+
+@admin.register(ConversationRead)
+class ConversationReadAdmin(WorkspaceScopedAdmin):
+    list_display = ("membership", "conversation", "read_at")
+    raw_id_fields = ("membership", "conversation")
 
 
 for model in (Tag, Team, SavedReply, InboxSettings):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -24,11 +25,12 @@ from django.db.models import F
 from django.utils import timezone
 
 from frontdesk.connectors import base
-from frontdesk.connectors.registry import UnknownConnector, get_connector
+from frontdesk.connectors.registry import UnknownConnector, after_inbound_hook, get_connector
 from frontdesk.core.actions.contacts import resolve_contact
 from frontdesk.core.models import Contact
 from frontdesk.inbox import live
 from frontdesk.inbox.actions.conversations import start_conversation
+from frontdesk.inbox.actions.notifications import notify
 from frontdesk.inbox.models import (
     ACTIVE_STATUSES,
     Attachment,
@@ -40,6 +42,7 @@ from frontdesk.inbox.models import (
     InboundEventStatus,
     Message,
     MessageKind,
+    NotificationKind,
 )
 from frontdesk.inbox.models.messages import attachment_path
 from frontdesk.inbox.routing import route_conversation
@@ -47,11 +50,10 @@ from frontdesk.triage.hooks import triage_message
 
 logger = logging.getLogger(__name__)
 
-# A pending row older than this was never picked up (the worker died before it ran,
-# or the task was lost): the sweep enqueues it again.
-PENDING_GRACE = timedelta(seconds=30)
-# A claim older than this belongs to a worker that died mid-processing.
-CLAIM_TIMEOUT = timedelta(minutes=5)
+# A pending row older than settings.INBOX_PENDING_GRACE_SECONDS was never picked up
+# (the worker died before it ran, or the task was lost): the sweep enqueues it again.
+# A claim older than settings.INBOX_CLAIM_TIMEOUT_SECONDS belongs to a worker that
+# died mid-processing (a task a Redis worker had popped is gone from the queue).
 # After this many tries an event is marked failed and left for a person to look at.
 MAX_PROCESS_ATTEMPTS = 5
 SWEEP_BATCH = 500
@@ -209,23 +211,53 @@ def _record(row: InboundEvent) -> Message:
         conversation.subject = row.subject[:255]
 
     triage_message(message)
+    previous_assignee_id = conversation.assignee_id
     conversation.assignee = route_conversation(conversation, message=message)
     conversation.save()
+    if conversation.assignee is not None and conversation.assignee_id != previous_assignee_id:
+        # Routing handed it to someone (the person the web form named): tell them.
+        notify(
+            conversation.assignee,
+            kind=NotificationKind.ASSIGNED,
+            conversation=conversation,
+            actor=None,
+        )
 
     live.conversation_changed(conversation, created=created, reopened=reopened, woke=woke)
     live.message_published(message)
     for attachment_id in pending_fetch:
         transaction.on_commit(lambda pk=attachment_id: _enqueue_fetch(pk))
+    _react(channel, message, created=created)
     return message
+
+
+def _react(channel: Channel, message: Message, *, created: bool) -> None:
+    """The channel's own reaction (an SMS opt-out, a keyword reply), in this transaction.
+
+    A worker dying here rolls back the message and the reaction together, and the
+    retry does both. A bug in the reaction rolls back only the reaction (a
+    savepoint) and is logged: the customer's message is never lost for it.
+    """
+    hook = after_inbound_hook(channel.kind)
+    if hook is None:
+        return
+    try:
+        with transaction.atomic():
+            hook(message.pk, created)
+    except Exception:
+        logger.exception(
+            "channel reaction failed", extra={"channel": channel.pk, "message_id": message.pk}
+        )
 
 
 def _thread(row: InboundEvent, contact: Contact) -> tuple[Conversation, bool]:
     """The conversation this message continues, or a new one. Returns (it, created).
 
     In order: the conversation holding the message the customer replied to (an email
-    thread key); the customer's open, pending or snoozed conversation on this channel;
-    their last resolved one, if its last message is within the channel's threading
-    window; otherwise a new conversation.
+    thread key); the customer's open, pending or snoozed conversation on this channel,
+    however old (a customer still waiting is never split in two); their last resolved
+    one, reopened, if its last message is within the channel's threading window
+    (`threading_window_hours`, 0 = never reopen); otherwise a new conversation.
     """
     workspace, channel = row.workspace, row.channel
     conversations = Conversation.objects.for_workspace(workspace).select_for_update()
@@ -250,9 +282,14 @@ def _thread(row: InboundEvent, contact: Contact) -> tuple[Conversation, bool]:
     if active:
         return active, False
     window = timedelta(hours=channel.threading_window_hours)
-    recent = mine.filter(
-        status=ConversationStatus.RESOLVED, last_message_at__gte=row.received_at - window
-    ).first()
+    # A window of 0 hours: every message after a resolution starts a new conversation.
+    recent = (
+        mine.filter(
+            status=ConversationStatus.RESOLVED, last_message_at__gte=row.received_at - window
+        ).first()
+        if window
+        else None
+    )
     if recent:
         return recent, False
     conversation = start_conversation(
@@ -350,13 +387,15 @@ def _fail(row: InboundEvent, error: str) -> None:
 def sweep_inbound_events(*, now: datetime | None = None) -> int:
     """Re-queue events a crash left behind; returns how many were enqueued.
 
-    Pending rows older than PENDING_GRACE were never picked up; processing rows
-    whose claim is older than CLAIM_TIMEOUT belong to a worker that died. Those out
+    Pending rows older than the pending grace were never picked up; processing
+    rows whose claim is older than the claim timeout belong to a worker that died. Those out
     of attempts are marked failed instead.
     """
     now = now or timezone.now()
+    claim_timeout = timedelta(seconds=settings.INBOX_CLAIM_TIMEOUT_SECONDS)
+    pending_grace = timedelta(seconds=settings.INBOX_PENDING_GRACE_SECONDS)
     expired = InboundEvent.objects.filter(
-        status=InboundEventStatus.PROCESSING, claimed_at__lt=now - CLAIM_TIMEOUT
+        status=InboundEventStatus.PROCESSING, claimed_at__lt=now - claim_timeout
     )
     expired.filter(attempts__gte=MAX_PROCESS_ATTEMPTS).update(
         status=InboundEventStatus.FAILED,
@@ -366,7 +405,7 @@ def sweep_inbound_events(*, now: datetime | None = None) -> int:
     expired.update(status=InboundEventStatus.PENDING, claimed_at=None)
     due = list(
         InboundEvent.objects.filter(
-            status=InboundEventStatus.PENDING, created_at__lt=now - PENDING_GRACE
+            status=InboundEventStatus.PENDING, created_at__lt=now - pending_grace
         )
         .order_by("id")
         .values_list("id", flat=True)[:SWEEP_BATCH]

@@ -12,7 +12,16 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
@@ -21,10 +30,12 @@ from frontdesk.core.models import Membership, Workspace
 from frontdesk.inbox.models import (
     Attachment,
     Conversation,
+    ConversationRead,
     ConversationStatus,
     Message,
     MessageKind,
     Notification,
+    is_unread,
 )
 
 FILTERS = ("all", "mine", "unassigned")
@@ -102,6 +113,7 @@ def inbox_page(
     channel: int | None = None,
     tag: int | str | None = None,
     sentiment: str | None = None,
+    unread: bool = False,
     before: str | None = None,
     limit: int = 50,
     order: str = "recent",
@@ -109,9 +121,11 @@ def inbox_page(
     """One page of conversations, newest activity first (or by `order`, see ORDERS).
 
     `filter`: "mine" (assigned to `member`), "unassigned" or "all"; `status` None
-    means every status; `channel` a channel id; `tag` a tag id or name; `before` the
-    cursor of the previous page. Rows come with contact, channel, assignee and tags
-    loaded (two queries in all, whatever the page size).
+    means every status; `channel` a channel id; `tag` a tag id or name; `unread`
+    only those `member` has not read since the customer wrote; `before` the cursor
+    of the previous page. Rows come with contact, channel, assignee and tags
+    loaded, and the addresses of customers without a name (at most three
+    queries, whatever the page size).
     """
     if order not in ORDERS:
         raise ValueError(f"unknown inbox order {order!r}")
@@ -123,6 +137,7 @@ def inbox_page(
         channel=channel,
         tag=tag,
         sentiment=sentiment,
+        unread=unread,
     )
     limit = max(1, min(limit, PAGE_SIZE_MAX))
     if order == "attention" and status in ATTENTION_STATUSES:
@@ -139,21 +154,25 @@ def inbox_page(
             _with_relations(rows).order_by("-attention", "-last_message_at", "-id")[: limit + 1]
         )
         more = len(page) > limit
-        page = page[:limit]
+        page = _with_nameless_identities(page[:limit])
         return InboxPage(rows=page, next_cursor=encode_attention_cursor(page[-1]) if more else None)
     if before:
         moment, pk = decode_cursor(before)
         rows = rows.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk))
     page = list(_with_relations(rows).order_by("-last_message_at", "-id")[: limit + 1])
     more = len(page) > limit
-    page = page[:limit]
+    page = _with_nameless_identities(page[:limit])
     return InboxPage(rows=page, next_cursor=encode_cursor(page[-1]) if more else None)
 
 
 def _with_relations(rows: QuerySet[Conversation]) -> QuerySet[Conversation]:
-    return rows.select_related("contact", "channel", "assignee", "team").prefetch_related(
-        "tags", "contact__identities"
-    )
+    return rows.select_related("contact", "channel", "assignee", "team").prefetch_related("tags")
+
+
+def _with_nameless_identities(page: list[Conversation]) -> list[Conversation]:
+    """Load the addresses of the customers without a name (they are shown by one)."""
+    prefetch_related_objects([c.contact for c in page if not c.contact.name], "identities")
+    return page
 
 
 def matches_filters(
@@ -165,6 +184,7 @@ def matches_filters(
     channel: int | None = None,
     tag: int | str | None = None,
     sentiment: str | None = None,
+    unread: bool = False,
 ) -> bool:
     """Whether `conversation` belongs in the list these filters describe (one query).
 
@@ -179,6 +199,7 @@ def matches_filters(
             channel=channel,
             tag=tag,
             sentiment=sentiment,
+            unread=unread,
         )
         .filter(pk=conversation.pk)
         .exists()
@@ -194,6 +215,7 @@ def _filtered(
     channel: int | None,
     tag: int | str | None,
     sentiment: str | None,
+    unread: bool = False,
 ) -> QuerySet[Conversation]:
     if member.workspace_id != workspace.pk:
         raise Http404("No such workspace")
@@ -213,7 +235,45 @@ def _filtered(
         rows = rows.filter(**by_tag)
     if sentiment:
         rows = rows.filter(sentiment_label=sentiment)
+    if unread:
+        rows = _unread_by(rows, member)
     return rows
+
+
+def _unread_by(rows: QuerySet[Conversation], member: Membership) -> QuerySet[Conversation]:
+    """The rows where the customer wrote after `member` last read them (or joined).
+
+    last_message_at >= last_customer_message_at, so the redundant bound on
+    last_message_at stops the list's index scan at the day the member joined; each
+    remaining row costs one probe of the (membership, conversation) index.
+    """
+    read_since = ConversationRead.objects.filter(
+        membership=member,
+        conversation=OuterRef("pk"),
+        read_at__gte=OuterRef("last_customer_message_at"),
+    )
+    return rows.filter(
+        last_message_at__gt=member.joined_at,
+        last_customer_message_at__gt=member.joined_at,
+    ).exclude(Exists(read_since))
+
+
+def mark_unread(member: Membership, conversations: list[Conversation]) -> None:
+    """Set `unread` on each conversation: has the customer written since `member`
+    last opened it (see ConversationRead)? One query, for a page of rows."""
+    read_at = (
+        dict(
+            ConversationRead.objects.filter(
+                membership=member, conversation__in=[c.pk for c in conversations]
+            ).values_list("conversation_id", "read_at")
+        )
+        if conversations
+        else {}
+    )
+    for conversation in conversations:
+        conversation.unread = is_unread(
+            conversation, read_at=read_at.get(conversation.pk), joined_at=member.joined_at
+        )
 
 
 def latest_messages(conversations: list[Conversation]) -> dict[int, Message]:

@@ -2,8 +2,9 @@
 
 A clock runs only while the workspace is open (InboxSettings.business_hours, in the
 workspace's time zone): a message at 16:30 on Friday answered at 09:30 on Monday
-took one business hour, not 65 hours. With no opening hours configured at all the
-clocks run around the clock. Arithmetic is done in UTC, so a daylight-saving change
+took one business hour, not 65 hours. Dates listed under "closed" (holidays) count
+as shut whatever their weekday. With no opening hours configured at all the clocks
+run around the clock. Arithmetic is done in UTC, so a daylight-saving change
 inside an interval counts the real elapsed time.
 """
 
@@ -52,6 +53,17 @@ def _opening_intervals(hours: object) -> dict[str, list[tuple[str, str]]]:
     return intervals
 
 
+def _closed_dates(hours: object) -> frozenset[date]:
+    found: set[date] = set()
+    if isinstance(hours, dict):
+        for value in hours.get("closed") or []:
+            try:
+                found.add(date.fromisoformat(str(value)))
+            except ValueError:
+                continue  # a malformed date in stored settings: ignore it
+    return frozenset(found)
+
+
 def business_time_between(
     start: datetime,
     end: datetime,
@@ -71,12 +83,13 @@ def business_time_between(
     intervals = _opening_intervals(hours)
     if not intervals:
         return end - start
+    closed = _closed_dates(hours)
     start_utc, end_utc = start.astimezone(UTC), end.astimezone(UTC)
     total = timedelta(0)
     day = start.astimezone(zone).date()
     last = end.astimezone(zone).date()
     while day <= last:
-        for opens, closes in intervals.get(WEEKDAYS[day.weekday()], []):
+        for opens, closes in [] if day in closed else intervals.get(WEEKDAYS[day.weekday()], []):
             try:
                 window_start = _at(day, opens, zone).astimezone(UTC)
                 window_end = _at(day, closes, zone).astimezone(UTC)
@@ -89,6 +102,70 @@ def business_time_between(
             return total
         day += timedelta(days=1)
     return total
+
+
+# How far ahead a due time is looked for; beyond it the workspace is as good as shut.
+DUE_HORIZON_DAYS = 400
+
+
+def business_due_at(
+    start: datetime, target: timedelta, *, hours: object, zone: ZoneInfo
+) -> datetime | None:
+    """When `target` of open time has passed since `start` (an aware instant).
+
+    The inverse of business_time_between: a message at 16:30 on Friday with a
+    one-hour target, 9 to 5 on weekdays, is due at 09:30 on Monday. None when the
+    workspace never opens within DUE_HORIZON_DAYS.
+    """
+    intervals = _opening_intervals(hours)
+    if not intervals:
+        return start + target
+    closed = _closed_dates(hours)
+    start_utc = start.astimezone(UTC)
+    left = target
+    day = start.astimezone(zone).date()
+    for _ in range(DUE_HORIZON_DAYS):
+        for opens, closes in [] if day in closed else intervals.get(WEEKDAYS[day.weekday()], []):
+            try:
+                window_start = _at(day, opens, zone).astimezone(UTC)
+                window_end = _at(day, closes, zone).astimezone(UTC)
+            except ValueError:
+                continue
+            begin = max(window_start, start_utc)
+            if window_end <= begin:
+                continue
+            if begin + left <= window_end:
+                return (begin + left).astimezone(zone)
+            left -= window_end - begin
+        day += timedelta(days=1)
+    return None
+
+
+def is_open_at(moment: datetime, *, hours: object, zone: ZoneInfo) -> bool:
+    """Whether the workspace is open at `moment` (always, with no hours configured).
+
+    Used by automatic replies (an SMS after-hours acknowledgement); the same rules
+    as the clocks above: weekday intervals in the workspace's zone, "closed" dates.
+    """
+    intervals = _opening_intervals(hours)
+    if not intervals:
+        return True
+    closed = _closed_dates(hours)
+    local = moment.astimezone(zone)
+    at_utc = moment.astimezone(UTC)
+    # Yesterday too: an interval ending at "24:00" is stored under its opening day.
+    for day in (local.date() - timedelta(days=1), local.date()):
+        if day in closed:
+            continue
+        for opens, closes in intervals.get(WEEKDAYS[day.weekday()], []):
+            try:
+                window_start = _at(day, opens, zone).astimezone(UTC)
+                window_end = _at(day, closes, zone).astimezone(UTC)
+            except ValueError:
+                continue
+            if window_start <= at_utc < window_end:
+                return True
+    return False
 
 
 def first_response_time(

@@ -28,6 +28,8 @@ def send_notification_email(notification_id: int) -> None:
     actions.send_notification_email(notification_id)
 
 
+# Huey enqueues periodic tasks when a worker starts, then every minute: a worker
+# restarted after a crash sweeps at once (claims older than the claim timeout).
 @db_periodic_task(crontab(minute="*"))
 def sweep_inbound_events() -> None:
     intake.sweep_inbound_events()

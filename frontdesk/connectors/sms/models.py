@@ -100,3 +100,7 @@ class SmsKeyword(WorkspaceScoped):
     def save(self, *args, **kwargs) -> None:
         self.keyword = self.keyword.strip().upper()
         super().save(*args, **kwargs)
+
+
+# The demo's pretend phone network (a model of the sms app, kept beside its views).
+from frontdesk.connectors.sms.simulator.models import SimulatedText  # noqa: E402, F401

@@ -20,6 +20,7 @@ from frontdesk.inbox.actions.notifications import (
     mark_notifications_read,
     send_notification_email,
 )
+from frontdesk.inbox.actions.reads import mark_conversation_read
 from frontdesk.inbox.actions.replies import (
     compose_outbound,
     deliver_message,
@@ -29,6 +30,8 @@ from frontdesk.inbox.actions.replies import (
     sweep_deliveries,
 )
 from frontdesk.inbox.actions.saved_replies import (
+    SavedReplyInvalid,
+    can_change_saved_reply,
     create_saved_reply,
     delete_saved_reply,
     update_saved_reply,
@@ -38,16 +41,19 @@ from frontdesk.inbox.actions.settings import update_inbox_settings, validate_bus
 __all__ = [
     "InboxError",
     "NotAllowed",
+    "SavedReplyInvalid",
     "add_note",
     "add_tag",
     "assign_conversation",
     "assign_team",
+    "can_change_saved_reply",
     "compose_outbound",
     "create_saved_reply",
     "delete_saved_reply",
     "deliver_message",
     "find_mentions",
     "inbox_settings_for",
+    "mark_conversation_read",
     "mark_notifications_read",
     "mark_pending",
     "record_delivery_status",

@@ -7,6 +7,14 @@ the adapter and records the outcome: sent or delivered with the provider's id;
 failed with the reason (a permanent error, or out of attempts); or queued again
 with exponential backoff (a temporary error). `sweep_deliveries` gives back claims
 a dead worker left and re-enqueues queued replies whose task was lost.
+
+Before a provider is called, consent is checked (`core.consent.may_send`): a reply
+to a number that texted STOP fails with "opted_out" and never reaches the provider.
+A reply tried again after an attempt with an unknown outcome (a stale claim, a
+timeout) first asks an adapter that can (`find_sent`) whether the provider already
+has it, so it is recorded as sent rather than sent twice. `send_automatic_reply` is
+how Frontdesk answers by itself (keyword replies, acknowledgements) through the same
+delivery path.
 """
 
 from __future__ import annotations
@@ -17,14 +25,23 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from frontdesk.connectors.base import ConnectorError, OutboundAttachment, OutboundMessage
+from frontdesk.connectors.base import (
+    Connector,
+    ConnectorError,
+    DeliveryResult,
+    OutboundAttachment,
+    OutboundMessage,
+)
 from frontdesk.connectors.registry import UnknownConnector, get_connector
 from frontdesk.core import roles
+from frontdesk.core.actions.contacts import set_consent
+from frontdesk.core.consent import last_revocation, may_send, topic_for_identity_kind
 from frontdesk.core.models import (
+    ConsentStatus,
     ContactIdentity,
     Membership,
     Workspace,
@@ -33,8 +50,11 @@ from frontdesk.core.models import (
 from frontdesk.inbox import live
 from frontdesk.inbox.actions.common import InboxError, require
 from frontdesk.inbox.actions.conversations import _locked, inbox_settings_for
+from frontdesk.inbox.actions.reads import mark_conversation_read
 from frontdesk.inbox.models import (
+    REPLIES_ALLOWED_AFTER_OPT_OUT,
     Attachment,
+    AutomaticReason,
     Conversation,
     DeliveryStatus,
     Message,
@@ -51,6 +71,11 @@ BACKOFF_MAX = timedelta(hours=1)
 SENDING_CLAIM_TIMEOUT = timedelta(minutes=5)
 # A queued reply due this long ago whose task never ran (lost with a dead worker).
 QUEUED_GRACE = timedelta(minutes=1)
+# Error codes with which an adapter says the recipient has unsubscribed at the
+# provider (Twilio 21610: they texted STOP to the number): recorded as an opt-out.
+RECIPIENT_OPTED_OUT_CODES = frozenset({"opted_out", "21610"})
+# Delivery reports that say nothing new to staff (the provider still has it).
+IN_FLIGHT_STATUSES = frozenset({"queued", "accepted", "scheduled", "sending"})
 
 
 def send_reply(
@@ -103,10 +128,62 @@ def send_reply(
             conversation.first_response_at = now
         conversation.waiting_since = None
         conversation.save(update_fields=["last_message_at", "first_response_at", "waiting_since"])
+        # Whoever answers has read what they answered.
+        mark_conversation_read(conversation, member=by, at=now)
         transaction.on_commit(lambda: _enqueue_delivery(message.pk))
         live.message_published(message)
         live.conversation_changed(conversation)
     logger.info("reply queued", extra={"conversation": conversation.pk, "message_id": message.pk})
+    return message
+
+
+def send_automatic_reply(
+    conversation: Conversation,
+    *,
+    body: str,
+    reason: str,
+    trigger: Message,
+) -> Message | None:
+    """Store a reply Frontdesk writes by itself (queued) and deliver it after commit.
+
+    `reason` is an AutomaticReason; `trigger` the customer message it answers. At
+    most one automatic message per trigger (a unique constraint): returns None if
+    one exists already, so a task that runs twice answers once. It does not stamp
+    `first_response_at` nor clear `waiting_since`: no person has answered yet.
+    """
+    if reason not in AutomaticReason.values:
+        raise ValueError(f"unknown automatic reason {reason!r}")
+    body = body.strip()[:REPLY_MAX_LENGTH]
+    if not body:
+        return None
+    note = reason == AutomaticReason.OPT_OUT
+    now = max(timezone.now(), trigger.created_at)
+    try:
+        with transaction.atomic():
+            _locked(conversation)
+            message = Message.objects.create(
+                workspace_id=conversation.workspace_id,
+                conversation=conversation,
+                kind=MessageKind.NOTE if note else MessageKind.REPLY,
+                body=body,
+                channel=conversation.channel,
+                status=DeliveryStatus.NOT_APPLICABLE if note else DeliveryStatus.QUEUED,
+                created_at=now,
+                automatic=reason,
+                automatic_for=trigger,
+            )
+            conversation.last_message_at = max(conversation.last_message_at, now)
+            conversation.save(update_fields=["last_message_at"])
+            if not note:
+                transaction.on_commit(lambda: _enqueue_delivery(message.pk))
+            live.message_published(message)
+            live.conversation_changed(conversation)
+    except IntegrityError:
+        return None  # this trigger was answered already
+    logger.info(
+        "automatic message stored",
+        extra={"conversation": conversation.pk, "message_id": message.pk, "reason": reason},
+    )
     return message
 
 
@@ -238,8 +315,16 @@ def deliver_message(message_id: int) -> Message | None:
     channel = message.channel or message.conversation.channel
     try:
         connector = get_connector(channel.kind)
-        result = connector.send(channel.as_ref(), compose_outbound(message))
+        refusal = _consent_refusal(message, connector)
+        if refusal is not None:
+            return _record_failure(message, refusal, claimed_at=now)
+        outbound = compose_outbound(message)
+        result = _already_sent(message, connector, outbound) if message.attempts > 1 else None
+        if result is None:
+            result = connector.send(channel.as_ref(), outbound)
     except ConnectorError as exc:
+        if exc.code in RECIPIENT_OPTED_OUT_CODES:
+            _record_provider_opt_out(message, connector, exc)
         return _record_failure(message, exc, claimed_at=now)
     except UnknownConnector:
         error = ConnectorError(
@@ -268,6 +353,65 @@ def deliver_message(message_id: int) -> Message | None:
     live.message_published(message, event_type="message.updated")
     logger.info("reply delivered", extra={"message_id": message.pk, "status": status})
     return message
+
+
+def _consent_refusal(message: Message, connector: Connector) -> ConnectorError | None:
+    """Why this reply must not go out (the contact opted out of this channel), or None."""
+    topic = topic_for_identity_kind(connector.reply_identity_kind)
+    if topic is None or message.automatic in REPLIES_ALLOWED_AFTER_OPT_OUT:
+        return None
+    contact = message.conversation.contact
+    if may_send(contact, topic):
+        return None
+    contact.refresh_from_db(fields=[f"{topic}_consent"])
+    revoked = last_revocation(contact, topic)
+    texted_stop = revoked is not None and revoked.source.startswith("SMS keyword")
+    text = "Not sent: this person texted STOP" if texted_stop else "Not sent: this person opted out"
+    return ConnectorError(text, permanent=True, code="opted_out")
+
+
+def _already_sent(
+    message: Message, connector: Connector, outbound: OutboundMessage
+) -> DeliveryResult | None:
+    """The provider's copy of a reply an earlier attempt may have handed over, if any.
+
+    Only adapters with `find_sent` can tell; for others a retry after an unknown
+    outcome may send twice (at-least-once). A provider message already recorded on
+    another reply is not this one (two identical texts to one number).
+    """
+    if not connector.can("find_sent"):
+        return None
+    channel = message.channel or message.conversation.channel
+    found = connector.find_sent(channel.as_ref(), outbound, since=message.created_at)
+    if found is None or not found.provider_message_id:
+        return None
+    taken = (
+        Message.objects.filter(
+            workspace_id=message.workspace_id, provider_message_id=found.provider_message_id
+        )
+        .exclude(pk=message.pk)
+        .exists()
+    )
+    if taken:
+        return None
+    logger.info(
+        "reply found already sent; not sending again",
+        extra={"message_id": message.pk, "provider_message_id": found.provider_message_id},
+    )
+    return found
+
+
+def _record_provider_opt_out(message: Message, connector: Connector, error: ConnectorError) -> None:
+    """The provider refused because the recipient unsubscribed there: record the opt-out."""
+    topic = topic_for_identity_kind(connector.reply_identity_kind)
+    if topic is None:
+        return
+    set_consent(
+        message.conversation.contact,
+        topic=topic,
+        status=ConsentStatus.REVOKED,
+        source=f"Provider: recipient unsubscribed (error {error.code})",
+    )
 
 
 def _record_failure(
@@ -336,7 +480,10 @@ def record_delivery_status(
     """Apply a provider's delivery report (sent, delivered, failed/undelivered).
 
     Returns the reply it concerns, or None for an id we never sent. A report never
-    moves a delivered reply back to sent.
+    moves a delivered reply back to sent; "queued", "accepted", "sending" change
+    nothing. A failure shows the provider's error text and code to staff ("Unknown
+    destination handset (error 30005)"); a code saying the recipient unsubscribed
+    records their opt-out.
     """
     message = (
         Message.objects.for_workspace(workspace)
@@ -346,6 +493,8 @@ def record_delivery_status(
     )
     if message is None:
         return None
+    if status in IN_FLIGHT_STATUSES:
+        return message
     now = timezone.now()
     rows = Message.objects.filter(pk=message.pk)
     if status == "delivered":
@@ -355,11 +504,16 @@ def record_delivery_status(
             status=DeliveryStatus.SENT, sent_at=now
         )
     elif status in ("failed", "undelivered"):
+        reason = (error_message or "").strip() or "The provider could not deliver it."
+        if error_code and error_code not in reason:
+            reason = f"{reason.rstrip('.')} (error {error_code})"
         rows.update(
             status=DeliveryStatus.FAILED,
             failure_code=(error_code or "")[:64],
-            failure_reason=(error_message or "The provider could not deliver it.")[:500],
+            failure_reason=reason[:500],
         )
+        if error_code in RECIPIENT_OPTED_OUT_CODES:
+            _record_report_opt_out(message, error_code)
     else:
         raise InboxError(f"Unknown delivery status {status!r}.")
     message.refresh_from_db()
@@ -367,11 +521,28 @@ def record_delivery_status(
     return message
 
 
+def _record_report_opt_out(message: Message, code: str) -> None:
+    channel = message.channel or message.conversation.channel
+    try:
+        connector = get_connector(channel.kind)
+    except UnknownConnector:
+        return
+    topic = topic_for_identity_kind(connector.reply_identity_kind)
+    if topic is not None:
+        set_consent(
+            message.conversation.contact,
+            topic=topic,
+            status=ConsentStatus.REVOKED,
+            source=f"Provider: recipient unsubscribed (error {code})",
+        )
+
+
 def sweep_deliveries(*, now: datetime | None = None) -> int:
     """Give back stale sending claims and re-enqueue queued replies that are due.
 
     A claim older than SENDING_CLAIM_TIMEOUT belongs to a worker that died while
-    sending (the provider may or may not have it: at-least-once in that one case).
+    sending (the provider may or may not have it): the next attempt asks an adapter
+    with `find_sent` first, so those send once; others are at-least-once in that case.
     Returns how many replies were enqueued.
     """
     now = now or timezone.now()

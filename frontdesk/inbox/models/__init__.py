@@ -15,7 +15,15 @@ from frontdesk.inbox.models.conversations import (
     Tag,
     Team,
 )
-from frontdesk.inbox.models.messages import Attachment, DeliveryStatus, Message, MessageKind
+from frontdesk.inbox.models.messages import (
+    REPLIES_ALLOWED_AFTER_OPT_OUT,
+    Attachment,
+    AutomaticReason,
+    DeliveryStatus,
+    Message,
+    MessageKind,
+)
+from frontdesk.inbox.models.reads import ConversationRead, is_unread
 from frontdesk.inbox.models.workspace import (
     WEEKDAYS,
     InboxSettings,
@@ -28,11 +36,14 @@ from frontdesk.inbox.models.workspace import (
 __all__ = [
     "ACTIVE_STATUSES",
     "DEFAULT_THREADING_WINDOW_HOURS",
+    "REPLIES_ALLOWED_AFTER_OPT_OUT",
     "STATUS_TRANSITIONS",
     "WEEKDAYS",
     "Attachment",
+    "AutomaticReason",
     "Channel",
     "Conversation",
+    "ConversationRead",
     "ConversationStatus",
     "DeliveryStatus",
     "InboundEvent",
@@ -47,4 +58,5 @@ __all__ = [
     "Tag",
     "Team",
     "default_business_hours",
+    "is_unread",
 ]

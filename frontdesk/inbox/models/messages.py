@@ -29,6 +29,22 @@ class DeliveryStatus(models.TextChoices):
     NOT_APPLICABLE = "not_applicable", "—"
 
 
+class AutomaticReason(models.TextChoices):
+    """Why Frontdesk itself wrote a message (no person did): shown as “Automatic reply”."""
+
+    HELP = "help", "Help text"
+    OPT_IN = "opt_in", "Opt-in confirmation"
+    OPT_OUT = "opt_out", "Opt-out"
+    KEYWORD = "keyword", "Keyword reply"
+    ACKNOWLEDGEMENT = "ack", "Acknowledgement"
+    AFTER_HOURS = "after_hours", "After hours"
+
+
+# Automatic replies that may still go to a number that texted STOP: carriers require
+# an answer to HELP, and the START confirmation follows the re-grant.
+REPLIES_ALLOWED_AFTER_OPT_OUT = frozenset({AutomaticReason.HELP, AutomaticReason.OPT_IN})
+
+
 class Message(WorkspaceScoped):
     """One entry in a conversation's timeline.
 
@@ -72,10 +88,18 @@ class Message(WorkspaceScoped):
         related_name="messages",
     )
     mentions = models.ManyToManyField(Membership, related_name="mentioned_in", blank=True)
+    # Set when Frontdesk wrote this itself (a keyword reply, an acknowledgement, an
+    # opt-out note); empty when a person did. `automatic_for` is the customer message
+    # that triggered it: unique, so a task run twice answers once.
+    automatic = models.CharField(max_length=16, choices=AutomaticReason.choices, blank=True)
+    automatic_for = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["inbound_event"], name="message_one_per_inbound_event")
+            models.UniqueConstraint(fields=["inbound_event"], name="message_one_per_inbound_event"),
+            models.UniqueConstraint(fields=["automatic_for"], name="message_one_automatic_answer"),
         ]
         indexes = [
             models.Index(fields=["conversation", "created_at", "id"], name="message_timeline"),

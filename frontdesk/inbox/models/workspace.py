@@ -23,7 +23,8 @@ class InboxSettings(WorkspaceScoped):
 
     `business_hours` maps "mon".."sun" to opening intervals, [["09:00", "17:00"]],
     in the workspace's time zone; an empty list is a closed day, and an empty mapping
-    means always open. Service-level clocks only run during these hours.
+    means always open. An optional "closed": ["2026-12-25", ...] lists whole dates
+    (holidays) when it is shut. Service-level clocks only run during these hours.
     """
 
     first_response_target_minutes = models.PositiveIntegerField(

@@ -220,7 +220,8 @@ def test_delivery_reports_update_the_reply(customer_conversation, riverside, may
     )
     message.refresh_from_db()
     assert (message.status, message.failure_code) == ("failed", "30003")
-    assert message.failure_reason == "Unreachable destination handset"
+    # Staff see the provider's code with its text, to look it up or tell the provider.
+    assert message.failure_reason == "Unreachable destination handset (error 30003)"
 
 
 def test_delivery_reports_for_unknown_or_foreign_ids_change_nothing(

@@ -34,7 +34,7 @@ def test_a_customer_without_a_name_renders_empty_not_none(cast, riverside):
 
 def test_saved_replies_need_a_title_and_text(cast, riverside):
     saved = create_saved_reply(
-        riverside, title="Hours", body="We open at {{ x }}", by=cast["agent"]
+        riverside, title="Hours", body="We open at {{ workspace.name }}", by=cast["agent"]
     )
     update_saved_reply(saved, title="Opening hours", body="9 to 5", by=cast["agent"])
     saved.refresh_from_db()

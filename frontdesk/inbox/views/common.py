@@ -17,6 +17,9 @@ from django.http import (
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from frontdesk.core.models import Membership
 from frontdesk.inbox import queries, service_levels
@@ -28,8 +31,11 @@ from frontdesk.inbox.models import (
     Conversation,
     ConversationStatus,
     Message,
+    MessageKind,
     Notification,
 )
+from frontdesk.inbox.templatetags.inbox_tags import avatar_markup, initial
+from frontdesk.inbox.templatetags.inbox_tags import icon as icon_markup
 
 PAGE_SIZE = 40
 SAVED_REPLIES_MAX = 200
@@ -76,6 +82,7 @@ class ListParams:
     sentiment: str = ""
     order: str = "attention"
     cursor: str = ""
+    unread: bool = False  # only what the member has not read since the customer wrote
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> ListParams:
@@ -90,6 +97,7 @@ class ListParams:
             sentiment=data.get("sentiment") or "",
             order=data.get("order") or "attention",
             cursor=data.get("cursor") or "",
+            unread=bool(data.get("unread")),
         )
 
     def query_kwargs(self) -> dict[str, Any]:
@@ -99,6 +107,7 @@ class ListParams:
             "channel": self.channel,
             "tag": self.tag or None,
             "sentiment": self.sentiment or None,
+            "unread": self.unread,
         }
 
     def values(self) -> dict[str, str]:
@@ -109,6 +118,8 @@ class ListParams:
             value = getattr(self, name)
             if value and value != getattr(defaults, name):
                 found[name] = str(value)
+        if self.unread:
+            found["unread"] = "1"
         return found
 
     @property
@@ -140,35 +151,199 @@ class ListParams:
     def title(self) -> str:
         names = {"mine": "Mine", "unassigned": "Unassigned", "all": "Everyone’s"}
         status = "any status" if self.status == "any" else self.status
-        return f"{names[self.view]} · {status}"
+        return f"{names[self.view]} · {status}" + (" · unread" if self.unread else "")
+
+
+# One list row. Drawn in Python, not by a template: a page has 40 rows, and a
+# template's per-row lookups, filters, includes and `{% url %}` cost ~1.5 ms a row
+# (benchmarks/README.md); this well under 0.1 ms. Every value is escaped as it goes
+# in (Row.html); markup values (icons, the avatar) are our own SafeStrings.
+ROW_HTML = """
+<li class="conv-row{unread}{waiting} sla-{sla} priority-{priority}" id="conv-{number}" \
+data-number="{number}" data-status="{status}">
+  <input type="checkbox" class="conv-check" name="numbers" value="{number}" form="bulk-form" \
+aria-label="Select the conversation with {name}">
+  <a class="conv-link" href="{url}" data-conv-link>
+    <span class="conv-avatar" aria-hidden="true">{initial}<span class="conv-channel" \
+title="{channel}">{channel_icon}</span></span>
+    <span class="conv-main">
+      <span class="conv-top">
+        {unread_dot}<span class="conv-name">{name}</span>
+        {waiting_dot}
+        <time class="conv-time" datetime="{iso}" title="{title}" data-relative>{when}</time>
+      </span>
+      <span class="conv-snippet">{replied_by}{snippet}</span>
+      <span class="conv-meta">
+        {sla_badge}
+        {priority_badge}
+        {mood_badge}
+        {status_badge}
+        {tags}
+        <span class="presence-mini" data-presence-for="{number}"></span>
+        <span class="conv-assignee">{assignee}</span>
+      </span>
+    </span>
+  </a>
+</li>
+"""
+UNREAD_DOT = (
+    '<span class="unread-dot" title="New from the customer since you last opened it">'
+    '<span class="visually-hidden">Unread: </span></span>'
+)
+WAITING_DOT = (
+    '<span class="waiting-dot" title="Waiting for a reply">'
+    '<span class="visually-hidden">, waiting for a reply</span></span>'
+)
+PRIORITY_BADGES = {
+    "urgent": '<span class="badge badge-danger">Urgent</span>',
+    "high": '<span class="badge badge-warn">High</span>',
+}
 
 
 @dataclass(frozen=True)
 class Row:
-    """One conversation as the list shows it."""
+    """One conversation as the list shows it, its display values worked out by _rows
+    for the whole page at once (one URL pattern, each colleague's avatar drawn once)."""
 
     conversation: Conversation
     last: Message | None
     sla: str
     when: str
     icon: str
+    url: str = ""
+    name: str = ""
+    iso: str = ""
+    title: str = ""
+    status_label: str = ""
+    tags: tuple[str, ...] = ()
+    assignee: str = ""  # the assignee's avatar markup
+
+    @property
+    def snippet(self) -> str:
+        return (self.last.snippet if self.last is not None else "") or "No messages yet"
+
+    @property
+    def replied_by(self) -> str:
+        """The first name of the staff member who wrote the last message, if a reply."""
+        last = self.last
+        if last is None or last.kind != MessageKind.REPLY:
+            return ""
+        return (last.author.first_name if last.author else "") or "Staff"
+
+    @property
+    def html(self) -> SafeString:
+        c, sla = self.conversation, self.sla
+        replied_by = self.replied_by
+        if sla == "breached":
+            sla_badge = (
+                f'<span class="badge badge-danger sla-badge">{icon_markup("clock")}Overdue</span>'
+            )
+        elif sla == "near":
+            sla_badge = (
+                f'<span class="badge badge-warn sla-badge">{icon_markup("clock")}Due soon</span>'
+            )
+        else:
+            sla_badge = ""
+        if self.assignee:
+            assignee = self.assignee
+        elif c.team is not None and c.team.name:
+            assignee = f'<span class="team-chip">{escape(c.team.name)}</span>'
+        else:
+            assignee = (
+                f'<span class="unassigned" title="Unassigned">{icon_markup("user", 14)}'
+                '<span class="visually-hidden">Unassigned</span></span>'
+            )
+        return mark_safe(  # noqa: S308 - every value below is escaped or our own markup
+            ROW_HTML.format(
+                unread=" is-unread" if getattr(c, "unread", False) else "",
+                waiting=" is-waiting" if c.is_waiting else "",
+                sla=escape(sla),
+                priority=escape(c.priority),
+                number=c.number,
+                status=escape(c.status),
+                name=escape(self.name),
+                url=escape(self.url),
+                initial=escape(initial(self.name)),
+                channel=escape(c.channel.name),
+                channel_icon=icon_markup(self.icon, 12),
+                unread_dot=UNREAD_DOT if getattr(c, "unread", False) else "",
+                waiting_dot=WAITING_DOT if c.is_waiting else "",
+                iso=self.iso,
+                title=escape(self.title),
+                when=escape(self.when),
+                replied_by=(
+                    f'<span class="conv-you">{escape(replied_by)}:</span> ' if replied_by else ""
+                ),
+                snippet=escape(self.snippet),
+                sla_badge=sla_badge,
+                priority_badge=PRIORITY_BADGES.get(c.priority, ""),
+                mood_badge=(
+                    '<span class="badge mood-negative" title="Unhappy">'
+                    f"{icon_markup('frown', 13)}Unhappy</span>"
+                    if c.sentiment_label == "negative"
+                    else ""
+                ),
+                status_badge=(
+                    f'<span class="badge status-badge status-{escape(c.status)}">'
+                    f"{escape(self.status_label)}</span>"
+                    if c.status != ConversationStatus.OPEN
+                    else ""
+                ),
+                tags="".join(
+                    f'<span class="tag-chip tag-chip-sm">{escape(t)}</span>' for t in self.tags
+                ),
+                assignee=assignee,
+            )
+        )
 
 
-def _rows(workspace: Any, conversations: list[Conversation]) -> list[Row]:
+def conversation_url_maker(workspace: Any, params: ListParams | None = None):
+    """number -> that conversation's URL (with the list's filters), without reverse()
+    per row: the path is resolved once around a marker number."""
+    marker = 987654321
+    head, tail = reverse(
+        "inbox:conversation", kwargs={"ws": workspace.slug, "number": marker}
+    ).split(str(marker))
+    query = f"?{params.query}" if params and params.query else ""
+    return lambda number: f"{head}{number}{tail}{query}"
+
+
+def _rows(
+    workspace: Any, conversations: list[Conversation], params: ListParams | None = None
+) -> list[Row]:
     now = timezone.now()
     latest = queries.latest_messages(conversations)
     settings = service_levels.settings_or_defaults(workspace)
     zone = service_levels.workspace_zone(workspace)
-    return [
-        Row(
-            conversation=c,
-            last=latest.get(c.pk),
-            sla=service_levels.breach_state(c, now, settings=settings, zone=zone),
-            when=short_when(c.last_message_at, now),
-            icon=channel_icon(c.channel),
+    url_for = conversation_url_maker(workspace, params)
+    statuses = dict(ConversationStatus.choices)
+    rows = []
+    for c in conversations:
+        moment = timezone.localtime(c.last_message_at) if c.last_message_at else None
+        rows.append(
+            Row(
+                conversation=c,
+                last=latest.get(c.pk),
+                sla=service_levels.breach_state(c, now, settings=settings, zone=zone),
+                when=short_when(c.last_message_at, now),
+                icon=channel_icon(c.channel),
+                url=url_for(c.number),
+                name=c.contact.display_name,
+                # What `|date:"c"` and `|date:"D j M Y, H:i"` give, at a tenth the cost.
+                iso=moment.isoformat() if moment else "",
+                title=(
+                    f"{WEEKDAYS_ABBR[moment.weekday()]} {moment.day} "
+                    f"{str(MONTHS_3[moment.month]).title()} {moment.year:04d}, "
+                    f"{moment.hour:02d}:{moment.minute:02d}"
+                    if moment
+                    else ""
+                ),
+                status_label=statuses.get(c.status, c.status),
+                tags=tuple(t.name for t in c.tags.all()),
+                assignee=avatar_markup(c.assignee, size="sm", alt=True) if c.assignee else "",
+            )
         )
-        for c in conversations
-    ]
+    return rows
 
 
 def _conversation(request: HttpRequest, number: int) -> Conversation:

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET
 
 from frontdesk.connectors.registry import UnknownConnector, get_connector
 from frontdesk.core import roles
-from frontdesk.core.models import Membership
+from frontdesk.core.consent import last_revocation
+from frontdesk.core.models import ConsentTopic, Membership
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox import actions, queries, service_levels
 from frontdesk.inbox.actions.replies import _sign_off
@@ -97,6 +98,7 @@ def conversation(request: HttpRequest, number: int) -> HttpResponse:
     )
     if unread:
         actions.mark_notifications_read(me, ids=unread)
+    actions.mark_conversation_read(conversation, member=me)
     contact = conversation.contact
     timeline = queries.conversation_timeline(conversation)
     history = list(queries.contact_history(conversation))
@@ -117,6 +119,8 @@ def conversation(request: HttpRequest, number: int) -> HttpResponse:
         "earlier": [c for c in history if c.created_at < conversation.created_at][:5][::-1],
         "saved_replies": saved,
         "signed_as": _signed_as(conversation, me),
+        # When and how they opted out of texts, for the composer's warning.
+        "sms_opt_out": last_revocation(contact, ConsentTopic.SMS),
         "compose_mode": (
             "note" if request.GET.get("compose") == "note" or not me.can(roles.REPLY) else "reply"
         ),
@@ -149,6 +153,9 @@ def timeline(request: HttpRequest, number: int) -> HttpResponse:
     messages_ = queries.conversation_timeline(
         conversation, after=int(after) if after.isdigit() else None
     )
+    if after and any(m.is_from_customer for m in messages_):
+        # An open page catching up shows the member what the customer just wrote.
+        actions.mark_conversation_read(conversation, member=request.membership)
     return render(
         request,
         "inbox/_messages.html",

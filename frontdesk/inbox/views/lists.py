@@ -67,13 +67,14 @@ def _list_context(request: HttpRequest, params: ListParams) -> dict[str, Any]:
         )
     except queries.BadCursor as exc:
         raise BadRequest(str(exc)) from None
+    queries.mark_unread(member, page.rows)  # bold rows: one query for the page
     list_url = reverse("inbox:list", kwargs={"ws": workspace.slug})
     flipped = "recent" if params.order == "attention" else "attention"
     return {
         "params": params,
         "list_url": list_url,
         "sort_url": params.url(list_url, order=flipped),
-        "rows": _rows(workspace, page.rows),
+        "rows": _rows(workspace, page.rows, params),
         "next_cursor": page.next_cursor,
         "next_url": params.url(list_url, cursor=page.next_cursor) if page.next_cursor else "",
         "colleagues": [m for m in _colleagues(workspace) if m.can(roles.REPLY)],
@@ -134,6 +135,8 @@ def _filter_links(
             ),
             link("Everyone’s", params.view == "all", "users", counts["open"], view="all"),
         ],
+        # A toggle on top of the view: what the customer wrote since I last looked.
+        "unread": link("Unread", params.unread, "unread", unread=None if params.unread else "1"),
         "statuses": [
             link("Open", params.status == "open", "open", counts["open"], status="open"),
             link(
@@ -219,7 +222,8 @@ def conversation_row(request: HttpRequest, number: int) -> HttpResponse:
         conversation, member=request.membership, **params.query_kwargs()
     ):
         return HttpResponse(status=204)
-    [row] = _rows(request.workspace, [conversation])
+    queries.mark_unread(request.membership, [conversation])
+    [row] = _rows(request.workspace, [conversation], params)
     return render(request, "inbox/_row.html", {"row": row, "params": params})
 
 

@@ -932,10 +932,12 @@
     pending = {};
     Object.keys(batch).forEach(function (key) {
       var number = Number(key), entry = batch[key];
-      refreshRow(number, { toTop: entry.toTop });
+      var created = Object.keys(entry.messages).some(function (id) { return entry.messages[id] === "message.created"; });
+      // The open conversation catches up first (that marks it read), then its row is
+      // redrawn, so the row of what is on screen never turns bold.
+      var caughtUp = number === current && created ? catchUp() : Promise.resolve();
+      caughtUp.then(function () { refreshRow(number, { toTop: entry.toTop }); });
       if (number === current) {
-        var created = Object.keys(entry.messages).some(function (id) { return entry.messages[id] === "message.created"; });
-        if (created) catchUp();
         Object.keys(entry.messages).forEach(function (id) {
           if (entry.messages[id] === "message.updated" && document.getElementById("msg-" + id)) refreshMessage(id);
         });

@@ -22,6 +22,7 @@ from frontdesk.inbox.models import (
     Conversation,
     InboundEvent,
     Message,
+    Notification,
 )
 
 pytestmark = pytest.mark.django_db
@@ -88,9 +89,11 @@ def test_a_submission_lands_in_the_inbox_as_a_conversation(send_form, ana, river
     assert (event.sender_kind, event.sender_address) == ("email", "ana.lopez@example.org")
     assert event.raw["form"]["phone"] == "+12015550123"
 
-    page = queries.inbox_page(riverside, member=cast["agent"], filter="unassigned")
+    page = queries.inbox_page(riverside, member=cast["agent"], filter="all")
     [conversation] = page.rows
     assert conversation.channel == channel
+    # The thank-you named Olivia (on duty): the conversation is hers (routing).
+    assert conversation.assignee == cast["owner"]
     assert conversation.subject == "The printer on the second floor is jammed again."
     assert conversation.waiting_since is not None
     assert conversation.contact.name == "Ana López"
@@ -141,6 +144,20 @@ def test_on_duty_is_whoever_has_fewest_open_conversations_and_can_answer(
     assert "Maya from Riverside Public Library will answer you" in text(response)
     event = InboundEvent.objects.get()
     assert event.raw["acknowledged_responder"] == cast["agent"].pk
+
+
+def test_the_person_the_thank_you_names_gets_the_conversation_and_is_told(
+    send_form, ana, riverside, cast, make_conversation
+):
+    make_conversation(assignee=cast["owner"])
+    make_conversation(assignee=cast["admin"])
+    response = send_form(ana)
+    assert "Maya from Riverside Public Library will answer you" in text(response)
+    conversation = Conversation.objects.get(contact__name="Ana López")
+    assert conversation.assignee == cast["agent"]
+    assert Notification.objects.filter(
+        recipient=cast["agent"], kind="assigned", conversation=conversation
+    ).exists()
 
 
 def test_a_customer_with_an_assigned_conversation_is_told_their_assignee(
@@ -355,7 +372,8 @@ def test_a_staff_reply_to_a_form_message_reaches_the_customer_by_email(
     conversation = Conversation.objects.get()
     with django_capture_on_commit_callbacks(execute=True):
         actions.send_reply(conversation, body="Fixed it, sorry!", by=cast["agent"])
-    [email] = mailoutbox
+    # Olivia, whom routing gave the conversation, was emailed about it too.
+    [email] = [m for m in mailoutbox if "ana.lopez@example.org" in m.to[0]]
     assert parseaddr(email.to[0]) == ("=?utf-8?q?Ana_L=C3=B3pez?=", "ana.lopez@example.org")
     assert email.subject == "Re: The printer on the second floor is jammed again."
     assert email.from_email.startswith('"Maya Patel (Riverside Public Library)"')

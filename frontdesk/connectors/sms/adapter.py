@@ -1,0 +1,315 @@
+"""The SMS channel: customers text the workspace's number; staff replies go back as texts.
+
+Everything provider-specific sits behind `providers.SmsProvider` (Twilio first); this
+adapter finds the channel's `SmsChannelConfig`, turns it into an `SmsAccount` and
+adds what every provider shares: the short sign-off on its own line, splitting a long
+reply into numbered parts, and never sending a part twice.
+
+SMS facts relied on: a provider takes at most 1,600 characters per message and splits
+that into carrier segments itself (153 GSM-7 or 67 UCS-2 characters each), so longer
+replies go as several messages, numbered "(1/3) " because handsets may show them out
+of order. Lengths are counted in UTF-16 code units, as carriers count UCS-2 (an emoji
+is two).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import unicodedata
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from frontdesk.connectors.base import (
+    ChannelRef,
+    Connector,
+    ConnectorError,
+    DeliveryResult,
+    DeliveryStatus,
+    InboundAttachment,
+    InboundEvent,
+    InboundRequest,
+    OutboundMessage,
+)
+from frontdesk.connectors.sms.providers import SmsAccount, SmsProvider, get_provider
+from frontdesk.core.models import IdentityKind
+
+if TYPE_CHECKING:
+    from frontdesk.connectors.sms.models import SmsChannelConfig
+
+logger = logging.getLogger(__name__)
+
+# A later part that fails is retried inline this often (a queue retry would resend
+# the parts that already went out), pausing SMS_PART_RETRY_PAUSE_SECONDS in between.
+PART_RETRIES = 2
+DEFAULT_PART_RETRY_PAUSE_SECONDS = 1.0
+# How far back to look for a text that Twilio took before a request timed out.
+RECONCILE_MARGIN = timedelta(seconds=2)
+
+
+def account_for(channel_id: int, *, workspace_id: int | None = None) -> SmsAccount:
+    """The provider account of an SMS channel, from its SmsChannelConfig.
+
+    Raises ConnectorError(permanent=True, code="not_configured") when the channel has
+    no SMS configuration (or it belongs to another workspace than `workspace_id`).
+    """
+    from frontdesk.connectors.sms.models import SmsChannelConfig
+
+    configs = SmsChannelConfig.objects.filter(channel_id=channel_id)
+    if workspace_id is not None:
+        configs = configs.filter(workspace_id=workspace_id)
+    config = configs.first()
+    if config is None:
+        raise ConnectorError(
+            "This SMS channel has no number or provider settings yet.",
+            permanent=True,
+            code="not_configured",
+        )
+    return account_from_config(config)
+
+
+def account_from_config(config: SmsChannelConfig) -> SmsAccount:
+    """An SmsAccount from a loaded SmsChannelConfig row (webhook views have one)."""
+    return SmsAccount(
+        provider=config.provider,
+        account_sid=config.account_sid.strip(),
+        auth_token=config.auth_token.strip(),
+        phone_number=config.phone_number.strip(),
+        messaging_service_sid=config.messaging_service_sid.strip(),
+    )
+
+
+def status_callback_url(channel: ChannelRef | int) -> str | None:
+    """The public URL the provider reports delivery to for this channel, or None when
+    the status endpoint is not installed (no `sms:status` URL)."""
+    from frontdesk.connectors.sms.models import SmsChannelConfig
+
+    channel_id = channel if isinstance(channel, int) else channel.id
+    key = (
+        SmsChannelConfig.objects.filter(channel_id=channel_id)
+        .values_list("webhook_key", flat=True)
+        .first()
+    )
+    if not key:
+        return None
+    try:
+        path = reverse("sms:status", kwargs={"key": key})
+    except NoReverseMatch:
+        return None
+    return settings.PUBLIC_BASE_URL + path
+
+
+def sms_length(text: str) -> int:
+    """Length as carriers count it: UTF-16 code units (an emoji counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_body(text: str, limit: int = 1600) -> list[str]:
+    """`text` as one part, or numbered parts "(1/n) ..." of at most `limit` each.
+
+    Cuts at a line break, else at a space, in the second half of a part; a single
+    word longer than that is cut where it must be.
+    """
+    text = text.strip()
+    if sms_length(text) <= limit:
+        return [text]
+    count = 2
+    while True:
+        prefix_room = len(f"({count}/{count}) ")
+        chunks = _chunks(text, limit - prefix_room)
+        if len(chunks) <= count:
+            total = len(chunks)
+            return [f"({number}/{total}) {chunk}" for number, chunk in enumerate(chunks, 1)]
+        count = len(chunks)
+
+
+def _chunks(text: str, room: int) -> list[str]:
+    chunks = []
+    rest = text
+    while sms_length(rest) > room:
+        window = _fit(rest, room)
+        cut = window.rfind("\n")
+        if cut < len(window) // 2:
+            cut = max(window.rfind(" "), window.rfind("\t"))
+        if cut < len(window) // 2:
+            cut = len(window)
+        chunk = rest[:cut].rstrip()
+        if chunk:
+            chunks.append(chunk)
+        rest = rest[cut:].lstrip()
+    if rest:
+        chunks.append(rest)
+    return chunks
+
+
+def _fit(text: str, room: int) -> str:
+    """The longest prefix of `text` no longer than `room` (in UTF-16 units), not
+    ending inside a character sequence (a base and its combining marks, an emoji
+    joined with ZWJ)."""
+    used = end = 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > room:
+            break
+        end += 1
+    while 1 < end < len(text) and (_joins(text[end]) or text[end - 1] == "\u200d"):
+        end -= 1
+    return text[:end]
+
+
+def _joins(char: str) -> bool:
+    """Whether `char` belongs to the character before it."""
+    return unicodedata.combining(char) != 0 or char in "\u200d\ufe0f"
+
+
+def compose_body(message: OutboundMessage) -> str:
+    """The text of a reply: the body, then the short sign-off on its own line."""
+    body = message.body.strip()
+    signature = message.signature.strip()
+    if signature:
+        body = f"{body}\n{signature}" if body else signature
+    return body
+
+
+class SmsConnector(Connector):
+    kind = "sms"
+    label = "SMS"
+    reply_identity_kind = IdentityKind.PHONE
+    sign_off = "short"
+
+    def send(self, channel: ChannelRef, message: OutboundMessage) -> DeliveryResult:
+        if not message.to_address:
+            raise ConnectorError(
+                "Not deliverable: the customer left no phone number.",
+                permanent=True,
+                code="no_address",
+            )
+        if message.attachments:
+            # TODO(issue 14): outbound MMS needs a public media URL for Twilio to fetch.
+            logger.info("sms reply attachments not sent", extra={"channel": channel.id})
+        body = compose_body(message)
+        if not body:
+            raise ConnectorError(
+                "An SMS reply needs some text.", permanent=True, code="empty_message"
+            )
+        account = account_for(channel.id, workspace_id=channel.workspace_id)
+        provider = get_provider(account.provider)
+        callback = status_callback_url(channel)
+        parts = split_body(body, provider.max_body_length())
+        results: list[DeliveryResult] = []
+        for number, part in enumerate(parts, 1):
+            try:
+                results.append(
+                    self._send_part(provider, account, message.to_address, part, callback, number)
+                )
+            except ConnectorError as error:
+                if not results:
+                    raise  # nothing went out: the caller may retry the whole reply
+                raise ConnectorError(
+                    f"Sent {len(results)} of {len(parts)} parts; part {number} failed: "
+                    f"{error.message}",
+                    permanent=True,
+                    code=error.code or "partial",
+                ) from error
+        first = results[0]
+        if len(results) == 1:
+            return first
+        return DeliveryResult(
+            provider_message_id=first.provider_message_id,
+            status=first.status,
+            detail=f"{len(results)} parts: " + ", ".join(r.provider_message_id for r in results),
+        )
+
+    def _send_part(
+        self,
+        provider: SmsProvider,
+        account: SmsAccount,
+        to: str,
+        body: str,
+        callback: str | None,
+        number: int,
+    ) -> DeliveryResult:
+        """Send one part. Parts after the first retry inline on temporary errors; a
+        timed-out request is checked at the provider before it is tried again."""
+        attempts = 1 if number == 1 else 1 + PART_RETRIES
+        pause = float(
+            getattr(settings, "SMS_PART_RETRY_PAUSE_SECONDS", DEFAULT_PART_RETRY_PAUSE_SECONDS)
+        )
+        for attempt in range(1, attempts + 1):
+            started = timezone.now()
+            try:
+                return provider.send(account, to=to, body=body, status_callback=callback)
+            except ConnectorError as error:
+                if error.permanent:
+                    raise
+                found = self._reconcile(provider, account, to, body, started, error)
+                if found is not None:
+                    return found
+                if attempt == attempts:
+                    raise
+                logger.warning(
+                    "sms part failed, retrying",
+                    extra={"part": number, "attempt": attempt, "code": error.code},
+                )
+                time.sleep(pause * attempt)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _reconcile(
+        provider: SmsProvider,
+        account: SmsAccount,
+        to: str,
+        body: str,
+        started: datetime,
+        error: ConnectorError,
+    ) -> DeliveryResult | None:
+        # Only a request that reached the provider and then went quiet may have been
+        # taken; a refused connection or a 5xx answer means it was not.
+        if error.code != "timeout":
+            return None
+        try:
+            return provider.find_sent(account, to=to, body=body, since=started - RECONCILE_MARGIN)
+        except ConnectorError:
+            return None
+
+    def find_sent(
+        self, channel: ChannelRef, message: OutboundMessage, *, since: datetime
+    ) -> DeliveryResult | None:
+        """Whether the provider already has this reply (every part of it), sent since
+        `since`: call before sending again a reply whose worker died mid-send."""
+        if not message.to_address:
+            return None
+        account = account_for(channel.id, workspace_id=channel.workspace_id)
+        provider = get_provider(account.provider)
+        parts = split_body(compose_body(message), provider.max_body_length())
+        found = []
+        for part in parts:
+            result = provider.find_sent(account, to=message.to_address, body=part, since=since)
+            if result is None:
+                return None
+            found.append(result)
+        return found[0]
+
+    def parse_inbound(self, channel: ChannelRef, request: InboundRequest) -> list[InboundEvent]:
+        """Verify the provider's signature, then read the text (and MMS media URLs)."""
+        account = account_for(channel.id, workspace_id=channel.workspace_id)
+        provider = get_provider(account.provider)
+        provider.verify_request(account, request)
+        return [provider.parse_inbound(account, request)]
+
+    def parse_status_callback(
+        self, channel: ChannelRef, request: InboundRequest
+    ) -> list[DeliveryStatus]:
+        """Verify the provider's signature, then read the delivery report."""
+        account = account_for(channel.id, workspace_id=channel.workspace_id)
+        provider = get_provider(account.provider)
+        provider.verify_request(account, request)
+        return [provider.parse_status(account, request)]
+
+    def fetch_attachment(self, channel: ChannelRef, url: str) -> InboundAttachment:
+        account = account_for(channel.id, workspace_id=channel.workspace_id)
+        return get_provider(account.provider).fetch_media(account, url)

@@ -1,0 +1,209 @@
+"""Killing `frontdesk worker` mid-processing and starting another loses no message.
+
+A real install of its own (fresh SQLite data folder, or a fresh PostgreSQL database
+and an empty Redis database): 200 events are stored through the one intake path,
+a worker starts on the backlog and is killed with SIGKILL while it is processing.
+What the kill leaves behind is exactly what a crash leaves: claims the dead worker
+held, its rolled-back transactions, and (with Redis) tasks it had popped and that
+are gone from the queue. A second worker must turn every stored event into exactly
+one message: its sweep (run when it starts) hands back the dead worker's claims
+once they are older than FRONTDESK_INBOX_CLAIM_TIMEOUT, shortened here to seconds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.system.server import (
+    CREATE_MEMBER,
+    PASSWORD,
+    empty_redis_database,
+    fresh_postgres_database,
+    frontdesk_command,
+    frontdesk_shell,
+    start_frontdesk,
+    stop_with,
+    subprocess_env,
+    wait_until,
+)
+
+pytestmark = pytest.mark.system
+
+EVENTS = 200
+SENDERS = 40  # five messages each: threading must still give each one conversation
+CLAIM_TIMEOUT = 2  # seconds
+MAX_KILLS = 5
+
+STORE_EVENTS = """
+from datetime import timedelta
+from django.utils import timezone
+from frontdesk.connectors import base
+from frontdesk.core.models import Workspace
+from frontdesk.inbox.intake import store_inbound_event
+from frontdesk.inbox.models import Channel
+workspace = Workspace.objects.get(slug="system-test")
+channel = Channel.objects.create(workspace=workspace, kind="webform", name="Contact form")
+start = timezone.now() - timedelta(minutes=10)
+for n in range({events}):
+    store_inbound_event(channel, base.InboundEvent(
+        channel_kind="webform",
+        provider_message_id=f"kill-test-{{n}}",
+        sender_kind="email",
+        sender_address=f"reader{{n % {senders}}}@example.org",
+        sender_name=f"Reader {{n % {senders}}}",
+        body=f"Message number {{n}}",
+        subject="A question",
+        received_at=start + timedelta(seconds=n),
+        raw={{"n": n}},
+    ))
+print(channel.pk)
+"""
+
+
+class Install:
+    """A fresh Frontdesk install and a way to read its database from the test."""
+
+    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
+        self.env = env
+        self.data_dir = data_dir
+
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        if "DATABASE_URL" in self.env:
+            import psycopg
+
+            with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as conn:
+                return conn.execute(sql).fetchall()
+        path = self.data_dir / "frontdesk.sqlite3"
+        with contextlib.closing(
+            sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=20)
+        ) as conn:
+            return conn.execute(sql).fetchall()
+
+    def statuses(self) -> dict[str, int]:
+        rows = self.query("SELECT status, COUNT(*) FROM inbox_inboundevent GROUP BY status")
+        return {status: count for status, count in rows}
+
+    def newest_claim(self) -> datetime | None:
+        [(stamp,)] = self.query(
+            "SELECT MAX(claimed_at) FROM inbox_inboundevent WHERE status = 'processing'"
+        )
+        if stamp is None or isinstance(stamp, datetime):
+            return stamp
+        return datetime.fromisoformat(stamp).replace(tzinfo=UTC)  # SQLite stores UTC text
+
+
+@pytest.fixture
+def install(tmp_path) -> Iterator[Install]:
+    data_dir = tmp_path / "data"
+    env = subprocess_env(data_dir) | {
+        "FRONTDESK_INBOX_CLAIM_TIMEOUT": str(CLAIM_TIMEOUT),
+        "FRONTDESK_INBOX_PENDING_GRACE": "1",
+    }
+    with contextlib.ExitStack() as cleanup:
+        if os.environ.get("DATABASE_URL"):
+            env["DATABASE_URL"] = cleanup.enter_context(
+                fresh_postgres_database(os.environ["DATABASE_URL"])
+            )
+        if os.environ.get("REDIS_URL"):
+            env["REDIS_URL"] = cleanup.enter_context(empty_redis_database(os.environ["REDIS_URL"]))
+        frontdesk_command("setup", env=env)
+        frontdesk_shell(
+            CREATE_MEMBER.format(email="sam@kill-test.example", password=PASSWORD), env=env
+        )
+        yield Install(env, data_dir)
+
+
+def _processed(install: Install) -> int:
+    return install.statuses().get("processed", 0)
+
+
+def _wait_for(
+    install: Install, worker: subprocess.Popen[bytes], log: Path, *, processed: int, what: str
+) -> None:
+    """Wait until `processed` events are processed, failing at once if the worker dies."""
+
+    def reached() -> bool:
+        if worker.poll() is not None:
+            raise AssertionError(f"the worker exited with {worker.returncode}:\n{log.read_text()}")
+        return _processed(install) >= processed
+
+    wait_until(reached, deadline=120, what=what)
+
+
+def test_killing_the_worker_mid_processing_and_restarting_loses_no_message(install, tmp_path):
+    frontdesk_shell(STORE_EVENTS.format(events=EVENTS, senders=SENDERS), env=install.env)
+    assert install.statuses() == {"pending": EVENTS}
+
+    # Kill workers while they work through the backlog until a kill has caught at
+    # least one event mid-processing (claimed, its transaction not committed): with
+    # four threads busy that is nearly always the first kill.
+    held_at_kill: list[int] = []
+    for round_ in range(MAX_KILLS):
+        log = tmp_path / f"worker-{round_}.log"
+        worker = start_frontdesk("worker", "--workers", "4", env=install.env, log=log)
+        before = _processed(install)
+        try:
+            _wait_for(
+                install, worker, log, processed=before + 15, what="some of the backlog processed"
+            )
+        finally:
+            worker.send_signal(signal.SIGKILL)
+            assert worker.wait(timeout=30) == -signal.SIGKILL
+        statuses = install.statuses()
+        held_at_kill.append(statuses.get("processing", 0))
+        assert statuses.get("processed", 0) < EVENTS, "the worker finished before the kill"
+        if held_at_kill[-1]:
+            break
+    assert any(held_at_kill), f"no kill caught an event mid-processing: {held_at_kill}"
+    claimed_by_the_dead = install.query(
+        "SELECT id FROM inbox_inboundevent WHERE status = 'processing'"
+    )
+
+    # Those claims are released once older than the timeout; a worker sweeps when
+    # it starts (and every minute), so start the next one after that.
+    def claims_expired() -> bool:
+        newest = install.newest_claim()
+        return newest is None or (datetime.now(UTC) - newest).total_seconds() > CLAIM_TIMEOUT + 0.5
+
+    wait_until(claims_expired, deadline=30, what="the dead worker's claims to expire")
+    log = tmp_path / "worker-after.log"
+    worker = start_frontdesk("worker", "--workers", "2", env=install.env, log=log)
+    try:
+        _wait_for(install, worker, log, processed=EVENTS, what="every event processed")
+    finally:
+        code = stop_with(worker, signal.SIGTERM)
+    assert code == 0, log.read_text()
+    assert install.statuses() == {"processed": EVENTS}
+
+    # Exactly one message per stored event, with that event's text.
+    messages = install.query(
+        "SELECT e.provider_message_id, m.body FROM inbox_message m "
+        "JOIN inbox_inboundevent e ON e.id = m.inbound_event_id"
+    )
+    assert len(messages) == EVENTS
+    assert sorted(messages) == sorted(
+        (f"kill-test-{n}", f"Message number {n}") for n in range(EVENTS)
+    )
+    [(incoming,)] = install.query("SELECT COUNT(*) FROM inbox_message WHERE kind = 'incoming'")
+    assert incoming == EVENTS
+    # One conversation per customer, holding their five messages.
+    per_conversation = install.query(
+        "SELECT conversation_id, COUNT(*) FROM inbox_message GROUP BY conversation_id"
+    )
+    assert len(per_conversation) == SENDERS
+    assert {count for _, count in per_conversation} == {EVENTS // SENDERS}
+    # The events the dead worker held went through a second attempt.
+    ids = ",".join(str(pk) for (pk,) in claimed_by_the_dead)
+    attempts = install.query(f"SELECT attempts FROM inbox_inboundevent WHERE id IN ({ids})")  # noqa: S608
+    assert all(count >= 2 for (count,) in attempts), attempts
+    assert "inbound events re-queued" in log.read_text()
