@@ -182,7 +182,10 @@ if REDIS_URL:
         }
     }
 else:
-    HUEY |= {"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "tasks.sqlite3")}
+    HUEY |= {
+        "huey_class": "frontdesk.queue.SqliteHuey",
+        "filename": str(DATA_DIR / "tasks.sqlite3"),
+    }
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_lite.layers.core.SQLiteChannelLayer",

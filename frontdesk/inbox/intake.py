@@ -69,11 +69,8 @@ def store_inbound_event(channel: Channel, event: base.InboundEvent) -> tuple[Inb
     """
     if event.channel_kind != channel.kind:
         raise ValueError(f"a {event.channel_kind} event cannot arrive on a {channel.kind} channel")
-    existing = InboundEvent.objects.filter(
-        channel=channel, provider_message_id=event.provider_message_id
-    ).first()
-    if existing:
-        return existing, False
+    # Insert first and let the unique constraint find a replay: the common case (a
+    # new message) then costs one statement, not a lookup plus an insert.
     saved_names: list[str] = []
     attachments = []
     for attachment in event.attachments:
@@ -106,12 +103,14 @@ def store_inbound_event(channel: Channel, event: base.InboundEvent) -> tuple[Inb
                 received_at=event.received_at,
             )
     except IntegrityError:
-        # Another request stored the same event between our check and insert.
+        # A replay (or the same event arriving twice at once): the stored row stands.
         for name in saved_names:
             default_storage.delete(name)
-        existing = InboundEvent.objects.get(
+        existing = InboundEvent.objects.filter(
             channel=channel, provider_message_id=event.provider_message_id[:255]
-        )
+        ).first()
+        if existing is None:
+            raise  # some other constraint: not a replay
         return existing, False
     transaction.on_commit(lambda: _enqueue(row.pk))
     logger.info(

@@ -88,12 +88,9 @@ def _verified(
 ) -> tuple[SmsChannelConfig, SmsAccount, SmsProvider, InboundRequest] | HttpResponse:
     """The channel, account, provider and request behind a genuine webhook, or the
     response that refuses it."""
-    config = (
-        SmsChannelConfig.objects.select_related("channel__workspace")
-        .filter(webhook_key=key)
-        .first()
-    )
-    if config is None:
+    try:
+        config = SmsChannelConfig.objects.select_related("channel__workspace").get(webhook_key=key)
+    except SmsChannelConfig.DoesNotExist:
         return _text("No SMS channel has this address.", 404)
     try:
         inbound = _read(request)

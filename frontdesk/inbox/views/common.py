@@ -156,8 +156,8 @@ class ListParams:
 
 # One list row. Drawn in Python, not by a template: a page has 40 rows, and a
 # template's per-row lookups, filters, includes and `{% url %}` cost ~1.5 ms a row
-# (benchmarks/README.md); this well under 0.1 ms. Every value is escaped as it goes
-# in (Row.html); markup values (icons, the avatar) are our own SafeStrings.
+# (benchmarks/README.md); this takes well under 0.1 ms. Every value is escaped as it
+# goes in (Row.html); markup values (icons, the avatar) are our own SafeStrings.
 ROW_HTML = """
 <li class="conv-row{unread}{waiting} sla-{sla} priority-{priority}" id="conv-{number}" \
 data-number="{number}" data-status="{status}">
@@ -228,6 +228,8 @@ class Row:
         last = self.last
         if last is None or last.kind != MessageKind.REPLY:
             return ""
+        if last.author is None and last.automatic:
+            return "Automatic"
         return (last.author.first_name if last.author else "") or "Staff"
 
     @property
