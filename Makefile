@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/pip --disable-pip-version-check -q
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
+# Test processes (pytest-xdist); each has its own databases, servers and browser.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo serve test test-sqlite test-services lint format bench bench-sms clean
 
@@ -33,12 +35,12 @@ test: $(VENV)/.installed-test lint test-sqlite test-services
 
 test-sqlite: $(VENV)/.installed-test
 	env -u FRONTDESK_TEST_POSTGRES -u FRONTDESK_TEST_REDIS -u DATABASE_URL -u REDIS_URL \
-		$(BIN)/pytest $(PYTEST_ARGS)
+		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-services: $(VENV)/.installed-test
 	@if [ -n "$$FRONTDESK_TEST_POSTGRES$$FRONTDESK_TEST_REDIS" ]; then \
 		echo "== again with FRONTDESK_TEST_POSTGRES=$$FRONTDESK_TEST_POSTGRES FRONTDESK_TEST_REDIS=$$FRONTDESK_TEST_REDIS"; \
-		$(BIN)/pytest $(PYTEST_ARGS); \
+		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	fi
 
 ## bench-sms: the SMS webhook under wrk load beside its floor, SQLite then PostgreSQL + Redis
