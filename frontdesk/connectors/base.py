@@ -112,6 +112,9 @@ class DeliveryResult:
     provider_message_id: str
     status: DeliveryState
     detail: str = ""
+    # Every part's id, in order, when the provider took the message in several pieces
+    # (a long SMS); the first is provider_message_id. Delivery reports come per part.
+    part_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,9 @@ class InboundRequest:
     headers: Mapping[str, str]
     body: bytes
     form: Mapping[str, str] = field(default_factory=dict)
+    # The body's form as the caller parsed it, every pair in order (repeated keys
+    # kept), so an adapter need not parse it again; empty when not parsed.
+    pairs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

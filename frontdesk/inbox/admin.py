@@ -9,6 +9,7 @@ from frontdesk.inbox.models import (
     InboundEvent,
     InboxSettings,
     Message,
+    MessagePart,
     SavedReply,
     Tag,
     Team,
@@ -51,6 +52,12 @@ class MessageAdmin(WorkspaceScopedAdmin):
 @admin.register(Attachment)
 class AttachmentAdmin(WorkspaceScopedAdmin):
     list_display = ("filename", "content_type", "size", "message")
+    raw_id_fields = ("message",)
+
+
+@admin.register(MessagePart)
+class MessagePartAdmin(WorkspaceScopedAdmin):
+    list_display = ("message", "number", "provider_message_id", "status")
     raw_id_fields = ("message",)
 
 

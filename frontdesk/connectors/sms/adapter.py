@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 import unicodedata
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -218,10 +219,12 @@ class SmsConnector(Connector):
         first = results[0]
         if len(results) == 1:
             return first
+        ids = tuple(r.provider_message_id for r in results)
         return DeliveryResult(
             provider_message_id=first.provider_message_id,
             status=first.status,
-            detail=f"{len(results)} parts: " + ", ".join(r.provider_message_id for r in results),
+            detail=f"{len(results)} parts: " + ", ".join(ids),
+            part_ids=ids,
         )
 
     def _send_part(
@@ -292,7 +295,9 @@ class SmsConnector(Connector):
             if result is None:
                 return None
             found.append(result)
-        return found[0]
+        if len(found) == 1:
+            return found[0]
+        return replace(found[0], part_ids=tuple(r.provider_message_id for r in found))
 
     def parse_inbound(self, channel: ChannelRef, request: InboundRequest) -> list[InboundEvent]:
         """Verify the provider's signature, then read the text (and MMS media URLs)."""

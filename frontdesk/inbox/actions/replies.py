@@ -59,6 +59,7 @@ from frontdesk.inbox.models import (
     DeliveryStatus,
     Message,
     MessageKind,
+    MessagePart,
 )
 
 logger = logging.getLogger(__name__)
@@ -340,19 +341,42 @@ def deliver_message(message_id: int) -> Message | None:
     # A provider's "queued" means it has taken the message: for us that is sent.
     status = DeliveryStatus.DELIVERED if result.status == "delivered" else DeliveryStatus.SENT
     done = timezone.now()
-    Message.objects.filter(pk=message.pk, status=DeliveryStatus.SENDING, claimed_at=now).update(
-        status=status,
-        provider_message_id=result.provider_message_id[:255] or None,
-        sent_at=done,
-        delivered_at=done if status == DeliveryStatus.DELIVERED else None,
-        failure_reason="",
-        failure_code="",
-        next_attempt_at=None,
-    )
+    with transaction.atomic():
+        recorded = Message.objects.filter(
+            pk=message.pk, status=DeliveryStatus.SENDING, claimed_at=now
+        ).update(
+            status=status,
+            provider_message_id=result.provider_message_id[:255] or None,
+            sent_at=done,
+            delivered_at=done if status == DeliveryStatus.DELIVERED else None,
+            failure_reason="",
+            failure_code="",
+            next_attempt_at=None,
+        )
+        if recorded:
+            _record_parts(message, result.part_ids, status)
     message.refresh_from_db()
     live.message_published(message, event_type="message.updated")
     logger.info("reply delivered", extra={"message_id": message.pk, "status": status})
     return message
+
+
+def _record_parts(message: Message, part_ids: tuple[str, ...], status: str) -> None:
+    """Remember each part of a reply sent in several, for their delivery reports (a
+    retried reply's earlier parts are forgotten: the new send is what counts)."""
+    MessagePart.objects.filter(message=message).delete()
+    if len(part_ids) < 2:
+        return
+    MessagePart.objects.bulk_create(
+        MessagePart(
+            workspace_id=message.workspace_id,
+            message=message,
+            number=number,
+            provider_message_id=part_id[:255],
+            status=status,
+        )
+        for number, part_id in enumerate(part_ids, 1)
+    )
 
 
 def _consent_refusal(message: Message, connector: Connector) -> ConnectorError | None:
@@ -491,10 +515,24 @@ def record_delivery_status(
         .select_related("conversation")
         .first()
     )
+    part = (
+        MessagePart.objects.for_workspace(workspace)
+        .filter(provider_message_id=provider_message_id, message__kind=MessageKind.REPLY)
+        .select_related("message__conversation")
+        .first()
+    )
+    if message is None and part is not None:
+        message = part.message
     if message is None:
         return None
     if status in IN_FLIGHT_STATUSES:
         return message
+    if part is not None:
+        status, error_code, error_message = _report_for_parts(
+            part, status=status, error_code=error_code, error_message=error_message
+        )
+        if status is None:  # parts still on their way: nothing new for staff
+            return message
     now = timezone.now()
     rows = Message.objects.filter(pk=message.pk)
     if status == "delivered":
@@ -519,6 +557,35 @@ def record_delivery_status(
     message.refresh_from_db()
     live.message_published(message, event_type="message.updated")
     return message
+
+
+def _report_for_parts(
+    part: MessagePart, *, status: str, error_code: str | None, error_message: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """Record one part's report; returns the report the whole reply gets now: failed
+    when any part failed (naming it), delivered when every part is, else None."""
+    if status in ("failed", "undelivered"):
+        MessagePart.objects.filter(pk=part.pk).update(
+            status=DeliveryStatus.FAILED,
+            failure_code=(error_code or "")[:64],
+            failure_reason=(error_message or "")[:500],
+        )
+    elif status == "delivered":
+        MessagePart.objects.filter(pk=part.pk).exclude(status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.DELIVERED
+        )
+    parts = list(MessagePart.objects.filter(message_id=part.message_id).order_by("number"))
+    failed = next((p for p in parts if p.status == DeliveryStatus.FAILED), None)
+    if failed is not None:
+        reason = failed.failure_reason.strip() or "The provider could not deliver it."
+        return (
+            "failed",
+            failed.failure_code or None,
+            f"Part {failed.number} of {len(parts)} was not delivered: {reason}",
+        )
+    if all(p.status == DeliveryStatus.DELIVERED for p in parts):
+        return "delivered", None, None
+    return None, None, None
 
 
 def _record_report_opt_out(message: Message, code: str) -> None:

@@ -22,6 +22,7 @@ from frontdesk.inbox.models.messages import (
     DeliveryStatus,
     Message,
     MessageKind,
+    MessagePart,
 )
 from frontdesk.inbox.models.reads import ConversationRead, is_unread
 from frontdesk.inbox.models.workspace import (
@@ -51,6 +52,7 @@ __all__ = [
     "InboxSettings",
     "Message",
     "MessageKind",
+    "MessagePart",
     "Notification",
     "NotificationKind",
     "Priority",

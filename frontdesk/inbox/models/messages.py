@@ -123,6 +123,35 @@ class Message(WorkspaceScoped):
         return self.kind == MessageKind.REPLY and self.status == DeliveryStatus.FAILED
 
 
+class MessagePart(WorkspaceScoped):
+    """One piece of a reply the provider took in several (a long SMS in numbered
+    parts), with its own id and delivery state: reports arrive per part, and the
+    reply is delivered only once every part is, failed as soon as one fails."""
+
+    message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="parts")
+    number = models.PositiveSmallIntegerField()
+    provider_message_id = models.CharField(max_length=255)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.SENT
+    )
+    failure_reason = models.CharField(max_length=500, blank=True)
+    failure_code = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["message", "number"], name="message_part_number"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["workspace", "provider_message_id"], name="message_part_provider_id"
+            ),
+        ]
+        ordering = ("message", "number")
+
+    def __str__(self) -> str:
+        return f"part {self.number} of {self.message_id}"
+
+
 def attachment_path(instance: Attachment | None, filename: str) -> str:
     """attachments/2026/11/<random>/<name>: a customer's file is never at a guessable URL.
 

@@ -99,6 +99,7 @@ def test_a_long_reply_goes_as_numbered_parts_in_order(twilio_api, make_sms_chann
     assert sent[-1].endswith("June.\n– Maya")
     assert result.provider_message_id == twilio_api.messages[0].sid
     assert result.detail.startswith("3 parts: ")
+    assert result.part_ids == tuple(m.sid for m in twilio_api.messages)
 
 
 def test_a_part_that_fails_once_is_retried_without_resending_others(twilio_api, make_sms_channel):

@@ -204,6 +204,44 @@ def test_status_callbacks_mark_a_reply_delivered(sms_hooks: SmsHooks, cast):
     assert reply.delivered_at is not None
 
 
+# Long enough for three numbered parts (Twilio takes 1,600 characters a message).
+LONG_REPLY = " ".join(["Your interlibrary loan request is on its way."] * 80)
+
+
+def test_a_reply_in_parts_is_delivered_once_every_part_is(sms_hooks: SmsHooks, cast):
+    reply = _staff_reply(sms_hooks, cast, LONG_REPLY)
+    sids = [m.sid for m in sms_hooks.standin.sent_to(CUSTOMER)]
+    assert len(sids) == 3
+    assert reply.provider_message_id == sids[0]
+    assert list(reply.parts.values_list("number", "provider_message_id")) == [
+        (1, sids[0]),
+        (2, sids[1]),
+        (3, sids[2]),
+    ]
+    for sid in (sids[2], sids[0]):  # reports arrive in any order
+        assert sms_hooks.standin.deliver_status_callback(sid, "delivered").status_code == 200
+        reply.refresh_from_db()
+        assert reply.status == DeliveryStatus.SENT
+    assert sms_hooks.standin.deliver_status_callback(sids[1], "delivered").status_code == 200
+    reply.refresh_from_db()
+    assert reply.status == DeliveryStatus.DELIVERED
+
+
+def test_a_reply_fails_when_one_of_its_parts_is_undelivered(sms_hooks: SmsHooks, cast):
+    reply = _staff_reply(sms_hooks, cast, LONG_REPLY)
+    sids = [m.sid for m in sms_hooks.standin.sent_to(CUSTOMER)]
+    sms_hooks.standin.deliver_status_callback(sids[0], "delivered")
+    sms_hooks.standin.deliver_status_callback(sids[1], "undelivered", 30007)
+    reply.refresh_from_db()
+    assert (reply.status, reply.failure_code) == (DeliveryStatus.FAILED, "30007")
+    assert reply.failure_reason.startswith("Part 2 of 3 was not delivered: ")
+    assert "(error 30007)" in reply.failure_reason
+    # A later "delivered" for the remaining part does not hide the failure.
+    sms_hooks.standin.deliver_status_callback(sids[2], "delivered")
+    reply.refresh_from_db()
+    assert reply.status == DeliveryStatus.FAILED
+
+
 def test_an_undelivered_reply_shows_the_carrier_error_code(sms_hooks: SmsHooks, cast, client_for):
     reply = _staff_reply(sms_hooks, cast, "Your hold is in")
     response = sms_hooks.standin.deliver_status_callback(
