@@ -400,7 +400,7 @@ LABELS = {
     "bare": ('bare WSGI callable, "ok"', "granian WSGI"),
     "ok": ('Frontdesk view, "ok" (all middleware)', "frontdesk serve"),
     "floor": ("floor: signature + one INSERT (Django, no middleware)", "granian WSGI"),
-    "webhook": ("Frontdesk SMS webhook: signature + store + enqueue", "frontdesk serve"),
+    "webhook": ("Frontdesk SMS webhook: signature + durable store", "frontdesk serve"),
     "webhook-nosync": (
         "experiment: the webhook, SQLite task queue without fsync",
         "frontdesk serve",
@@ -456,6 +456,11 @@ def run_engine(args: argparse.Namespace) -> int:
                 engine_version = f"PostgreSQL {cursor.fetchone()[0]}"
             if settings.REDIS_URL:
                 engine_version += " + Redis (task queue, cache)"
+        intake_text = (
+            "poll (the stored event row is the queue; the worker picks it up)"
+            if settings.INBOX_INTAKE == "poll"
+            else "push (a task per event, enqueued after commit)"
+        )
         connection.close()
         wait_for_quiet(args.wait_quiet, args.quiet_load)
         load_before = os.getloadavg()
@@ -515,6 +520,7 @@ def run_engine(args: argparse.Namespace) -> int:
             "seconds": args.seconds,
             "warmup_seconds": args.warmup,
             "rounds": args.rounds,
+            "intake": intake_text,
             "worker_mode": args.worker,
             "worker_mode_text": (
                 "not running during the webhook run; `frontdesk worker` drains the queue after"

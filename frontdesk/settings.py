@@ -70,6 +70,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "frontdesk.core.middleware.RequestLogMiddleware",
+    # Providers' webhooks (/hooks/…) skip the browser middleware below.
+    "frontdesk.core.middleware.HookFastLaneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -166,6 +168,13 @@ if INBOX_CLAIM_TIMEOUT_SECONDS < 1 or INBOX_PENDING_GRACE_SECONDS < 1:
     raise ImproperlyConfigured(
         "FRONTDESK_INBOX_CLAIM_TIMEOUT and FRONTDESK_INBOX_PENDING_GRACE are seconds, at least 1"
     )
+# How a stored inbound event reaches a worker: "push" enqueues a task per event
+# (Redis hands it over at once); "poll" leaves the event row as the queue and the
+# worker picks new rows up within a quarter of a second, sparing each webhook a
+# second write (to the SQLite task queue). Default: push with Redis, else poll.
+INBOX_INTAKE = env_str("FRONTDESK_INBOX_INTAKE", "push" if REDIS_URL else "poll").lower()
+if INBOX_INTAKE not in ("push", "poll"):
+    raise ImproperlyConfigured("FRONTDESK_INBOX_INTAKE must be push or poll")
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.PriorityRedisHuey", "url": REDIS_URL}
     CHANNEL_LAYERS = {
@@ -333,6 +342,9 @@ LOGGING = {
 # to the provider's REST API may take before it counts as a temporary failure.
 SMS_MEDIA_MAX_BYTES = env_int("FRONTDESK_SMS_MEDIA_MAX_BYTES", 5 * 1024 * 1024)
 SMS_API_TIMEOUT_SECONDS = env_int("FRONTDESK_SMS_API_TIMEOUT", 10)
+# How long a web process remembers an SMS channel found by its webhook key
+# (frontdesk/connectors/sms/lookup.py); a change reaches every process within it.
+SMS_CHANNEL_CACHE_SECONDS = env_int("FRONTDESK_SMS_CHANNEL_CACHE_SECONDS", 5)
 
 FRONTDESK_DEMO = env_bool("FRONTDESK_DEMO", False)
 # Uploaded files (staff photos, attachments) served by Django itself: right for one

@@ -18,7 +18,8 @@ def table(result: dict) -> str:
     lines = [
         f"## {result['engine_version']}: {result['serving']}",
         f"wrk {result['connections']} connections, {result['seconds']} s after "
-        f"{result['warmup_seconds']} s warm-up; task worker: {result['worker_mode_text']}; "
+        f"{result['warmup_seconds']} s warm-up; intake: {result.get('intake', 'push')}; "
+        f"task worker: {result['worker_mode_text']}; "
         f"load average before/after {result['load_average']['before'][0]} / "
         f"{result['load_average']['after'][0]}",
         "",

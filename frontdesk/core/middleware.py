@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import resolve
 from django.utils import timezone
 
 from frontdesk.core.models import Membership
@@ -91,3 +92,29 @@ class RequestLogMiddleware:
             },
         )
         return response
+
+
+HOOKS_PREFIX = "/hooks/"
+
+
+class HookFastLaneMiddleware:
+    """Providers' webhooks (`/hooks/…`) go straight to their view.
+
+    A webhook is a machine's signed request: no session, sign-in, CSRF token, flash
+    message, htmx header, workspace or login lockout applies to it, and a busy SMS
+    number sends many per second. So requests under HOOKS_PREFIX are resolved and
+    their view called here, skipping the browser middleware below this one in
+    settings.MIDDLEWARE (what sits above, security headers and the request log,
+    still runs). A view that raises gets the usual error response from Django's
+    handler around this middleware. Everything else continues down the chain.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith(HOOKS_PREFIX):
+            return self.get_response(request)
+        match = resolve(request.path_info)
+        request.resolver_match = match
+        return match.func(request, *match.args, **match.kwargs)

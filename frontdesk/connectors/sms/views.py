@@ -26,9 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from frontdesk.connectors.base import ConnectorError, InboundRequest
-from frontdesk.connectors.sms.adapter import account_from_config
-from frontdesk.connectors.sms.models import SmsChannelConfig
-from frontdesk.connectors.sms.providers import SmsAccount, SmsProvider, get_provider
+from frontdesk.connectors.sms.lookup import WebhookChannel, channel_for_key
 from frontdesk.inbox.actions import record_delivery_status
 from frontdesk.inbox.intake import store_inbound_event
 
@@ -77,21 +75,21 @@ def _read(request: HttpRequest) -> InboundRequest:
     return InboundRequest(
         method=request.method or "POST",
         url=settings.PUBLIC_BASE_URL + request.get_full_path(),
-        headers=dict(request.headers.items()),
+        headers=request.headers,
         body=body,
         form=dict(pairs),
+        pairs=tuple(pairs),
     )
 
 
 def _verified(
     request: HttpRequest, key: str, kind: str
-) -> tuple[SmsChannelConfig, SmsAccount, SmsProvider, InboundRequest] | HttpResponse:
-    """The channel, account, provider and request behind a genuine webhook, or the
-    response that refuses it."""
-    try:
-        config = SmsChannelConfig.objects.select_related("channel__workspace").get(webhook_key=key)
-    except SmsChannelConfig.DoesNotExist:
+) -> tuple[WebhookChannel, InboundRequest] | HttpResponse:
+    """The channel and request behind a genuine webhook, or the response that refuses it."""
+    found = channel_for_key(key)
+    if found is None:
         return _text("No SMS channel has this address.", 404)
+    config = found.config
     try:
         inbound = _read(request)
     except BadWebhook as exc:
@@ -100,9 +98,7 @@ def _verified(
         )
         return _text(str(exc), 400)
     try:
-        provider = get_provider(config.provider)
-        account = account_from_config(config)
-        provider.verify_request(account, inbound)
+        found.provider.verify_request(found.account, inbound)
     except ConnectorError as exc:
         if exc.code != "bad_signature":
             raise
@@ -115,17 +111,18 @@ def _verified(
             },
         )
         return _text("Signature check failed.", 403)
-    return config, account, provider, inbound
+    return found, inbound
 
 
 @csrf_exempt
 @require_POST
 def inbound(request: HttpRequest, key: str) -> HttpResponse:
     """A customer's text (SMS or MMS): verify, store durably, answer empty TwiML."""
-    found = _verified(request, key, "inbound")
-    if isinstance(found, HttpResponse):
-        return found
-    config, account, provider, inbound_request = found
+    verified = _verified(request, key, "inbound")
+    if isinstance(verified, HttpResponse):
+        return verified
+    found, inbound_request = verified
+    config, account, provider = found.config, found.account, found.provider
     if not config.channel.is_active:
         return _text("This SMS channel is switched off.", 410)
     try:
@@ -147,10 +144,11 @@ def inbound(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def status(request: HttpRequest, key: str) -> HttpResponse:
     """A delivery report for a text we sent: update the reply's status for staff."""
-    found = _verified(request, key, "status")
-    if isinstance(found, HttpResponse):
-        return found
-    config, account, provider, inbound_request = found
+    verified = _verified(request, key, "status")
+    if isinstance(verified, HttpResponse):
+        return verified
+    found, inbound_request = verified
+    config, account, provider = found.config, found.account, found.provider
     try:
         report = provider.parse_status(account, inbound_request)
     except (ConnectorError, ValueError) as exc:

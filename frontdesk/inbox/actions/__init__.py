@@ -20,7 +20,7 @@ from frontdesk.inbox.actions.notifications import (
     mark_notifications_read,
     send_notification_email,
 )
-from frontdesk.inbox.actions.reads import mark_conversation_read
+from frontdesk.inbox.actions.reads import mark_conversation_read, mark_read_if_unread
 from frontdesk.inbox.actions.replies import (
     compose_outbound,
     deliver_message,
@@ -56,6 +56,7 @@ __all__ = [
     "mark_conversation_read",
     "mark_notifications_read",
     "mark_pending",
+    "mark_read_if_unread",
     "record_delivery_status",
     "remove_tag",
     "reopen_conversation",

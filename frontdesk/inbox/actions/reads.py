@@ -9,7 +9,7 @@ from django.utils import timezone
 from frontdesk.core import roles
 from frontdesk.core.models import Membership
 from frontdesk.inbox.actions.common import require
-from frontdesk.inbox.models import Conversation, ConversationRead
+from frontdesk.inbox.models import Conversation, ConversationRead, is_unread
 
 
 def mark_conversation_read(
@@ -35,3 +35,22 @@ def mark_conversation_read(
         unique_fields=["membership", "conversation"],
         update_fields=["read_at"],
     )
+
+
+def mark_read_if_unread(conversation: Conversation, *, member: Membership) -> bool:
+    """Mark `conversation` read for `member` only when it is unread for them (the
+    customer wrote since they last read it); returns whether it was.
+
+    Opening a conversation runs this: re-opening one already read costs one indexed
+    read instead of a write (on SQLite, a write waits for the one writer's lock).
+    """
+    require(member, conversation.workspace_id, roles.VIEW_INBOX)
+    read_at = (
+        ConversationRead.objects.filter(membership=member, conversation=conversation)
+        .values_list("read_at", flat=True)
+        .first()
+    )
+    if not is_unread(conversation, read_at=read_at, joined_at=member.joined_at):
+        return False
+    mark_conversation_read(conversation, member=member)
+    return True

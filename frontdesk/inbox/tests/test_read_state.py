@@ -201,3 +201,26 @@ def test_a_read_time_before_the_customers_last_message_is_unread(cast, channel, 
     actions.mark_conversation_read(conversation, member=cast["agent"], at=timezone.now())
     queries.mark_unread(cast["agent"], [conversation])
     assert conversation.unread is False
+
+
+def test_opening_a_conversation_writes_a_read_mark_only_when_it_is_unread(
+    cast, channel, receive, browser, django_assert_num_queries
+):
+    conversation = receive(channel).message.conversation
+    agent = cast["agent"]
+    assert actions.mark_read_if_unread(conversation, member=agent) is True
+    first = ConversationRead.objects.get(membership=agent).read_at
+    with django_assert_num_queries(1):  # the read mark is looked at, not written
+        assert actions.mark_read_if_unread(conversation, member=agent) is False
+    assert ConversationRead.objects.get(membership=agent).read_at == first
+
+    # Through the page: opening it again leaves the mark alone; a new customer
+    # message makes the next opening move it.
+    page = browser("agent")
+    assert page.get(f"/w/riverside/inbox/{conversation.number}/").status_code == 200
+    assert ConversationRead.objects.get(membership=agent).read_at == first
+    receive(channel, body="One more thing")
+    assert page.get(f"/w/riverside/inbox/{conversation.number}/").status_code == 200
+    assert ConversationRead.objects.get(membership=agent).read_at > first
+    with pytest.raises(actions.NotAllowed):
+        actions.mark_read_if_unread(conversation, member=cast["outsider"])

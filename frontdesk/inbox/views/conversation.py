@@ -98,7 +98,7 @@ def conversation(request: HttpRequest, number: int) -> HttpResponse:
     )
     if unread:
         actions.mark_notifications_read(me, ids=unread)
-    actions.mark_conversation_read(conversation, member=me)
+    actions.mark_read_if_unread(conversation, member=me)
     contact = conversation.contact
     timeline = queries.conversation_timeline(conversation)
     history = list(queries.contact_history(conversation))

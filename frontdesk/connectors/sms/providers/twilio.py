@@ -178,9 +178,13 @@ class _Params(dict[str, list[str]]):
 
 
 def _params(request: InboundRequest) -> _Params:
-    """The POST parameters Twilio signed: from the raw body when there is one (repeated
-    keys kept), else from the form the caller already parsed."""
+    """The POST parameters Twilio signed, repeated keys kept: the pairs the caller
+    parsed from the body, else the raw body, else the caller's form."""
     params = _Params()
+    if request.pairs:
+        for key, value in request.pairs:
+            params.setdefault(key, []).append(value)
+        return params
     if request.body:
         try:
             text = request.body.decode("utf-8")
@@ -196,6 +200,9 @@ def _params(request: InboundRequest) -> _Params:
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
+    value = headers.get(name)  # Django's request.headers ignores case itself
+    if value is not None:
+        return value
     wanted = name.lower()
     for key, value in headers.items():
         if key.lower() == wanted:

@@ -63,3 +63,13 @@ def make_sms_channel(riverside, twilio_api):
         return channel
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_channel_lookup():
+    """Each test starts with nothing remembered about webhook keys (lookup.py)."""
+    from frontdesk.connectors.sms import lookup
+
+    lookup.forget()
+    yield
+    lookup.forget()

@@ -1,6 +1,8 @@
 """`frontdesk worker`: run background tasks (the Huey consumer).
 
-`frontdesk serve` starts one beside the web server. At scale, run several, on
+`frontdesk serve` starts one beside the web server. With the "poll" intake (the
+SQLite setup, settings.INBOX_INTAKE) it also runs the IntakePoller thread, which
+turns new inbound events into messages. At scale, run several, on
 several machines sharing REDIS_URL; give all but one `--no-periodic`, or every
 worker would enqueue each periodic job (feed polls, digests) once more.
 """
@@ -8,6 +10,7 @@ worker would enqueue each periodic job (feed polls, digests) once more.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from django.conf import settings
@@ -42,4 +45,19 @@ class Command(run_huey.Command):
             "worker starting",
             extra={"threads": workers, "queue": settings.HUEY["huey_class"].rsplit(".", 1)[-1]},
         )
-        super().handle(*args, **options)
+        poller = stop = None
+        if settings.INBOX_INTAKE == "poll":
+            from frontdesk.inbox.intake import IntakePoller
+
+            stop = threading.Event()
+            poller = threading.Thread(
+                target=IntakePoller().run, args=(stop,), name="intake-poller", daemon=True
+            )
+            poller.start()
+        try:
+            super().handle(*args, **options)
+        finally:
+            if poller is not None and stop is not None:
+                # The consumer has stopped: let the poller finish the event in hand.
+                stop.set()
+                poller.join(timeout=30)
