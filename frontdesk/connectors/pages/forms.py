@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -34,42 +33,6 @@ VARIABLES_HELP = (
     "You can use {staff_first_name}, {staff_name} and {workspace}; "
     "they are filled in when the text is sent."
 )
-
-# GSM 03.38: texts using only these characters travel 160 to a message (153 per part
-# when split); one character outside them (an emoji, a curly quote) makes the whole
-# text UCS-2, 70 to a message (67 per part), so it can cost two or three times more.
-GSM_BASIC = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
-GSM_EXTENDED = set("^{}\\[~]|€\f")
-
-
-@dataclass(frozen=True)
-class SmsLength:
-    characters: int
-    segments: int
-    unicode: bool
-
-    @property
-    def too_long(self) -> bool:
-        return self.characters > REPLY_MAX
-
-
-def sms_length(text: str) -> SmsLength:
-    """How many characters a text has and how many SMS segments it is billed as."""
-    text = text.replace("\r\n", "\n")
-    if all(c in GSM_BASIC or c in GSM_EXTENDED for c in text):
-        units = sum(2 if c in GSM_EXTENDED else 1 for c in text)
-        single, part = 160, 153
-        unicode = False
-    else:
-        # UCS-2 counts UTF-16 code units: an emoji outside the BMP takes two.
-        units = len(text.encode("utf-16-le")) // 2
-        single, part = 70, 67
-        unicode = True
-    segments = 0 if units == 0 else 1 if units <= single else -(-units // part)
-    return SmsLength(characters=len(text), segments=segments, unicode=unicode)
 
 
 def _compact(value: str) -> str:

@@ -24,10 +24,10 @@ from frontdesk.connectors.pages.forms import (
     PosterForm,
     RepliesForm,
     SmsConnectionForm,
-    sms_length,
 )
 from frontdesk.connectors.registry import kind_choices
 from frontdesk.connectors.sms import handling, poster
+from frontdesk.connectors.sms.length import sms_length
 from frontdesk.connectors.sms.models import SmsChannelConfig
 from frontdesk.core import roles
 from frontdesk.core.permissions import require_capability

@@ -36,6 +36,7 @@ from frontdesk.connectors.base import (
     InboundRequest,
     OutboundMessage,
 )
+from frontdesk.connectors.sms.length import utf16_units
 from frontdesk.connectors.sms.providers import SmsAccount, SmsProvider, get_provider
 from frontdesk.core.models import IdentityKind
 
@@ -104,11 +105,6 @@ def status_callback_url(channel: ChannelRef | int) -> str | None:
     return settings.PUBLIC_BASE_URL + path
 
 
-def sms_length(text: str) -> int:
-    """Length as carriers count it: UTF-16 code units (an emoji counts twice)."""
-    return len(text.encode("utf-16-le")) // 2
-
-
 def split_body(text: str, limit: int = 1600) -> list[str]:
     """`text` as one part, or numbered parts "(1/n) ..." of at most `limit` each.
 
@@ -116,7 +112,7 @@ def split_body(text: str, limit: int = 1600) -> list[str]:
     word longer than that is cut where it must be.
     """
     text = text.strip()
-    if sms_length(text) <= limit:
+    if utf16_units(text) <= limit:
         return [text]
     count = 2
     while True:
@@ -131,7 +127,7 @@ def split_body(text: str, limit: int = 1600) -> list[str]:
 def _chunks(text: str, room: int) -> list[str]:
     chunks = []
     rest = text
-    while sms_length(rest) > room:
+    while utf16_units(rest) > room:
         window = _fit(rest, room)
         cut = window.rfind("\n")
         if cut < len(window) // 2:

@@ -16,10 +16,10 @@ from frontdesk.connectors.registry import get_connector
 from frontdesk.connectors.sms.adapter import (
     SmsConnector,
     account_for,
-    sms_length,
     split_body,
     status_callback_url,
 )
+from frontdesk.connectors.sms.length import utf16_units
 from frontdesk.connectors.sms.models import SmsChannelConfig
 
 CUSTOMER = "+15035550123"
@@ -94,7 +94,7 @@ def test_a_long_reply_goes_as_numbered_parts_in_order(twilio_api, make_sms_chann
     result = sms.send(channel.as_ref(), reply(WORDS, signature="– Maya"))
     sent = bodies(twilio_api)
     assert [body[:6] for body in sent] == ["(1/3) ", "(2/3) ", "(3/3) "]
-    assert all(sms_length(body) <= 1600 for body in sent)
+    assert all(utf16_units(body) <= 1600 for body in sent)
     assert " ".join(body[6:] for body in sent).split() == (WORDS + "\n– Maya").split()
     assert sent[-1].endswith("June.\n– Maya")
     assert result.provider_message_id == twilio_api.messages[0].sid
@@ -256,7 +256,7 @@ def test_texts_up_to_the_limit_stay_whole(text, parts):
 def test_emoji_count_twice_towards_the_limit():
     parts = split_body("😀" * 801)
     assert len(parts) == 2
-    assert all(sms_length(part) <= 1600 for part in parts)
+    assert all(utf16_units(part) <= 1600 for part in parts)
     assert "".join(part[6:] for part in parts) == "😀" * 801
 
 
@@ -267,7 +267,7 @@ def test_splitting_prefers_line_breaks_then_spaces_then_cuts_a_long_word():
     assert second.startswith("(2/2) b b")
     word = "z" * 2000
     first, second = split_body(word)
-    assert sms_length(first) == 1600 and first.startswith("(1/2) z")
+    assert utf16_units(first) == 1600 and first.startswith("(1/2) z")
     assert first[6:] + second[6:] == word
 
 
@@ -275,7 +275,7 @@ def test_many_parts_number_with_room_for_two_digits():
     parts = split_body("word " * 4000)  # 20,000 characters: the longest reply allowed
     assert len(parts) == 13
     assert parts[9].startswith("(10/13) ")
-    assert all(sms_length(part) <= 1600 for part in parts)
+    assert all(utf16_units(part) <= 1600 for part in parts)
 
 
 def test_a_staff_reply_reaches_twilio_once_signed_by_its_author(

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from frontdesk.connectors.pages import actions
-from frontdesk.connectors.pages.forms import sms_length
+from frontdesk.connectors.sms.length import sms_length
 from frontdesk.connectors.sms.models import SmsChannelConfig, SmsKeyword
 from frontdesk.inbox.models import Channel, Conversation
 
