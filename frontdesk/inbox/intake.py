@@ -203,8 +203,9 @@ class IntakePoller:
         self.batch = batch
         self.after_id: int | None = None
 
-    def run_once(self) -> int:
-        """Process the new pending events there are now; returns how many."""
+    def run_once(self, stop: threading.Event | None = None) -> int:
+        """Process the new pending events there are now (until `stop` is set);
+        returns how many."""
         pending = InboundEvent.objects.filter(status=InboundEventStatus.PENDING)
         if self.after_id is None:
             # Start below the oldest pending row (through the sweep's index).
@@ -215,19 +216,23 @@ class IntakePoller:
             .order_by("pk")
             .values_list("pk", flat=True)[: self.batch]
         )
+        done = 0
         for event_id in ids:
+            if stop is not None and stop.is_set():
+                break
             self.after_id = event_id
+            done += 1
             # A failure is released with its error recorded and logged (_release);
             # the sweep retries it, and the poller goes on with the next row.
             with contextlib.suppress(Exception):
                 process_inbound_event(event_id)
-        return len(ids)
+        return done
 
     def run(self, stop: threading.Event) -> None:
         """Poll until `stop` is set; one event being processed is finished first."""
         while not stop.is_set():
             try:
-                done = self.run_once()
+                done = self.run_once(stop)
             except Exception:
                 logger.exception("intake poll failed")
                 done = 0
@@ -235,6 +240,7 @@ class IntakePoller:
                 close_old_connections()
             if not done:
                 stop.wait(self.interval)
+        connections.close_all()  # this thread's connections: it is done with them
 
     @staticmethod
     def _newest_id() -> int:

@@ -71,6 +71,28 @@ def test_the_poller_starts_at_the_oldest_pending_row_and_skips_finished_ones(
 
 
 @pytest.mark.django_db
+def test_a_stopping_poller_finishes_the_event_in_hand_and_leaves_the_rest(
+    polling, channel, make_event, monkeypatch
+):
+    rows = [
+        intake.store_inbound_event(channel, make_event(provider_id=f"s-{n}"))[0] for n in range(3)
+    ]
+    stop = threading.Event()
+    real = intake.process_inbound_event
+
+    def stopping_after_one(event_id: int):
+        stop.set()  # the worker was told to stop while this event was processed
+        return real(event_id)
+
+    monkeypatch.setattr(intake, "process_inbound_event", stopping_after_one)
+    poller = intake.IntakePoller()
+    assert poller.run_once(stop) == 1
+    assert poller.after_id == rows[0].pk
+    assert list(Message.objects.values_list("inbound_event_id", flat=True)) == [rows[0].pk]
+    assert InboundEvent.objects.filter(status=InboundEventStatus.PENDING).count() == 2
+
+
+@pytest.mark.django_db
 def test_a_failure_is_left_to_the_sweep_and_the_poller_goes_on(
     polling, channel, make_event, monkeypatch
 ):
