@@ -20,7 +20,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import frontdesk_env  # noqa: E402 - after the path above
 
 RESULTS = ROOT / "benchmarks" / "results"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -105,39 +106,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return args
 
 
-def redis_answers(url: str) -> bool:
-    host_port = url.split("//", 1)[1].split("/", 1)[0]
-    host, _, port = host_port.partition(":")
-    try:
-        with socket.create_connection((host, int(port or 6379)), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
 def engine_env(engine: str, args: argparse.Namespace) -> dict[str, str]:
-    data_dir = (args.data_dir / f"data-{engine}").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    for name in ("DATABASE_URL", "REDIS_URL", "FRONTDESK_HUEY_IMMEDIATE", "DEBUG"):
-        env.pop(name, None)
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "frontdesk.settings",
-        "FRONTDESK_DATA_DIR": str(data_dir),
-        "DEBUG": "false",
+    return frontdesk_env(
+        engine,
+        (args.data_dir / f"data-{engine}").resolve(),
+        pg_url=f"{args.pg_server}/{args.pg_database}",
+        redis_url=args.redis_url,
+        default_redis=DEFAULT_REDIS,
         # testserver: the in-process client that captures each page's SQL.
-        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-    }
-    if engine == "postgres":
-        env["DATABASE_URL"] = f"{args.pg_server}/{args.pg_database}"
-        redis = DEFAULT_REDIS if args.redis_url is None else args.redis_url
-        if redis and (args.redis_url is not None or redis_answers(redis)):
-            env["REDIS_URL"] = redis
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{data_dir / 'frontdesk.sqlite3'}"
-    return env
+        allowed_hosts="127.0.0.1,localhost,testserver",
+    )
 
 
 # --- the parent: one child process per engine (Django is configured once per process) ---------
@@ -328,12 +306,13 @@ def measure_engine(args: argparse.Namespace, meta: dict) -> dict:
     from django.db import connection
     from django.test import Client
 
+    from benchmarks.common import free_port_pair
     from benchmarks.inbox_scale import load as loading
     from benchmarks.inbox_scale import measure
     from benchmarks.inbox_scale.corpus import COMMON_WORD, PHRASE_TEXT, RARE_WORD
     from benchmarks.inbox_scale.profile import profile_page
     from benchmarks.inbox_scale.report import machine
-    from benchmarks.inbox_scale.serving import HttpSession, Server, free_port_pair
+    from benchmarks.inbox_scale.serving import HttpSession, frontdesk_server
     from frontdesk.core.models import User
     from frontdesk.inbox.search import search_conversations
 
@@ -365,7 +344,7 @@ def measure_engine(args: argparse.Namespace, meta: dict) -> dict:
     concurrency = None
     port = free_port_pair()
     env = dict(os.environ)
-    with Server(
+    with frontdesk_server(
         port=port,
         workers=args.web_workers,
         log_path=Path(os.environ["FRONTDESK_DATA_DIR"]) / "serve.log",

@@ -39,6 +39,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import (  # noqa: E402 - after the path above
+    Service,
+    free_port_pair,
+    frontdesk_env,
+    serve_argv,
+)
+
 RESULTS = ROOT / "benchmarks" / "results"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/12"  # inbox_at_scale uses /13, the tests /14
@@ -109,39 +116,17 @@ def log(message: str) -> None:
 
 
 def engine_env(engine: str, args: argparse.Namespace) -> dict[str, str]:
-    from benchmarks.inbox_at_scale import redis_answers
-
-    data_dir = (args.data_dir / f"sms-data-{engine}").resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ)
-    for name in (
-        "DATABASE_URL",
-        "REDIS_URL",
-        "FRONTDESK_HUEY_IMMEDIATE",
-        "DEBUG",
-        "FRONTDESK_HTTPS",
-        "FRONTDESK_PUBLIC_URL",
-        "DJANGO_SETTINGS_MODULE",
-    ):
-        env.pop(name, None)
-    env |= {
-        "DJANGO_SETTINGS_MODULE": "frontdesk.settings",
-        "FRONTDESK_DATA_DIR": str(data_dir),
-        "DEBUG": "false",
+    return frontdesk_env(
+        engine,
+        (args.data_dir / f"sms-data-{engine}").resolve(),
+        pg_url=f"{args.pg_server}/{args.pg_database}",
+        redis_url=args.redis_url,
+        default_redis=DEFAULT_REDIS,
+        also_cleared=("FRONTDESK_PUBLIC_URL", "DJANGO_SETTINGS_MODULE"),
         # Plain HTTP on loopback: an install behind TLS sets FRONTDESK_HTTPS=true, whose
         # redirect to https a loopback client cannot follow.
-        "FRONTDESK_HTTPS": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-    }
-    if engine == "postgres":
-        env["DATABASE_URL"] = f"{args.pg_server}/{args.pg_database}"
-        redis = DEFAULT_REDIS if args.redis_url is None else args.redis_url
-        if redis and (args.redis_url is not None or redis_answers(redis)):
-            env["REDIS_URL"] = redis
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{data_dir / 'frontdesk.sqlite3'}"
-    return env
+        extra={"FRONTDESK_HTTPS": "false"},
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -226,7 +211,7 @@ class Engine:
         sizes = {"workers": args.web_workers, "threads": args.web_threads}
         if target == "bare":
             argv = servers.granian_argv("benchmarks.sms_bench.bare_wsgi:application", port, **sizes)
-            return servers.Service(
+            return Service(
                 "granian (bare WSGI)", argv, env=self.env(port), log_path=self.serve_log, port=port
             )
         if target == "floor":
@@ -234,7 +219,7 @@ class Engine:
                 "benchmarks.sms_bench.floor_wsgi:application", port, **sizes
             )
             env = self.env(port, SMS_BENCH_AUTH_TOKEN=self.channel.auth_token)
-            return servers.Service(
+            return Service(
                 "granian (floor project)",
                 argv,
                 env=env,
@@ -244,13 +229,13 @@ class Engine:
                 ready_statuses=(405,),
             )
         worker = target.startswith("webhook") and args.worker == "during"
-        argv = servers.serve_argv(port, worker=worker, **sizes)
+        argv = serve_argv(port, worker=worker, **sizes)
         env = self.env(port)
         if target == "ok":
             env["DJANGO_SETTINGS_MODULE"] = "benchmarks.sms_bench.frontdesk_ok_settings"
         elif target == "webhook-nosync":
             env["DJANGO_SETTINGS_MODULE"] = "benchmarks.sms_bench.huey_nosync_settings"
-        return servers.Service(
+        return Service(
             "frontdesk serve",
             argv,
             env=env,
@@ -299,7 +284,7 @@ class Engine:
 
     def measure_get(self, target: str, path: str) -> dict:
         from benchmarks.sms_bench.loadgen import summarise
-        from benchmarks.sms_bench.servers import app_milliseconds, free_port_pair
+        from benchmarks.sms_bench.servers import app_milliseconds
 
         port = free_port_pair()
         url = f"http://127.0.0.1:{port}{path}"
@@ -316,12 +301,7 @@ class Engine:
         """Warm up and measure with signed POSTs; count what was stored."""
         from benchmarks.sms_bench import data
         from benchmarks.sms_bench.loadgen import Accounting, account, summarise
-        from benchmarks.sms_bench.servers import (
-            Service,
-            app_milliseconds,
-            free_port_pair,
-            worker_argv,
-        )
+        from benchmarks.sms_bench.servers import app_milliseconds, worker_argv
         from benchmarks.sms_bench.signed import Endpoint
 
         args = self.args

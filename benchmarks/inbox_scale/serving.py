@@ -8,92 +8,29 @@ to having read the last byte of the response body.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
 import time
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-READY_DEADLINE_S = 90.0
+from benchmarks.common import Service, serve_argv
+
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken"\s+value="([^"]+)"')
 
 
-def free_port_pair() -> int:
-    """A port p with p and p + 1 free on 127.0.0.1 (web and websocket)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two adjacent free ports on 127.0.0.1")
-
-
-class Server:
-    """`frontdesk serve --no-worker` in its own process group, stopped with SIGTERM."""
-
-    def __init__(self, *, port: int, workers: int, log_path: Path, env: dict[str, str]) -> None:
-        self.port = port
-        self.workers = workers
-        self.log_path = log_path
-        self.env = env
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Server:
-        argv = [
-            sys.executable,
-            "-m",
-            "frontdesk.cli",
-            "serve",
-            "--no-worker",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(self.port),
-            "--web-workers",
-            str(self.workers),
-        ]
-        log_file = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            argv, env=self.env, stdout=log_file, stderr=subprocess.STDOUT, process_group=0
-        )
-        log_file.close()
-        deadline = time.monotonic() + READY_DEADLINE_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"frontdesk serve exited early; see {self.log_path}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                connection.request("GET", "/healthz")
-                if connection.getresponse().status == 200:
-                    connection.close()
-                    return self
-            time.sleep(0.2)
-        self.__exit__(None, None, None)
-        raise RuntimeError(f"frontdesk serve did not answer /healthz; see {self.log_path}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        # serve stops its own children on SIGTERM; the group kill is the safety net.
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+def frontdesk_server(*, port: int, workers: int, log_path: Path, env: dict[str, str]) -> Service:
+    """`frontdesk serve --no-worker` in its own process group, ready once /healthz
+    answers, stopped with SIGTERM (serve stops its own children)."""
+    return Service(
+        "frontdesk serve",
+        serve_argv(port, workers=workers, threads=1, worker=False),
+        env=env,
+        log_path=log_path,
+        port=port,
+        ready_path="/healthz",
+    )
 
 
 class HttpSession:

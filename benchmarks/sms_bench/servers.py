@@ -1,4 +1,5 @@
-"""The servers under test, each started in its own process group and stopped after.
+"""The servers under test (started with benchmarks.common.Service, each in its own
+process group and stopped after):
 
 - `frontdesk serve` (granian WSGI web workers, the websocket server, and the task
   worker unless --no-worker): what an install runs.
@@ -10,40 +11,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import http.client
-import os
 import re
-import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
-
-READY_DEADLINE_S = 90.0
-
-
-def free_port_pair() -> int:
-    """A port p with p and p + 1 free on 127.0.0.1 (web and websocket)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        with socket.socket() as second:
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-        return port
-    raise RuntimeError("no two adjacent free ports on 127.0.0.1")
-
-
-def serve_argv(port: int, *, workers: int, threads: int, worker: bool) -> list[str]:
-    argv = [sys.executable, "-m", "frontdesk.cli", "serve", "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--ws-port", str(port + 1)]
-    argv += ["--web-workers", str(workers), "--web-threads", str(threads)]
-    return argv if worker else [*argv, "--no-worker"]
 
 
 def granian_argv(app: str, port: int, *, workers: int, threads: int) -> list[str]:
@@ -59,70 +29,6 @@ def granian_argv(app: str, port: int, *, workers: int, threads: int) -> list[str
 
 def worker_argv() -> list[str]:
     return [sys.executable, "-m", "frontdesk.cli", "worker"]
-
-
-class Service:
-    """A process group started from `argv`, ready once GET `ready_path` answers."""
-
-    def __init__(
-        self,
-        name: str,
-        argv: list[str],
-        *,
-        env: dict[str, str],
-        log_path: Path,
-        port: int | None = None,
-        ready_path: str = "/",
-        ready_statuses: tuple[int, ...] = (200,),
-    ) -> None:
-        self.name = name
-        self.argv = argv
-        self.env = env
-        self.log_path = log_path
-        self.port = port
-        self.ready_path = ready_path
-        self.ready_statuses = ready_statuses
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Service:
-        with self.log_path.open("ab") as log_file:
-            log_file.write(f"\n$ {' '.join(self.argv)}\n".encode())
-            log_file.flush()
-            self.process = subprocess.Popen(
-                self.argv,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                process_group=0,
-            )
-        if self.port is None:
-            return self
-        deadline = time.monotonic() + READY_DEADLINE_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early; see {self.log_path}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                connection.request("GET", self.ready_path)
-                status = connection.getresponse().status
-                connection.close()
-                if status in self.ready_statuses:
-                    return self
-            time.sleep(0.2)
-        self.__exit__(None, None, None)
-        raise RuntimeError(f"{self.name} did not answer {self.ready_path}; see {self.log_path}")
-
-    def __exit__(self, *exc: object) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
 
 
 REQUEST_LINE = re.compile(r"frontdesk\.request (\w+) (\S+) (\d{3})\b.*?\bms=([\d.]+)")
