@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,3 +160,45 @@ class Service:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+def run_engines(
+    script: str,
+    argv: Sequence[str],
+    engines: Sequence[str],
+    env_for: Callable[[str], dict[str, str]],
+    results_dir: Path,
+) -> list[dict] | int:
+    """Run `script` once per engine in a child process (`--engine E --child --out F`,
+    the caller's other options passed on; Django is configured once per process) and
+    return each child's JSON result, or the exit code of the first that failed."""
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    passthrough = _without_option(list(argv), "--engine")
+    results = []
+    for engine in engines:
+        out = results_dir / f"{Path(script).stem}-{engine}-{stamp}.json"
+        command = [sys.executable, str(Path(script).resolve()), *passthrough]
+        command += ["--engine", engine, "--child", "--out", str(out)]
+        print(f"\n=== {engine} ===", flush=True)
+        completed = subprocess.run(command, env=env_for(engine), check=False)
+        if completed.returncode != 0:
+            print(f"The {engine} run failed (exit {completed.returncode}).", file=sys.stderr)
+            return completed.returncode
+        results.append(json.loads(out.read_text()))
+    return results
+
+
+def _without_option(argv: list[str], name: str) -> list[str]:
+    out, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+            continue
+        if item == name:
+            skip = True
+            continue
+        if item.startswith(name + "="):
+            continue
+        out.append(item)
+    return out

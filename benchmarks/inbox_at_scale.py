@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import frontdesk_env  # noqa: E402 - after the path above
+from benchmarks.common import frontdesk_env, run_engines  # noqa: E402 - after the path above
 
 RESULTS = ROOT / "benchmarks" / "results"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -127,22 +127,16 @@ def main(argv: list[str] | None = None) -> int:
         return run_engine(args)
     from benchmarks.inbox_scale.report import slowest_statements, table
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
-    passthrough = [a for a in (argv if argv is not None else sys.argv[1:])]
-    passthrough = _without_option(passthrough, "--engine")
-    results = []
-    for engine in engines:
-        out = RESULTS / f"inbox_at_scale-{engine}-{stamp}.json"
-        command = [sys.executable, str(Path(__file__).resolve()), *passthrough]
-        command += ["--engine", engine, "--child", "--out", str(out)]
-        print(f"\n=== {engine} ===", flush=True)
-        completed = subprocess.run(command, env=engine_env(engine, args), check=False)
-        if completed.returncode != 0:
-            print(f"The {engine} run failed (exit {completed.returncode}).", file=sys.stderr)
-            return completed.returncode
-        results.append(json.loads(out.read_text()))
+    results = run_engines(
+        __file__,
+        argv if argv is not None else sys.argv[1:],
+        engines,
+        lambda engine: engine_env(engine, args),
+        RESULTS,
+    )
+    if isinstance(results, int):
+        return results
     print()
     for result in results:
         print(table(result))
@@ -155,21 +149,6 @@ def main(argv: list[str] | None = None) -> int:
     combined.write_text(json.dumps(results, indent=2))
     print(f"\nResults: {combined}")
     return 0
-
-
-def _without_option(argv: list[str], name: str) -> list[str]:
-    out, skip = [], False
-    for item in argv:
-        if skip:
-            skip = False
-            continue
-        if item == name:
-            skip = True
-            continue
-        if item.startswith(name + "="):
-            continue
-        out.append(item)
-    return out
 
 
 # --- the child: one engine ---------------------------------------------------------------

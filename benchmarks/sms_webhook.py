@@ -43,6 +43,7 @@ from benchmarks.common import (  # noqa: E402 - after the path above
     Service,
     free_port_pair,
     frontdesk_env,
+    run_engines,
     serve_argv,
 )
 
@@ -137,21 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.sms_bench.report import table
 
     wrk_path()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     engines = ["sqlite", "postgres"] if args.engine == "both" else [args.engine]
-    passthrough = _without_option(list(argv if argv is not None else sys.argv[1:]), "--engine")
-    results = []
-    for engine in engines:
-        out = RESULTS / f"sms_webhook-{engine}-{stamp}.json"
-        command = [sys.executable, str(Path(__file__).resolve()), *passthrough]
-        command += ["--engine", engine, "--child", "--out", str(out)]
-        print(f"\n=== {engine} ===", flush=True)
-        completed = subprocess.run(command, env=engine_env(engine, args), check=False)
-        if completed.returncode != 0:
-            print(f"The {engine} run failed (exit {completed.returncode}).", file=sys.stderr)
-            return completed.returncode
-        results.append(json.loads(out.read_text()))
+    results = run_engines(
+        __file__,
+        argv if argv is not None else sys.argv[1:],
+        engines,
+        lambda engine: engine_env(engine, args),
+        RESULTS,
+    )
+    if isinstance(results, int):
+        return results
     print()
     for result in results:
         print(table(result))
@@ -160,21 +156,6 @@ def main(argv: list[str] | None = None) -> int:
     combined.write_text(json.dumps(results, indent=2))
     print(f"Results: {combined}")
     return 0
-
-
-def _without_option(argv: list[str], name: str) -> list[str]:
-    out, skip = [], False
-    for item in argv:
-        if skip:
-            skip = False
-            continue
-        if item == name:
-            skip = True
-            continue
-        if item.startswith(name + "="):
-            continue
-        out.append(item)
-    return out
 
 
 # --- the child: one engine -----------------------------------------------------------------

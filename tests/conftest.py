@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 from collections.abc import Iterator
 
@@ -19,11 +18,9 @@ from tests.system.server import (
     fresh_postgres_database,
     frontdesk_command,
     frontdesk_shell,
-    is_alive,
+    serving,
     start_serve,
-    stop_with,
     subprocess_env,
-    wait_until,
 )
 
 
@@ -71,13 +68,5 @@ def frontdesk_server(tmp_path_factory) -> Iterator[FrontdeskServer]:
             log=log,
             children=descendants(process.pid),
         )
-        try:
-            yield server
-        finally:
-            code = stop_with(process, signal.SIGINT)
-            wait_until(
-                lambda: not any(is_alive(pid) for pid in server.children),
-                deadline=30,
-                what="every process of frontdesk serve to exit",
-            )
-        assert code == 0, f"frontdesk serve exited with {code}:\n{server.output()}"
+        with serving(server, "frontdesk serve") as running:
+            yield running

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,9 +24,8 @@ from tests.system.server import (
     fresh_postgres_database,
     frontdesk_command,
     http_get,
-    is_alive,
+    serving,
     start_frontdesk,
-    stop_with,
     subprocess_env,
     wait_until,
 )
@@ -84,13 +82,5 @@ def serve_demo(data_dir: Path) -> Iterator[FrontdeskServer]:
             log=log,
             children=descendants(process.pid),
         )
-        try:
-            yield server
-        finally:
-            code = stop_with(process, signal.SIGINT)
-            wait_until(
-                lambda: not any(is_alive(pid) for pid in server.children),
-                deadline=30,
-                what="every process of the demo to exit",
-            )
-        assert code == 0, f"frontdesk serve exited with {code}:\n{server.output()}"
+        with serving(server, "the demo") as running:
+            yield running

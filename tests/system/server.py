@@ -330,6 +330,22 @@ def stop_with(process: subprocess.Popen[bytes], sig: int = signal.SIGINT) -> int
     return process.wait(timeout=60)
 
 
+@contextlib.contextmanager
+def serving(server: FrontdeskServer, what: str) -> Iterator[FrontdeskServer]:
+    """Hand out a started server; afterwards stop it with SIGINT, wait for every
+    process it started to exit, and check that it exited cleanly."""
+    try:
+        yield server
+    finally:
+        code = stop_with(server.process, signal.SIGINT)
+        wait_until(
+            lambda: not any(is_alive(pid) for pid in server.children),
+            deadline=30,
+            what=f"every process of {what} to exit",
+        )
+    assert code == 0, f"frontdesk serve exited with {code}:\n{server.output()}"
+
+
 CREATE_MEMBER = """
 from frontdesk.core.actions.workspaces import create_workspace
 from frontdesk.core.models import User
