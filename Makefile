@@ -24,8 +24,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 
 ## demo: install, set up a SQLite data folder with the Riverside demo library, serve on :8000
 demo: $(VENV)/.installed
-	$(BIN)/frontdesk setup
-	$(BIN)/frontdesk load_demo
+	FRONTDESK_DEMO=true $(BIN)/frontdesk setup
+	FRONTDESK_DEMO=true $(BIN)/frontdesk load_demo
 	FRONTDESK_DEMO=true FRONTDESK_PUBLIC_URL=$${FRONTDESK_PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
 		$(BIN)/frontdesk serve --host $(HOST) --port $(PORT)
 
@@ -35,12 +35,12 @@ test: $(VENV)/.installed-test lint test-sqlite test-services
 
 test-sqlite: $(VENV)/.installed-test
 	env -u FRONTDESK_TEST_POSTGRES -u FRONTDESK_TEST_REDIS -u DATABASE_URL -u REDIS_URL \
-		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+		$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 test-services: $(VENV)/.installed-test
 	@if [ -n "$$FRONTDESK_TEST_POSTGRES$$FRONTDESK_TEST_REDIS" ]; then \
 		echo "== again with FRONTDESK_TEST_POSTGRES=$$FRONTDESK_TEST_POSTGRES FRONTDESK_TEST_REDIS=$$FRONTDESK_TEST_REDIS"; \
-		$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
+		$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS); \
 	fi
 
 ## bench-sms: the SMS webhook under wrk load beside its floor, SQLite then PostgreSQL + Redis

@@ -15,6 +15,9 @@ from frontdesk.core.roles import Role
 
 PASSWORD = "correct horse battery staple"
 
+# Fixtures more than one app's tests use: the loopback Twilio stand-in, SMS channels.
+pytest_plugins = ["tests.sms_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_in_process(settings):

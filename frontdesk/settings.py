@@ -60,10 +60,12 @@ INSTALLED_APPS = [
     "frontdesk.inbox",
     "frontdesk.triage",
     "frontdesk.api",
+    # Channels, one app per kind (frontdesk/channels/<kind>/); each declares its kind
+    # (frontdesk/inbox/kinds.py), and URLs, setup pages and choices follow from it.
     # The public contact form: its templates and its rate-limit cache check.
-    "frontdesk.connectors.webform",
+    "frontdesk.channels.webform",
     # Text messages (Twilio first): channel configuration, webhooks, keywords.
-    "frontdesk.connectors.sms",
+    "frontdesk.channels.sms",
 ]
 
 MIDDLEWARE = [
@@ -343,10 +345,17 @@ LOGGING = {
 SMS_MEDIA_MAX_BYTES = env_int("FRONTDESK_SMS_MEDIA_MAX_BYTES", 5 * 1024 * 1024)
 SMS_API_TIMEOUT_SECONDS = env_int("FRONTDESK_SMS_API_TIMEOUT", 10)
 # How long a web process remembers an SMS channel found by its webhook key
-# (frontdesk/connectors/sms/lookup.py); a change reaches every process within it.
+# (frontdesk/channels/sms/lookup.py); a change reaches every process within it.
 SMS_CHANNEL_CACHE_SECONDS = env_int("FRONTDESK_SMS_CHANNEL_CACHE_SECONDS", 5)
 
 FRONTDESK_DEMO = env_bool("FRONTDESK_DEMO", False)
+# The demo app (frontdesk/demo: `load_demo`, the phone simulator, the Twilio stand-in)
+# is installed in demo mode only. The test suite installs it without demo mode
+# (FRONTDESK_DEMO_APP) to test it; its pages still answer 404 unless FRONTDESK_DEMO.
+if FRONTDESK_DEMO or env_bool("FRONTDESK_DEMO_APP", False):
+    INSTALLED_APPS.append("frontdesk.demo")
+# The demo's published sign-in, shown on the sign-in page and by `serve` in demo mode.
+DEMO_LOGIN = ("maya@riverside-library.example", "frontdesk-demo")
 # Uploaded files (staff photos, attachments) served by Django itself: right for one
 # machine; at scale let the proxy serve MEDIA_ROOT and set this to false.
 SERVE_MEDIA = env_bool("FRONTDESK_SERVE_MEDIA", True)

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
@@ -7,6 +8,7 @@ from frontdesk import health
 from frontdesk.api.api import api
 from frontdesk.core import views as core_views
 from frontdesk.core.urls import section_patterns
+from frontdesk.inbox import kinds
 
 admin.site.site_header = "Frontdesk back office"
 admin.site.site_title = "Frontdesk admin"
@@ -19,16 +21,24 @@ urlpatterns = [
     path("w/<slug:ws>/", include(section_patterns)),
     path("w/<slug:ws>/settings/", include("frontdesk.accounts.workspace_urls")),
     path("w/<slug:ws>/settings/api/", include("frontdesk.api.urls")),
-    path("w/<slug:ws>/settings/channels/", include("frontdesk.connectors.pages.urls")),
+    path("w/<slug:ws>/settings/channels/", include("frontdesk.channels.urls")),
     path("w/<slug:ws>/settings/inbox/", include("frontdesk.inbox.settings_urls")),
-    path("f/", include("frontdesk.connectors.webform.urls")),
-    path("", include("frontdesk.connectors.sms.urls")),
-    # The demo's phone simulator and Twilio stand-in: 404 unless FRONTDESK_DEMO is true.
-    path("demo/", include("frontdesk.connectors.sms.simulator.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]
+
+# Each installed channel kind's public pages and provider webhooks (frontdesk/inbox/kinds.py).
+for _kind in kinds.installed().values():
+    if _kind.public_urls:
+        _prefix, _module = _kind.public_urls
+        urlpatterns.append(path(_prefix, include(_module)))
+    if _kind.webhook_urls:
+        urlpatterns.append(path(f"hooks/{_kind.kind}/", include(_kind.webhook_urls)))
+
+if apps.is_installed("frontdesk.demo"):
+    # The demo's phone simulator and Twilio stand-in (FRONTDESK_DEMO only).
+    urlpatterns.append(path("demo/", include("frontdesk.demo.phone.urls")))
 
 if settings.SERVE_MEDIA:
     # Uploaded files (staff photos) for a single-machine install; at scale the

@@ -46,8 +46,11 @@ def frontdesk_server(tmp_path_factory) -> Iterator[FrontdeskServer]:
         if os.environ.get("REDIS_URL"):
             env["REDIS_URL"] = cleanup.enter_context(empty_redis_database(os.environ["REDIS_URL"]))
 
-        frontdesk_command("setup", env=env)
-        frontdesk_command("load_demo", env=env)
+        # The demo's data is loaded in demo mode (the demo app is installed only then),
+        # and the server below runs as a real install, without it.
+        demo_mode = {**env, "FRONTDESK_DEMO": "true"}
+        frontdesk_command("setup", env=demo_mode)
+        frontdesk_command("load_demo", env=demo_mode)
         email = "sam@system-test.example"
         workspace_id = int(
             frontdesk_shell(CREATE_MEMBER.format(email=email, password=PASSWORD), env=env)

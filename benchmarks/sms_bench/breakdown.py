@@ -48,8 +48,8 @@ def main(requests: int = 300) -> None:
     from twilio.request_validator import RequestValidator
 
     from benchmarks.sms_bench.signed import twilio_inbound_params
+    from frontdesk.channels.sms.models import SmsChannelConfig
     from frontdesk.connectors.sms import views
-    from frontdesk.connectors.sms.models import SmsChannelConfig
     from frontdesk.connectors.sms.providers.twilio import TwilioProvider
 
     config = SmsChannelConfig.objects.get()

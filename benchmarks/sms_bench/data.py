@@ -31,7 +31,7 @@ class SmsChannel:
 
 
 def create_channel() -> SmsChannel:
-    from frontdesk.connectors.sms.models import SmsChannelConfig
+    from frontdesk.channels.sms.models import SmsChannelConfig
     from frontdesk.core.actions.workspaces import create_workspace
     from frontdesk.core.models import User
     from frontdesk.inbox.models import Channel

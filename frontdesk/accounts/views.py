@@ -32,7 +32,6 @@ from frontdesk.accounts.forms import (
 )
 from frontdesk.core import roles
 from frontdesk.core.actions import team
-from frontdesk.core.demo import DEMO_LOGIN
 from frontdesk.core.models import User
 from frontdesk.core.permissions import require_capability
 from frontdesk.core.queries import access_membership
@@ -55,7 +54,7 @@ class SignInView(auth_views.LoginView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         if settings.FRONTDESK_DEMO:
-            context["demo_login"] = DEMO_LOGIN
+            context["demo_login"] = settings.DEMO_LOGIN
         return context
 
 

@@ -1,33 +1,43 @@
 """The adapter interface and the normalised records that cross it.
 
-An adapter turns the outside world into `InboundEvent`s and `OutboundMessage`s into
-a `DeliveryResult`. Records are frozen dataclasses: no ORM object crosses this
-boundary, so an adapter can be tested with nothing but records and a loopback peer,
-and the inbox never learns a provider's wire format.
+An adapter turns the outside world into `InboundEvent`s (or, for a listening source,
+`Candidate` mentions) and `OutboundMessage`s into a `DeliveryResult`. Records are
+frozen dataclasses: no ORM object crosses this boundary, so an adapter can be tested
+with nothing but records and a loopback peer, and the inbox never learns a
+provider's wire format.
 
-Every adapter can `send`. Other capabilities exist only where the channel has them;
-each is a method that raises NotImplementedError here, and `Connector.can(name)`
-tells whether a class provides it:
+This package is the bottom layer: it imports nothing of Frontdesk's apps (an
+import-linter contract in pyproject.toml says so) and never reads the database. The
+caller hands each call the adapter's own frozen account record (credentials,
+addresses, callback URLs: `SmsAccount`, `MailAccount`, a feed's URL), built by the
+channel app from its configuration row.
 
-- `parse_inbound(channel, request)`: verify a provider's webhook request (signature,
-  replay window) and turn it into events. Raises ConnectorError(permanent=True) for a
-  forged or malformed request, which the webhook view answers with 4xx.
-- `fetch_attachment(channel, url)`: download a media URL an inbound event only named
+Every capability is optional: a method that raises NotImplementedError here, and
+`Connector.can(name)` tells whether a class provides it:
+
+- `send(account, message)`: hand one reply to the provider (channels customers can
+  be answered on). A read-only source (RSS, Mastodon search) has none.
+- `parse_inbound(account, request)`: verify a provider's webhook request (signature,
+  replay window) and turn it into events. Raises ConnectorError(permanent=True,
+  code="bad_signature") for a forged request and ConnectorError(permanent=True) for a
+  malformed one, which the webhook view answers with 403 / 400.
+- `fetch_attachment(account, url)`: download a media URL an inbound event only named
   (an MMS picture behind the provider's authentication), through `connectors.http`.
-- `parse_status_callback(channel, request)`: read a provider's delivery report
+- `parse_status_callback(account, request)`: read a provider's delivery report
   into `DeliveryStatus` records (used by the SMS channel).
-- `find_sent(channel, message, since=...)`: ask the provider whether it already took
+- `find_sent(account, message, since=...)`: ask the provider whether it already took
   this message (a worker died between the provider's answer and our record of it),
   so a re-claimed reply is recorded as sent instead of being sent twice.
+- `poll(account, cursor)`: fetch what a listening source published since `cursor`,
+  as `Candidate` records plus the cursor to resume from next time.
 """
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 DeliveryState = Literal["queued", "sent", "delivered"]
 SignOff = Literal["signature", "short", "none"]
@@ -142,15 +152,42 @@ class InboundRequest:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ChannelRef:
-    """The channel an adapter acts for: enough to find its own configuration row."""
+class Candidate:
+    """One public post a listening source found: a possible mention, not yet matched.
 
-    id: int
-    workspace_id: int
-    kind: str
-    name: str
-    workspace_name: str = ""
-    options: Mapping[str, Any] = field(default_factory=dict)
+    `source_id` is the source's own id for the post (a feed entry's id or link, a
+    Mastodon status id, a Bluesky at:// URI): unique per source, what makes polling
+    idempotent. `url` is where a person reads it; `author_handle` how to reach its
+    author on that network (may be ""). `published_at` is aware. `raw` keeps the
+    source's payload (JSON-able) for debugging.
+    """
+
+    source_id: str
+    url: str
+    title: str = ""
+    body: str = ""
+    author_name: str = ""
+    author_handle: str = ""
+    author_url: str = ""
+    language: str = ""
+    published_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.source_id:
+            raise ValueError("a candidate needs the source's own id")
+        at = self.published_at
+        if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+            raise ValueError("published_at must be an aware datetime")
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """What one poll found, and where the next poll resumes (an opaque, JSON-able
+    cursor the caller stores: a feed's ETag and last id, a search's newest timestamp)."""
+
+    candidates: tuple[Candidate, ...]
+    cursor: Mapping[str, Any]
 
 
 class ConnectorError(Exception):
@@ -168,42 +205,47 @@ class ConnectorError(Exception):
         self.code = code
 
 
-class Connector(ABC):
-    """One kind of channel. Instances hold no per-channel state; pass a ChannelRef."""
+AccountT = TypeVar("AccountT")
+
+
+class Connector(Generic[AccountT]):
+    """One kind of channel or source. Instances hold no state: each call gets the
+    adapter's frozen account record (`AccountT`)."""
 
     kind: ClassVar[str]
     label: ClassVar[str]
-    # Which contact identity (an IdentityKind value) a reply on this channel goes to.
-    reply_identity_kind: ClassVar[str]
+    # Which contact identity (an IdentityKind value: "phone", "email") a reply on this
+    # channel goes to; "" for a source nobody is answered on.
+    reply_identity_kind: ClassVar[str] = ""
     # "signature": email-like, full signature under the body; "short": SMS-like, a
     # first-name sign-off when the workspace wants one; "none": neither.
     sign_off: ClassVar[SignOff] = "signature"
 
-    @abstractmethod
-    def send(self, channel: ChannelRef, message: OutboundMessage) -> DeliveryResult:
-        """Hand one message to the provider and return what it said.
+    def send(self, account: AccountT, message: OutboundMessage) -> DeliveryResult:
+        """Hand one message to the provider and return what it said (optional capability).
 
         Raises ConnectorError: permanent when retrying cannot help, temporary when it
         may (a timeout, a 5xx, a rate limit). Must not be called twice for one
         message: the caller claims the message before calling.
         """
+        raise NotImplementedError
 
-    def parse_inbound(self, channel: ChannelRef, request: InboundRequest) -> list[InboundEvent]:
+    def parse_inbound(self, account: AccountT, request: InboundRequest) -> list[InboundEvent]:
         """Verify a webhook request and turn it into events (optional capability)."""
         raise NotImplementedError
 
-    def fetch_attachment(self, channel: ChannelRef, url: str) -> InboundAttachment:
+    def fetch_attachment(self, account: AccountT, url: str) -> InboundAttachment:
         """Download an attachment an inbound event named by URL (optional capability)."""
         raise NotImplementedError
 
     def parse_status_callback(
-        self, channel: ChannelRef, request: InboundRequest
+        self, account: AccountT, request: InboundRequest
     ) -> list[DeliveryStatus]:
         """Read a provider's delivery report (optional capability)."""
         raise NotImplementedError
 
     def find_sent(
-        self, channel: ChannelRef, message: OutboundMessage, *, since: datetime
+        self, account: AccountT, message: OutboundMessage, *, since: datetime
     ) -> DeliveryResult | None:
         """The provider's record of `message` if it took it at or after `since`, else None
         (optional capability).
@@ -214,12 +256,28 @@ class Connector(ABC):
         """
         raise NotImplementedError
 
+    def poll(self, account: AccountT, cursor: Mapping[str, Any]) -> PollResult:
+        """What a listening source published since `cursor` (optional capability).
+
+        `cursor` is what the previous poll returned ({} the first time). Raises
+        ConnectorError: temporary for timeouts, 5xx and rate limits (the caller backs
+        off), permanent when the source is gone or refuses us (shown to staff).
+        """
+        raise NotImplementedError
+
     @classmethod
     def can(cls, capability: str) -> bool:
         """Whether this adapter provides an optional capability (a method name above)."""
-        if capability not in _OPTIONAL:
+        if capability not in CAPABILITIES:
             raise ValueError(f"unknown connector capability {capability!r}")
         return getattr(cls, capability) is not getattr(Connector, capability)
 
 
-_OPTIONAL = ("parse_inbound", "fetch_attachment", "parse_status_callback", "find_sent")
+CAPABILITIES = (
+    "send",
+    "parse_inbound",
+    "fetch_attachment",
+    "parse_status_callback",
+    "find_sent",
+    "poll",
+)

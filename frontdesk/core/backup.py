@@ -373,13 +373,20 @@ def verify_backup(src: Path) -> dict[str, Any]:
     return {**manifest, "summary": summary}
 
 
+# Apps this Frontdesk has but installs only in some modes (the demo app, in demo
+# mode): their migrations in a backup are not a sign of a newer version.
+OPTIONAL_APPS = frozenset({"demo"})
+
+
 def unknown_migrations(manifest: dict[str, Any]) -> list[str]:
     """Migrations the backup has applied that this Frontdesk does not know (a newer backup)."""
     from django.db.migrations.loader import MigrationLoader
 
     known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
     return [
-        f"{app}.{name}" for app, name in manifest.get("migrations", []) if (app, name) not in known
+        f"{app}.{name}"
+        for app, name in manifest.get("migrations", [])
+        if (app, name) not in known and app not in OPTIONAL_APPS
     ]
 
 

@@ -34,10 +34,9 @@ from django.db.models.sql.subqueries import InsertQuery
 from django.utils import timezone
 
 from frontdesk.connectors import base
-from frontdesk.connectors.registry import UnknownConnector, after_inbound_hook, get_connector
 from frontdesk.core.actions.contacts import resolve_contact
 from frontdesk.core.models import Contact
-from frontdesk.inbox import live
+from frontdesk.inbox import kinds, live
 from frontdesk.inbox.actions.conversations import start_conversation
 from frontdesk.inbox.actions.notifications import notify
 from frontdesk.inbox.models import (
@@ -360,7 +359,10 @@ def _react(channel: Channel, message: Message, *, created: bool) -> None:
     retry does both. A bug in the reaction rolls back only the reaction (a
     savepoint) and is logged: the customer's message is never lost for it.
     """
-    hook = after_inbound_hook(channel.kind)
+    try:
+        hook = kinds.get(channel.kind).after_inbound_hook()
+    except kinds.UnknownChannelKind:
+        hook = None
     if hook is None:
         return
     try:
@@ -463,13 +465,14 @@ def fetch_attachment(attachment_id: int) -> Attachment | None:
         return None
     channel = attachment.message.channel
     try:
-        connector = get_connector(channel.kind)
-    except UnknownConnector:
+        kind = kinds.get(channel.kind)
+    except kinds.UnknownChannelKind:
         return None
+    connector = kind.connector()
     if not connector.can("fetch_attachment"):
         return None
     try:
-        fetched = connector.fetch_attachment(channel.as_ref(), attachment.source_url)
+        fetched = connector.fetch_attachment(kind.account_for(channel), attachment.source_url)
     except base.ConnectorError:
         logger.warning("attachment fetch failed", extra={"attachment": attachment.pk})
         return None

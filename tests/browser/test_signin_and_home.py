@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from frontdesk.core.demo import DEMO_LOGIN
+from frontdesk.demo.core import DEMO_LOGIN
 
 pytestmark = [pytest.mark.browser, pytest.mark.system]
 

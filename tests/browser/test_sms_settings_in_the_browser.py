@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from frontdesk.core.demo import DEMO_LOGIN
+from frontdesk.demo.core import DEMO_LOGIN
 from tests.browser.test_signin_and_home import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.system]

@@ -47,12 +47,11 @@ def serve_demo(data_dir: Path) -> Iterator[FrontdeskServer]:
             )
         if os.environ.get("REDIS_URL"):
             env["REDIS_URL"] = cleanup.enter_context(empty_redis_database(os.environ["REDIS_URL"]))
-        frontdesk_command("setup", env=env)
-        frontdesk_command("load_demo", env=env)
-
         port, ws_port = free_port(), free_port()
         base_url = f"http://127.0.0.1:{port}"
         env |= {"FRONTDESK_DEMO": "true", "FRONTDESK_PUBLIC_URL": base_url}
+        frontdesk_command("setup", env=env)
+        frontdesk_command("load_demo", env=env)
         log = data_dir / "serve.log"
         process = start_frontdesk(
             "serve", "--port", str(port), "--ws-port", str(ws_port), env=env, log=log

@@ -19,7 +19,7 @@ import urllib.request
 
 import pytest
 
-from frontdesk.core.demo import DEMO_LOGIN
+from frontdesk.demo.core import DEMO_LOGIN
 from tests.system.server import (
     fresh_postgres_database,
     frontdesk_command,

@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from frontdesk.core.demo import DEMO_LOGIN
+from frontdesk.demo.core import DEMO_LOGIN
 from tests.system.server import (
     command_line,
     descendants,

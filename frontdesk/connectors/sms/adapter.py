@@ -1,8 +1,9 @@
 """The SMS channel: customers text the workspace's number; staff replies go back as texts.
 
 Everything provider-specific sits behind `providers.SmsProvider` (Twilio first); this
-adapter finds the channel's `SmsChannelConfig`, turns it into an `SmsAccount` and
-adds what every provider shares: the short sign-off on its own line, splitting a long
+adapter gets the channel's `SmsAccount` (built by `frontdesk.channels.sms.accounts`
+from the channel's configuration row, status callback URL included) and adds what
+every provider shares: the short sign-off on its own line, splitting a long
 reply into numbered parts, and never sending a part twice.
 
 SMS facts relied on: a provider takes at most 1,600 characters per message and splits
@@ -19,14 +20,11 @@ import time
 import unicodedata
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from frontdesk.connectors.base import (
-    ChannelRef,
     Connector,
     ConnectorError,
     DeliveryResult,
@@ -38,10 +36,6 @@ from frontdesk.connectors.base import (
 )
 from frontdesk.connectors.sms.length import utf16_units
 from frontdesk.connectors.sms.providers import SmsAccount, SmsProvider, get_provider
-from frontdesk.core.models import IdentityKind
-
-if TYPE_CHECKING:
-    from frontdesk.connectors.sms.models import SmsChannelConfig
 
 logger = logging.getLogger(__name__)
 
@@ -51,58 +45,6 @@ PART_RETRIES = 2
 DEFAULT_PART_RETRY_PAUSE_SECONDS = 1.0
 # How far back to look for a text that Twilio took before a request timed out.
 RECONCILE_MARGIN = timedelta(seconds=2)
-
-
-def account_for(channel_id: int, *, workspace_id: int | None = None) -> SmsAccount:
-    """The provider account of an SMS channel, from its SmsChannelConfig.
-
-    Raises ConnectorError(permanent=True, code="not_configured") when the channel has
-    no SMS configuration (or it belongs to another workspace than `workspace_id`).
-    """
-    from frontdesk.connectors.sms.models import SmsChannelConfig
-
-    configs = SmsChannelConfig.objects.filter(channel_id=channel_id)
-    if workspace_id is not None:
-        configs = configs.filter(workspace_id=workspace_id)
-    config = configs.first()
-    if config is None:
-        raise ConnectorError(
-            "This SMS channel has no number or provider settings yet.",
-            permanent=True,
-            code="not_configured",
-        )
-    return account_from_config(config)
-
-
-def account_from_config(config: SmsChannelConfig) -> SmsAccount:
-    """An SmsAccount from a loaded SmsChannelConfig row (webhook views have one)."""
-    return SmsAccount(
-        provider=config.provider,
-        account_sid=config.account_sid.strip(),
-        auth_token=config.auth_token.strip(),
-        phone_number=config.phone_number.strip(),
-        messaging_service_sid=config.messaging_service_sid.strip(),
-    )
-
-
-def status_callback_url(channel: ChannelRef | int) -> str | None:
-    """The public URL the provider reports delivery to for this channel, or None when
-    the status endpoint is not installed (no `sms:status` URL)."""
-    from frontdesk.connectors.sms.models import SmsChannelConfig
-
-    channel_id = channel if isinstance(channel, int) else channel.id
-    key = (
-        SmsChannelConfig.objects.filter(channel_id=channel_id)
-        .values_list("webhook_key", flat=True)
-        .first()
-    )
-    if not key:
-        return None
-    try:
-        path = reverse("sms:status", kwargs={"key": key})
-    except NoReverseMatch:
-        return None
-    return settings.PUBLIC_BASE_URL + path
 
 
 def split_body(text: str, limit: int = 1600) -> list[str]:
@@ -172,13 +114,13 @@ def compose_body(message: OutboundMessage) -> str:
     return body
 
 
-class SmsConnector(Connector):
+class SmsConnector(Connector[SmsAccount]):
     kind = "sms"
     label = "SMS"
-    reply_identity_kind = IdentityKind.PHONE
+    reply_identity_kind = "phone"
     sign_off = "short"
 
-    def send(self, channel: ChannelRef, message: OutboundMessage) -> DeliveryResult:
+    def send(self, account: SmsAccount, message: OutboundMessage) -> DeliveryResult:
         if not message.to_address:
             raise ConnectorError(
                 "Not deliverable: the customer left no phone number.",
@@ -187,15 +129,14 @@ class SmsConnector(Connector):
             )
         if message.attachments:
             # TODO(issue 14): outbound MMS needs a public media URL for Twilio to fetch.
-            logger.info("sms reply attachments not sent", extra={"channel": channel.id})
+            logger.info("sms reply attachments not sent", extra={"number": account.phone_number})
         body = compose_body(message)
         if not body:
             raise ConnectorError(
                 "An SMS reply needs some text.", permanent=True, code="empty_message"
             )
-        account = account_for(channel.id, workspace_id=channel.workspace_id)
         provider = get_provider(account.provider)
-        callback = status_callback_url(channel)
+        callback = account.status_callback
         parts = split_body(body, provider.max_body_length())
         results: list[DeliveryResult] = []
         for number, part in enumerate(parts, 1):
@@ -276,13 +217,12 @@ class SmsConnector(Connector):
             return None
 
     def find_sent(
-        self, channel: ChannelRef, message: OutboundMessage, *, since: datetime
+        self, account: SmsAccount, message: OutboundMessage, *, since: datetime
     ) -> DeliveryResult | None:
         """Whether the provider already has this reply (every part of it), sent since
         `since`: call before sending again a reply whose worker died mid-send."""
         if not message.to_address:
             return None
-        account = account_for(channel.id, workspace_id=channel.workspace_id)
         provider = get_provider(account.provider)
         parts = split_body(compose_body(message), provider.max_body_length())
         found = []
@@ -295,22 +235,34 @@ class SmsConnector(Connector):
             return found[0]
         return replace(found[0], part_ids=tuple(r.provider_message_id for r in found))
 
-    def parse_inbound(self, channel: ChannelRef, request: InboundRequest) -> list[InboundEvent]:
-        """Verify the provider's signature, then read the text (and MMS media URLs)."""
-        account = account_for(channel.id, workspace_id=channel.workspace_id)
+    def parse_inbound(self, account: SmsAccount, request: InboundRequest) -> list[InboundEvent]:
+        """Verify the provider's signature, then read the text (and MMS media URLs).
+
+        Raises ConnectorError(code="bad_signature") for a forged or unsigned request,
+        ConnectorError(code="malformed") for one missing what a text needs.
+        """
         provider = get_provider(account.provider)
         provider.verify_request(account, request)
-        return [provider.parse_inbound(account, request)]
+        try:
+            return [provider.parse_inbound(account, request)]
+        except ValueError as exc:  # a record refused what the provider sent
+            raise ConnectorError(str(exc), permanent=True, code="malformed") from exc
 
     def parse_status_callback(
-        self, channel: ChannelRef, request: InboundRequest
+        self, account: SmsAccount, request: InboundRequest
     ) -> list[DeliveryStatus]:
         """Verify the provider's signature, then read the delivery report."""
-        account = account_for(channel.id, workspace_id=channel.workspace_id)
         provider = get_provider(account.provider)
         provider.verify_request(account, request)
-        return [provider.parse_status(account, request)]
+        try:
+            return [provider.parse_status(account, request)]
+        except ValueError as exc:
+            raise ConnectorError(str(exc), permanent=True, code="malformed") from exc
 
-    def fetch_attachment(self, channel: ChannelRef, url: str) -> InboundAttachment:
-        account = account_for(channel.id, workspace_id=channel.workspace_id)
+    def webhook_response(self, account: SmsAccount) -> tuple[str, bytes]:
+        """(content type, body) to answer the provider's webhook with: nothing to say
+        (replies go out through the REST API, never in the webhook's answer)."""
+        return get_provider(account.provider).empty_response()
+
+    def fetch_attachment(self, account: SmsAccount, url: str) -> InboundAttachment:
         return get_provider(account.provider).fetch_media(account, url)

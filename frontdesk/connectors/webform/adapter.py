@@ -18,37 +18,46 @@ from __future__ import annotations
 
 import re
 import smtplib
+from dataclasses import dataclass
 from email.utils import formataddr, make_msgid, parseaddr
 
 from django.conf import settings
 from django.core.mail import BadHeaderError, EmailMessage
 
 from frontdesk.connectors.base import (
-    ChannelRef,
     Connector,
     ConnectorError,
     DeliveryResult,
     OutboundMessage,
 )
-from frontdesk.core.models import IdentityKind
 
 MESSAGE_ID = re.compile(r"^<[^<>@\s]+@[^<>@\s]+>$")
 SIGNATURE_SEPARATOR = "\n\n-- \n"
 
 
-class WebFormConnector(Connector):
+@dataclass(frozen=True, kw_only=True)
+class MailAccount:
+    """Who a reply by email comes from: the organisation's name (shown beside the
+    person's in From) and the sending address ("" for settings.DEFAULT_FROM_EMAIL)."""
+
+    workspace_name: str
+    from_email: str = ""
+
+
+class WebFormConnector(Connector[MailAccount]):
     kind = "webform"
     label = "Web form"
-    reply_identity_kind = IdentityKind.EMAIL
+    reply_identity_kind = "email"
     sign_off = "signature"
 
-    def send(self, channel: ChannelRef, message: OutboundMessage) -> DeliveryResult:
+    def send(self, account: MailAccount, message: OutboundMessage) -> DeliveryResult:
         if not message.to_address:
             raise ConnectorError("Not deliverable: no address", permanent=True, code="no_address")
-        _, from_address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-        sender = message.sender_display_name or channel.workspace_name or "Frontdesk"
-        if message.sender_display_name and channel.workspace_name:
-            sender = f"{message.sender_display_name} ({channel.workspace_name})"
+        _, from_address = parseaddr(account.from_email or settings.DEFAULT_FROM_EMAIL)
+        workspace_name = account.workspace_name
+        sender = message.sender_display_name or workspace_name or "Frontdesk"
+        if message.sender_display_name and workspace_name:
+            sender = f"{message.sender_display_name} ({workspace_name})"
         domain = from_address.rpartition("@")[2] or "localhost"
         message_id = make_msgid(domain=domain)
         headers = {"Message-ID": message_id}
@@ -58,7 +67,7 @@ class WebFormConnector(Connector):
         if message.signature.strip():
             body = body.rstrip() + SIGNATURE_SEPARATOR + message.signature.strip()
         email = EmailMessage(
-            subject=message.subject or f"Your message to {channel.workspace_name or 'us'}",
+            subject=message.subject or f"Your message to {workspace_name or 'us'}",
             body=body,
             from_email=formataddr((sender, from_address)),
             to=[formataddr((message.to_name, message.to_address))],

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -36,7 +37,6 @@ from frontdesk.connectors.base import (
     OutboundAttachment,
     OutboundMessage,
 )
-from frontdesk.connectors.registry import UnknownConnector, get_connector
 from frontdesk.core import roles
 from frontdesk.core.actions.contacts import set_consent
 from frontdesk.core.consent import last_revocation, may_send, topic_for_identity_kind
@@ -47,10 +47,11 @@ from frontdesk.core.models import (
     Workspace,
     normalise_identity,
 )
-from frontdesk.inbox import live
+from frontdesk.inbox import kinds, live
 from frontdesk.inbox.actions.common import InboxError, require
 from frontdesk.inbox.actions.conversations import _locked, inbox_settings_for
 from frontdesk.inbox.actions.reads import mark_conversation_read
+from frontdesk.inbox.kinds import UnknownChannelKind, get_connector
 from frontdesk.inbox.models import (
     REPLIES_ALLOWED_AFTER_OPT_OUT,
     Attachment,
@@ -315,19 +316,23 @@ def deliver_message(message_id: int) -> Message | None:
     ).get(pk=message_id)
     channel = message.channel or message.conversation.channel
     try:
-        connector = get_connector(channel.kind)
+        kind = kinds.get(channel.kind)
+        connector = kind.connector()
         refusal = _consent_refusal(message, connector)
         if refusal is not None:
             return _record_failure(message, refusal, claimed_at=now)
         outbound = compose_outbound(message)
-        result = _already_sent(message, connector, outbound) if message.attempts > 1 else None
+        account = kind.account_for(channel)
+        result = (
+            _already_sent(message, connector, account, outbound) if message.attempts > 1 else None
+        )
         if result is None:
-            result = connector.send(channel.as_ref(), outbound)
+            result = connector.send(account, outbound)
     except ConnectorError as exc:
         if exc.code in RECIPIENT_OPTED_OUT_CODES:
             _record_provider_opt_out(message, connector, exc)
         return _record_failure(message, exc, claimed_at=now)
-    except UnknownConnector:
+    except UnknownChannelKind:
         error = ConnectorError(
             f"No adapter for “{channel.kind}” channels.", permanent=True, code="unknown_channel"
         )
@@ -379,7 +384,7 @@ def _record_parts(message: Message, part_ids: tuple[str, ...], status: str) -> N
     )
 
 
-def _consent_refusal(message: Message, connector: Connector) -> ConnectorError | None:
+def _consent_refusal(message: Message, connector: Connector[Any]) -> ConnectorError | None:
     """Why this reply must not go out (the contact opted out of this channel), or None."""
     topic = topic_for_identity_kind(connector.reply_identity_kind)
     if topic is None or message.automatic in REPLIES_ALLOWED_AFTER_OPT_OUT:
@@ -395,7 +400,7 @@ def _consent_refusal(message: Message, connector: Connector) -> ConnectorError |
 
 
 def _already_sent(
-    message: Message, connector: Connector, outbound: OutboundMessage
+    message: Message, connector: Connector[Any], account: Any, outbound: OutboundMessage
 ) -> DeliveryResult | None:
     """The provider's copy of a reply an earlier attempt may have handed over, if any.
 
@@ -405,8 +410,7 @@ def _already_sent(
     """
     if not connector.can("find_sent"):
         return None
-    channel = message.channel or message.conversation.channel
-    found = connector.find_sent(channel.as_ref(), outbound, since=message.created_at)
+    found = connector.find_sent(account, outbound, since=message.created_at)
     if found is None or not found.provider_message_id:
         return None
     taken = (
@@ -425,7 +429,9 @@ def _already_sent(
     return found
 
 
-def _record_provider_opt_out(message: Message, connector: Connector, error: ConnectorError) -> None:
+def _record_provider_opt_out(
+    message: Message, connector: Connector[Any], error: ConnectorError
+) -> None:
     """The provider refused because the recipient unsubscribed there: record the opt-out."""
     topic = topic_for_identity_kind(connector.reply_identity_kind)
     if topic is None:
@@ -592,7 +598,7 @@ def _record_report_opt_out(message: Message, code: str) -> None:
     channel = message.channel or message.conversation.channel
     try:
         connector = get_connector(channel.kind)
-    except UnknownConnector:
+    except UnknownChannelKind:
         return
     topic = topic_for_identity_kind(connector.reply_identity_kind)
     if topic is not None:

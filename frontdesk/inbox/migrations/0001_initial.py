@@ -3,7 +3,7 @@
 import django.db.models.deletion
 import django.db.models.functions.text
 import django.utils.timezone
-import frontdesk.connectors.registry
+import frontdesk.inbox.models.channels
 import frontdesk.inbox.models.workspace
 from django.db import migrations, models
 
@@ -21,7 +21,7 @@ class Migration(migrations.Migration):
             name='Channel',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=frontdesk.connectors.registry.kind_choices, max_length=32)),
+                ('kind', models.CharField(choices=frontdesk.inbox.models.channels._kind_choices, max_length=32)),
                 ('name', models.CharField(help_text='e.g. “Main desk texts”.', max_length=120)),
                 ('is_active', models.BooleanField(default=True)),
                 ('settings', models.JSONField(blank=True, default=dict)),

@@ -7,12 +7,16 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from frontdesk.connectors.base import ChannelRef
-from frontdesk.connectors.registry import kind_choices
 from frontdesk.core.models import IdentityKind
 from frontdesk.core.scoping import WorkspaceScoped
 
 DEFAULT_THREADING_WINDOW_HOURS = 24
+
+
+def _kind_choices() -> list[tuple[str, str]]:
+    from frontdesk.inbox.kinds import kind_choices
+
+    return kind_choices()
 
 
 class Channel(WorkspaceScoped):
@@ -22,7 +26,8 @@ class Channel(WorkspaceScoped):
     credentials live on the connector's own configuration model, never here.
     """
 
-    kind = models.CharField(max_length=32, choices=kind_choices)
+    # Choices come from the installed channel apps (frontdesk/inbox/kinds.py).
+    kind = models.CharField(max_length=32, choices=_kind_choices)
     name = models.CharField(max_length=120, help_text="e.g. “Main desk texts”.")
     is_active = models.BooleanField(default=True)
     settings = models.JSONField(default=dict, blank=True)
@@ -50,17 +55,6 @@ class Channel(WorkspaceScoped):
     @property
     def auto_acknowledge(self) -> bool:
         return bool(self._option("auto_acknowledge", False))
-
-    def as_ref(self) -> ChannelRef:
-        """The frozen record adapters receive (no ORM object crosses the boundary)."""
-        return ChannelRef(
-            id=self.pk,
-            workspace_id=self.workspace_id,
-            kind=self.kind,
-            name=self.name,
-            workspace_name=self.workspace.name,
-            options=dict(self.settings) if isinstance(self.settings, dict) else {},
-        )
 
 
 class InboundEventStatus(models.TextChoices):

@@ -127,3 +127,22 @@ def make_conversation(riverside, channel):
         return conversation
 
     return make
+
+
+def no_account(channel):
+    """The account record of a test-only channel kind: its adapter needs none."""
+    return None
+
+
+def install_kind(monkeypatch, adapter) -> None:
+    """Install a test-only channel kind served by `adapter` for one test, as a channel
+    app's descriptor would (frontdesk/inbox/kinds.py)."""
+    from frontdesk.inbox import kinds
+
+    kind = kinds.ChannelKind(
+        kind=adapter.kind,
+        label=adapter.label,
+        adapter=adapter,
+        account="frontdesk.inbox.tests.conftest.no_account",
+    )
+    monkeypatch.setitem(kinds.installed(), adapter.kind, kind)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import ClassVar
@@ -11,11 +12,11 @@ from django.core import mail
 
 from frontdesk.connectors import base
 from frontdesk.connectors.base import Connector, ConnectorError, DeliveryResult
-from frontdesk.connectors.registry import CONNECTORS
 from frontdesk.core.actions.contacts import set_consent
 from frontdesk.core.models import IdentityKind, Membership
-from frontdesk.inbox import actions
+from frontdesk.inbox import actions, kinds
 from frontdesk.inbox.models import Message, Notification, SavedReply
+from frontdesk.inbox.tests.conftest import install_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -68,13 +69,14 @@ def test_a_failed_reply_shows_why_and_can_be_sent_again(
         def send(self, channel, message):
             raise ConnectorError("The mail server refused the address", permanent=True)
 
-    original = CONNECTORS["webform"]
-    CONNECTORS["webform"] = Refusing
+    installed = kinds.installed()
+    original = installed["webform"]
+    installed["webform"] = dataclasses.replace(original, adapter=Refusing)
     try:
         with django_capture_on_commit_callbacks(execute=True):
             reply = actions.send_reply(conversation, body="Hello", by=cast["agent"])
     finally:
-        CONNECTORS["webform"] = original
+        installed["webform"] = original
     client = client_for(cast["agent"])
     body = client.get(url(conversation)).content.decode()
     assert "Not delivered" in body and "The mail server refused the address" in body
@@ -175,7 +177,7 @@ class TextMessages(Connector):
 def test_the_reply_preview_on_texts_follows_the_workspace_setting(
     cast, client_for, monkeypatch, make_channel, receive, make_event
 ):
-    monkeypatch.setitem(CONNECTORS, TextMessages.kind, TextMessages)
+    install_kind(monkeypatch, TextMessages)
     texts = make_channel(kind=TextMessages.kind, name="Main desk texts")
     event = make_event(kind=TextMessages.kind, sender="+15550100123", sender_kind="phone")
     conversation = receive(texts, event).message.conversation

@@ -8,13 +8,14 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from frontdesk.connectors import base, registry
+from frontdesk.connectors import base
 from frontdesk.core.actions.contacts import add_identity, create_contact
 from frontdesk.core.models import IdentityKind
 from frontdesk.inbox import actions
 from frontdesk.inbox.actions import InboxError
 from frontdesk.inbox.actions.replies import MAX_DELIVERY_ATTEMPTS, backoff_for
 from frontdesk.inbox.models import Conversation, Message
+from frontdesk.inbox.tests.conftest import install_kind
 
 pytestmark = pytest.mark.django_db
 
@@ -252,7 +253,7 @@ class TextStandIn(base.Connector):
 
 @pytest.fixture
 def text_channel(make_channel, monkeypatch):
-    monkeypatch.setitem(registry.CONNECTORS, TextStandIn.kind, TextStandIn)
+    install_kind(monkeypatch, TextStandIn)
     return make_channel(kind=TextStandIn.kind, name="Texts")
 
 

@@ -14,7 +14,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from frontdesk.connectors.registry import UnknownConnector, get_connector
 from frontdesk.core import roles
 from frontdesk.core.consent import last_revocation
 from frontdesk.core.models import ConsentTopic, Membership
@@ -24,6 +23,7 @@ from frontdesk.inbox.actions.replies import _sign_off
 from frontdesk.inbox.forms import (
     snooze_presets,
 )
+from frontdesk.inbox.kinds import UnknownChannelKind, get_connector
 from frontdesk.inbox.models import (
     Attachment,
     Conversation,
@@ -51,7 +51,7 @@ def _signed_as(conversation: Conversation, me: Membership) -> dict[str, Any]:
     """How a reply from `me` will be signed on this conversation's channel."""
     try:
         style = get_connector(conversation.channel.kind).sign_off
-    except UnknownConnector:
+    except UnknownChannelKind:
         style = "none"
     sign_off = _sign_off(me, style, conversation.workspace)
     return {

@@ -14,7 +14,7 @@ Adding a provider (Vonage, Telnyx, a generic HTTP gateway) is one module and one
    retrying cannot help (bad number, opted-out recipient, bad credentials, forged
    request), `permanent=False` for timeouts, 5xx and rate limits.
 2. Add `"<name>": "frontdesk.connectors.sms.providers.<name>.<Class>"` to `PROVIDERS`
-   (and a choice to `SmsProviderKind` in `connectors/sms/models.py`).
+   (and a choice to `SmsProviderKind` in `frontdesk/channels/sms/models.py`).
 
 Providers are imported lazily (by dotted path), so a provider's SDK is loaded only
 when a channel uses it, and instances hold no per-account state (one per process).
@@ -50,9 +50,10 @@ PROVIDERS: dict[str, str] = {
 class SmsAccount:
     """One channel's provider credentials and number, as a provider needs them.
 
-    Built by `connectors.sms.adapter.account_for(channel_id)` from the channel's
-    `SmsChannelConfig`; no ORM object reaches a provider. `messaging_service_sid` is
-    "" when replies go out from `phone_number` itself.
+    Built by `frontdesk.channels.sms.accounts` from the channel's `SmsChannelConfig`;
+    no ORM object reaches a provider. `messaging_service_sid` is "" when replies go out
+    from `phone_number` itself; `status_callback` is the public URL the provider
+    reports delivery to (None: no reports asked for).
     """
 
     provider: str
@@ -60,6 +61,7 @@ class SmsAccount:
     auth_token: str = field(repr=False)
     phone_number: str
     messaging_service_sid: str = ""
+    status_callback: str | None = None
 
 
 class SmsProvider(ABC):

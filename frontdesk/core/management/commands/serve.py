@@ -364,8 +364,5 @@ class Command(BaseCommand):
     def _demo_login(self) -> tuple[str, str] | None:
         if not settings.FRONTDESK_DEMO:
             return None
-        try:
-            from frontdesk.core.demo import DEMO_LOGIN
-        except ImportError:
-            return None
-        return DEMO_LOGIN
+        email, password = settings.DEMO_LOGIN
+        return email, password

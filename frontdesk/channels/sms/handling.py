@@ -1,0 +1,231 @@
+"""What an SMS channel does by itself after a customer's text is in the inbox.
+
+Intake stores the text like any other message (it always lands in the inbox) and,
+in the same transaction, runs `after_inbound` (registry.AFTER_INBOUND), so an
+opt-out is recorded exactly when its text is; replies it queues are delivered after
+commit by `deliver_message`. In order, the first that applies wins:
+
+1. An opt-out word (STOP, STOPALL, UNSUBSCRIBE, CANCEL, END, QUIT, REVOKE, OPTOUT):
+   SMS consent revoked (source "SMS keyword STOP"), and a note in the conversation
+   so staff see it. No reply: the carrier or Twilio confirms an opt-out itself, and
+   after STOP nothing else may be sent (CTIA; Twilio blocks it with error 21610).
+2. An opt-in word (START, UNSTOP; YES only while opted out, since "yes" is an
+   ordinary answer otherwise): consent granted again and a short confirmation.
+3. HELP or INFO: the channel's help text.
+4. One of the channel's keywords (HOURS, ADDRESS, ...): its reply at once.
+5. The first text of a new conversation, when the channel acknowledges: the
+   acknowledgement naming the member on duty, or the after-hours text outside the
+   workspace's business hours.
+
+A keyword is recognised only when it is the whole message: case, surrounding space
+and punctuation do not count, nor spaces or hyphens inside ("Stop.", " stop! ",
+"STOP ALL", "opt-out"); "please don't stop the storytime" is a message, not an
+opt-out. Twilio's own opt-out matching is similar; when it differs, Twilio refuses
+the next send with 21610 and `deliver_message` records the opt-out then.
+
+On a number where Twilio's default opt-out handling is on, Twilio also answers HELP
+and START with its own text; turn that off (Advanced Opt-Out in a Messaging Service)
+so customers get only the workspace's words.
+
+Automatic replies are stored as replies marked `automatic` (shown as "Automatic
+reply"), one per customer text at most, delivered by the same `deliver_message`
+path, and never count as a person's first response.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Mapping
+
+from frontdesk.channels.sms.models import SmsChannelConfig, SmsKeyword
+from frontdesk.core.actions.contacts import set_consent
+from frontdesk.core.models import ConsentStatus, ConsentTopic, Membership
+from frontdesk.inbox import service_levels
+from frontdesk.inbox.actions.replies import send_automatic_reply
+from frontdesk.inbox.models import AutomaticReason, Conversation, Message, MessageKind
+
+logger = logging.getLogger(__name__)
+
+OPT_OUT_WORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
+)
+OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
+# Opt-in only while the contact is opted out (Twilio resumes delivery on YES too).
+OPT_IN_WHILE_OUT_WORDS = frozenset({"YES"})
+HELP_WORDS = frozenset({"HELP", "INFO"})
+RESERVED_WORDS = OPT_OUT_WORDS | OPT_IN_WORDS | OPT_IN_WHILE_OUT_WORDS | HELP_WORDS
+
+OPT_IN_CONFIRMATION = (
+    "{workspace}: you will get our texts again. Reply HELP for help, STOP to stop."
+)
+# When no one is on duty (or named), a sentence that promises no name.
+NEUTRAL_ACK_TEXT = "Thanks! Someone from {workspace} will text you back soon."
+NEUTRAL_AFTER_HOURS_TEXT = (
+    "Thanks for your text! {workspace} is closed right now; we will text you back when we open."
+)
+STAFF_VARIABLES = ("{staff_first_name}", "{staff_name}")
+
+# A keyword is at most this long; a longer text is a message, not a keyword.
+KEYWORD_MAX_LENGTH = 40
+_INNER_GAPS = re.compile(r"[\s\-_]+")
+_VARIABLE = re.compile(r"\{(\w+)\}")
+
+
+def keyword_of(body: str) -> str | None:
+    """The keyword a whole text amounts to, upper case, or None for an ordinary text.
+
+    Leading and trailing punctuation, symbols and space are dropped, and spaces or
+    hyphens inside ("STOP ALL", "opt-out"); anything else left must be letters or
+    digits. "Stop." -> "STOP"; "please stop" -> "PLEASESTOP" (no keyword matches it).
+    """
+    # NFKC: a phone's full-width or styled letters ("ＳＴＯＰ") are the plain word.
+    text = unicodedata.normalize("NFKC", body or "").strip()
+    if not text or len(text) > KEYWORD_MAX_LENGTH:
+        return None
+    start, end = 0, len(text)
+    while start < end and not text[start].isalnum():
+        start += 1
+    while end > start and not text[end - 1].isalnum():
+        end -= 1
+    word = _INNER_GAPS.sub("", text[start:end]).upper()
+    if not word or not word.isalnum():
+        return None
+    return word
+
+
+def fill(text: str, values: Mapping[str, str]) -> str:
+    """Replace {name} for the names given; anything else in braces stays as written.
+
+    Staff write these texts, so they are never run through str.format (whose
+    attribute lookups a stray "{0.__class__}" would reach).
+    """
+    return _VARIABLE.sub(lambda match: values.get(match.group(1), match.group(0)), text)
+
+
+def after_inbound(message_id: int, started_conversation: bool) -> Message | None:
+    """React to one stored customer text on an SMS channel; see the module docstring.
+
+    Returns the automatic message it stored (a reply, or the opt-out note), or None.
+    Safe to run twice: consent changes are no-ops the second time and a text gets
+    at most one automatic message.
+    """
+    message = (
+        Message.objects.select_related(
+            "conversation__contact", "conversation__workspace", "conversation__channel"
+        )
+        .filter(pk=message_id, kind=MessageKind.INCOMING)
+        .first()
+    )
+    if message is None:
+        return None
+    conversation = message.conversation
+    config = (
+        SmsChannelConfig.objects.filter(channel_id=conversation.channel_id)
+        .select_related("on_duty")
+        .first()
+    )
+    if config is None:
+        logger.warning(
+            "sms channel without configuration", extra={"channel": conversation.channel_id}
+        )
+        return None
+    contact = conversation.contact
+    word = keyword_of(message.body)
+    values = {"workspace": conversation.workspace.name}
+
+    if word in OPT_OUT_WORDS:
+        return _opt_out(conversation, message, word)
+    opted_out = contact.sms_consent == ConsentStatus.REVOKED
+    if word in OPT_IN_WORDS or (word in OPT_IN_WHILE_OUT_WORDS and opted_out):
+        set_consent(
+            contact,
+            topic=ConsentTopic.SMS,
+            status=ConsentStatus.GRANTED,
+            source=f"SMS keyword {word}",
+        )
+        return _answer(conversation, message, OPT_IN_CONFIRMATION, AutomaticReason.OPT_IN, values)
+    if word in HELP_WORDS:
+        return _answer(conversation, message, config.help_text, AutomaticReason.HELP, values)
+    if opted_out:
+        return None  # nothing else may be sent to a number that texted STOP
+    if word:
+        keyword = (
+            SmsKeyword.objects.filter(
+                channel_id=conversation.channel_id, keyword=word, is_active=True
+            )
+            .exclude(keyword__in=RESERVED_WORDS)
+            .first()
+        )
+        if keyword is not None:
+            return _answer(conversation, message, keyword.reply, AutomaticReason.KEYWORD, values)
+    if started_conversation and conversation.channel.auto_acknowledge:
+        return _acknowledge(conversation, message, config)
+    return None
+
+
+def _answer(
+    conversation: Conversation,
+    trigger: Message,
+    template: str,
+    reason: str,
+    values: Mapping[str, str],
+) -> Message | None:
+    return send_automatic_reply(
+        conversation, body=fill(template, values), reason=reason, trigger=trigger
+    )
+
+
+def _opt_out(conversation: Conversation, message: Message, word: str) -> Message | None:
+    contact = conversation.contact
+    set_consent(
+        contact,
+        topic=ConsentTopic.SMS,
+        status=ConsentStatus.REVOKED,
+        source=f"SMS keyword {word}",
+    )
+    # Nothing to answer: the text asked us to stop, so it leaves no one waiting.
+    if conversation.waiting_since is not None and conversation.waiting_since >= message.created_at:
+        Conversation.objects.filter(pk=conversation.pk).update(waiting_since=None)
+    logger.info(
+        "sms opt-out recorded",
+        extra={"workspace": conversation.workspace_id, "contact": contact.pk, "word": word},
+    )
+    note = (
+        f"Texted {word}: opted out of text messages. Frontdesk will not send texts to "
+        "this number until they text START."
+    )
+    return send_automatic_reply(
+        conversation, body=note, reason=AutomaticReason.OPT_OUT, trigger=message
+    )
+
+
+def _on_duty(conversation: Conversation, config: SmsChannelConfig) -> Membership | None:
+    """Who the acknowledgement names: the channel's on-duty member if still active, else
+    the member routing already gave the conversation; None when neither."""
+    for member in (config.on_duty, conversation.assignee):
+        if member is not None and member.is_active and member.workspace_id == config.workspace_id:
+            return member
+    return None
+
+
+def _acknowledge(
+    conversation: Conversation, message: Message, config: SmsChannelConfig
+) -> Message | None:
+    workspace = conversation.workspace
+    settings = service_levels.settings_or_defaults(workspace)
+    is_open = service_levels.is_open_at(
+        message.created_at,
+        hours=settings.business_hours,
+        zone=service_levels.workspace_zone(workspace),
+    )
+    template = config.auto_ack_text if is_open else config.after_hours_text
+    reason = AutomaticReason.ACKNOWLEDGEMENT if is_open else AutomaticReason.AFTER_HOURS
+    member = _on_duty(conversation, config)
+    if member is None and any(variable in template for variable in STAFF_VARIABLES):
+        template = NEUTRAL_ACK_TEXT if is_open else NEUTRAL_AFTER_HOURS_TEXT
+    values = {"workspace": workspace.name}
+    if member is not None:
+        values |= {"staff_first_name": member.first_name, "staff_name": member.display_name}
+    return _answer(conversation, message, template, reason, values)

@@ -1,0 +1,153 @@
+"""The installed channel kinds, each described once by its channel app.
+
+A channel app (`frontdesk/channels/<kind>/`) declares one `ChannelKind` as the
+`channel_kind` attribute of its AppConfig; everything that varies by kind derives
+from the installed ones: `Channel.kind` choices, the URLs (`frontdesk/urls.py`
+mounts each kind's webhooks, setup pages and public pages), the Settings → Channels
+list, the adapter a reply is sent through and the account record it gets, and what
+happens after a customer's message is stored. So a new channel is one folder plus
+one line in INSTALLED_APPS.
+
+This module lives in the inbox (below the channel apps) because the inbox calls
+through it; it names the channel apps' code only by dotted path, resolved on first
+use, so it imports none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from django.apps import apps
+from django.utils.module_loading import import_string
+
+from frontdesk.connectors.base import Connector
+
+if TYPE_CHECKING:
+    from frontdesk.inbox.models import Channel
+
+# after_inbound(message_id, started_conversation): runs inside intake's transaction.
+AfterInbound = Callable[[int, bool], Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChannelKind:
+    """What Frontdesk needs to know about one kind of channel.
+
+    - `kind`, `label`: the value stored in `Channel.kind`, and what staff read.
+    - `adapter`: the `connectors` class that speaks the provider's wire format.
+    - `account`: dotted path of `(channel) -> record`, the frozen account record the
+      adapter's calls take (built from the kind's configuration model).
+    - `after_inbound`: dotted path of the kind's reaction to a stored customer message
+      (SMS: STOP/START/HELP, keywords, acknowledgement), or "".
+    - `addresses`: dotted path of `(channels) -> {channel id: address}`, the number or
+      URL customers use, shown in the channel list; or "".
+    - `webhook_urls`: URL module mounted at `hooks/<kind>/` (no sign-in), or "".
+    - `setup_urls`: URL module mounted at `w/<ws>/settings/channels/<kind>/` inside the
+      `channels` namespace (its names start with the kind: `sms-detail`), or "".
+    - `public_urls`: (prefix, URL module) of public pages (the web form's `f/`), or None.
+    - `create_url`, `detail_url`: names (in the `channels` namespace) of the setup
+      pages that add a channel of this kind and show one (taking `pk`), or "".
+    - `icon`: the icon name (templates/icons) rows of this kind show.
+    - `add_title`, `add_help`: the words of the channel list's "add one" tile.
+    - `ready_address`: dotted path of `(workspace) -> str`, the address of a channel
+      every workspace has before it is set up (the web form), or "".
+    """
+
+    kind: str
+    label: str
+    adapter: type[Connector[Any]]
+    account: str
+    after_inbound: str = ""
+    addresses: str = ""
+    webhook_urls: str = ""
+    setup_urls: str = ""
+    public_urls: tuple[str, str] | None = None
+    create_url: str = ""
+    detail_url: str = ""
+    icon: str = "inbox"
+    add_title: str = ""
+    add_help: str = ""
+    ready_address: str = ""
+    _resolved: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def _resolve(self, name: str) -> Any:
+        path = getattr(self, name)
+        if not path:
+            return None
+        if name not in self._resolved:
+            self._resolved[name] = import_string(path)
+        return self._resolved[name]
+
+    def connector(self) -> Connector[Any]:
+        """An instance of the adapter (adapters hold no state)."""
+        return self.adapter()
+
+    def account_for(self, channel: Channel) -> Any:
+        """The adapter's account record for `channel`. May raise ConnectorError
+        (permanent, code "not_configured") when the channel is not set up."""
+        return self._resolve("account")(channel)
+
+    def after_inbound_hook(self) -> AfterInbound | None:
+        hook: AfterInbound | None = self._resolve("after_inbound")
+        return hook
+
+    def addresses_of(self, channels: Iterable[Channel]) -> Mapping[int, str]:
+        """{channel id: the address customers use} for these channels of this kind."""
+        function = self._resolve("addresses")
+        found: Mapping[int, str] = function(list(channels)) if function else {}
+        return found
+
+    def ready_address_for(self, workspace: Any) -> str:
+        """Where customers reach this kind before any setup, or ""."""
+        function = self._resolve("ready_address")
+        return str(function(workspace)) if function else ""
+
+
+class UnknownChannelKind(KeyError):
+    """No installed channel app declares this kind."""
+
+
+@cache
+def _installed() -> dict[str, ChannelKind]:
+    found: dict[str, ChannelKind] = {}
+    for config in apps.get_app_configs():
+        declared = getattr(config, "channel_kind", None)
+        if declared is None:
+            continue
+        if not isinstance(declared, ChannelKind):
+            raise TypeError(f"{config.name}.channel_kind must be a ChannelKind")
+        if declared.kind in found:
+            raise ValueError(f"two channel apps declare the kind {declared.kind!r}")
+        found[declared.kind] = declared
+    return found
+
+
+def installed() -> dict[str, ChannelKind]:
+    """kind -> ChannelKind, for every installed channel app, in INSTALLED_APPS order."""
+    return _installed()
+
+
+def forget() -> None:
+    """Read the installed apps again (a test that installs a channel app calls this)."""
+    _installed.cache_clear()
+
+
+def get(kind: str) -> ChannelKind:
+    """The installed kind `kind`; UnknownChannelKind when no channel app declares it."""
+    try:
+        return installed()[kind]
+    except KeyError:
+        raise UnknownChannelKind(kind) from None
+
+
+def get_connector(kind: str) -> Connector[Any]:
+    """An instance of the adapter for `kind` (UnknownChannelKind when not installed)."""
+    return get(kind).connector()
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """(kind, label) pairs for model and form choices."""
+    return [(kind.kind, kind.label) for kind in installed().values()]
