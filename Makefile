@@ -8,7 +8,7 @@ PORT   ?= 8000
 # Test processes (pytest-xdist); each has its own databases, servers and browser.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo serve test test-sqlite test-services lint format bench bench-sms clean
+.PHONY: demo serve test test-sqlite test-services lint types format bench bench-sms clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,9 @@ demo: $(VENV)/.installed
 	FRONTDESK_DEMO=true FRONTDESK_PUBLIC_URL=$${FRONTDESK_PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
 		$(BIN)/frontdesk serve --host $(HOST) --port $(PORT)
 
-## test: ruff, then the whole suite on SQLite, then again on PostgreSQL + Redis when
-## FRONTDESK_TEST_POSTGRES / FRONTDESK_TEST_REDIS are set (as .ci/run sets them)
-test: $(VENV)/.installed-test lint test-sqlite test-services
+## test: ruff, mypy and the import-linter layers, then the whole suite on SQLite, then again
+## on PostgreSQL + Redis when FRONTDESK_TEST_POSTGRES / FRONTDESK_TEST_REDIS are set (as .ci/run sets them)
+test: $(VENV)/.installed-test lint types test-sqlite test-services
 
 test-sqlite: $(VENV)/.installed-test
 	env -u FRONTDESK_TEST_POSTGRES -u FRONTDESK_TEST_REDIS -u DATABASE_URL -u REDIS_URL \
@@ -48,6 +48,12 @@ test-services: $(VENV)/.installed-test
 bench-sms: $(VENV)/.installed
 	@command -v wrk >/dev/null || { echo "bench-sms needs wrk: apt-get install wrk"; exit 1; }
 	$(BIN)/python benchmarks/sms_webhook.py --engine both $(BENCH_ARGS)
+
+## types: mypy with django-stubs (strict on connectors/ and actions), then the layer
+## contracts in pyproject.toml (import-linter). The demo app is installed for mypy to see it.
+types: $(VENV)/.installed-test
+	FRONTDESK_DEMO_APP=true $(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

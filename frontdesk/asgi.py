@@ -21,7 +21,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from frontdesk.live.routing import websocket_urlpatterns  # noqa: E402
 
 
-async def lifespan(scope, receive, send):  # type: ignore[no-untyped-def]
+async def lifespan(scope, receive, send):
     """Acknowledge startup and shutdown: nothing to prepare, but granian logs an
     error for an app that refuses the lifespan protocol."""
     while True:
@@ -40,7 +40,7 @@ application = ProtocolTypeRouter(
         # may open the socket on :8001 while a page on another site may not; the
         # session cookie is then read like any Django request's.
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))  # type: ignore[arg-type]
         ),
         "lifespan": lifespan,
     }

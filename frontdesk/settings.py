@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -130,7 +131,7 @@ if IS_SQLITE:
     # A persistent SQLite connection is cheap and keeps the page cache warm.
     _default_db["CONN_MAX_AGE"] = None
 
-DATABASES = {
+DATABASES: dict[str, Any] = {
     "default": _default_db,
     # The channel layer's queue lives in its own SQLite file so its polling never
     # contends with the main database's writers (unused once REDIS_URL is set).
@@ -148,7 +149,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Redis: task queue, channel layer and cache ---------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 
-HUEY = {
+HUEY: dict[str, Any] = {
     "name": "frontdesk",
     "immediate": env_bool("FRONTDESK_HUEY_IMMEDIATE", False),
     "results": False,

@@ -48,8 +48,8 @@ def main(requests: int = 300) -> None:
     from twilio.request_validator import RequestValidator
 
     from benchmarks.sms_bench.signed import twilio_inbound_params
+    from frontdesk.channels.sms import webhooks as views
     from frontdesk.channels.sms.models import SmsChannelConfig
-    from frontdesk.connectors.sms import views
     from frontdesk.connectors.sms.providers.twilio import TwilioProvider
 
     config = SmsChannelConfig.objects.get()
@@ -71,8 +71,8 @@ def main(requests: int = 300) -> None:
         original = getattr(owner, name)
         setattr(owner, name, lambda *a, **k: timed(tag, original, *a, **k))
 
-    wrap(views, "_verified", "find channel + read + verify signature")
-    wrap(TwilioProvider, "verify_request", "  of which: signature check")
+    wrap(views, "_found_and_read", "find channel + read the form")
+    wrap(TwilioProvider, "verify_request", "verify signature (SMS adapter)")
     wrap(TwilioProvider, "parse_inbound", "parse the form into an event")
     wrap(views, "store_inbound_event", "store_inbound_event (incl. enqueue after commit)")
     wrap(HUEY.storage, "enqueue", "  of which: task queue enqueue")

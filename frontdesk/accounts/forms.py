@@ -143,7 +143,9 @@ class InviteForm(_QuietLabels, forms.Form):
 
     def __init__(self, *args: Any, can_manage_owners: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = role_choices(can_manage_owners=can_manage_owners)
+        role = self.fields["role"]
+        assert isinstance(role, forms.ChoiceField)
+        role.choices = role_choices(can_manage_owners=can_manage_owners)
 
 
 class RoleForm(forms.Form):

@@ -32,6 +32,7 @@ from frontdesk.accounts.forms import (
 )
 from frontdesk.core import roles
 from frontdesk.core.actions import team
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import User
 from frontdesk.core.permissions import require_capability
 from frontdesk.core.queries import access_membership
@@ -80,7 +81,7 @@ class ResetRequestView(auth_views.PasswordResetView):
     html_email_template_name = "emails/password_reset/body.html"
     success_url = reverse_lazy("password_reset_done")
 
-    def form_valid(self, form: ResetRequestForm) -> HttpResponse:
+    def form_valid(self, form: ResetRequestForm) -> HttpResponse:  # type: ignore[override]
         # PasswordResetView would build the link from the request's Host header,
         # which the sender of the request controls; links use the configured
         # public address instead.
@@ -95,7 +96,7 @@ class ResetRequestView(auth_views.PasswordResetView):
             request=self.request,
             extra_email_context={
                 "public_base_url": settings.PUBLIC_BASE_URL,
-                "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
+                "valid_hours": str(settings.PASSWORD_RESET_TIMEOUT // 3600),
             },
         )
         return HttpResponseRedirect(self.get_success_url())
@@ -116,7 +117,7 @@ class ResetConfirmView(auth_views.PasswordResetConfirmView):
             kwargs["status"] = 404
         return super().render_to_response(context, **kwargs)
 
-    def form_valid(self, form: NewPasswordForm) -> HttpResponse:
+    def form_valid(self, form: NewPasswordForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_valid(form)
         # Whoever can read this mailbox has proved who they are: lift a lockout
         # from earlier failed sign-ins so the new password works straight away.
@@ -208,7 +209,7 @@ def accept_invite(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _render_team(
-    request: HttpRequest, *, invite_form: InviteForm | None = None, status: int = 200
+    request: WorkspaceRequest, *, invite_form: InviteForm | None = None, status: int = 200
 ) -> HttpResponse:
     me = request.membership
     can_manage = me.can(roles.MANAGE_TEAM)
@@ -230,18 +231,18 @@ def _render_team(
     return render(request, "accounts/team.html", context, status=status)
 
 
-def team_page(request: HttpRequest) -> HttpResponse:
+def team_page(request: WorkspaceRequest) -> HttpResponse:
     """Everyone on the team; owners and admins also invite and manage from here."""
     return _render_team(request)
 
 
-def _back_to_team(request: HttpRequest) -> HttpResponse:
+def _back_to_team(request: WorkspaceRequest) -> HttpResponse:
     return redirect("accounts:team", ws=request.workspace.slug)
 
 
 @require_POST
 @require_capability(roles.MANAGE_TEAM)
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: WorkspaceRequest) -> HttpResponse:
     form = InviteForm(request.POST, can_manage_owners=request.membership.can(roles.MANAGE_OWNERS))
     if form.is_valid():
         try:
@@ -268,7 +269,7 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_TEAM)
-def member_role(request: HttpRequest, pk: int) -> HttpResponse:
+def member_role(request: WorkspaceRequest, pk: int) -> HttpResponse:
     membership = access_membership(request.workspace, pk)
     form = RoleForm(request.POST)
     if not form.is_valid():
@@ -289,7 +290,7 @@ def member_role(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_TEAM)
-def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def member_deactivate(request: WorkspaceRequest, pk: int) -> HttpResponse:
     membership = access_membership(request.workspace, pk)
     try:
         team.deactivate_member(membership, by=request.membership)
@@ -308,7 +309,7 @@ def member_deactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_TEAM)
-def member_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+def member_reactivate(request: WorkspaceRequest, pk: int) -> HttpResponse:
     membership = access_membership(request.workspace, pk)
     try:
         team.reactivate_member(membership, by=request.membership)
@@ -320,7 +321,7 @@ def member_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_TEAM)
-def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_revoke(request: WorkspaceRequest, pk: int) -> HttpResponse:
     invitation = queries.access_invitation(request.workspace, pk)
     try:
         team.revoke_invitation(invitation, by=request.membership)
@@ -332,7 +333,7 @@ def invitation_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_TEAM)
-def invitation_resend(request: HttpRequest, pk: int) -> HttpResponse:
+def invitation_resend(request: WorkspaceRequest, pk: int) -> HttpResponse:
     invitation = queries.access_invitation(request.workspace, pk)
     try:
         team.resend_invitation(invitation, by=request.membership)
@@ -366,7 +367,7 @@ def _preview_member(membership: Any, data: Any) -> Any:
     return preview
 
 
-def profile(request: HttpRequest) -> HttpResponse:
+def profile(request: WorkspaceRequest) -> HttpResponse:
     """Your face to customers: name, title, photo, signatures, and email alerts."""
     membership = request.membership
     form = ProfileForm(
@@ -398,7 +399,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def profile_preview(request: HttpRequest) -> HttpResponse:
+def profile_preview(request: WorkspaceRequest) -> HttpResponse:
     """The signature preview for the values typed so far (htmx, nothing saved)."""
     preview = _preview_member(request.membership, request.POST)
     return render(request, "accounts/_signature_preview.html", {"preview": preview})

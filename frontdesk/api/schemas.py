@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Schema
 from ninja.errors import HttpError
 
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import Membership
 
 
@@ -13,9 +13,9 @@ class ErrorOut(Schema):
     detail: str
 
 
-def require_capability(request: HttpRequest, capability: str) -> Membership:
+def require_capability(request: WorkspaceRequest, capability: str) -> Membership:
     """Return the token's member, or answer 403 if their role lacks `capability`."""
-    membership: Membership = request.membership  # type: ignore[attr-defined]
+    membership: Membership = request.membership
     if not membership.can(capability):
         raise HttpError(403, f"Your role cannot {capability.replace('_', ' ')}.")
     return membership

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -13,25 +13,24 @@ from frontdesk.api import actions
 from frontdesk.api.forms import TokenForm
 from frontdesk.api.models import ApiToken
 from frontdesk.core import roles
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.permissions import require_capability
 
 
-def _own_tokens(request: HttpRequest):  # type: ignore[no-untyped-def]
-    return ApiToken.objects.for_workspace(request.workspace).filter(  # type: ignore[attr-defined]
-        membership=request.membership  # type: ignore[attr-defined]
-    )
+def _own_tokens(request: WorkspaceRequest):
+    return ApiToken.objects.for_workspace(request.workspace).filter(membership=request.membership)
 
 
 # never_cache: the page that shows a new token's secret must not sit in any cache.
 @never_cache
 @require_capability(roles.USE_API)
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: WorkspaceRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     created: tuple[ApiToken, str] | None = None
     if request.method == "POST" and form.is_valid():
         try:
             created = actions.create_api_token(
-                request.membership,  # type: ignore[attr-defined]
+                request.membership,
                 name=form.cleaned_data["name"],
             )
         except actions.ApiTokenError as exc:
@@ -50,8 +49,8 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.USE_API)
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: WorkspaceRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(_own_tokens(request), pk=pk)
-    if actions.revoke_api_token(token, by=request.membership):  # type: ignore[attr-defined]
+    if actions.revoke_api_token(token, by=request.membership):
         messages.success(request, f"“{token.name}” revoked. Requests using it now get 401.")
-    return redirect(reverse("api:tokens", kwargs={"ws": request.workspace.slug}))  # type: ignore[attr-defined]
+    return redirect(reverse("api:tokens", kwargs={"ws": request.workspace.slug}))

@@ -12,15 +12,17 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from frontdesk.channels import actions, queries
 from frontdesk.core import roles
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox import kinds
+from frontdesk.inbox.actions.common import NotAllowed
 from frontdesk.inbox.models import Channel
 
 
@@ -34,27 +36,50 @@ class KindOffer:
     ready_address: str = ""
 
 
-def channel_list(request: HttpRequest) -> HttpResponse:
+@dataclass(frozen=True)
+class ChannelRow:
+    """One channel as the list shows it: the row, and what its kind says about it."""
+
+    channel: Channel
+    kind_label: str
+    kind_icon: str
+    address: str = ""
+    detail_href: str = ""
+
+    @property
+    def address_is_link(self) -> bool:
+        return self.address.startswith(("http://", "https://"))
+
+
+def channel_list(request: WorkspaceRequest) -> HttpResponse:
     """Every channel of the workspace: how customers reach it, and whether it is on."""
     workspace = request.workspace
-    rows = list(queries.channels(workspace))
+    channels = list(queries.channels(workspace))
     installed = kinds.installed()
     by_kind: dict[str, list[Channel]] = defaultdict(list)
-    for row in rows:
-        by_kind[row.kind].append(row)
+    for channel in channels:
+        by_kind[channel.kind].append(channel)
+    addresses: dict[int, str] = {}
     for kind_name, of_kind in by_kind.items():
-        kind = installed.get(kind_name)
-        addresses = kind.addresses_of(of_kind) if kind else {}
-        for row in of_kind:
-            row.kind_label = kind.label if kind else row.kind
-            row.kind_icon = kind.icon if kind else "inbox"
-            row.address = addresses.get(row.pk, "")
-            row.address_is_link = row.address.startswith(("http://", "https://"))
-            row.detail_href = (
-                reverse(f"channels:{kind.detail_url}", kwargs={"ws": workspace.slug, "pk": row.pk})
-                if kind and kind.detail_url
-                else ""
+        if kind_name in installed:
+            addresses.update(installed[kind_name].addresses_of(of_kind))
+    rows = []
+    for channel in channels:
+        kind = installed.get(channel.kind)
+        detail = ""
+        if kind and kind.detail_url:
+            detail = reverse(
+                f"channels:{kind.detail_url}", kwargs={"ws": workspace.slug, "pk": channel.pk}
             )
+        rows.append(
+            ChannelRow(
+                channel=channel,
+                kind_label=kind.label if kind else channel.kind,
+                kind_icon=kind.icon if kind else "inbox",
+                address=addresses.get(channel.pk, ""),
+                detail_href=detail,
+            )
+        )
     offers = []
     for kind in installed.values():
         create = ""
@@ -64,7 +89,7 @@ def channel_list(request: HttpRequest) -> HttpResponse:
         if create or ready:
             offers.append(KindOffer(kind=kind, create_href=create, ready_address=ready))
     context = {
-        "channels": rows,
+        "rows": rows,
         "can_manage": request.membership.can(roles.MANAGE_CHANNELS),
         "ready": [offer for offer in offers if offer.ready_address],
         "creatable": [offer for offer in offers if offer.create_href],
@@ -74,13 +99,13 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_CHANNELS)
-def channel_active(request: HttpRequest, pk: int) -> HttpResponse:
+def channel_active(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """Switch a channel on or off from the list."""
     channel = queries.access_channel(request.workspace, pk)
     active = request.POST.get("active") == "on"
     try:
         actions.set_channel_active(channel, active=active, by=request.membership)
-    except actions.NotAllowed as exc:
+    except NotAllowed as exc:
         raise PermissionDenied(str(exc)) from exc
     state = "on" if active else "off"
     messages.success(request, f"{channel.name} is switched {state}.")

@@ -7,7 +7,7 @@ does not add them; the workspace of a row is shown, never changed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -26,7 +26,7 @@ from frontdesk.core.models import (
 
 class WorkspaceScopedAdmin(admin.ModelAdmin):
     list_select_related = ("workspace",)
-    list_filter: Any = ("workspace",)
+    list_filter: ClassVar[Any] = ("workspace",)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         return ("workspace", *super().get_readonly_fields(request, obj))

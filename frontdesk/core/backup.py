@@ -89,7 +89,7 @@ class RestoreResult:
 
 
 def database_engine() -> str:
-    engine = settings.DATABASES["default"]["ENGINE"]
+    engine = str(settings.DATABASES["default"]["ENGINE"])
     if engine == "django.db.backends.sqlite3":
         return "sqlite"
     if "postgresql" in engine:
@@ -274,7 +274,7 @@ def create_backup(
             "files": {},
         }
         if not media_only:
-            source = Path(settings.DATABASES["default"]["NAME"])
+            source = Path(str(settings.DATABASES["default"]["NAME"]))
             if not source.exists():
                 raise BackupError(f"There is no database at {source} (run `frontdesk setup`).")
             info = _copy_database(source, work / DATABASE_FILE)
@@ -441,7 +441,7 @@ def restore_targets(data_dir: Path | None) -> tuple[Path | None, Path, Path]:
         data_dir = Path(data_dir).absolute()
         return data_dir / DATABASE_FILE, data_dir / MEDIA_DIR, data_dir
     database = (
-        Path(settings.DATABASES["default"]["NAME"]) if database_engine() == "sqlite" else None
+        Path(str(settings.DATABASES["default"]["NAME"])) if database_engine() == "sqlite" else None
     )
     return database, Path(settings.MEDIA_ROOT), Path(settings.DATA_DIR)
 

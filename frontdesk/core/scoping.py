@@ -9,7 +9,7 @@ subclass of WorkspaceScoped and every URL.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 
@@ -17,15 +17,24 @@ if TYPE_CHECKING:
     from frontdesk.core.models import Workspace
 
 
-class WorkspaceQuerySet(models.QuerySet):
-    def for_workspace(self, workspace: Workspace) -> WorkspaceQuerySet:
+_M = TypeVar("_M", bound=models.Model)
+
+
+class WorkspaceQuerySet(models.QuerySet[_M]):
+    def for_workspace(self, workspace: Workspace) -> WorkspaceQuerySet[_M]:
         if workspace is None or workspace.pk is None:
             raise ValueError("for_workspace() needs a saved workspace")
         return self.filter(workspace=workspace)
 
 
-class WorkspaceManager(models.Manager.from_queryset(WorkspaceQuerySet)):  # type: ignore[misc]
-    pass
+class WorkspaceManager(models.Manager[_M]):
+    """`Model.objects`: every query method, plus `for_workspace(ws)`."""
+
+    def get_queryset(self) -> WorkspaceQuerySet[_M]:
+        return WorkspaceQuerySet(self.model, using=self._db)
+
+    def for_workspace(self, workspace: Workspace) -> WorkspaceQuerySet[_M]:
+        return self.get_queryset().for_workspace(workspace)
 
 
 class WorkspaceScoped(models.Model):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from frontdesk.core import queries, roles
 from frontdesk.core.actions import contacts as contact_actions
 from frontdesk.core.forms import ContactForm, IdentityForm, MergeForm, WorkspaceSettingsForm
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import ConsentTopic, IdentityKind, Membership, Workspace
 from frontdesk.core.permissions import require_capability
 
@@ -21,9 +22,11 @@ from frontdesk.core.permissions import require_capability
 @login_required
 def root(request: HttpRequest) -> HttpResponse:
     """Send a signed-in person to their last (or first) workspace."""
-    memberships = Membership.objects.filter(user=request.user, is_active=True).select_related(
-        "workspace"
-    )
+    user_id = request.user.pk  # login_required: a signed-in user
+    memberships = Membership.objects.filter(
+        user_id=user_id,  # type: ignore[misc]
+        is_active=True,
+    ).select_related("workspace")
     last = request.session.get("workspace")
     chosen = next((m for m in memberships if m.workspace.slug == last), None) or memberships.first()
     if chosen is None:
@@ -40,7 +43,7 @@ def _greeting(workspace: Workspace) -> str:
     return "Good evening"
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: WorkspaceRequest) -> HttpResponse:
     workspace = request.workspace
     contacts = queries.contacts(workspace)
     context = {
@@ -79,7 +82,7 @@ def section(request: HttpRequest, *, name: str) -> HttpResponse:
     return render(request, "core/section.html", {"title": title, "blurb": blurb, "section": name})
 
 
-def contact_list(request: HttpRequest) -> HttpResponse:
+def contact_list(request: WorkspaceRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     qs = queries.search_contacts(request.workspace, text)
     page = Paginator(qs, 25).get_page(request.GET.get("page"))
@@ -88,14 +91,14 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_capability(roles.MANAGE_CONTACTS)
-def contact_create(request: HttpRequest) -> HttpResponse:
+def contact_create(request: WorkspaceRequest) -> HttpResponse:
     form = ContactForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST" and form.is_valid():
         identities = []
         if form.cleaned_data["phone"]:
-            identities.append((IdentityKind.PHONE, form.cleaned_data["phone"]))
+            identities.append((IdentityKind.PHONE.value, form.cleaned_data["phone"]))
         if form.cleaned_data["email"]:
-            identities.append((IdentityKind.EMAIL, form.cleaned_data["email"]))
+            identities.append((IdentityKind.EMAIL.value, form.cleaned_data["email"]))
         try:
             contact = contact_actions.create_contact(
                 request.workspace,
@@ -121,7 +124,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     return render(request, "core/contact_form.html", {"form": form})
 
 
-def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     contact = queries.access_contact(request.workspace, pk)
     if contact.merged_into_id:
         return redirect("core:contact-detail", ws=request.workspace.slug, pk=contact.merged_into_id)
@@ -145,7 +148,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(roles.MANAGE_CONTACTS)
-def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     contact = queries.access_contact(request.workspace, pk)
     if request.method == "POST":
         contact_actions.update_contact_details(
@@ -158,7 +161,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_CONTACTS)
-def identity_add(request: HttpRequest, pk: int) -> HttpResponse:
+def identity_add(request: WorkspaceRequest, pk: int) -> HttpResponse:
     contact = queries.access_contact(request.workspace, pk)
     form = IdentityForm(request.POST)
     if form.is_valid():
@@ -178,7 +181,7 @@ def identity_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_CONTACTS)
-def identity_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def identity_remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
     identity = queries.access_identity(request.workspace, pk)
     contact_pk = identity.contact_id
     identity.delete()
@@ -188,7 +191,7 @@ def identity_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_CONTACTS)
-def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_consent(request: WorkspaceRequest, pk: int) -> HttpResponse:
     contact = queries.access_contact(request.workspace, pk)
     topic, status = request.POST.get("topic", ""), request.POST.get("status", "")
     try:
@@ -206,7 +209,7 @@ def contact_consent(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_CONTACTS)
-def contact_merge(request: HttpRequest, pk: int) -> HttpResponse:
+def contact_merge(request: WorkspaceRequest, pk: int) -> HttpResponse:
     keep = queries.access_contact(request.workspace, pk)
     form = MergeForm(request.POST)
     if not form.is_valid():
@@ -227,7 +230,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 
 
 @require_capability(roles.MANAGE_WORKSPACE)
-def workspace_settings(request: HttpRequest) -> HttpResponse:
+def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
     form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
     if request.method == "POST" and form.is_valid():
         form.save()

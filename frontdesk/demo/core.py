@@ -168,7 +168,7 @@ def load_demo() -> Workspace:
         for email, name, role, title, signature, color in STAFF
     }
     for name, phone, email, sms, mail, community, notes in CONTACTS:
-        first_kind, first_value = ("phone", phone) if phone else ("email", email)
+        first_kind, first_value = ("phone", phone) if phone else ("email", email or "")
         contact, created = resolve_contact(workspace, kind=first_kind, value=first_value, name=name)
         if phone and email:
             add_identity(contact, kind="email", value=email)  # no-op when already there

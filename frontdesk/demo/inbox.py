@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from django.db.models import Max, Min
 from django.test.utils import override_settings
@@ -224,7 +225,7 @@ def load_inbox_demo(workspace: Workspace, staff: dict[str, Membership]) -> None:
 
 
 def hold_in_transit(scene: Scene) -> None:
-    ana = {"name": "Ana Lopez", "email": "ana.lopez@example.org"}
+    ana: dict[str, Any] = {"name": "Ana Lopez", "email": "ana.lopez@example.org"}
     scene.customer(
         70,
         "Hi! The app says my hold on “The Women” by Kristin Hannah has been “in transit” "
@@ -245,7 +246,7 @@ def hold_in_transit(scene: Scene) -> None:
 
 
 def broken_printer(scene: Scene) -> None:
-    david = {"name": "David Kim", "email": "dkim@example.com"}
+    david: dict[str, Any] = {"name": "David Kim", "email": "dkim@example.com"}
     scene.customer(
         30,
         "The colour printer on the 2nd floor is jammed again, and it charged my card "
@@ -276,7 +277,7 @@ def broken_printer(scene: Scene) -> None:
 
 
 def fine_dispute(scene: Scene) -> None:
-    isabel = {"name": "Isabel Santos", "email": "isabel.santos@example.net"}
+    isabel: dict[str, Any] = {"name": "Isabel Santos", "email": "isabel.santos@example.net"}
     scene.customer(
         20,
         "I returned “Dune” and two DVDs in the outside book drop on the 3rd, BEFORE the due "
@@ -399,7 +400,7 @@ def makerspace_printer(scene: Scene) -> None:
 
 
 def community_room(scene: Scene) -> None:
-    leo = {"name": "Leo Martin", "email": "leo.martin@example.com"}
+    leo: dict[str, Any] = {"name": "Leo Martin", "email": "leo.martin@example.com"}
     scene.customer(
         60,
         "Hello, does the community room have a projector and a microphone? Our food pantry "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -61,8 +62,9 @@ class AssignForm(forms.Form):
     assignee = forms.CharField(max_length=20, required=False)
     team = forms.CharField(max_length=20, required=False)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for name in ("assignee", "team"):
             value = data.get(name) or ""
             if value and value not in ("me", "none") and not value.isdigit():
@@ -80,12 +82,13 @@ class SnoozeForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
 
-    def __init__(self, *args: object, zone: ZoneInfo, **kwargs: object) -> None:
+    def __init__(self, *args: Any, zone: ZoneInfo, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.zone = zone
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         until = data.get("until")
         if data.get("preset"):
             data["when"] = snooze_presets(timezone.now(), self.zone)[data["preset"]]
@@ -122,8 +125,9 @@ class BulkForm(forms.Form):
             raise forms.ValidationError(f"Select at most {BULK_MAX} conversations at once.")
         return numbers
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         action = data.get("action")
         if action == "assign" and not data.get("assignee"):
             self.add_error("assignee", "Choose who gets them.")
@@ -301,8 +305,9 @@ class InboxSettingsForm(forms.Form):
             )
         return sorted(days)
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         self._target(data, "first_response")
         self._target(data, "resolution")
         hours = {day: self._day(data, day, label) for day, label in DAY_LABELS}
@@ -314,7 +319,7 @@ class InboxSettingsForm(forms.Form):
                 "For round-the-clock service, open every day from 00:00 to 00:00."
             )
         if data.get("closed_dates"):
-            hours["closed"] = data["closed_dates"]  # type: ignore[assignment]
+            hours["closed"] = data["closed_dates"]
         data["business_hours"] = hours
         return data
 

@@ -20,6 +20,7 @@ write to the SQLite task queue on the webhook's path, and the worker's
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 from datetime import datetime, timedelta
@@ -347,7 +348,7 @@ def _record(row: InboundEvent) -> Message:
     live.conversation_changed(conversation, created=created, reopened=reopened, woke=woke)
     live.message_published(message)
     for attachment_id in pending_fetch:
-        transaction.on_commit(lambda pk=attachment_id: _enqueue_fetch(pk))
+        transaction.on_commit(functools.partial(_enqueue_fetch, attachment_id))
     _react(channel, message, created=created)
     return message
 

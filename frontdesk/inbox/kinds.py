@@ -21,6 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from django.apps import apps
+from django.core.signals import setting_changed
 from django.utils.module_loading import import_string
 
 from frontdesk.connectors.base import Connector
@@ -133,6 +134,14 @@ def installed() -> dict[str, ChannelKind]:
 def forget() -> None:
     """Read the installed apps again (a test that installs a channel app calls this)."""
     _installed.cache_clear()
+
+
+def _installed_apps_changed(*, setting: str, **_kwargs: object) -> None:
+    if setting == "INSTALLED_APPS":
+        forget()
+
+
+setting_changed.connect(_installed_apps_changed, dispatch_uid="frontdesk-channel-kinds")
 
 
 def get(kind: str) -> ChannelKind:

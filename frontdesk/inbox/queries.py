@@ -221,7 +221,7 @@ def _filtered(
         raise Http404("No such workspace")
     if filter not in FILTERS:
         raise ValueError(f"unknown inbox filter {filter!r}")
-    rows = Conversation.objects.for_workspace(workspace)
+    rows: QuerySet[Conversation] = Conversation.objects.for_workspace(workspace)
     if filter == "mine":
         rows = rows.filter(assignee=member)
     elif filter == "unassigned":
@@ -271,7 +271,7 @@ def mark_unread(member: Membership, conversations: list[Conversation]) -> None:
         else {}
     )
     for conversation in conversations:
-        conversation.unread = is_unread(
+        conversation.unread = is_unread(  # type: ignore[attr-defined]
             conversation, read_at=read_at.get(conversation.pk), joined_at=member.joined_at
         )
 

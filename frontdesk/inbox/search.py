@@ -215,7 +215,7 @@ def _contact_matches(workspace: Workspace, query: SearchQuery, limit: int) -> li
         + " ORDER BY c.updated_at DESC, c.id DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [workspace.pk, *params, limit])
+        cursor.execute(sql, [workspace.pk, *params, limit])  # type: ignore[list-item]
         return [row[0] for row in cursor.fetchall()]
 
 

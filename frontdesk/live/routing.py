@@ -5,5 +5,5 @@ from django.urls import path
 from frontdesk.live.consumers import LiveConsumer
 
 websocket_urlpatterns = [
-    path("ws/", LiveConsumer.as_asgi()),
+    path("ws/", LiveConsumer.as_asgi()),  # type: ignore[arg-type]  # Channels' URLRouter takes ASGI apps
 ]

@@ -12,7 +12,6 @@ from typing import Annotated, Literal
 
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -20,6 +19,7 @@ from frontdesk.api.cursors import decode_cursor, encode_cursor
 from frontdesk.api.schemas import ErrorOut, require_capability
 from frontdesk.core import queries, roles
 from frontdesk.core.actions import contacts as contact_actions
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import ConsentTopic, Contact, ContactIdentity, IdentityKind
 
 router = Router(tags=["contacts"])
@@ -110,10 +110,10 @@ def contact_out(contact: Contact) -> dict[str, object]:
     }
 
 
-def _apply_consent(contact: Contact, consent: ConsentIn | None, request: HttpRequest) -> None:
+def _apply_consent(contact: Contact, consent: ConsentIn | None, request: WorkspaceRequest) -> None:
     if consent is None:
         return
-    membership = request.membership  # type: ignore[attr-defined]
+    membership = request.membership
     for topic, status in consent.model_dump(exclude_none=True).items():
         contact_actions.set_consent(
             contact,
@@ -124,13 +124,13 @@ def _apply_consent(contact: Contact, consent: ConsentIn | None, request: HttpReq
         )
 
 
-def _fresh(request: HttpRequest, pk: int) -> Contact:
-    return queries.access_contact(request.workspace, pk)  # type: ignore[attr-defined]
+def _fresh(request: WorkspaceRequest, pk: int) -> Contact:
+    return queries.access_contact(request.workspace, pk)
 
 
 @router.get("", response=ContactPage, summary="List or search contacts, newest first")
-def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[str, object]:
-    qs = queries.search_contacts(request.workspace, filters.q)  # type: ignore[attr-defined]
+def list_contacts(request: WorkspaceRequest, filters: Query[ContactFilters]) -> dict[str, object]:
+    qs = queries.search_contacts(request.workspace, filters.q)
     if filters.cursor:
         updated_at, pk = decode_cursor(filters.cursor)
         qs = qs.filter(Q(updated_at__lt=updated_at) | Q(updated_at=updated_at, pk__lt=pk))
@@ -144,7 +144,7 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilters]) -> dict[
 
 
 @router.get("/{contact_id}", response={200: ContactOut, 404: ErrorOut}, summary="One contact")
-def get_contact(request: HttpRequest, contact_id: int) -> dict[str, object]:
+def get_contact(request: WorkspaceRequest, contact_id: int) -> dict[str, object]:
     return contact_out(_fresh(request, contact_id))
 
 
@@ -153,13 +153,13 @@ def get_contact(request: HttpRequest, contact_id: int) -> dict[str, object]:
     response={201: ContactOut, 403: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Create a contact with its addresses and consent",
 )
-def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, object]]:
+def create_contact(request: WorkspaceRequest, payload: ContactIn) -> tuple[int, dict[str, object]]:
     require_capability(request, roles.MANAGE_CONTACTS)
     if not payload.name.strip() and not payload.identities:
         raise HttpError(422, "Give at least a name or one address.")
     with transaction.atomic():
         contact = contact_actions.create_contact(
-            request.workspace,  # type: ignore[attr-defined]
+            request.workspace,
             name=payload.name,
             notes=payload.notes,
             identities=[(i.kind.value, i.value) for i in payload.identities],
@@ -174,7 +174,7 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[
     summary="Change name, notes or consent",
 )
 def update_contact(
-    request: HttpRequest, contact_id: int, payload: ContactPatch
+    request: WorkspaceRequest, contact_id: int, payload: ContactPatch
 ) -> dict[str, object]:
     require_capability(request, roles.MANAGE_CONTACTS)
     contact = _fresh(request, contact_id)
@@ -190,7 +190,7 @@ def update_contact(
     summary="Add an address (phone, email, handle) to a contact",
 )
 def add_identity(
-    request: HttpRequest, contact_id: int, payload: IdentityIn
+    request: WorkspaceRequest, contact_id: int, payload: IdentityIn
 ) -> tuple[int, ContactIdentity]:
     require_capability(request, roles.MANAGE_CONTACTS)
     contact = _fresh(request, contact_id)
@@ -203,7 +203,9 @@ def add_identity(
     response={200: ContactOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Merge another contact into this one",
 )
-def merge_contact(request: HttpRequest, contact_id: int, payload: MergeIn) -> dict[str, object]:
+def merge_contact(
+    request: WorkspaceRequest, contact_id: int, payload: MergeIn
+) -> dict[str, object]:
     membership = require_capability(request, roles.MANAGE_CONTACTS)
     keep = _fresh(request, contact_id)
     other = _fresh(request, payload.other_id)

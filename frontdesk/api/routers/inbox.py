@@ -14,7 +14,6 @@ from typing import Annotated, Literal
 
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
@@ -23,6 +22,7 @@ from pydantic import field_validator
 from frontdesk.api.cursors import decode_cursor, encode_cursor
 from frontdesk.api.schemas import ErrorOut, require_capability
 from frontdesk.core import roles
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import Membership
 from frontdesk.inbox import actions, queries
 from frontdesk.inbox.actions import InboxError, NotAllowed
@@ -193,7 +193,7 @@ def conversation_out(conversation: Conversation) -> dict[str, object]:
     }
 
 
-def message_out(request: HttpRequest, message: Message) -> dict[str, object]:
+def message_out(request: WorkspaceRequest, message: Message) -> dict[str, object]:
     return {
         "id": message.pk,
         "kind": message.kind,
@@ -219,8 +219,8 @@ def message_out(request: HttpRequest, message: Message) -> dict[str, object]:
     }
 
 
-def _conversation(request: HttpRequest, number: int) -> Conversation:
-    return queries.access_conversation(request.workspace, number)  # type: ignore[attr-defined]
+def _conversation(request: WorkspaceRequest, number: int) -> Conversation:
+    return queries.access_conversation(request.workspace, number)
 
 
 def _messages(conversation: Conversation) -> QuerySet[Message]:
@@ -245,12 +245,12 @@ def _refused(exc: InboxError) -> HttpError:
     summary="List conversations, most recent activity first",
 )
 def list_conversations(
-    request: HttpRequest, filters: Query[ConversationFilters]
+    request: WorkspaceRequest, filters: Query[ConversationFilters]
 ) -> dict[str, object]:
     member = require_capability(request, roles.VIEW_INBOX)
     try:
         page = queries.inbox_page(
-            request.workspace,  # type: ignore[attr-defined]
+            request.workspace,
             member=member,
             filter=filters.view,
             status=filters.status,
@@ -271,7 +271,7 @@ def list_conversations(
     response={200: ConversationDetail, 403: ErrorOut, 404: ErrorOut},
     summary="One conversation with all its messages, replies and notes",
 )
-def get_conversation(request: HttpRequest, number: int) -> dict[str, object]:
+def get_conversation(request: WorkspaceRequest, number: int) -> dict[str, object]:
     require_capability(request, roles.VIEW_INBOX)
     conversation = _conversation(request, number)
     timeline = queries.conversation_timeline(conversation)
@@ -286,7 +286,7 @@ def get_conversation(request: HttpRequest, number: int) -> dict[str, object]:
     summary="A conversation's messages, oldest first, a page at a time",
 )
 def list_messages(
-    request: HttpRequest, number: int, filters: Query[MessageFilters]
+    request: WorkspaceRequest, number: int, filters: Query[MessageFilters]
 ) -> dict[str, object]:
     require_capability(request, roles.VIEW_INBOX)
     conversation = _conversation(request, number)
@@ -317,7 +317,7 @@ def _fresh_message(message: Message) -> Message:
         "worker hands it over, then sent or delivered, or failed with `failure_reason`."
     ),
 )
-def reply(request: HttpRequest, number: int, payload: BodyIn) -> Status[dict[str, object]]:
+def reply(request: WorkspaceRequest, number: int, payload: BodyIn) -> Status[dict[str, object]]:
     member = require_capability(request, roles.REPLY)
     conversation = _conversation(request, number)
     try:
@@ -332,7 +332,7 @@ def reply(request: HttpRequest, number: int, payload: BodyIn) -> Status[dict[str
     response={201: MessageOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut},
     summary="Add a private note for colleagues; “@Name” mentions notify them",
 )
-def note(request: HttpRequest, number: int, payload: BodyIn) -> Status[dict[str, object]]:
+def note(request: WorkspaceRequest, number: int, payload: BodyIn) -> Status[dict[str, object]]:
     member = require_capability(request, roles.VIEW_INBOX)
     conversation = _conversation(request, number)
     try:
@@ -342,11 +342,11 @@ def note(request: HttpRequest, number: int, payload: BodyIn) -> Status[dict[str,
     return Status(201, message_out(request, _fresh_message(message)))
 
 
-def _assignee(request: HttpRequest, assignee_id: int | None) -> Membership | None:
+def _assignee(request: WorkspaceRequest, assignee_id: int | None) -> Membership | None:
     if assignee_id is None:
         return None
     found = (
-        Membership.objects.for_workspace(request.workspace)  # type: ignore[attr-defined]
+        Membership.objects.for_workspace(request.workspace)
         .filter(pk=assignee_id, is_active=True)
         .first()
     )
@@ -373,7 +373,7 @@ def _replace_tags(conversation: Conversation, names: list[str], by: Membership) 
     description=("Send only what changes. All changes apply together or, if one is refused, none."),
 )
 def update_conversation(
-    request: HttpRequest, number: int, payload: ConversationPatch
+    request: WorkspaceRequest, number: int, payload: ConversationPatch
 ) -> dict[str, object]:
     member = require_capability(request, roles.REPLY)
     conversation = _conversation(request, number)
@@ -386,7 +386,7 @@ def update_conversation(
             raise HttpError(422, "Give snoozed_until with a time zone, e.g. 2025-05-01T09:00Z.")
         if payload.snoozed_until <= timezone.now():
             raise HttpError(422, "Snooze until a time in the future.")
-        status = ConversationStatus.SNOOZED
+        status = "snoozed"
     elif status == ConversationStatus.SNOOZED:
         raise HttpError(422, "Say until when: give snoozed_until.")
     if "status" in given and payload.status is None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest
 from ninja import Router, Schema
+
+from frontdesk.core.http import WorkspaceRequest
 
 router = Router(tags=["me"])
 
@@ -36,9 +37,9 @@ class MeOut(Schema):
 
 
 @router.get("", response=MeOut, summary="The staff member this token acts as")
-def me(request: HttpRequest) -> dict[str, object]:
-    membership = request.membership  # type: ignore[attr-defined]
-    workspace = request.workspace  # type: ignore[attr-defined]
+def me(request: WorkspaceRequest) -> dict[str, object]:
+    membership = request.membership
+    workspace = request.workspace
     token = request.auth  # type: ignore[attr-defined]
     photo_url = request.build_absolute_uri(membership.photo.url) if membership.photo else None
     return {

@@ -84,7 +84,7 @@ def _check_number_is_free(workspace: Workspace, number: str, *, exclude: int | N
     taken = (
         SmsChannelConfig.objects.for_workspace(workspace)
         .filter(phone_number=number)
-        .exclude(pk=exclude)
+        .exclude(pk=exclude)  # type: ignore[misc]  # pk=None excludes nothing
         .select_related("channel")
         .first()
     )

@@ -191,8 +191,10 @@ class RepliesForm(forms.Form):
 
     def __init__(self, *args: Any, on_duty_choices: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        self.fields["on_duty"].queryset = on_duty_choices
-        self.fields["on_duty"].label_from_instance = lambda m: m.display_name
+        on_duty = self.fields["on_duty"]
+        assert isinstance(on_duty, forms.ModelChoiceField)
+        on_duty.queryset = on_duty_choices
+        on_duty.label_from_instance = lambda obj: str(obj.display_name)  # type: ignore[method-assign]
 
 
 class KeywordForm(forms.Form):

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -29,6 +29,7 @@ from frontdesk.channels.sms.models import SmsChannelConfig
 from frontdesk.channels.webform.queries import web_form_is_open, web_form_url
 from frontdesk.connectors.sms.length import sms_length
 from frontdesk.core import roles
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox.models import Channel
 
@@ -40,7 +41,7 @@ def _apply_error(form: Any, exc: actions.ChannelSetupError) -> None:
     form.add_error(field, str(exc))
 
 
-def _to_sms_page(request: HttpRequest, channel: Channel, anchor: str = "") -> HttpResponse:
+def _to_sms_page(request: WorkspaceRequest, channel: Channel, anchor: str = "") -> HttpResponse:
     response = redirect("channels:sms-detail", ws=request.workspace.slug, pk=channel.pk)
     if anchor:
         response["Location"] += f"#{anchor}"
@@ -52,7 +53,7 @@ def _to_sms_page(request: HttpRequest, channel: Channel, anchor: str = "") -> Ht
 
 @sensitive_post_parameters("auth_token")
 @require_capability(roles.MANAGE_CHANNELS)
-def sms_create(request: HttpRequest) -> HttpResponse:
+def sms_create(request: WorkspaceRequest) -> HttpResponse:
     """Connect a Twilio number: name, number, Account SID, Auth Token, Messaging Service."""
     form = NewSmsChannelForm(request.POST or None, workspace=request.workspace)
     if request.method == "POST":
@@ -82,7 +83,7 @@ def sms_create(request: HttpRequest) -> HttpResponse:
 # --- One SMS channel -------------------------------------------------------------------------
 
 
-def _sms_context(request: HttpRequest, channel: Channel, **forms: Any) -> dict[str, Any]:
+def _sms_context(request: WorkspaceRequest, channel: Channel, **forms: Any) -> dict[str, Any]:
     config: SmsChannelConfig = channel.sms_config
     workspace = request.workspace
     on_duty_choices = queries.on_duty_choices(workspace)
@@ -131,7 +132,9 @@ def _sms_context(request: HttpRequest, channel: Channel, **forms: Any) -> dict[s
     }
 
 
-def _preview(request: HttpRequest, config: SmsChannelConfig, form: RepliesForm) -> dict[str, Any]:
+def _preview(
+    request: WorkspaceRequest, config: SmsChannelConfig, form: RepliesForm
+) -> dict[str, Any]:
     """The three automatic texts as a customer would read them, for the typed values."""
     data = form.data if form.is_bound else None
 
@@ -167,14 +170,14 @@ def fill(template: str, variables: dict[str, str]) -> str:
 
 
 def _render_sms(
-    request: HttpRequest, channel: Channel, *, status: int = 200, **forms: Any
+    request: WorkspaceRequest, channel: Channel, *, status: int = 200, **forms: Any
 ) -> HttpResponse:
     return render(
         request, "sms/channel_detail.html", _sms_context(request, channel, **forms), status=status
     )
 
 
-def sms_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def sms_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """An SMS channel: how to connect it, its options, automatic replies and keywords."""
     channel = queries.access_sms_channel(request.workspace, pk)
     return _render_sms(request, channel)
@@ -182,7 +185,7 @@ def sms_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_CHANNELS)
-def sms_options(request: HttpRequest, pk: int) -> HttpResponse:
+def sms_options(request: WorkspaceRequest, pk: int) -> HttpResponse:
     channel = queries.access_sms_channel(request.workspace, pk)
     form = ChannelOptionsForm(request.POST)
     if form.is_valid():
@@ -209,7 +212,7 @@ def sms_options(request: HttpRequest, pk: int) -> HttpResponse:
 @sensitive_post_parameters("auth_token")
 @require_POST
 @require_capability(roles.MANAGE_CHANNELS)
-def sms_connection(request: HttpRequest, pk: int) -> HttpResponse:
+def sms_connection(request: WorkspaceRequest, pk: int) -> HttpResponse:
     channel = queries.access_sms_channel(request.workspace, pk)
     form = SmsConnectionForm(request.POST, workspace=request.workspace, editing=True)
     if form.is_valid():
@@ -232,7 +235,7 @@ def sms_connection(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_CHANNELS)
-def sms_replies(request: HttpRequest, pk: int) -> HttpResponse:
+def sms_replies(request: WorkspaceRequest, pk: int) -> HttpResponse:
     channel = queries.access_sms_channel(request.workspace, pk)
     form = RepliesForm(request.POST, on_duty_choices=queries.on_duty_choices(request.workspace))
     if form.is_valid():
@@ -261,7 +264,7 @@ def sms_replies(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def sms_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def sms_preview(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """The automatic replies as typed so far (htmx; nothing is saved)."""
     channel = queries.access_sms_channel(request.workspace, pk)
     form = RepliesForm(request.POST, on_duty_choices=queries.on_duty_choices(request.workspace))
@@ -270,7 +273,7 @@ def sms_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def text_length(request: HttpRequest, pk: int) -> HttpResponse:
+def text_length(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """Characters and SMS segments of the text being typed (htmx; nothing is saved)."""
     queries.access_sms_channel(request.workspace, pk)
     field = request.POST.get("field", "reply")
@@ -282,7 +285,7 @@ def text_length(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.MANAGE_CHANNELS)
-def keyword_add(request: HttpRequest, pk: int) -> HttpResponse:
+def keyword_add(request: WorkspaceRequest, pk: int) -> HttpResponse:
     channel = queries.access_sms_channel(request.workspace, pk)
     form = KeywordForm(request.POST)
     if form.is_valid():
@@ -305,7 +308,7 @@ def keyword_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_capability(roles.MANAGE_CHANNELS)
-def keyword_edit(request: HttpRequest, pk: int, keyword_pk: int) -> HttpResponse:
+def keyword_edit(request: WorkspaceRequest, pk: int, keyword_pk: int) -> HttpResponse:
     """Edit one keyword: inline with htmx (a row turns into a form), or as its own page."""
     channel = queries.access_sms_channel(request.workspace, pk)
     row = queries.access_keyword(channel, keyword_pk)
@@ -356,7 +359,7 @@ def keyword_edit(request: HttpRequest, pk: int, keyword_pk: int) -> HttpResponse
 
 @require_POST
 @require_capability(roles.MANAGE_CHANNELS)
-def keyword_delete(request: HttpRequest, pk: int, keyword_pk: int) -> HttpResponse:
+def keyword_delete(request: WorkspaceRequest, pk: int, keyword_pk: int) -> HttpResponse:
     channel = queries.access_sms_channel(request.workspace, pk)
     row = queries.access_keyword(channel, keyword_pk)
     try:
@@ -373,7 +376,7 @@ def keyword_delete(request: HttpRequest, pk: int, keyword_pk: int) -> HttpRespon
 
 
 @require_GET
-def sms_poster(request: HttpRequest, pk: int) -> HttpResponse:
+def sms_poster(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """A "Text us" poster for the front-desk window: PDF or PNG, A4 or US Letter."""
     channel = queries.access_sms_channel(request.workspace, pk)
     form = PosterForm(request.GET)

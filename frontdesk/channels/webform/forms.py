@@ -45,7 +45,7 @@ class PhotoField(forms.ImageField):
         photo = super().to_python(data)
         if photo is None:
             return None
-        image = photo.image
+        image = photo.image  # type: ignore[attr-defined]  # set by ImageField.to_python
         if image.format not in PHOTO_FORMATS:
             raise ValidationError(
                 "Send the photo as a JPEG, PNG, GIF or WebP picture.", code="format"
@@ -55,7 +55,7 @@ class PhotoField(forms.ImageField):
             raise ValidationError(
                 "That picture is too large to handle; send a smaller photo.", code="pixels"
             )
-        photo.content_type = PHOTO_FORMATS[image.format]
+        photo.content_type = PHOTO_FORMATS[image.format]  # type: ignore[attr-defined]
         return photo
 
 
@@ -163,7 +163,8 @@ class ContactForm(forms.Form):
         return message
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         reachable = cleaned.get("email") or cleaned.get("phone")
         tried = self.data.get("email", "").strip() or self.data.get("phone", "").strip()
         if not reachable and not tried:

@@ -25,7 +25,7 @@ import re
 from typing import Any
 
 import phonenumbers
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
@@ -36,6 +36,7 @@ from frontdesk.channels.webform import limits, queries, submissions
 from frontdesk.channels.webform.actions import FormSubmission, submit_web_form
 from frontdesk.channels.webform.forms import ContactForm
 from frontdesk.connectors import base
+from frontdesk.core.http import HtmxRequest
 from frontdesk.core.models import Membership, Workspace
 
 logger = logging.getLogger(__name__)
@@ -55,7 +56,7 @@ TOO_MANY = (
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
-def contact_form(request: HttpRequest, slug: str) -> HttpResponse:
+def contact_form(request: HtmxRequest, slug: str) -> HttpResponse:
     return _contact_page(request, slug, embedded=False)
 
 
@@ -63,11 +64,11 @@ def contact_form(request: HttpRequest, slug: str) -> HttpResponse:
 @never_cache
 @xframe_options_exempt
 @require_http_methods(["GET", "POST"])
-def contact_form_embed(request: HttpRequest, slug: str) -> HttpResponse:
+def contact_form_embed(request: HtmxRequest, slug: str) -> HttpResponse:
     return _contact_page(request, slug, embedded=True)
 
 
-def _contact_page(request: HttpRequest, slug: str, *, embedded: bool) -> HttpResponse:
+def _contact_page(request: HtmxRequest, slug: str, *, embedded: bool) -> HttpResponse:
     workspace = get_object_or_404(Workspace, slug=slug)
     channel = queries.form_channel(workspace)
     if request.method != "POST":
@@ -188,7 +189,7 @@ def _context(workspace: Workspace, *, embedded: bool) -> dict[str, Any]:
 
 
 def _render_form(
-    request: HttpRequest,
+    request: HtmxRequest,
     workspace: Workspace,
     form: ContactForm,
     *,
@@ -200,7 +201,7 @@ def _render_form(
 
 
 def _render_thanks(
-    request: HttpRequest,
+    request: HtmxRequest,
     workspace: Workspace,
     *,
     responder: Membership | None,

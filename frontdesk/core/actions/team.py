@@ -15,9 +15,11 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
+from collections.abc import Mapping
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
 from io import BytesIO
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -313,7 +315,7 @@ def send_templated_email(
     name: str,
     *,
     to: list[str],
-    context: dict[str, object],
+    context: Mapping[str, object],
     from_email: str | None = None,
     reply_to: list[str] | None = None,
 ) -> None:
@@ -407,7 +409,7 @@ def reactivate_member(membership: Membership, *, by: Membership) -> Membership:
 # --- Profile ---------------------------------------------------------------------------------
 
 
-def validate_photo(photo: UploadedFile) -> Image.Image:
+def validate_photo(photo: UploadedFile[Any]) -> Image.Image:
     """Check an uploaded staff photo (an image Pillow reads, at most 2 MB) and open it.
 
     Raises ValidationError with a message for people.
@@ -431,7 +433,7 @@ def validate_photo(photo: UploadedFile) -> Image.Image:
     return image
 
 
-def _encode_photo(image: Image.Image) -> ContentFile:
+def _encode_photo(image: Image.Image) -> ContentFile[bytes]:
     image = ImageOps.exif_transpose(image)
     image.thumbnail(PHOTO_STORED_SIZE)
     buffer = BytesIO()
@@ -453,7 +455,7 @@ def update_profile(
     title: str,
     signature: str,
     sms_sign_off: str,
-    photo: UploadedFile | None = None,
+    photo: UploadedFile[Any] | None = None,
     remove_photo: bool = False,
     notify_by_email: bool,
 ) -> Membership:
@@ -475,7 +477,7 @@ def update_profile(
     membership.notify_by_email = notify_by_email
     with transaction.atomic():
         if new_photo is not None:
-            membership.photo.save(new_photo.name, new_photo, save=False)
+            membership.photo.save(new_photo.name or "photo.jpg", new_photo, save=False)
         elif remove_photo:
             membership.photo = ""
         membership.save(

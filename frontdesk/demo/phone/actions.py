@@ -107,7 +107,8 @@ def webhook_url(config: SmsChannelConfig) -> str:
 
 
 def signature(auth_token: str, url: str, form: Mapping[str, str]) -> str:
-    return RequestValidator(auth_token).compute_signature(url, dict(form))
+    signed: str = RequestValidator(auth_token).compute_signature(url, dict(form))
+    return signed
 
 
 @transaction.atomic

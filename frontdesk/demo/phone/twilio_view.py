@@ -11,6 +11,7 @@ to the StatusCallback URL the adapter gave.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from datetime import UTC
@@ -124,7 +125,7 @@ def handle(request: HttpRequest, path: str) -> Response:
             status = TextStatus.SENDING if message.status_callback else TextStatus.DELIVERED
             text = record_sent_text(_config_of(message, configs), message, status=status)
             if text.status_callback:
-                transaction.on_commit(lambda pk=text.pk: _enqueue_status(pk))
+                transaction.on_commit(functools.partial(_enqueue_status, text.pk))
         logger.info("demo twilio took a text", extra={"text": text.pk, "sid": message.sid})
     return response
 

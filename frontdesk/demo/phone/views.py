@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from frontdesk.channels.sms.models import SmsChannelConfig
+from frontdesk.core.http import HtmxRequest
 from frontdesk.demo.core import DEMO_LOGIN, DEMO_SLUG
 from frontdesk.demo.models import TextDirection
 from frontdesk.demo.phone import actions, queries
@@ -44,7 +45,7 @@ TIME_GAP = timedelta(minutes=15)
 
 def demo_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HtmxRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not settings.FRONTDESK_DEMO:
             raise Http404("The phone simulator exists only in demo mode.")
         return view(request, *args, **kwargs)
@@ -103,7 +104,7 @@ def _config_or_404(number: str | None) -> SmsChannelConfig:
 
 @demo_only
 @require_GET
-def phone(request: HttpRequest) -> HttpResponse:
+def phone(request: HtmxRequest) -> HttpResponse:
     to = _number(request.GET.get("to"), None)
     config = queries.channel_for_number(to)
     context: dict[str, Any] = {
@@ -127,7 +128,7 @@ def phone(request: HttpRequest) -> HttpResponse:
 
 @demo_only
 @require_POST
-def send(request: HttpRequest) -> HttpResponse:
+def send(request: HtmxRequest) -> HttpResponse:
     config = _config_or_404(_number(request.POST.get("to"), None))
     phone = _number(request.POST.get("from"), DEFAULT_PHONE)
     assert phone is not None
@@ -148,7 +149,7 @@ def send(request: HttpRequest) -> HttpResponse:
 
 @demo_only
 @require_GET
-def thread(request: HttpRequest) -> HttpResponse:
+def thread(request: HtmxRequest) -> HttpResponse:
     config = _config_or_404(_number(request.GET.get("to"), None))
     phone = _number(request.GET.get("from"), DEFAULT_PHONE)
     assert phone is not None
@@ -160,7 +161,7 @@ def thread(request: HttpRequest) -> HttpResponse:
 
 @demo_only
 @csrf_exempt
-def twilio_standin(request: HttpRequest, path: str) -> HttpResponse:
+def twilio_standin(request: HtmxRequest, path: str) -> HttpResponse:
     """Twilio's REST API for the demo: the worker's adapter calls this over HTTP."""
     status, headers, body = standin.handle(request, path)
     response = HttpResponse(body, status=status)

@@ -69,7 +69,7 @@ class TwilioServer:
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         host, port = self._server.server_address[:2]
-        self.url = f"http://{host}:{port}"
+        self.url = f"http://{host}:{port}"  # type: ignore[str-bytes-safe]
         self.standin = standin or TwilioStandIn()
         self.standin.base_url = self.url
         self._thread: threading.Thread | None = None

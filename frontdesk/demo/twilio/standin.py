@@ -364,8 +364,8 @@ class TwilioStandIn:
             if status in ("sent", "delivered", "undelivered") and message.date_sent is None:
                 message.date_sent = message.date_updated
             if message.from_ is None and message.messaging_service_sid:
-                pool = self.messaging_services.get(message.messaging_service_sid) or [None]
-                message.from_ = pool[0]
+                pool = self.messaging_services.get(message.messaging_service_sid)
+                message.from_ = pool[0] if pool else None
             if error_code:
                 message.error_code = int(error_code)
         form = {
@@ -551,7 +551,8 @@ class TwilioStandIn:
             message.status = "sent"
             message.date_sent = message.date_updated = datetime.now(UTC)
             if service and message.from_ is None:
-                message.from_ = (self.messaging_services[service] or [None])[0]
+                pool = self.messaging_services[service]
+                message.from_ = pool[0] if pool else None
         with self._lock:
             self.messages.append(message)
         return response

@@ -85,7 +85,7 @@ def send_reply(
     *,
     body: str,
     by: Membership,
-    attachments: Iterable[File] = (),
+    attachments: Iterable[File[Any]] = (),
 ) -> Message:
     """Store a reply from `by` (queued) and deliver it after commit.
 
@@ -289,7 +289,8 @@ def compose_outbound(message: Message) -> OutboundMessage:
 
 def backoff_for(attempts: int) -> timedelta:
     """Wait before attempt `attempts + 1`: 30 s, 1 min, 2 min, ... at most an hour."""
-    return min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+    wait: timedelta = min(BACKOFF_BASE * (2 ** max(0, attempts - 1)), BACKOFF_MAX)
+    return wait
 
 
 def deliver_message(message_id: int) -> Message | None:
@@ -534,11 +535,12 @@ def record_delivery_status(
     if status in IN_FLIGHT_STATUSES:
         return message
     if part is not None:
-        status, error_code, error_message = _report_for_parts(
+        reported, error_code, error_message = _report_for_parts(
             part, status=status, error_code=error_code, error_message=error_message
         )
-        if status is None:  # parts still on their way: nothing new for staff
+        if reported is None:  # parts still on their way: nothing new for staff
             return message
+        status = reported
     now = timezone.now()
     rows = Message.objects.filter(pk=message.pk)
     if status == "delivered":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from frontdesk.core import roles
 from frontdesk.core.models import Membership, Workspace
@@ -40,7 +41,7 @@ def validate_business_hours(hours: object) -> dict[str, list[list[str]]]:
     unknown = set(hours) - {*WEEKDAYS, CLOSED}
     if unknown:
         raise InboxError(f"Unknown weekday(s): {', '.join(sorted(unknown))}.")
-    clean: dict[str, list[list[str]]] = {}
+    clean: dict[str, Any] = {}
     for day in WEEKDAYS:
         intervals = hours.get(day) or []
         clean[day] = []

@@ -56,7 +56,7 @@ def message_text(message: Message) -> SafeString:
             # text, and urlize costs ~0.1 ms per message finding that out.
             return linebreaksbr(escape(message.body))
         return linebreaksbr(urlize(message.body, autoescape=True))
-    html = escape(message.body)
+    html: str = escape(message.body)
     names = {n for m in message.mentions.all() for n in (m.display_name, m.first_name) if n}
     if names:
         # Longest names first, so "@Maya Patel" is marked whole, not as "@Maya".
@@ -144,7 +144,8 @@ def avatar_markup(member: Membership, *, size: str = "md", alt: bool = False) ->
         if len(_AVATARS) > 4096:
             _AVATARS.clear()
         context = {"member": member, "size": size, "alt": alt}
-        found = _AVATARS[key] = get_template("core/_avatar.html").render(context)
+        # A rendered template is already escaped: SafeString only says so to the types.
+        found = _AVATARS[key] = SafeString(get_template("core/_avatar.html").render(context))
     return found
 
 

@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
-    HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
 )
@@ -17,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from frontdesk.core import roles
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox import actions, queries, service_levels
 from frontdesk.inbox.forms import (
@@ -43,7 +43,7 @@ from frontdesk.inbox.views.conversation import _header_context, _message
 
 
 def _done(
-    request: HttpRequest, conversation: Conversation, text: str, *, error: bool = False
+    request: WorkspaceRequest, conversation: Conversation, text: str, *, error: bool = False
 ) -> HttpResponse:
     """After a header action: the fresh header for htmx, else back to the page."""
     if request.htmx:
@@ -57,7 +57,9 @@ def _done(
     return redirect(_conversation_url(conversation, ListParams.from_request(request)))
 
 
-def _act(request: HttpRequest, conversation: Conversation, change: Any, text: str) -> HttpResponse:
+def _act(
+    request: WorkspaceRequest, conversation: Conversation, change: Any, text: str
+) -> HttpResponse:
     try:
         change()
     except actions.NotAllowed as exc:
@@ -67,7 +69,7 @@ def _act(request: HttpRequest, conversation: Conversation, change: Any, text: st
     return _done(request, conversation, text)
 
 
-def _compose(request: HttpRequest, number: int, mode: str) -> HttpResponse:
+def _compose(request: WorkspaceRequest, number: int, mode: str) -> HttpResponse:
     conversation = _conversation(request, number)
     form = ComposeForm(request.POST)
     if not form.is_valid():
@@ -103,19 +105,19 @@ def _compose(request: HttpRequest, number: int, mode: str) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def reply(request: HttpRequest, number: int) -> HttpResponse:
+def reply(request: WorkspaceRequest, number: int) -> HttpResponse:
     return _compose(request, number, "reply")
 
 
 @require_POST
 @require_capability(roles.VIEW_INBOX)
-def note(request: HttpRequest, number: int) -> HttpResponse:
+def note(request: WorkspaceRequest, number: int) -> HttpResponse:
     return _compose(request, number, "note")
 
 
 @require_POST
 @require_capability(roles.REPLY)
-def retry(request: HttpRequest, number: int, pk: int) -> HttpResponse:
+def retry(request: WorkspaceRequest, number: int, pk: int) -> HttpResponse:
     message = _message(request, number, pk)
     try:
         actions.retry_delivery(message, by=request.membership)
@@ -139,7 +141,7 @@ def retry(request: HttpRequest, number: int, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def assign(request: HttpRequest, number: int) -> HttpResponse:
+def assign(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     form = AssignForm(request.POST)
     if not form.is_valid():
@@ -176,7 +178,7 @@ def assign(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def snooze(request: HttpRequest, number: int) -> HttpResponse:
+def snooze(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     form = SnoozeForm(request.POST, zone=service_levels.workspace_zone(request.workspace))
     if not form.is_valid():
@@ -193,7 +195,7 @@ def snooze(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def resolve(request: HttpRequest, number: int) -> HttpResponse:
+def resolve(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     return _act(
         request,
@@ -205,7 +207,7 @@ def resolve(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def reopen(request: HttpRequest, number: int) -> HttpResponse:
+def reopen(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     return _act(
         request,
@@ -217,7 +219,7 @@ def reopen(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def priority(request: HttpRequest, number: int) -> HttpResponse:
+def priority(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     form = PriorityForm(request.POST)
     if not form.is_valid():
@@ -233,7 +235,7 @@ def priority(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def tag(request: HttpRequest, number: int) -> HttpResponse:
+def tag(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     form = TagForm(request.POST)
     if not form.is_valid():
@@ -249,7 +251,7 @@ def tag(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def untag(request: HttpRequest, number: int) -> HttpResponse:
+def untag(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     form = TagForm(request.POST)
     if not form.is_valid():

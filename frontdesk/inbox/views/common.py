@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from django.db.models import prefetch_related_objects
 from django.http import (
     Http404,
-    HttpRequest,
     HttpResponse,
 )
 from django.shortcuts import render
@@ -21,6 +20,7 @@ from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import Membership
 from frontdesk.inbox import queries, service_levels
 from frontdesk.inbox.forms import (
@@ -85,7 +85,7 @@ class ListParams:
     unread: bool = False  # only what the member has not read since the customer wrote
 
     @classmethod
-    def from_request(cls, request: HttpRequest) -> ListParams:
+    def from_request(cls, request: WorkspaceRequest) -> ListParams:
         form = ListFilterForm(request.GET)
         form.is_valid()  # invalid fields are dropped from cleaned_data: defaults apply
         data = form.cleaned_data
@@ -220,7 +220,9 @@ class Row:
 
     @property
     def snippet(self) -> str:
-        return (self.last.snippet if self.last is not None else "") or "No messages yet"
+        # `snippet` is annotated on the row's last message by queries.inbox_page.
+        last = self.last.snippet if self.last is not None else ""  # type: ignore[attr-defined]
+        return last or "No messages yet"
 
     @property
     def replied_by(self) -> str:
@@ -348,7 +350,7 @@ def _rows(
     return rows
 
 
-def _conversation(request: HttpRequest, number: int) -> Conversation:
+def _conversation(request: WorkspaceRequest, number: int) -> Conversation:
     """The workspace's conversation `number` (404 otherwise), its customer's addresses
     loaded: a nameless customer is shown by an address, on every message."""
     conversation = queries.access_conversation(request.workspace, number)
@@ -360,7 +362,7 @@ def _with_contacts(conversations: list[Conversation]) -> None:
     prefetch_related_objects([c.contact for c in conversations], "identities")
 
 
-def _htmx_error(request: HttpRequest, text: str, *, status: int = 422) -> HttpResponse:
+def _htmx_error(request: WorkspaceRequest, text: str, *, status: int = 422) -> HttpResponse:
     return render(request, "inbox/_error.html", {"error": text}, status=status)
 
 

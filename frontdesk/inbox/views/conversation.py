@@ -7,8 +7,8 @@ from typing import Any
 from django.http import (
     FileResponse,
     Http404,
-    HttpRequest,
     HttpResponse,
+    HttpResponseBase,
 )
 from django.shortcuts import render
 from django.utils import timezone
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from frontdesk.core import roles
 from frontdesk.core.consent import last_revocation
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import ConsentTopic, Membership
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox import actions, queries, service_levels
@@ -64,7 +65,7 @@ def _signed_as(conversation: Conversation, me: Membership) -> dict[str, Any]:
     }
 
 
-def _header_context(request: HttpRequest, conversation: Conversation) -> dict[str, Any]:
+def _header_context(request: WorkspaceRequest, conversation: Conversation) -> dict[str, Any]:
     workspace = request.workspace
     now = timezone.now()
     zone = service_levels.workspace_zone(workspace)
@@ -87,7 +88,7 @@ def _header_context(request: HttpRequest, conversation: Conversation) -> dict[st
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def conversation(request: HttpRequest, number: int) -> HttpResponse:
+def conversation(request: WorkspaceRequest, number: int) -> HttpResponse:
     """A conversation: its whole history, the customer, the composer and the controls."""
     workspace, me = request.workspace, request.membership
     conversation = _conversation(request, number)
@@ -137,7 +138,7 @@ def conversation(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def conversation_header(request: HttpRequest, number: int) -> HttpResponse:
+def conversation_header(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     return render(
         request, "inbox/_conversation_header.html", _header_context(request, conversation)
@@ -146,7 +147,7 @@ def conversation_header(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def timeline(request: HttpRequest, number: int) -> HttpResponse:
+def timeline(request: WorkspaceRequest, number: int) -> HttpResponse:
     """Messages of a conversation (`after`: only newer ones than that message id)."""
     conversation = _conversation(request, number)
     after = request.GET.get("after", "")
@@ -163,7 +164,7 @@ def timeline(request: HttpRequest, number: int) -> HttpResponse:
     )
 
 
-def _message(request: HttpRequest, number: int, pk: int) -> Message:
+def _message(request: WorkspaceRequest, number: int, pk: int) -> Message:
     conversation = _conversation(request, number)
     message = (
         Message.objects.filter(conversation=conversation, pk=pk)
@@ -179,7 +180,7 @@ def _message(request: HttpRequest, number: int, pk: int) -> Message:
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def message_fragment(request: HttpRequest, number: int, pk: int) -> HttpResponse:
+def message_fragment(request: WorkspaceRequest, number: int, pk: int) -> HttpResponse:
     message = _message(request, number, pk)
     return render(
         request, "inbox/_message.html", {"message": message, "conversation": message.conversation}
@@ -188,7 +189,7 @@ def message_fragment(request: HttpRequest, number: int, pk: int) -> HttpResponse
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def attachment(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment(request: WorkspaceRequest, pk: int) -> HttpResponseBase:
     """A message's file, for staff of its workspace only."""
     found = Attachment.objects.for_workspace(request.workspace).filter(pk=pk).first()
     if found is None or not found.file:

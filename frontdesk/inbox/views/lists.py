@@ -9,7 +9,6 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import (
-    HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
 )
@@ -20,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from frontdesk.core import roles
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox import actions, queries
 from frontdesk.inbox import search as inbox_search
@@ -54,7 +54,7 @@ class BadRequest(Exception):
     """A request the list cannot serve (a stale cursor); answered with 400."""
 
 
-def _list_context(request: HttpRequest, params: ListParams) -> dict[str, Any]:
+def _list_context(request: WorkspaceRequest, params: ListParams) -> dict[str, Any]:
     workspace, member = request.workspace, request.membership
     try:
         page = queries.inbox_page(
@@ -83,7 +83,7 @@ def _list_context(request: HttpRequest, params: ListParams) -> dict[str, Any]:
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def inbox_list(request: HttpRequest) -> HttpResponse:
+def inbox_list(request: WorkspaceRequest) -> HttpResponse:
     """The list: filters, conversations people need first, the open one on wide screens."""
     params = ListParams.from_request(request)
     fragment = request.GET.get("fragment") if request.htmx else None
@@ -190,7 +190,7 @@ def _filter_links(
     }
 
 
-def _sidebar_context(request: HttpRequest, params: ListParams) -> dict[str, Any]:
+def _sidebar_context(request: WorkspaceRequest, params: ListParams) -> dict[str, Any]:
     workspace = request.workspace
     counts = queries.sidebar_counts(workspace, request.membership)
     channels = list(Channel.objects.for_workspace(workspace).order_by("name", "pk"))
@@ -206,7 +206,7 @@ def _sidebar_context(request: HttpRequest, params: ListParams) -> dict[str, Any]
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def sidebar(request: HttpRequest) -> HttpResponse:
+def sidebar(request: WorkspaceRequest) -> HttpResponse:
     """The filter sidebar with fresh counts (an open list refreshes it on live updates)."""
     params = ListParams.from_request(request)
     return render(request, "inbox/_filters.html", _sidebar_context(request, params))
@@ -214,7 +214,7 @@ def sidebar(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def conversation_row(request: HttpRequest, number: int) -> HttpResponse:
+def conversation_row(request: WorkspaceRequest, number: int) -> HttpResponse:
     """One list row, or 204 when the conversation no longer belongs in that list."""
     conversation = _conversation(request, number)
     params = ListParams.from_request(request)
@@ -229,7 +229,7 @@ def conversation_row(request: HttpRequest, number: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def bulk(request: HttpRequest) -> HttpResponse:
+def bulk(request: WorkspaceRequest) -> HttpResponse:
     """Assign, resolve or tag several conversations of the list at once."""
     data = request.POST.copy()
     data["numbers"] = ",".join(request.POST.getlist("numbers"))
@@ -239,7 +239,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
         back = ""
     back = back or reverse("inbox:list", kwargs={"ws": request.workspace.slug})
     if not form.is_valid():
-        text = " ".join(e for errors in form.errors.values() for e in errors)
+        text = " ".join(str(e) for errors in form.errors.values() for e in errors)
         if request.htmx:
             return _htmx_error(request, text)
         messages.error(request, text)
@@ -291,7 +291,7 @@ def bulk(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def notifications(request: HttpRequest) -> HttpResponse:
+def notifications(request: WorkspaceRequest) -> HttpResponse:
     """The bell's dropdown: the member's unread notifications, newest first."""
     found = queries.unread_notifications(request.membership, limit=20)
     _with_contacts([n.conversation for n in found])
@@ -300,7 +300,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.VIEW_INBOX)
-def notifications_read(request: HttpRequest) -> HttpResponse:
+def notifications_read(request: WorkspaceRequest) -> HttpResponse:
     actions.mark_notifications_read(request.membership)
     if request.htmx:
         return _toast(
@@ -319,7 +319,7 @@ def _headline(hit: inbox_search.SearchHit) -> str:
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: WorkspaceRequest) -> HttpResponse:
     """Conversations whose messages or customer match, newest first, with the match."""
     text = request.GET.get("q", "").strip()[:200]
     hits = inbox_search.search_conversations(request.workspace, text, limit=30) if text else []

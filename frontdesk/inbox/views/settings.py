@@ -13,12 +13,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from frontdesk.core import roles
+from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import Contact, Membership
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox import actions, service_levels
@@ -75,7 +76,7 @@ def _more_than_two_openings(settings: InboxSettings) -> list[str]:
 
 
 @require_capability(roles.VIEW_INBOX)
-def inbox_settings(request: HttpRequest) -> HttpResponse:
+def inbox_settings(request: WorkspaceRequest) -> HttpResponse:
     """Service levels, opening hours and the SMS sign-off: admins edit, others read."""
     workspace, me = request.workspace, request.membership
     can_edit = me.can(roles.MANAGE_WORKSPACE)
@@ -124,7 +125,7 @@ def inbox_settings(request: HttpRequest) -> HttpResponse:
 # --- Settings → Saved replies ----------------------------------------------------------
 
 
-def _saved_replies(request: HttpRequest, params: SavedReplyFilterForm) -> QuerySet[SavedReply]:
+def _saved_replies(request: WorkspaceRequest, params: SavedReplyFilterForm) -> QuerySet[SavedReply]:
     found = SavedReply.objects.for_workspace(request.workspace).select_related("created_by")
     if not params.is_valid():
         return found
@@ -136,7 +137,7 @@ def _saved_replies(request: HttpRequest, params: SavedReplyFilterForm) -> QueryS
     return found
 
 
-def _sample(request: HttpRequest, body: str) -> str:
+def _sample(request: WorkspaceRequest, body: str) -> str:
     return render_saved_reply(
         body,
         contact=Contact(workspace=request.workspace, name=SAMPLE_CUSTOMER),
@@ -145,7 +146,7 @@ def _sample(request: HttpRequest, body: str) -> str:
     )
 
 
-def _access_saved_reply(request: HttpRequest, pk: int, *, change: bool) -> SavedReply:
+def _access_saved_reply(request: WorkspaceRequest, pk: int, *, change: bool) -> SavedReply:
     saved_reply = get_object_or_404(
         SavedReply.objects.for_workspace(request.workspace).select_related("created_by"), pk=pk
     )
@@ -155,7 +156,7 @@ def _access_saved_reply(request: HttpRequest, pk: int, *, change: bool) -> Saved
 
 
 @require_capability(roles.VIEW_INBOX)
-def saved_reply_list(request: HttpRequest) -> HttpResponse:
+def saved_reply_list(request: WorkspaceRequest) -> HttpResponse:
     """Every saved reply of the workspace, searchable, each shown as a customer reads it."""
     params = SavedReplyFilterForm(request.GET)
     page = Paginator(_saved_replies(request, params), SAVED_REPLIES_PER_PAGE).get_page(
@@ -187,7 +188,7 @@ def saved_reply_list(request: HttpRequest) -> HttpResponse:
 
 
 def _render_form(
-    request: HttpRequest, form: SavedReplyForm, saved_reply: SavedReply | None
+    request: WorkspaceRequest, form: SavedReplyForm, saved_reply: SavedReply | None
 ) -> HttpResponse:
     body = form.data.get("body", "") if form.is_bound else form.initial.get("body", "")
     context = {
@@ -202,7 +203,7 @@ def _render_form(
     return render(request, "inbox/settings_saved_reply_form.html", context, status=status)
 
 
-def _save(request: HttpRequest, form: SavedReplyForm, saved_reply: SavedReply | None) -> bool:
+def _save(request: WorkspaceRequest, form: SavedReplyForm, saved_reply: SavedReply | None) -> bool:
     """Create or update through the actions; False (with form errors) when refused."""
     data = form.cleaned_data
     try:
@@ -225,7 +226,7 @@ def _save(request: HttpRequest, form: SavedReplyForm, saved_reply: SavedReply | 
 
 
 @require_capability(roles.REPLY)
-def saved_reply_create(request: HttpRequest) -> HttpResponse:
+def saved_reply_create(request: WorkspaceRequest) -> HttpResponse:
     form = SavedReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and _save(request, form, None):
         messages.success(
@@ -236,7 +237,7 @@ def saved_reply_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_capability(roles.REPLY)
-def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def saved_reply_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     saved_reply = _access_saved_reply(request, pk, change=True)
     form = SavedReplyForm(
         request.POST or None, initial={"title": saved_reply.title, "body": saved_reply.body}
@@ -249,7 +250,7 @@ def saved_reply_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def saved_reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def saved_reply_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     saved_reply = _access_saved_reply(request, pk, change=True)
     try:
         actions.delete_saved_reply(saved_reply, by=request.membership)
@@ -261,7 +262,7 @@ def saved_reply_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
-def saved_reply_preview(request: HttpRequest) -> HttpResponse:
+def saved_reply_preview(request: WorkspaceRequest) -> HttpResponse:
     """The typed text as the sample customer would read it, and its problems (htmx)."""
     body = request.POST.get("body", "")[:PREVIEW_MAX_CHARS]
     context = {

@@ -164,7 +164,7 @@ def get_provider(name: str) -> SmsProvider:
 
 @cache
 def _load(name: str) -> SmsProvider:
-    provider_class = import_string(PROVIDERS[name])
+    provider_class: type[SmsProvider] = import_string(PROVIDERS[name])
     return provider_class()
 
 

@@ -30,7 +30,7 @@ import mimetypes
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, parse_qsl, urljoin, urlsplit
 
 import httpx
@@ -101,7 +101,7 @@ _SEND_STATES: dict[str, DeliveryState] = {
     "delivered": "delivered",
     "read": "delivered",
 }
-_CALLBACK_STATES = {
+_CALLBACK_STATES: dict[str, Literal["sent", "delivered", "failed"]] = {
     "accepted": "sent",
     "scheduled": "sent",
     "queued": "sent",
@@ -466,7 +466,7 @@ def _is_api(url: str, api_base: str) -> bool:
 
 def _redirect_target(current: str, response: httpx.Response, api_base: str) -> str:
     location = response.headers.get("location", "")
-    target = urljoin(current, location)
+    target: str = urljoin(current, location)
     # Real Twilio sends media to its CDN over https; the stand-in keeps it on its own base.
     if not location or not (_is_under(target, api_base) or urlsplit(target).scheme == "https"):
         raise ConnectorError(
