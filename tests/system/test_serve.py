@@ -94,11 +94,15 @@ def test_demo_banner_shows_the_sign_in_and_sigterm_stops_serve(frontdesk_server,
     )
 
 
-def test_a_killed_child_stops_the_others_and_serve_exits_non_zero(frontdesk_server, tmp_path):
+def test_a_killed_server_stops_the_others_and_serve_exits_non_zero(frontdesk_server, tmp_path):
     process, children, log = _serve(frontdesk_server, tmp_path)
-    worker = next(pid for pid in children if command_line(pid)[-2:] == ["frontdesk.cli", "worker"])
+    server = next(
+        pid
+        for pid in children
+        if "granian" in " ".join(command_line(pid)) and "wsgi" in " ".join(command_line(pid))
+    )
 
-    os.kill(worker, signal.SIGKILL)
+    os.kill(server, signal.SIGKILL)
 
     assert process.wait(timeout=60) == 1
     wait_until(
@@ -107,7 +111,41 @@ def test_a_killed_child_stops_the_others_and_serve_exits_non_zero(frontdesk_serv
         what="the other processes of frontdesk serve to exit",
     )
     output = log.read_text()
-    assert f"The background worker (pid {worker}) was killed by SIGKILL unexpectedly" in output
+    assert f"(pid {server}) was killed by SIGKILL unexpectedly" in output
+    assert "stopping the rest of Frontdesk" in output
+
+
+def test_a_killed_worker_is_started_again_and_serve_keeps_serving(frontdesk_server, tmp_path):
+    log = tmp_path / "serve.log"
+    process, base_url, _ = start_serve(frontdesk_server.env, log)
+    children = descendants(process.pid)
+    worker = next(pid for pid in children if command_line(pid)[-2:] == ["frontdesk.cli", "worker"])
+
+    os.kill(worker, signal.SIGKILL)
+
+    def new_worker() -> int | None:
+        return next(
+            (
+                pid
+                for pid in descendants(process.pid)
+                if pid != worker and command_line(pid)[-2:] == ["frontdesk.cli", "worker"]
+            ),
+            None,
+        )
+
+    replacement = wait_until(new_worker, deadline=60, what="a new background worker")
+    assert process.poll() is None, log.read_text()
+    output = log.read_text()
+    assert (
+        f"The background worker (pid {worker}) was killed by SIGKILL unexpectedly; "
+        "starting it again in 1 s." in output
+    )
+    assert f"Started the background worker again (pid {replacement})." in output
+    status, _ = http_get(f"{base_url}/healthz")
+    assert status == 200
+
+    assert stop_with(process, signal.SIGINT) == 0, log.read_text()
+    assert not is_alive(replacement)
 
 
 def test_serve_refuses_a_port_that_is_taken(frontdesk_server, tmp_path):

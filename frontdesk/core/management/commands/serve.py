@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import logging
 import os
 import signal
 import socket
@@ -37,7 +38,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 READY_TIMEOUT_SECONDS = 60.0
+logger = logging.getLogger("frontdesk.serve")
 WILDCARD_HOSTS = {"0.0.0.0", "::", ""}  # noqa: S104 - names, not binds
+
+
+# A worker that dies is started again after 1 s, 2 s, 4 s, ... at most a minute; one
+# that then ran for a minute counts as healthy again (the wait starts over).
+RESTART_FIRST_DELAY = 1.0
+RESTART_MAX_DELAY = 60.0
+RESTART_HEALTHY_AFTER = 60.0
 
 
 @dataclass
@@ -45,6 +54,12 @@ class Child:
     name: str  # what the operator reads: "web server", "websocket server", ...
     argv: list[str]
     process: Popen[bytes] | None = None
+    # Restarted when it dies (the worker: its tasks are durable and a fresh one picks
+    # them up); a server that dies stops Frontdesk, since its port would go dark.
+    restartable: bool = False
+    started_at: float = 0.0
+    restart_at: float | None = None
+    restart_delay: float = RESTART_FIRST_DELAY
 
     @property
     def pid(self) -> int:
@@ -238,7 +253,11 @@ class Command(BaseCommand):
         ]
         if not options["no_worker"]:
             children.append(
-                Child("background worker", [sys.executable, "-m", "frontdesk.cli", "worker"])
+                Child(
+                    "background worker",
+                    [sys.executable, "-m", "frontdesk.cli", "worker"],
+                    restartable=True,
+                )
             )
         return children
 
@@ -267,7 +286,8 @@ class Command(BaseCommand):
         failure: str | None = None
         try:
             preexec = _pdeathsig_preexec()
-            for child in children:
+
+            def start(child: Child) -> None:
                 child.process = Popen(  # noqa: S603 - our own interpreter and arguments
                     child.argv,
                     env=env,
@@ -275,10 +295,23 @@ class Command(BaseCommand):
                     process_group=0,
                     preexec_fn=preexec,
                 )
+                child.started_at = time.monotonic()
+                child.restart_at = None
+
+            for child in children:
+                start(child)
             announced = False
             deadline = time.monotonic() + READY_TIMEOUT_SECONDS
             while not stop_signals:
-                dead = next((c for c in children if not c.running()), None)
+                now = time.monotonic()
+                for child in children:
+                    if child.restart_at is not None and now >= child.restart_at:
+                        start(child)
+                        self.stderr.write(f"Started the {child.name} again (pid {child.pid}).")
+                dead = next((c for c in children if c.restart_at is None and not c.running()), None)
+                if dead is not None and dead.restartable:
+                    self._schedule_restart(dead, now)
+                    continue
                 if dead is not None:
                     assert dead.process is not None
                     how = _describe_exit(dead.process.returncode)
@@ -295,9 +328,13 @@ class Command(BaseCommand):
                         f"Frontdesk did not start listening within {READY_TIMEOUT_SECONDS:.0f} s."
                     )
                     break
-                # Short waits until the ports answer, then sleep until a signal or a
-                # child's exit (SIGCHLD) wakes us; the timeout is only a safety net.
-                wake.wait(0.1 if not announced else 5.0)
+                # Short waits until the ports answer, then sleep until a signal, a
+                # child's exit (SIGCHLD) or a restart that is due wakes us.
+                timeout = 0.1 if not announced else 5.0
+                due = [c.restart_at for c in children if c.restart_at is not None]
+                if due:
+                    timeout = max(0.0, min(timeout, min(due) - time.monotonic()))
+                wake.wait(timeout)
                 wake.clear()
         finally:
             if failure:
@@ -312,6 +349,31 @@ class Command(BaseCommand):
         if failure:
             raise CommandError("Frontdesk stopped after a failure (see above).", returncode=1)
         self.stdout.write("Frontdesk stopped.")
+
+    def _schedule_restart(self, child: Child, now: float) -> None:
+        """Log a restartable child's death and when it starts again (backing off)."""
+        assert child.process is not None
+        how = _describe_exit(child.process.returncode)
+        if now - child.started_at >= RESTART_HEALTHY_AFTER:
+            child.restart_delay = RESTART_FIRST_DELAY
+        delay = child.restart_delay
+        child.restart_delay = min(delay * 2, RESTART_MAX_DELAY)
+        child.restart_at = now + delay
+        self.stderr.write(
+            self.style.WARNING(
+                f"The {child.name} (pid {child.pid}) {how} unexpectedly; "
+                f"starting it again in {delay:.0f} s."
+            )
+        )
+        logger.warning(
+            "child process died, restarting",
+            extra={"child": child.name, "pid": child.pid, "exit": how, "delay_s": delay},
+        )
+        # Its own workers may linger in its process group: they go before the new one.
+        members = _process_group_members(child.pid) or set()
+        for pid in members:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
     def _stop(self, children: list[Child], grace: float, stop_signals: list[int]) -> None:
         """SIGTERM every child, SIGKILL what is left after `grace` (or a second Ctrl-C),
