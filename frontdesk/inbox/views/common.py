@@ -49,7 +49,7 @@ CHANNEL_ICONS = {"webform": "globe", "sms": "phone", "email": "mail"}
 
 
 def short_when(moment: datetime | None, now: datetime) -> str:
-    """A list's compact time: now, 5m, 3h, 2d, 12 Mar (inbox.js keeps it current)."""
+    """A list's compact time: now, 5m, 3h, 2d, 12 Mar (inbox/times.js keeps it current)."""
     if moment is None:
         return ""
     seconds = max(0, (now - moment).total_seconds())
