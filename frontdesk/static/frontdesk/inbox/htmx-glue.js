@@ -54,7 +54,7 @@
   });
   document.addEventListener("htmx:beforeSwap", function (event) {
     var target = event.detail.target;
-    if (event.detail.shouldSwap && isLive(event.detail) && target && target.contains(document.activeElement)) {
+    if (target && target.id === "conversation-header" && event.detail.shouldSwap && isLive(event.detail) && target.contains(document.activeElement)) {
       liveFocus = document.activeElement.id || null;
     }
   });
