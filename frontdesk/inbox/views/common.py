@@ -14,11 +14,11 @@ from django.http import (
     HttpResponse,
 )
 from django.shortcuts import render
+from django.template.loader import get_template
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import Membership
@@ -49,7 +49,7 @@ CHANNEL_ICONS = {"webform": "globe", "sms": "phone", "email": "mail"}
 
 
 def short_when(moment: datetime | None, now: datetime) -> str:
-    """A list's compact time: now, 5m, 3h, 2d, 12 Mar (inbox.js keeps it current)."""
+    """A list's compact time: now, 5m, 3h, 2d, 12 Mar (inbox/times.js keeps it current)."""
     if moment is None:
         return ""
     seconds = max(0, (now - moment).total_seconds())
@@ -154,159 +154,65 @@ class ListParams:
         return f"{names[self.view]} · {status}" + (" · unread" if self.unread else "")
 
 
-# One list row. Drawn in Python, not by a template: a page has 40 rows, and a
-# template's per-row lookups, filters, includes and `{% url %}` cost ~1.5 ms a row
-# (benchmarks/README.md); this takes well under 0.1 ms. Every value is escaped as it
-# goes in (Row.html); markup values (icons, the avatar) are our own SafeStrings.
-ROW_HTML = """
-<li class="conv-row{unread}{waiting} sla-{sla} priority-{priority}" id="conv-{number}" \
-data-number="{number}" data-status="{status}">
-  <input type="checkbox" class="conv-check" name="numbers" value="{number}" form="bulk-form" \
-aria-label="Select the conversation with {name}">
-  <a class="conv-link" href="{url}" data-conv-link>
-    <span class="conv-avatar" aria-hidden="true">{initial}<span class="conv-channel" \
-title="{channel}">{channel_icon}</span></span>
-    <span class="conv-main">
-      <span class="conv-top">
-        {unread_dot}<span class="conv-name">{name}</span>
-        {waiting_dot}
-        <time class="conv-time" datetime="{iso}" title="{title}" data-relative>{when}</time>
-      </span>
-      <span class="conv-snippet">{replied_by}{snippet}</span>
-      <span class="conv-meta">
-        {sla_badge}
-        {priority_badge}
-        {mood_badge}
-        {status_badge}
-        {tags}
-        <span class="presence-mini" data-presence-for="{number}"></span>
-        <span class="conv-assignee">{assignee}</span>
-      </span>
-    </span>
-  </a>
-</li>
-"""
-UNREAD_DOT = (
-    '<span class="unread-dot" title="New from the customer since you last opened it">'
-    '<span class="visually-hidden">Unread: </span></span>'
-)
-WAITING_DOT = (
-    '<span class="waiting-dot" title="Waiting for a reply">'
-    '<span class="visually-hidden">, waiting for a reply</span></span>'
-)
-PRIORITY_BADGES = {
-    "urgent": '<span class="badge badge-danger">Urgent</span>',
-    "high": '<span class="badge badge-warn">High</span>',
-}
-
-
 @dataclass(frozen=True)
 class Row:
-    """One conversation as the list shows it, its display values worked out by _rows
-    for the whole page at once (one URL pattern, each colleague's avatar drawn once)."""
+    """One conversation as the list shows it (inbox/_row.html), its display values
+    worked out by _rows for the whole page at once: one URL pattern, each colleague's
+    avatar drawn once, times without `date` filters. A template's per-row lookups,
+    filters, includes and `{% url %}` cost ~1.5 ms a row (benchmarks/README.md), so
+    the row template only reads these plain values."""
 
     conversation: Conversation
     last: Message | None
     sla: str
     when: str
-    icon: str
     url: str = ""
+    row_url: str = ""  # this row alone, for a page to redraw it (inbox:conversation-row)
     name: str = ""
     iso: str = ""
     title: str = ""
     status_label: str = ""
     tags: tuple[str, ...] = ()
     assignee: str = ""  # the assignee's avatar markup
+    team: str = ""
+    unread: bool = False
+    waiting: bool = False
+    channel: str = ""
+    channel_icon: str = ""  # markup
+    initial: str = ""
+    number: str = ""  # as the page writes it (a str: no localize per use)
+    status: str = ""
+    priority: str = ""
+    unhappy: bool = False
+    replied_by: str = ""
+    snippet: str = ""
 
-    @property
-    def snippet(self) -> str:
-        # `snippet` is annotated on the row's last message by queries.inbox_page.
-        last = self.last.snippet if self.last is not None else ""  # type: ignore[attr-defined]
-        return last or "No messages yet"
-
-    @property
-    def replied_by(self) -> str:
-        """The first name of the staff member who wrote the last message, if a reply."""
-        last = self.last
-        if last is None or last.kind != MessageKind.REPLY:
-            return ""
-        if last.author is None and last.automatic:
-            return "Automatic"
-        return (last.author.first_name if last.author else "") or "Staff"
+    def __getitem__(self, name: str) -> Any:
+        # The template reads `row.name`: Django tries `row["name"]` first, and the
+        # TypeError a dataclass raises there costs more than the lookup itself.
+        return getattr(self, name)
 
     @property
     def html(self) -> SafeString:
-        c, sla = self.conversation, self.sla
-        replied_by = self.replied_by
-        if sla == "breached":
-            sla_badge = (
-                f'<span class="badge badge-danger sla-badge">{icon_markup("clock")}Overdue</span>'
-            )
-        elif sla == "near":
-            sla_badge = (
-                f'<span class="badge badge-warn sla-badge">{icon_markup("clock")}Due soon</span>'
-            )
-        else:
-            sla_badge = ""
-        if self.assignee:
-            assignee = self.assignee
-        elif c.team is not None and c.team.name:
-            assignee = f'<span class="team-chip">{escape(c.team.name)}</span>'
-        else:
-            assignee = (
-                f'<span class="unassigned" title="Unassigned">{icon_markup("user", 14)}'
-                '<span class="visually-hidden">Unassigned</span></span>'
-            )
-        return mark_safe(  # noqa: S308 - every value below is escaped or our own markup
-            ROW_HTML.format(
-                unread=" is-unread" if getattr(c, "unread", False) else "",
-                waiting=" is-waiting" if c.is_waiting else "",
-                sla=escape(sla),
-                priority=escape(c.priority),
-                number=c.number,
-                status=escape(c.status),
-                name=escape(self.name),
-                url=escape(self.url),
-                initial=escape(initial(self.name)),
-                channel=escape(c.channel.name),
-                channel_icon=icon_markup(self.icon, 12),
-                unread_dot=UNREAD_DOT if getattr(c, "unread", False) else "",
-                waiting_dot=WAITING_DOT if c.is_waiting else "",
-                iso=self.iso,
-                title=escape(self.title),
-                when=escape(self.when),
-                replied_by=(
-                    f'<span class="conv-you">{escape(replied_by)}:</span> ' if replied_by else ""
-                ),
-                snippet=escape(self.snippet),
-                sla_badge=sla_badge,
-                priority_badge=PRIORITY_BADGES.get(c.priority, ""),
-                mood_badge=(
-                    '<span class="badge mood-negative" title="Unhappy">'
-                    f"{icon_markup('frown', 13)}Unhappy</span>"
-                    if c.sentiment_label == "negative"
-                    else ""
-                ),
-                status_badge=(
-                    f'<span class="badge status-badge status-{escape(c.status)}">'
-                    f"{escape(self.status_label)}</span>"
-                    if c.status != ConversationStatus.OPEN
-                    else ""
-                ),
-                tags="".join(
-                    f'<span class="tag-chip tag-chip-sm">{escape(t)}</span>' for t in self.tags
-                ),
-                assignee=assignee,
-            )
-        )
+        # A rendered template is already escaped: SafeString only says so to the types.
+        return SafeString(get_template("inbox/_row.html").render({"row": self}))
 
 
-def conversation_url_maker(workspace: Any, params: ListParams | None = None):
+def _replied_by(last: Message | None) -> str:
+    """The first name of the staff member who wrote the last message, if a reply."""
+    if last is None or last.kind != MessageKind.REPLY:
+        return ""
+    if last.author is None and last.automatic:
+        return "Automatic"
+    return (last.author.first_name if last.author else "") or "Staff"
+
+
+def conversation_url_maker(workspace: Any, params: ListParams | None = None, *, name: str = ""):
     """number -> that conversation's URL (with the list's filters), without reverse()
     per row: the path is resolved once around a marker number."""
     marker = 987654321
     head, tail = reverse(
-        "inbox:conversation", kwargs={"ws": workspace.slug, "number": marker}
+        name or "inbox:conversation", kwargs={"ws": workspace.slug, "number": marker}
     ).split(str(marker))
     query = f"?{params.query}" if params and params.query else ""
     return lambda number: f"{head}{number}{tail}{query}"
@@ -320,19 +226,22 @@ def _rows(
     settings = service_levels.settings_or_defaults(workspace)
     zone = service_levels.workspace_zone(workspace)
     url_for = conversation_url_maker(workspace, params)
+    row_url_for = conversation_url_maker(workspace, params, name="inbox:conversation-row")
     statuses = dict(ConversationStatus.choices)
     rows = []
     for c in conversations:
+        name = c.contact.display_name
+        last = latest.get(c.pk)
         moment = timezone.localtime(c.last_message_at) if c.last_message_at else None
         rows.append(
             Row(
                 conversation=c,
-                last=latest.get(c.pk),
+                last=last,
                 sla=service_levels.breach_state(c, now, settings=settings, zone=zone),
                 when=short_when(c.last_message_at, now),
-                icon=channel_icon(c.channel),
                 url=url_for(c.number),
-                name=c.contact.display_name,
+                row_url=row_url_for(c.number),
+                name=name,
                 # What `|date:"c"` and `|date:"D j M Y, H:i"` give, at a tenth the cost.
                 iso=moment.isoformat() if moment else "",
                 title=(
@@ -345,6 +254,20 @@ def _rows(
                 status_label=statuses.get(c.status, c.status),
                 tags=tuple(t.name for t in c.tags.all()),
                 assignee=avatar_markup(c.assignee, size="sm", alt=True) if c.assignee else "",
+                team=c.team.name if c.team is not None else "",
+                unread=getattr(c, "unread", False),
+                waiting=c.is_waiting,
+                channel=c.channel.name,
+                channel_icon=icon_markup(channel_icon(c.channel), 12),
+                initial=initial(name),
+                number=str(c.number),
+                status=c.status,
+                priority=c.priority,
+                unhappy=c.sentiment_label == "negative",
+                replied_by=_replied_by(last),
+                # `snippet` is annotated on the last message by queries.inbox_page.
+                snippet=(last.snippet if last is not None else "")  # type: ignore[attr-defined]
+                or "No messages yet",
             )
         )
     return rows

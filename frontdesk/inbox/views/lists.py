@@ -87,6 +87,13 @@ def inbox_list(request: WorkspaceRequest) -> HttpResponse:
     """The list: filters, conversations people need first, the open one on wide screens."""
     params = ListParams.from_request(request)
     fragment = request.GET.get("fragment") if request.htmx else None
+    if fragment == "row":
+        # One conversation that moved to the top (a page's live update): `number`
+        # comes from the event, the URL from the page's template.
+        number = request.GET.get("number", "")
+        if not number.isdigit():
+            return HttpResponseBadRequest("Which conversation?")
+        return _row(request, int(number), params)
     try:
         context = _list_context(request, params)
     except BadRequest as exc:
@@ -212,12 +219,9 @@ def sidebar(request: WorkspaceRequest) -> HttpResponse:
     return render(request, "inbox/_filters.html", _sidebar_context(request, params))
 
 
-@require_GET
-@require_capability(roles.VIEW_INBOX)
-def conversation_row(request: WorkspaceRequest, number: int) -> HttpResponse:
+def _row(request: WorkspaceRequest, number: int, params: ListParams) -> HttpResponse:
     """One list row, or 204 when the conversation no longer belongs in that list."""
     conversation = _conversation(request, number)
-    params = ListParams.from_request(request)
     if not queries.matches_filters(
         conversation, member=request.membership, **params.query_kwargs()
     ):
@@ -225,6 +229,13 @@ def conversation_row(request: WorkspaceRequest, number: int) -> HttpResponse:
     queries.mark_unread(request.membership, [conversation])
     [row] = _rows(request.workspace, [conversation], params)
     return render(request, "inbox/_row.html", {"row": row, "params": params})
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def conversation_row(request: WorkspaceRequest, number: int) -> HttpResponse:
+    """One list row, or 204 when the conversation no longer belongs in that list."""
+    return _row(request, number, ListParams.from_request(request))
 
 
 @require_POST

@@ -6,7 +6,8 @@
 // page can reload whatever it may have missed. <body data-live="on|off"> drives the
 // "Live" indicator. A page sends a frame on the same socket by dispatching
 //   document.dispatchEvent(new CustomEvent("frontdesk:live-send", {detail: {type: ...}}))
-// (dropped while the socket is down). Our own script, no library.
+// (dropped while the socket is down). The inbox names these events for its htmx
+// elements as DOM events on <body> (inbox/live-events.js). Our own script, no library.
 (function () {
   "use strict";
 
