@@ -25,6 +25,9 @@ CONTROLLED = {
     "FRONTDESK_HSTS_PRELOAD",
     "FRONTDESK_BEHIND_PROXY",
     "FRONTDESK_DATA_DIR",
+    "FRONTDESK_PUBLIC_URL",
+    "FRONTDESK_DEMO",
+    "FRONTDESK_DEMO_APP",
 }
 
 
@@ -48,6 +51,7 @@ def test_production_configuration_passes_check_deploy_without_warnings(tmp_path)
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(64),
         ALLOWED_HOSTS="desk.example.org",
+        FRONTDESK_PUBLIC_URL="https://desk.example.org",
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -77,3 +81,30 @@ def test_debug_or_a_weak_secret_key_fails_the_production_check(tmp_path):
     weak = check_deploy(tmp_path, **(production | {"SECRET_KEY": "too-short"}))
     assert weak.returncode != 0
     assert "security.W009" in weak.stdout + weak.stderr
+
+
+PRODUCTION = {
+    "FRONTDESK_HTTPS": "true",
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "desk.example.org",
+    "FRONTDESK_PUBLIC_URL": "https://desk.example.org",
+}
+
+
+def test_demo_mode_is_a_deploy_warning(tmp_path):
+    result = check_deploy(
+        tmp_path, **PRODUCTION, SECRET_KEY=secrets.token_urlsafe(64), FRONTDESK_DEMO="true"
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "frontdesk.W001" in output and "Demo mode is on" in output
+    assert "frontdesk.W002" not in output
+
+
+def test_a_loopback_public_url_is_a_deploy_warning(tmp_path):
+    settings = {**PRODUCTION, "FRONTDESK_PUBLIC_URL": "http://127.0.0.1:8000"}
+    result = check_deploy(tmp_path, **settings, SECRET_KEY=secrets.token_urlsafe(64))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "frontdesk.W002" in output and "FRONTDESK_PUBLIC_URL is http://127.0.0.1:8000" in output
+    assert "frontdesk.W001" not in output
