@@ -7,6 +7,7 @@ import logging
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from frontdesk.core.errors import ActionError
 from frontdesk.core.models import (
     ConsentChange,
     ConsentStatus,
@@ -21,7 +22,7 @@ from frontdesk.core.models import (
 logger = logging.getLogger(__name__)
 
 
-class ContactError(Exception):
+class ContactError(ActionError):
     """A contact operation that cannot be done as asked; the message is for people."""
 
 

@@ -92,7 +92,7 @@ def send_reply(
     Stamps the conversation's first response (once) and clears `waiting_since`.
     `attachments` are files (e.g. uploads) saved through Django's storage.
     """
-    require(by, conversation.workspace_id, roles.REPLY)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     body = (body or "").strip()
     files = list(attachments)
     if not body and not files:
@@ -479,7 +479,7 @@ def _record_failure(
 
 def retry_delivery(message: Message, *, by: Membership) -> Message:
     """Send a failed reply again (a person decided to; attempts start over)."""
-    require(by, message.workspace_id, roles.REPLY)
+    require(by, roles.REPLY, workspace_id=message.workspace_id)
     if message.kind != MessageKind.REPLY:
         raise InboxError("Only replies are delivered.")
     with transaction.atomic():
