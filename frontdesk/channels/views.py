@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -78,10 +77,7 @@ def channel_active(request: HttpRequest, pk: int) -> HttpResponse:
     """Switch a channel on or off from the list."""
     channel = queries.access_channel(request.workspace, pk)
     active = request.POST.get("active") == "on"
-    try:
-        actions.set_channel_active(channel, active=active, by=request.membership)
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
+    actions.set_channel_active(channel, active=active, by=request.membership)
     state = "on" if active else "off"
     messages.success(request, f"{channel.name} is switched {state}.")
     return redirect("channels:list", ws=request.workspace.slug)

@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -64,8 +63,6 @@ def sms_create(request: HttpRequest) -> HttpResponse:
                     connection=form.connection(),
                     by=request.membership,
                 )
-            except actions.NotAllowed as exc:
-                raise PermissionDenied(str(exc)) from exc
             except actions.ChannelSetupError as exc:
                 _apply_error(form, exc)
             else:
@@ -194,8 +191,6 @@ def sms_options(request: HttpRequest, pk: int) -> HttpResponse:
                 is_active=form.cleaned_data["is_active"],
                 threading_window_hours=form.cleaned_data["threading_window_hours"],
             )
-        except actions.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
         except actions.ChannelSetupError as exc:
             _apply_error(form, exc)
         else:
@@ -217,8 +212,6 @@ def sms_connection(request: HttpRequest, pk: int) -> HttpResponse:
             actions.update_sms_connection(
                 channel.sms_config, connection=form.connection(), by=request.membership
             )
-        except actions.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
         except actions.ChannelSetupError as exc:
             _apply_error(form, exc)
         else:
@@ -247,8 +240,6 @@ def sms_replies(request: HttpRequest, pk: int) -> HttpResponse:
                 after_hours_text=data["after_hours_text"],
                 help_text=data["help_text"],
             )
-        except actions.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
         except actions.ChannelSetupError as exc:
             _apply_error(form, exc)
         else:
@@ -293,8 +284,6 @@ def keyword_add(request: HttpRequest, pk: int) -> HttpResponse:
                 reply=form.cleaned_data["reply"],
                 by=request.membership,
             )
-        except actions.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
         except actions.ChannelSetupError as exc:
             _apply_error(form, exc)
         else:
@@ -320,8 +309,6 @@ def keyword_edit(request: HttpRequest, pk: int, keyword_pk: int) -> HttpResponse
                     is_active=form.cleaned_data["is_active"],
                     by=request.membership,
                 )
-            except actions.NotAllowed as exc:
-                raise PermissionDenied(str(exc)) from exc
             except actions.ChannelSetupError as exc:
                 _apply_error(form, exc)
             else:
@@ -359,10 +346,7 @@ def keyword_edit(request: HttpRequest, pk: int, keyword_pk: int) -> HttpResponse
 def keyword_delete(request: HttpRequest, pk: int, keyword_pk: int) -> HttpResponse:
     channel = queries.access_sms_channel(request.workspace, pk)
     row = queries.access_keyword(channel, keyword_pk)
-    try:
-        actions.delete_keyword(row, by=request.membership)
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
+    actions.delete_keyword(row, by=request.membership)
     if request.htmx:
         return HttpResponse("")
     messages.success(request, f"{row.keyword} no longer has an automatic reply.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
     HttpRequest,
@@ -60,8 +59,6 @@ def _done(
 def _act(request: HttpRequest, conversation: Conversation, change: Any, text: str) -> HttpResponse:
     try:
         change()
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from None
     except actions.InboxError as exc:
         return _done(request, conversation, str(exc), error=True)
     return _done(request, conversation, text)
@@ -83,8 +80,6 @@ def _compose(request: HttpRequest, number: int, mode: str) -> HttpResponse:
             actions.send_reply(conversation, body=body, by=request.membership, attachments=files)
         else:
             actions.add_note(conversation, body=body, by=request.membership)
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from None
     except actions.InboxError as exc:
         if request.htmx:
             return _htmx_error(request, str(exc))
@@ -119,8 +114,6 @@ def retry(request: HttpRequest, number: int, pk: int) -> HttpResponse:
     message = _message(request, number, pk)
     try:
         actions.retry_delivery(message, by=request.membership)
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from None
     except actions.InboxError as exc:
         if request.htmx:
             return _htmx_error(request, str(exc))
