@@ -78,3 +78,62 @@ def test_every_old_import_path_names_the_one_not_allowed():
     assert issubclass(TokenNotAllowed, NotAllowed) and issubclass(TokenNotAllowed, ApiTokenError)
     for error in (team.TeamError, InboxError, ContactError, ChannelSetupError, ApiTokenError):
         assert issubclass(error, ActionError)
+
+
+# --- Contacts: every write is an action taking `by` ---------------------------------------
+
+
+def _ned(riverside):
+    from frontdesk.core.actions.contacts import create_contact
+
+    ned = create_contact(riverside, name="Ned", identities=[("email", "ned@x.org")], by=None)
+    return ned, ned.identities.get()
+
+
+def test_a_moderator_cannot_remove_a_contacts_address_from_the_page(riverside, cast, client_for):
+    # roles.py: moderators read contacts; agents, admins and owners manage them.
+    ned, identity = _ned(riverside)
+    url = f"/w/riverside/identities/{identity.pk}/remove/"
+    assert client_for(cast["moderator"]).post(url).status_code == 403
+    assert ned.identities.count() == 1
+    response = client_for(cast["agent"]).post(url)
+    assert response.status_code == 302
+    assert ned.identities.count() == 0
+
+
+def test_contact_actions_check_the_person_acting_and_let_the_system_write(riverside, cast):
+    from frontdesk.core.actions import contacts as contact_actions
+
+    ned, identity = _ned(riverside)
+    for member in (cast["moderator"], cast["outsider"]):
+        with pytest.raises(NotAllowed):
+            contact_actions.remove_identity(identity, by=member)
+        with pytest.raises(NotAllowed):
+            contact_actions.set_consent(
+                ned, topic="sms", status="granted", source="staff", by=member
+            )
+        with pytest.raises(NotAllowed):
+            contact_actions.add_identity(ned, kind="phone", value="+15550100555", by=member)
+    assert contact_actions.set_consent(ned, topic="sms", status="revoked", source="STOP", by=None)
+    contact_actions.remove_identity(identity, by=cast["agent"])
+    assert not ned.identities.exists()
+
+
+def test_workspace_settings_are_saved_through_an_action_that_checks_the_role(riverside, cast):
+    from frontdesk.core.actions.workspaces import update_workspace_settings
+
+    values = {
+        "name": "Riverside Library",
+        "time_zone": "Europe/Paris",
+        "default_country": "FR",
+        "brand_color": "#123456",
+    }
+    with pytest.raises(NotAllowed):
+        update_workspace_settings(riverside, by=cast["agent"], **values)
+    update_workspace_settings(riverside, by=cast["admin"], **values)
+    riverside.refresh_from_db()
+    assert (riverside.name, riverside.time_zone, riverside.slug) == (
+        "Riverside Library",
+        "Europe/Paris",
+        "riverside",
+    )

@@ -441,6 +441,7 @@ def _record_provider_opt_out(
         topic=topic,
         status=ConsentStatus.REVOKED,
         source=f"Provider: recipient unsubscribed (error {error.code})",
+        by=None,  # the system, on the provider's word
     )
 
 
@@ -607,6 +608,7 @@ def _record_report_opt_out(message: Message, code: str) -> None:
             topic=topic,
             status=ConsentStatus.REVOKED,
             source=f"Provider: recipient unsubscribed (error {code})",
+            by=None,  # the system, on the provider's word
         )
 
 
