@@ -154,7 +154,8 @@ class ActionErrorMiddleware:
             response["HX-Trigger"] = json.dumps({TOAST_EVENT: {"text": exception.message}})
             return response
         if status == 403:
-            handler = get_resolver(getattr(request, "urlconf", None)).resolve_error_handler(403)
-            denied: HttpResponse = handler(request, exception=PermissionDenied(exception.message))
-            return denied
+            # The same page (and handler403, if one is set) as a PermissionDenied gets.
+            urlconf = getattr(request, "urlconf", None)
+            handler: Callable[..., HttpResponse] = get_resolver(urlconf).resolve_error_handler(403)
+            return handler(request, exception=PermissionDenied(exception.message))
         return HttpResponse(exception.message, status=400, content_type="text/plain; charset=utf-8")

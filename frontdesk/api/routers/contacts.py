@@ -215,7 +215,7 @@ def add_identity(
 def remove_identity(request: HttpRequest, contact_id: int, identity_id: int) -> Status[None]:
     membership = require_capability(request, roles.MANAGE_CONTACTS)
     contact = _fresh(request, contact_id)
-    identity = get_object_or_404(contact.identities, pk=identity_id)
+    identity: ContactIdentity = get_object_or_404(contact.identities, pk=identity_id)
     contact_actions.remove_identity(identity, by=membership)
     return Status(204, None)
 
