@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "frontdesk.core.middleware.CurrentWorkspaceMiddleware",
+    # An action's refusal or error a view let through: the 403 page, a 400, an htmx toast.
+    "frontdesk.core.middleware.ActionErrorMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]

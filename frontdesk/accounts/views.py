@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -253,8 +253,6 @@ def invite(request: WorkspaceRequest) -> HttpResponse:
                 display_name=form.cleaned_data["display_name"],
                 by=request.membership,
             )
-        except team.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
         except team.TeamError as exc:
             form.add_error("email", str(exc))
         else:
@@ -277,8 +275,6 @@ def member_role(request: WorkspaceRequest, pk: int) -> HttpResponse:
         return _back_to_team(request)
     try:
         team.change_role(membership, role=form.cleaned_data["role"], by=request.membership)
-    except team.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
     except team.TeamError as exc:
         messages.error(request, str(exc))
     else:
@@ -294,8 +290,6 @@ def member_deactivate(request: WorkspaceRequest, pk: int) -> HttpResponse:
     membership = access_membership(request.workspace, pk)
     try:
         team.deactivate_member(membership, by=request.membership)
-    except team.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
     except team.TeamError as exc:
         messages.error(request, str(exc))
     else:
@@ -311,10 +305,7 @@ def member_deactivate(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @require_capability(roles.MANAGE_TEAM)
 def member_reactivate(request: WorkspaceRequest, pk: int) -> HttpResponse:
     membership = access_membership(request.workspace, pk)
-    try:
-        team.reactivate_member(membership, by=request.membership)
-    except team.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
+    team.reactivate_member(membership, by=request.membership)
     messages.success(request, f"{membership.display_name} is back on the team.")
     return _back_to_team(request)
 
@@ -323,10 +314,7 @@ def member_reactivate(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @require_capability(roles.MANAGE_TEAM)
 def invitation_revoke(request: WorkspaceRequest, pk: int) -> HttpResponse:
     invitation = queries.access_invitation(request.workspace, pk)
-    try:
-        team.revoke_invitation(invitation, by=request.membership)
-    except team.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
+    team.revoke_invitation(invitation, by=request.membership)
     messages.success(request, f"The invitation for {invitation.email} no longer works.")
     return _back_to_team(request)
 
@@ -337,8 +325,6 @@ def invitation_resend(request: WorkspaceRequest, pk: int) -> HttpResponse:
     invitation = queries.access_invitation(request.workspace, pk)
     try:
         team.resend_invitation(invitation, by=request.membership)
-    except team.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
     except team.TeamError as exc:
         messages.error(request, str(exc))
     else:

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from frontdesk.api.models import TOKEN_SCHEME, ApiToken
 from frontdesk.core import roles
+from frontdesk.core.errors import ActionError, NotAllowed
 from frontdesk.core.models import Membership
+from frontdesk.core.permissions import require
 
 logger = logging.getLogger(__name__)
 
@@ -19,8 +21,12 @@ logger = logging.getLogger(__name__)
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
-class ApiTokenError(Exception):
+class ApiTokenError(ActionError):
     """A token operation that cannot be done as asked; the message is for people."""
+
+
+class TokenNotAllowed(NotAllowed, ApiTokenError):
+    """The acting member may not touch this token (403, like every NotAllowed)."""
 
 
 def _new_prefix() -> str:
@@ -31,13 +37,13 @@ def create_api_token(membership: Membership, *, name: str) -> tuple[ApiToken, st
     """Create a token acting as `membership`; return it with its plaintext.
 
     The plaintext (`fd_<prefix>_<secret>`) is not stored anywhere: show it once.
-    Raises ApiTokenError if the member may not use the API or the name is empty.
+    Raises NotAllowed if the member may not use the API, ApiTokenError if the name
+    is empty.
     """
     name = name.strip()
     if not name:
         raise ApiTokenError("Give the token a name, e.g. what will use it.")
-    if not membership.can(roles.USE_API):
-        raise ApiTokenError("Your role cannot use the API.")
+    require(membership, roles.USE_API)
     secret = secrets.token_urlsafe(32)
     # Prefixes are 32 random bits: a clash is rare, and the unique index settles it.
     for _attempt in range(5):
@@ -69,7 +75,7 @@ def revoke_api_token(token: ApiToken, *, by: Membership) -> bool:
     """
     own = by.pk == token.membership_id
     if by.workspace_id != token.workspace_id or not (own or by.can(roles.MANAGE_TEAM)):
-        raise ApiTokenError("You can only revoke your own tokens.")
+        raise TokenNotAllowed("You can only revoke your own tokens.")
     now = timezone.now()
     revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
     if revoked:

@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 
 from frontdesk.api.auth import ApiTokenAuth
 from frontdesk.api.routers import contacts, inbox, me
-from frontdesk.core.actions.contacts import ContactError
+from frontdesk.core.errors import ActionError, NotAllowed
 
 api = NinjaAPI(
     title="Frontdesk API",
@@ -40,6 +40,9 @@ def _invalid(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
     return api.create_response(request, {"detail": " ".join(exc.messages)}, status=422)
 
 
-@api.exception_handler(ContactError)
-def _conflict(request: HttpRequest, exc: ContactError) -> HttpResponse:
-    return api.create_response(request, {"detail": str(exc)}, status=409)
+@api.exception_handler(ActionError)
+def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+    """An action said no: 403 when the token's member may not, else 409 (the row's
+    state, e.g. an address another contact owns, does not allow it)."""
+    status = 403 if isinstance(exc, NotAllowed) else 409
+    return api.create_response(request, {"detail": exc.message}, status=status)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ninja import Schema
-from ninja.errors import HttpError
 
 from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import Membership
+from frontdesk.core.permissions import require
 
 
 class ErrorOut(Schema):
@@ -14,8 +14,8 @@ class ErrorOut(Schema):
 
 
 def require_capability(request: WorkspaceRequest, capability: str) -> Membership:
-    """Return the token's member, or answer 403 if their role lacks `capability`."""
+    """Return the token's member, or refuse (NotAllowed, so 403) if their role lacks
+    `capability`."""
     membership: Membership = request.membership
-    if not membership.can(capability):
-        raise HttpError(403, f"Your role cannot {capability.replace('_', ' ')}.")
+    require(membership, capability)
     return membership

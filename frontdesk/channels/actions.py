@@ -8,23 +8,21 @@ the web pages, the API and a management command share one permission rule.
 from __future__ import annotations
 
 from frontdesk.core import roles
+from frontdesk.core.errors import ActionError
 from frontdesk.core.models import Membership
-from frontdesk.inbox.actions.common import require
+from frontdesk.core.permissions import require
 from frontdesk.inbox.models import Channel
 
 THREADING_WINDOW_CHOICES = (0, 1, 3, 6, 12, 24)
 
 
 def _require_manager(by: Membership, workspace_id: int) -> None:
-    require(by, workspace_id, roles.MANAGE_CHANNELS)
+    require(by, roles.MANAGE_CHANNELS, workspace_id=workspace_id)
 
 
-class ChannelSetupError(Exception):
-    """A channel change that cannot be made as asked; the message is for people."""
-
-    def __init__(self, message: str, *, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class ChannelSetupError(ActionError):
+    """A channel change that cannot be made as asked; the message is for people, and
+    `field` the setup form's field it belongs to."""
 
 
 def set_channel_active(channel: Channel, *, active: bool, by: Membership) -> Channel:

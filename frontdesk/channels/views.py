@@ -11,7 +11,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +21,6 @@ from frontdesk.core import roles
 from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox import kinds
-from frontdesk.inbox.actions.common import NotAllowed
 from frontdesk.inbox.models import Channel
 
 
@@ -103,10 +101,7 @@ def channel_active(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """Switch a channel on or off from the list."""
     channel = queries.access_channel(request.workspace, pk)
     active = request.POST.get("active") == "on"
-    try:
-        actions.set_channel_active(channel, active=active, by=request.membership)
-    except NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
+    actions.set_channel_active(channel, active=active, by=request.membership)
     state = "on" if active else "off"
     messages.success(request, f"{channel.name} is switched {state}.")
     return redirect("channels:list", ws=request.workspace.slug)

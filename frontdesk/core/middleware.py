@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -7,10 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.urls import resolve
+from django.urls import get_resolver, resolve
 from django.utils import timezone
 
+from frontdesk.core.errors import ActionError, NotAllowed
 from frontdesk.core.models import Membership
 
 logger = logging.getLogger("frontdesk.request")
@@ -118,3 +121,41 @@ class HookFastLaneMiddleware:
         match = resolve(request.path_info)
         request.resolver_match = match
         return match.func(request, *match.args, **match.kwargs)
+
+
+# The event the pages' script shows as a toast (and reads out to screen readers).
+TOAST_EVENT = "inbox:toast"
+
+
+class ActionErrorMiddleware:
+    """Answer an ActionError that a view let through, the same way on every page.
+
+    NotAllowed is the site's 403 page; any other ActionError is a 400 with its
+    message. An htmx request gets the same status with the message as plain text
+    and an HX-Trigger toast, since htmx swaps nothing on a 4xx and a whole error
+    page would be no use inside a fragment. Views catch an ActionError only to show
+    it as a form error.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, ActionError):
+            return None
+        status = 403 if isinstance(exception, NotAllowed) else 400
+        if getattr(request, "htmx", False):
+            response = HttpResponse(
+                exception.message, status=status, content_type="text/plain; charset=utf-8"
+            )
+            response["HX-Trigger"] = json.dumps({TOAST_EVENT: {"text": exception.message}})
+            return response
+        if status == 403:
+            # The same page (and handler403, if one is set) as a PermissionDenied gets.
+            urlconf = getattr(request, "urlconf", None)
+            handler: Callable[..., HttpResponse] = get_resolver(urlconf).resolve_error_handler(403)
+            return handler(request, exception=PermissionDenied(exception.message))
+        return HttpResponse(exception.message, status=400, content_type="text/plain; charset=utf-8")

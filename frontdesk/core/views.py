@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from frontdesk.core import queries, roles
 from frontdesk.core.actions import contacts as contact_actions
+from frontdesk.core.actions.workspaces import update_workspace_settings
 from frontdesk.core.forms import ContactForm, IdentityForm, MergeForm, WorkspaceSettingsForm
 from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import ConsentTopic, IdentityKind, Membership, Workspace
@@ -102,6 +103,7 @@ def contact_create(request: WorkspaceRequest) -> HttpResponse:
         try:
             contact = contact_actions.create_contact(
                 request.workspace,
+                by=request.membership,
                 name=form.cleaned_data["name"],
                 identities=identities,
                 notes=form.cleaned_data["notes"],
@@ -152,7 +154,10 @@ def contact_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
     contact = queries.access_contact(request.workspace, pk)
     if request.method == "POST":
         contact_actions.update_contact_details(
-            contact, name=request.POST.get("name", ""), notes=request.POST.get("notes", "")
+            contact,
+            by=request.membership,
+            name=request.POST.get("name", ""),
+            notes=request.POST.get("notes", ""),
         )
         messages.success(request, "Saved.")
         return redirect("core:contact-detail", ws=request.workspace.slug, pk=contact.pk)
@@ -167,7 +172,10 @@ def identity_add(request: WorkspaceRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             contact_actions.add_identity(
-                contact, kind=form.cleaned_data["kind"], value=form.cleaned_data["value"]
+                contact,
+                by=request.membership,
+                kind=form.cleaned_data["kind"],
+                value=form.cleaned_data["value"],
             )
         except (ValidationError, contact_actions.ContactError) as exc:
             text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
@@ -184,7 +192,7 @@ def identity_add(request: WorkspaceRequest, pk: int) -> HttpResponse:
 def identity_remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
     identity = queries.access_identity(request.workspace, pk)
     contact_pk = identity.contact_id
-    identity.delete()
+    contact_actions.remove_identity(identity, by=request.membership)
     messages.success(request, "Address removed.")
     return redirect("core:contact-detail", ws=request.workspace.slug, pk=contact_pk)
 
@@ -233,7 +241,7 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
     form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
     if request.method == "POST" and form.is_valid():
-        form.save()
+        update_workspace_settings(request.workspace, by=request.membership, **form.cleaned_data)
         messages.success(request, "Workspace settings saved.")
         return redirect(reverse("core:workspace-settings", kwargs={"ws": request.workspace.slug}))
     return render(request, "core/workspace_settings.html", {"form": form})

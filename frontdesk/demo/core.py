@@ -169,15 +169,17 @@ def load_demo() -> Workspace:
     }
     for name, phone, email, sms, mail, community, notes in CONTACTS:
         first_kind, first_value = ("phone", phone) if phone else ("email", email or "")
-        contact, created = resolve_contact(workspace, kind=first_kind, value=first_value, name=name)
+        contact, created = resolve_contact(
+            workspace, kind=first_kind, value=first_value, name=name, by=None
+        )
         if phone and email:
-            add_identity(contact, kind="email", value=email)  # no-op when already there
+            add_identity(contact, kind="email", value=email, by=None)  # no-op when already there
         if created:
             contact.notes = notes
             contact.save(update_fields=["notes"])
             for topic, status in (("sms", sms), ("email", mail), ("community", community)):
                 if status != "unknown":
-                    set_consent(contact, topic=topic, status=status, source="demo data")
+                    set_consent(contact, topic=topic, status=status, source="demo data", by=None)
     for _name, step in DEMO_STEPS:
         step(workspace, staff)
     return workspace

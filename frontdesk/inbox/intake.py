@@ -296,7 +296,11 @@ def _record(row: InboundEvent) -> Message:
     workspace = row.workspace
     channel = row.channel
     contact, _ = resolve_contact(
-        workspace, kind=row.sender_kind, value=row.sender_address, name=row.sender_name
+        workspace,
+        kind=row.sender_kind,
+        value=row.sender_address,
+        name=row.sender_name,
+        by=None,  # the system: a customer wrote in
     )
     # One customer's messages are threaded one at a time, so two arriving together
     # cannot each start a conversation (SQLite serialises writers anyway).

@@ -12,7 +12,8 @@ from typing import Annotated, Literal
 
 from django.db import transaction
 from django.db.models import Q
-from ninja import Field, Query, Router, Schema
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from frontdesk.api.cursors import decode_cursor, encode_cursor
@@ -160,6 +161,7 @@ def create_contact(request: WorkspaceRequest, payload: ContactIn) -> tuple[int, 
     with transaction.atomic():
         contact = contact_actions.create_contact(
             request.workspace,
+            by=request.membership,
             name=payload.name,
             notes=payload.notes,
             identities=[(i.kind.value, i.value) for i in payload.identities],
@@ -179,7 +181,12 @@ def update_contact(
     require_capability(request, roles.MANAGE_CONTACTS)
     contact = _fresh(request, contact_id)
     with transaction.atomic():
-        contact_actions.update_contact_details(contact, name=payload.name, notes=payload.notes)
+        contact_actions.update_contact_details(
+            contact,
+            by=request.membership,
+            name=payload.name,
+            notes=payload.notes,
+        )
         _apply_consent(contact, payload.consent, request)
     return contact_out(_fresh(request, contact.pk))
 
@@ -192,10 +199,25 @@ def update_contact(
 def add_identity(
     request: WorkspaceRequest, contact_id: int, payload: IdentityIn
 ) -> tuple[int, ContactIdentity]:
-    require_capability(request, roles.MANAGE_CONTACTS)
+    membership = require_capability(request, roles.MANAGE_CONTACTS)
     contact = _fresh(request, contact_id)
-    identity = contact_actions.add_identity(contact, kind=payload.kind.value, value=payload.value)
+    identity = contact_actions.add_identity(
+        contact, by=membership, kind=payload.kind.value, value=payload.value
+    )
     return 201, identity
+
+
+@router.delete(
+    "/{contact_id}/identities/{identity_id}",
+    response={204: None, 403: ErrorOut, 404: ErrorOut},
+    summary="Remove an address from a contact",
+)
+def remove_identity(request: WorkspaceRequest, contact_id: int, identity_id: int) -> Status[None]:
+    membership = require_capability(request, roles.MANAGE_CONTACTS)
+    contact = _fresh(request, contact_id)
+    identity: ContactIdentity = get_object_or_404(contact.identities, pk=identity_id)
+    contact_actions.remove_identity(identity, by=membership)
+    return Status(204, None)
 
 
 @router.post(

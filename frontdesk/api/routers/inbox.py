@@ -25,7 +25,6 @@ from frontdesk.core import roles
 from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import Membership
 from frontdesk.inbox import actions, queries
-from frontdesk.inbox.actions import InboxError, NotAllowed
 from frontdesk.inbox.models import (
     Attachment,
     Conversation,
@@ -234,11 +233,6 @@ def _messages(conversation: Conversation) -> QuerySet[Message]:
     )
 
 
-def _refused(exc: InboxError) -> HttpError:
-    """The action said no: 403 for the role, 409 for the conversation's state."""
-    return HttpError(403 if isinstance(exc, NotAllowed) else 409, str(exc))
-
-
 @router.get(
     "",
     response={200: ConversationPage, 403: ErrorOut, 422: ErrorOut},
@@ -320,10 +314,7 @@ def _fresh_message(message: Message) -> Message:
 def reply(request: WorkspaceRequest, number: int, payload: BodyIn) -> Status[dict[str, object]]:
     member = require_capability(request, roles.REPLY)
     conversation = _conversation(request, number)
-    try:
-        message = actions.send_reply(conversation, body=payload.body, by=member)
-    except InboxError as exc:
-        raise _refused(exc) from None
+    message = actions.send_reply(conversation, body=payload.body, by=member)
     return Status(201, message_out(request, _fresh_message(message)))
 
 
@@ -335,10 +326,7 @@ def reply(request: WorkspaceRequest, number: int, payload: BodyIn) -> Status[dic
 def note(request: WorkspaceRequest, number: int, payload: BodyIn) -> Status[dict[str, object]]:
     member = require_capability(request, roles.VIEW_INBOX)
     conversation = _conversation(request, number)
-    try:
-        message = actions.add_note(conversation, body=payload.body, by=member)
-    except InboxError as exc:
-        raise _refused(exc) from None
+    message = actions.add_note(conversation, body=payload.body, by=member)
     return Status(201, message_out(request, _fresh_message(message)))
 
 
@@ -396,23 +384,20 @@ def update_conversation(
     if payload.tags is not None and not all(name.strip() for name in payload.tags):
         raise HttpError(422, "A tag needs a name.")
     assignee = _assignee(request, payload.assignee_id) if "assignee_id" in given else None
-    try:
-        with transaction.atomic():
-            if "assignee_id" in given:
-                actions.assign_conversation(conversation, assignee=assignee, by=member)
-            if payload.priority is not None:
-                actions.set_priority(conversation, priority=payload.priority, by=member)
-            if payload.tags is not None:
-                _replace_tags(conversation, payload.tags, member)
-            if status == ConversationStatus.SNOOZED:
-                assert payload.snoozed_until is not None
-                actions.snooze_conversation(conversation, until=payload.snoozed_until, by=member)
-            elif status == ConversationStatus.OPEN:
-                actions.reopen_conversation(conversation, by=member)
-            elif status == ConversationStatus.PENDING:
-                actions.mark_pending(conversation, by=member)
-            elif status == ConversationStatus.RESOLVED:
-                actions.resolve_conversation(conversation, by=member)
-    except InboxError as exc:
-        raise _refused(exc) from None
+    with transaction.atomic():
+        if "assignee_id" in given:
+            actions.assign_conversation(conversation, assignee=assignee, by=member)
+        if payload.priority is not None:
+            actions.set_priority(conversation, priority=payload.priority, by=member)
+        if payload.tags is not None:
+            _replace_tags(conversation, payload.tags, member)
+        if status == ConversationStatus.SNOOZED:
+            assert payload.snoozed_until is not None
+            actions.snooze_conversation(conversation, until=payload.snoozed_until, by=member)
+        elif status == ConversationStatus.OPEN:
+            actions.reopen_conversation(conversation, by=member)
+        elif status == ConversationStatus.PENDING:
+            actions.mark_pending(conversation, by=member)
+        elif status == ConversationStatus.RESOLVED:
+            actions.resolve_conversation(conversation, by=member)
     return conversation_out(_conversation(request, number))

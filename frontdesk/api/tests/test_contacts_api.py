@@ -48,7 +48,7 @@ def test_create_contact_stores_identities_and_consent_with_an_audit_row(cast, ag
 
 
 def test_create_contact_with_a_taken_address_is_409_and_stores_nothing(riverside, agent_api):
-    create_contact(riverside, name="Ben", identities=[("email", "ben@example.org")])
+    create_contact(riverside, name="Ben", identities=[("email", "ben@example.org")], by=None)
     response = _send(
         agent_api,
         "post",
@@ -89,7 +89,9 @@ def test_create_contact_refuses_incomplete_or_unknown_input_with_422(agent_api, 
 
 
 def test_get_patch_and_add_identity(riverside, cast, agent_api):
-    contact = create_contact(riverside, name="Eve", identities=[("email", "eve@example.org")])
+    contact = create_contact(
+        riverside, name="Eve", identities=[("email", "eve@example.org")], by=None
+    )
     url = f"/api/v1/contacts/{contact.pk}"
 
     body = agent_api.get(url).json()
@@ -123,8 +125,8 @@ def test_get_patch_and_add_identity(riverside, cast, agent_api):
 
 
 def test_adding_an_address_another_contact_owns_is_409(riverside, agent_api):
-    create_contact(riverside, name="Fay", identities=[("phone", "+15550100111")])
-    gus = create_contact(riverside, name="Gus")
+    create_contact(riverside, name="Fay", identities=[("phone", "+15550100111")], by=None)
+    gus = create_contact(riverside, name="Gus", by=None)
     response = _send(
         agent_api,
         "post",
@@ -137,8 +139,8 @@ def test_adding_an_address_another_contact_owns_is_409(riverside, agent_api):
 
 
 def test_merge_moves_addresses_and_keeps_the_other_as_a_shell(riverside, agent_api):
-    keep = create_contact(riverside, name="Hal", identities=[("email", "hal@example.org")])
-    other = create_contact(riverside, name="", identities=[("phone", "+15550100222")])
+    keep = create_contact(riverside, name="Hal", identities=[("email", "hal@example.org")], by=None)
+    other = create_contact(riverside, name="", identities=[("phone", "+15550100222")], by=None)
     response = _send(agent_api, "post", f"/api/v1/contacts/{keep.pk}/merge", {"other_id": other.pk})
     assert response.status_code == 200
     assert sorted(i["value"] for i in response.json()["identities"]) == [
@@ -152,15 +154,15 @@ def test_merge_moves_addresses_and_keeps_the_other_as_a_shell(riverside, agent_a
 
 
 def test_merging_a_contact_with_itself_is_409(riverside, agent_api):
-    ivy = create_contact(riverside, name="Ivy")
+    ivy = create_contact(riverside, name="Ivy", by=None)
     response = _send(agent_api, "post", f"/api/v1/contacts/{ivy.pk}/merge", {"other_id": ivy.pk})
     assert response.status_code == 409
     assert response.json() == {"detail": "A contact cannot be merged with itself."}
 
 
 def test_search_finds_contacts_by_name_and_address(riverside, agent_api):
-    create_contact(riverside, name="Jo March", identities=[("email", "jo@example.org")])
-    create_contact(riverside, name="Kit", identities=[("phone", "+15550100333")])
+    create_contact(riverside, name="Jo March", identities=[("email", "jo@example.org")], by=None)
+    create_contact(riverside, name="Kit", identities=[("phone", "+15550100333")], by=None)
     by_name = agent_api.get("/api/v1/contacts", {"q": "march"}).json()["items"]
     by_phone = agent_api.get("/api/v1/contacts", {"q": "0100333"}).json()["items"]
     assert [c["name"] for c in by_name] == ["Jo March"]
@@ -168,7 +170,7 @@ def test_search_finds_contacts_by_name_and_address(riverside, agent_api):
 
 
 def test_pages_follow_the_next_cursor_without_gaps_or_repeats(riverside, agent_api):
-    made = [create_contact(riverside, name=f"Reader {n}").pk for n in range(7)]
+    made = [create_contact(riverside, name=f"Reader {n}", by=None).pk for n in range(7)]
     seen, pages, cursor = [], [], None
     while True:
         params = {"limit": 3} | ({"cursor": cursor} if cursor else {})
@@ -199,7 +201,9 @@ def test_list_costs_the_same_queries_however_many_contacts(
     riverside, agent_api, django_assert_max_num_queries
 ):
     for n in range(30):
-        create_contact(riverside, name=f"P{n}", identities=[("email", f"p{n}@example.org")])
+        create_contact(
+            riverside, name=f"P{n}", identities=[("email", f"p{n}@example.org")], by=None
+        )
     agent_api.get("/api/v1/me")  # last_used_at is written on the first request
     with django_assert_max_num_queries(4):
         body = agent_api.get("/api/v1/contacts", {"limit": 100}).json()
@@ -207,7 +211,7 @@ def test_list_costs_the_same_queries_however_many_contacts(
 
 
 def test_moderator_can_read_contacts_but_not_change_them(riverside, cast, api_as):
-    lee = create_contact(riverside, name="Lee")
+    lee = create_contact(riverside, name="Lee", by=None)
     moderator = api_as(cast["moderator"])
     assert moderator.get(f"/api/v1/contacts/{lee.pk}").status_code == 200
     for method, path, body in [
@@ -224,9 +228,11 @@ def test_moderator_can_read_contacts_but_not_change_them(riverside, cast, api_as
 
 
 def test_another_workspaces_token_sees_none_of_riversides_contacts(riverside, cast, api_as):
-    ours = create_contact(riverside, name="Mia Riverside", identities=[("email", "mia@x.org")])
+    ours = create_contact(
+        riverside, name="Mia Riverside", identities=[("email", "mia@x.org")], by=None
+    )
     hillview = cast["outsider"].workspace
-    theirs = create_contact(hillview, name="Mia Hillview")
+    theirs = create_contact(hillview, name="Mia Hillview", by=None)
     outsider = api_as(cast["outsider"])
 
     for q in ["", "Mia", "mia@x.org"]:
@@ -250,3 +256,36 @@ def test_another_workspaces_token_sees_none_of_riversides_contacts(riverside, ca
     assert list(ContactIdentity.objects.filter(contact=ours).values_list("value", flat=True)) == [
         "mia@x.org"
     ]
+
+
+def test_removing_an_address_is_for_roles_that_manage_contacts(riverside, cast, api_as):
+    # roles.py: agents manage contacts, moderators only read them.
+    ned = create_contact(
+        riverside,
+        name="Ned",
+        identities=[("email", "ned@x.org"), ("phone", "+15550100444")],
+        by=None,
+    )
+    email, phone = ned.identities.order_by("kind")
+    refused = api_as(cast["moderator"]).delete(f"/api/v1/contacts/{ned.pk}/identities/{email.pk}")
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "Your role cannot manage contacts."}
+    assert ned.identities.count() == 2
+
+    agent = api_as(cast["agent"])
+    assert agent.delete(f"/api/v1/contacts/{ned.pk}/identities/{email.pk}").status_code == 204
+    assert list(ned.identities.all()) == [phone]
+    gone = agent.delete(f"/api/v1/contacts/{ned.pk}/identities/{email.pk}")
+    assert (gone.status_code, gone.json()) == (404, {"detail": "Not found."})
+
+
+def test_a_refused_merge_answers_the_error_shape_with_403(riverside, cast, api_as):
+    keep = create_contact(riverside, name="Ana", by=None)
+    other = create_contact(riverside, name="Ana L.", by=None)
+    path = f"/api/v1/contacts/{keep.pk}/merge"
+    response = _send(api_as(cast["moderator"]), "post", path, {"other_id": other.pk})
+    assert response.status_code == 403
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json() == {"detail": "Your role cannot manage contacts."}
+    other.refresh_from_db()
+    assert other.merged_into_id is None

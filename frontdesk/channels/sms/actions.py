@@ -20,8 +20,9 @@ from frontdesk.channels.actions import (
 from frontdesk.channels.sms.handling import RESERVED_WORDS
 from frontdesk.channels.sms.models import SmsChannelConfig, SmsKeyword
 from frontdesk.core import roles
+from frontdesk.core.errors import NotAllowed
 from frontdesk.core.models import Membership, Workspace
-from frontdesk.inbox.actions.common import NotAllowed, require
+from frontdesk.core.permissions import require
 from frontdesk.inbox.models import Channel
 
 __all__ = [
@@ -77,7 +78,7 @@ class SmsConnection:
 
 
 def _require_manager(by: Membership, workspace_id: int) -> None:
-    require(by, workspace_id, roles.MANAGE_CHANNELS)
+    require(by, roles.MANAGE_CHANNELS, workspace_id=workspace_id)
 
 
 def _check_number_is_free(workspace: Workspace, number: str, *, exclude: int | None) -> None:

@@ -144,6 +144,7 @@ def after_inbound(message_id: int, started_conversation: bool) -> Message | None
             topic=ConsentTopic.SMS,
             status=ConsentStatus.GRANTED,
             source=f"SMS keyword {word}",
+            by=None,  # the customer, by text
         )
         return _answer(conversation, message, OPT_IN_CONFIRMATION, AutomaticReason.OPT_IN, values)
     if word in HELP_WORDS:
@@ -184,6 +185,7 @@ def _opt_out(conversation: Conversation, message: Message, word: str) -> Message
         topic=ConsentTopic.SMS,
         status=ConsentStatus.REVOKED,
         source=f"SMS keyword {word}",
+        by=None,  # the customer, by text
     )
     # Nothing to answer: the text asked us to stop, so it leaves no one waiting.
     if conversation.waiting_since is not None and conversation.waiting_since >= message.created_at:

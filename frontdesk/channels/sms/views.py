@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters
@@ -65,8 +64,6 @@ def sms_create(request: WorkspaceRequest) -> HttpResponse:
                     connection=form.connection(),
                     by=request.membership,
                 )
-            except actions.NotAllowed as exc:
-                raise PermissionDenied(str(exc)) from exc
             except actions.ChannelSetupError as exc:
                 _apply_error(form, exc)
             else:
@@ -197,8 +194,6 @@ def sms_options(request: WorkspaceRequest, pk: int) -> HttpResponse:
                 is_active=form.cleaned_data["is_active"],
                 threading_window_hours=form.cleaned_data["threading_window_hours"],
             )
-        except actions.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
         except actions.ChannelSetupError as exc:
             _apply_error(form, exc)
         else:
@@ -220,8 +215,6 @@ def sms_connection(request: WorkspaceRequest, pk: int) -> HttpResponse:
             actions.update_sms_connection(
                 channel.sms_config, connection=form.connection(), by=request.membership
             )
-        except actions.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
         except actions.ChannelSetupError as exc:
             _apply_error(form, exc)
         else:
@@ -250,8 +243,6 @@ def sms_replies(request: WorkspaceRequest, pk: int) -> HttpResponse:
                 after_hours_text=data["after_hours_text"],
                 help_text=data["help_text"],
             )
-        except actions.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
         except actions.ChannelSetupError as exc:
             _apply_error(form, exc)
         else:
@@ -296,8 +287,6 @@ def keyword_add(request: WorkspaceRequest, pk: int) -> HttpResponse:
                 reply=form.cleaned_data["reply"],
                 by=request.membership,
             )
-        except actions.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from exc
         except actions.ChannelSetupError as exc:
             _apply_error(form, exc)
         else:
@@ -323,8 +312,6 @@ def keyword_edit(request: WorkspaceRequest, pk: int, keyword_pk: int) -> HttpRes
                     is_active=form.cleaned_data["is_active"],
                     by=request.membership,
                 )
-            except actions.NotAllowed as exc:
-                raise PermissionDenied(str(exc)) from exc
             except actions.ChannelSetupError as exc:
                 _apply_error(form, exc)
             else:
@@ -362,10 +349,7 @@ def keyword_edit(request: WorkspaceRequest, pk: int, keyword_pk: int) -> HttpRes
 def keyword_delete(request: WorkspaceRequest, pk: int, keyword_pk: int) -> HttpResponse:
     channel = queries.access_sms_channel(request.workspace, pk)
     row = queries.access_keyword(channel, keyword_pk)
-    try:
-        actions.delete_keyword(row, by=request.membership)
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
+    actions.delete_keyword(row, by=request.membership)
     if request.htmx:
         return HttpResponse("")
     messages.success(request, f"{row.keyword} no longer has an automatic reply.")

@@ -181,10 +181,10 @@ def _acknowledged(workspace: Workspace, event: InboundEvent) -> Membership | Non
 
 def _remember_details(workspace: Workspace, submission: FormSubmission) -> None:
     kind, address = submission.sender
-    contact, _ = resolve_contact(workspace, kind=kind, value=address, name=submission.name)
+    contact, _ = resolve_contact(workspace, kind=kind, value=address, name=submission.name, by=None)
     if submission.email and submission.phone:
         try:
-            add_identity(contact, kind=IdentityKind.PHONE, value=submission.phone)
+            add_identity(contact, kind=IdentityKind.PHONE, value=submission.phone, by=None)
         except (ContactError, ValidationError) as exc:
             # The number belongs to another contact: staff can merge them; the
             # number stays in the event's raw form data either way.
@@ -195,4 +195,10 @@ def _remember_details(workspace: Workspace, submission: FormSubmission) -> None:
             (ConsentTopic.SMS, submission.phone),
         ):
             if given:
-                set_consent(contact, topic=topic, status=ConsentStatus.GRANTED, source="web form")
+                set_consent(
+                    contact,
+                    topic=topic,
+                    status=ConsentStatus.GRANTED,
+                    source="web form",
+                    by=None,  # the customer, through the public form
+                )

@@ -1,4 +1,10 @@
-"""Contacts: one per customer per workspace, reached through many identities."""
+"""Contacts: one per customer per workspace, reached through many identities.
+
+Every write takes `by`: the member acting, whose role must allow MANAGE_CONTACTS in
+the contact's workspace (NotAllowed otherwise), or None for the system itself —
+intake from a channel, the public web form, an SMS STOP or a provider's opt-out,
+demo data — which no role limits. Pages, the API, tasks and commands all call these.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,8 @@ import logging
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
+from frontdesk.core import roles
+from frontdesk.core.errors import ActionError
 from frontdesk.core.models import (
     ConsentChange,
     ConsentStatus,
@@ -17,17 +25,24 @@ from frontdesk.core.models import (
     Workspace,
     normalise_identity,
 )
+from frontdesk.core.permissions import require
 
 logger = logging.getLogger(__name__)
 
 
-class ContactError(Exception):
+class ContactError(ActionError):
     """A contact operation that cannot be done as asked; the message is for people."""
+
+
+def _require_manager(by: Membership | None, workspace_id: int) -> None:
+    if by is not None:  # None: the system (see the module docstring)
+        require(by, roles.MANAGE_CONTACTS, workspace_id=workspace_id)
 
 
 def create_contact(
     workspace: Workspace,
     *,
+    by: Membership | None,
     name: str = "",
     identities: list[tuple[str, str]] | None = None,
     notes: str = "",
@@ -36,21 +51,27 @@ def create_contact(
 
     Raises ContactError if an identity already belongs to another contact.
     """
+    _require_manager(by, workspace.pk)
     with transaction.atomic():
         contact = Contact.objects.create(workspace=workspace, name=name.strip(), notes=notes)
         for kind, value in identities or []:
-            add_identity(contact, kind=kind, value=value)
+            add_identity(contact, kind=kind, value=value, by=by)
     return contact
 
 
 def update_contact_details(
-    contact: Contact, *, name: str | None = None, notes: str | None = None
+    contact: Contact,
+    *,
+    by: Membership | None,
+    name: str | None = None,
+    notes: str | None = None,
 ) -> Contact:
     """Change a contact's name and/or notes (None leaves a field as it is).
 
     The web edit page and the API both call this; consent changes go through
     `set_consent` so they keep their audit row.
     """
+    _require_manager(by, contact.workspace_id)
     fields = []
     if name is not None:
         contact.name = name.strip()[:160]
@@ -65,13 +86,14 @@ def update_contact_details(
 
 
 def add_identity(
-    contact: Contact, *, kind: str, value: str, verified: bool = False
+    contact: Contact, *, by: Membership | None, kind: str, value: str, verified: bool = False
 ) -> ContactIdentity:
     """Attach an address to a contact; a no-op if the contact already has it.
 
     Raises ValidationError for an unreadable address and ContactError if another
     contact in the workspace owns it (merge them instead).
     """
+    _require_manager(by, contact.workspace_id)
     workspace = contact.workspace
     normalised = normalise_identity(kind, value, default_country=workspace.default_country)
     existing = ContactIdentity.objects.for_workspace(workspace).filter(kind=kind, value=normalised)
@@ -93,14 +115,25 @@ def add_identity(
     )
 
 
+def remove_identity(identity: ContactIdentity, *, by: Membership | None) -> None:
+    """Detach an address from its contact; messages already received from it stay."""
+    _require_manager(by, identity.workspace_id)
+    identity.delete()
+    logger.info(
+        "contact identity removed",
+        extra={"workspace": identity.workspace_id, "contact": identity.contact_id},
+    )
+
+
 def resolve_contact(
-    workspace: Workspace, *, kind: str, value: str, name: str = ""
+    workspace: Workspace, *, kind: str, value: str, name: str = "", by: Membership | None
 ) -> tuple[Contact, bool]:
     """Find the contact owning this address, or create one. Returns (contact, created).
 
     Safe under concurrency: two inbound messages from a new number at once end with
     one contact, because the identity is unique per workspace.
     """
+    _require_manager(by, workspace.pk)
     normalised = normalise_identity(kind, value, default_country=workspace.default_country)
     identities = ContactIdentity.objects.for_workspace(workspace).select_related("contact")
     found = identities.filter(kind=kind, value=normalised).first()
@@ -132,13 +165,15 @@ def set_consent(
     topic: str,
     status: str,
     source: str,
-    by: Membership | None = None,
+    by: Membership | None,
 ) -> bool:
     """Record a consent change for one topic (sms, email, community).
 
     Writes the new status on the contact and an append-only ConsentChange row.
     Returns False (and writes nothing) when the status is already that.
+    `by` is recorded as who changed it (None: the system, e.g. a STOP text).
     """
+    _require_manager(by, contact.workspace_id)
     if topic not in ConsentTopic.values or status not in ConsentStatus.values:
         raise ContactError(f"Unknown consent {topic}={status}")
     field = f"{topic}_consent"
@@ -166,7 +201,7 @@ def set_consent(
 _CONSENT_ORDER = {ConsentStatus.REVOKED: 2, ConsentStatus.GRANTED: 1, ConsentStatus.UNKNOWN: 0}
 
 
-def merge_contacts(keep: Contact, other: Contact, *, by: Membership | None = None) -> Contact:
+def merge_contacts(keep: Contact, other: Contact, *, by: Membership | None) -> Contact:
     """Merge `other` into `keep`; everything that pointed at `other` now points at `keep`.
 
     Every foreign key to Contact in every app is re-pointed (conversations,
@@ -178,6 +213,7 @@ def merge_contacts(keep: Contact, other: Contact, *, by: Membership | None = Non
         raise ContactError("A contact cannot be merged with itself.")
     if keep.workspace_id != other.workspace_id:
         raise ContactError("Contacts in different workspaces cannot be merged.")
+    _require_manager(by, keep.workspace_id)
     with transaction.atomic():
         locked = {
             c.pk: c for c in Contact.objects.select_for_update().filter(pk__in=[keep.pk, other.pk])

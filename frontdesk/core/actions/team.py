@@ -35,7 +35,10 @@ from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from frontdesk.core import roles
+from frontdesk.core.errors import ActionError
+from frontdesk.core.errors import NotAllowed as NotAllowed  # re-exported: the old import path
 from frontdesk.core.models import Invitation, Membership, User, Workspace
+from frontdesk.core.permissions import require
 from frontdesk.core.roles import Role
 from frontdesk.live.publish import disconnect_member
 
@@ -51,12 +54,8 @@ PHOTO_MAX_PIXELS = 40_000_000
 PHOTO_STORED_SIZE = (512, 512)
 
 
-class TeamError(Exception):
+class TeamError(ActionError):
     """A team change that cannot be made as asked; the message is for people."""
-
-
-class NotAllowed(TeamError):
-    """The acting member's role does not allow this change (views answer 403)."""
 
 
 class InvitationUnusable(TeamError):
@@ -82,11 +81,6 @@ def public_url(path: str) -> str:
     chooses (a forged Host would otherwise put an attacker's domain in the link).
     """
     return settings.PUBLIC_BASE_URL + path
-
-
-def _require(by: Membership, workspace: Workspace, capability: str) -> None:
-    if by.workspace_id != workspace.pk or not by.can(capability):
-        raise NotAllowed("Your role can’t make this change. Ask an owner or an admin.")
 
 
 def _normalise_email(email: str) -> str:
@@ -133,11 +127,11 @@ def invite_member(
     Raises NotAllowed when `by` may not invite (or may not invite an owner) and
     TeamError for a bad address or someone already on the team.
     """
-    _require(by, workspace, roles.MANAGE_TEAM)
+    require(by, roles.MANAGE_TEAM, workspace_id=workspace.pk)
     if role not in Role.values:
         raise TeamError(f"Unknown role {role!r}.")
     if role == Role.OWNER:
-        _require(by, workspace, roles.MANAGE_OWNERS)
+        require(by, roles.MANAGE_OWNERS, workspace_id=workspace.pk)
     email = _normalise_email(email)
     if (
         Membership.objects.for_workspace(workspace)
@@ -185,7 +179,7 @@ def resend_invitation(invitation: Invitation, *, by: Membership) -> tuple[Invita
 
 def revoke_invitation(invitation: Invitation, *, by: Membership) -> None:
     """Make a pending invitation's link stop working. Idempotent."""
-    _require(by, invitation.workspace, roles.MANAGE_TEAM)
+    require(by, roles.MANAGE_TEAM, workspace_id=invitation.workspace.pk)
     Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).filter(
         revoked_at__isnull=True
     ).update(revoked_at=timezone.now())
@@ -338,7 +332,7 @@ def change_role(membership: Membership, *, role: str, by: Membership) -> Members
     last active owner cannot be demoted (TeamError).
     """
     workspace = membership.workspace
-    _require(by, workspace, roles.MANAGE_TEAM)
+    require(by, roles.MANAGE_TEAM, workspace_id=workspace.pk)
     if role not in Role.values:
         raise TeamError(f"Unknown role {role!r}.")
     with transaction.atomic():
@@ -347,7 +341,7 @@ def change_role(membership: Membership, *, role: str, by: Membership) -> Members
         if role == membership.role:
             return membership
         if Role.OWNER in (role, membership.role):
-            _require(by, workspace, roles.MANAGE_OWNERS)
+            require(by, roles.MANAGE_OWNERS, workspace_id=workspace.pk)
         if membership.role == Role.OWNER and not _other_active_owners(membership):
             raise TeamError(
                 f"{membership.display_name} is the only owner. Make someone else an owner first."
@@ -369,14 +363,14 @@ def deactivate_member(membership: Membership, *, by: Membership) -> Membership:
     stays (TeamError); only owners deactivate owners (NotAllowed).
     """
     workspace = membership.workspace
-    _require(by, workspace, roles.MANAGE_TEAM)
+    require(by, roles.MANAGE_TEAM, workspace_id=workspace.pk)
     if membership.pk == by.pk:
         raise TeamError("You can’t deactivate yourself. Ask another admin or owner.")
     with transaction.atomic():
         _lock_workspace(workspace)
         membership.refresh_from_db(fields=["role", "is_active"])
         if membership.role == Role.OWNER:
-            _require(by, workspace, roles.MANAGE_OWNERS)
+            require(by, roles.MANAGE_OWNERS, workspace_id=workspace.pk)
         if not membership.is_active:
             return membership
         if membership.role == Role.OWNER and not _other_active_owners(membership):
@@ -395,9 +389,9 @@ def deactivate_member(membership: Membership, *, by: Membership) -> Membership:
 def reactivate_member(membership: Membership, *, by: Membership) -> Membership:
     """Bring a deactivated member back with the role they had."""
     workspace = membership.workspace
-    _require(by, workspace, roles.MANAGE_TEAM)
+    require(by, roles.MANAGE_TEAM, workspace_id=workspace.pk)
     if membership.role == Role.OWNER:
-        _require(by, workspace, roles.MANAGE_OWNERS)
+        require(by, roles.MANAGE_OWNERS, workspace_id=workspace.pk)
     Membership.objects.filter(pk=membership.pk).update(is_active=True)
     membership.is_active = True
     logger.info(

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from frontdesk.core import roles
 from frontdesk.core.models import Membership, User, Workspace
+from frontdesk.core.permissions import require
 from frontdesk.core.roles import Role
 
 
@@ -43,3 +45,26 @@ def add_member(
         membership.is_active = True
         membership.save(update_fields=["role", "is_active"])
     return membership
+
+
+def update_workspace_settings(
+    workspace: Workspace,
+    *,
+    by: Membership,
+    name: str,
+    time_zone: str,
+    default_country: str,
+    brand_color: str,
+) -> Workspace:
+    """Change the workspace's name, time zone, phone country and brand colour.
+
+    Only members who may MANAGE_WORKSPACE (NotAllowed otherwise). The slug, and so
+    every URL, stays as it is.
+    """
+    require(by, roles.MANAGE_WORKSPACE, workspace_id=workspace.pk)
+    workspace.name = name
+    workspace.time_zone = time_zone
+    workspace.default_country = default_country
+    workspace.brand_color = brand_color
+    workspace.save(update_fields=["name", "time_zone", "default_country", "brand_color"])
+    return workspace

@@ -39,7 +39,7 @@ ws = create_workspace(name="Riverside Public Library", slug="riverside", owner=o
                       owner_display_name="Olivia Owens")
 for name, email in [("Ana López", "ana@example.org"), ("Ben Ode", "ben@example.org"),
                     ("Cy Twombly", "cy@example.org")]:
-    create_contact(ws, name=name, identities=[("email", email)])
+    create_contact(ws, name=name, identities=[("email", email)], by=None)
 member = Membership.objects.get(workspace=ws)
 member.photo.save("olivia.png", ContentFile(bytes.fromhex("{photo}")))
 print(json.dumps({{"photo": member.photo.name}}))

@@ -41,8 +41,12 @@ def test_unreadable_identities_are_refused_with_a_message(kind, raw):
 
 
 def test_resolve_contact_finds_the_same_person_however_the_number_is_typed(riverside):
-    first, created = resolve_contact(riverside, kind="phone", value="555-010-0123", name="Ana")
-    again, created_again = resolve_contact(riverside, kind="phone", value="+1 (555) 010 0123")
+    first, created = resolve_contact(
+        riverside, kind="phone", value="555-010-0123", name="Ana", by=None
+    )
+    again, created_again = resolve_contact(
+        riverside, kind="phone", value="+1 (555) 010 0123", by=None
+    )
     assert created and not created_again
     assert again.pk == first.pk
     assert ContactIdentity.objects.filter(workspace=riverside).count() == 1
@@ -50,25 +54,30 @@ def test_resolve_contact_finds_the_same_person_however_the_number_is_typed(river
 
 def test_the_same_number_is_a_different_contact_in_another_workspace(cast, riverside):
     hillview = cast["outsider"].workspace
-    mine, _ = resolve_contact(riverside, kind="phone", value="+15550100123")
-    theirs, created = resolve_contact(hillview, kind="phone", value="+15550100123")
+    mine, _ = resolve_contact(riverside, kind="phone", value="+15550100123", by=None)
+    theirs, created = resolve_contact(hillview, kind="phone", value="+15550100123", by=None)
     assert created and mine.pk != theirs.pk
 
 
 def test_an_address_cannot_belong_to_two_contacts(riverside):
-    create_contact(riverside, name="Ana", identities=[("email", "ana@example.org")])
-    ben = create_contact(riverside, name="Ben")
+    create_contact(riverside, name="Ana", identities=[("email", "ana@example.org")], by=None)
+    ben = create_contact(riverside, name="Ben", by=None)
     with pytest.raises(ContactError, match="already belongs to Ana"):
-        add_identity(ben, kind="email", value="ANA@example.org")
+        add_identity(ben, kind="email", value="ANA@example.org", by=None)
 
 
 def test_merge_keeps_identities_history_and_the_strictest_consent(riverside, cast):
-    keep = create_contact(riverside, name="Ana Lopez", identities=[("phone", "+15550100123")])
-    other = create_contact(
-        riverside, identities=[("email", "ana@example.org")], notes="Likes mysteries"
+    keep = create_contact(
+        riverside, name="Ana Lopez", identities=[("phone", "+15550100123")], by=None
     )
-    set_consent(other, topic="sms", status="revoked", source="SMS keyword STOP")
-    set_consent(keep, topic="email", status="granted", source="web form")
+    other = create_contact(
+        riverside,
+        identities=[("email", "ana@example.org")],
+        notes="Likes mysteries",
+        by=None,
+    )
+    set_consent(other, topic="sms", status="revoked", source="SMS keyword STOP", by=None)
+    set_consent(keep, topic="email", status="granted", source="web form", by=None)
 
     merged = merge_contacts(keep, other, by=cast["agent"])
 
@@ -84,18 +93,18 @@ def test_merge_keeps_identities_history_and_the_strictest_consent(riverside, cas
 
 
 def test_merge_refuses_contacts_of_different_workspaces(riverside, cast):
-    mine = create_contact(riverside, name="Ana")
-    theirs = create_contact(cast["outsider"].workspace, name="Ana")
+    mine = create_contact(riverside, name="Ana", by=None)
+    theirs = create_contact(cast["outsider"].workspace, name="Ana", by=None)
     with pytest.raises(ContactError):
-        merge_contacts(mine, theirs)
+        merge_contacts(mine, theirs, by=None)
     assert Contact.objects.get(pk=theirs.pk).merged_into_id is None
 
 
 def test_set_consent_records_each_change_once(riverside):
-    ana = create_contact(riverside, name="Ana")
-    assert set_consent(ana, topic="sms", status="granted", source="web form")
-    assert not set_consent(ana, topic="sms", status="granted", source="web form")
-    assert set_consent(ana, topic="sms", status="revoked", source="SMS keyword STOP")
+    ana = create_contact(riverside, name="Ana", by=None)
+    assert set_consent(ana, topic="sms", status="granted", source="web form", by=None)
+    assert not set_consent(ana, topic="sms", status="granted", source="web form", by=None)
+    assert set_consent(ana, topic="sms", status="revoked", source="SMS keyword STOP", by=None)
     history = list(ConsentChange.objects.filter(contact=ana).values_list("status", flat=True))
     assert history == ["revoked", "granted"]
     ana.refresh_from_db()

@@ -113,7 +113,7 @@ def assign_conversation(
     that) unless they assigned it to themselves. Assigning to the current assignee
     changes nothing. Raises InboxError for someone who cannot answer customers.
     """
-    require(by, conversation.workspace_id)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     if assignee is not None:
         require_same_workspace(conversation.workspace_id, assignee)
         if not assignee.can(roles.REPLY):
@@ -136,7 +136,7 @@ def assign_conversation(
 
 def assign_team(conversation: Conversation, *, team: Team | None, by: Membership) -> Conversation:
     """Route the conversation to a team (None: no team)."""
-    require(by, conversation.workspace_id)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     require_same_workspace(conversation.workspace_id, team)
     with transaction.atomic():
         _locked(conversation)
@@ -164,7 +164,7 @@ def snooze_conversation(
 
     It wakes up (back to open) then, or earlier if the customer writes.
     """
-    require(by, conversation.workspace_id)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     if timezone.is_naive(until) or until <= timezone.now():
         raise InboxError("Snooze until a time in the future.")
     with transaction.atomic():
@@ -200,7 +200,7 @@ def wake_snoozed(*, now: datetime | None = None) -> int:
 
 def resolve_conversation(conversation: Conversation, *, by: Membership) -> Conversation:
     """Mark the conversation resolved; the customer is no longer waiting."""
-    require(by, conversation.workspace_id)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     with transaction.atomic():
         _locked(conversation)
         if conversation.status == ConversationStatus.RESOLVED:
@@ -218,7 +218,7 @@ def resolve_conversation(conversation: Conversation, *, by: Membership) -> Conve
 
 def reopen_conversation(conversation: Conversation, *, by: Membership) -> Conversation:
     """Open a resolved, pending or snoozed conversation again."""
-    require(by, conversation.workspace_id)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     with transaction.atomic():
         _locked(conversation)
         if conversation.status == ConversationStatus.OPEN:
@@ -230,7 +230,7 @@ def reopen_conversation(conversation: Conversation, *, by: Membership) -> Conver
 
 def mark_pending(conversation: Conversation, *, by: Membership) -> Conversation:
     """Park the conversation as pending (waiting on the customer or someone outside)."""
-    require(by, conversation.workspace_id)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     with transaction.atomic():
         _locked(conversation)
         _change_status(conversation, ConversationStatus.PENDING, snoozed_until=None)
@@ -240,7 +240,7 @@ def mark_pending(conversation: Conversation, *, by: Membership) -> Conversation:
 
 def set_priority(conversation: Conversation, *, priority: str, by: Membership) -> Conversation:
     """Set low / normal / high / urgent."""
-    require(by, conversation.workspace_id)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     if priority not in Priority.values:
         raise InboxError(f"Unknown priority {priority!r}.")
     with transaction.atomic():
@@ -276,7 +276,7 @@ def add_tag(conversation: Conversation, *, name: str, by: Membership) -> Tag:
 
     Tags match case-insensitively, so “Late fees” and “late fees” are one tag.
     """
-    require(by, conversation.workspace_id)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     name = _clean_tag_name(name)
     with transaction.atomic():
         tag = _tag_named(conversation.workspace_id, name, create=True)
@@ -288,7 +288,7 @@ def add_tag(conversation: Conversation, *, name: str, by: Membership) -> Tag:
 
 def remove_tag(conversation: Conversation, *, name: str, by: Membership) -> None:
     """Take a tag off the conversation (the tag itself stays for other conversations)."""
-    require(by, conversation.workspace_id)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     tag = _tag_named(conversation.workspace_id, _clean_tag_name(name), create=False)
     if tag is None:
         return

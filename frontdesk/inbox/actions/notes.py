@@ -73,7 +73,7 @@ def add_note(conversation: Conversation, *, body: str, by: Membership) -> Messag
     Mentioned colleagues who can see the inbox get a notification, and an email
     after commit if they chose that; the author is never notified of their own note.
     """
-    require(by, conversation.workspace_id, roles.VIEW_INBOX)
+    require(by, roles.VIEW_INBOX, workspace_id=conversation.workspace_id)
     body = (body or "").strip()
     if not body:
         raise InboxError("Write something in the note.")

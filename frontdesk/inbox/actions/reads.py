@@ -21,7 +21,7 @@ def mark_conversation_read(
     harmless. The member's own list rows stop being bold; nobody else's change, so
     nothing is published live. Raises NotAllowed outside the member's workspace.
     """
-    require(member, conversation.workspace_id, roles.VIEW_INBOX)
+    require(member, roles.VIEW_INBOX, workspace_id=conversation.workspace_id)
     ConversationRead.objects.bulk_create(
         [
             ConversationRead(
@@ -44,7 +44,7 @@ def mark_read_if_unread(conversation: Conversation, *, member: Membership) -> bo
     Opening a conversation runs this: re-opening one already read costs one indexed
     read instead of a write (on SQLite, a write waits for the one writer's lock).
     """
-    require(member, conversation.workspace_id, roles.VIEW_INBOX)
+    require(member, roles.VIEW_INBOX, workspace_id=conversation.workspace_id)
     read_at = (
         ConversationRead.objects.filter(membership=member, conversation=conversation)
         .values_list("read_at", flat=True)

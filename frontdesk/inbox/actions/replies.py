@@ -92,7 +92,7 @@ def send_reply(
     Stamps the conversation's first response (once) and clears `waiting_since`.
     `attachments` are files (e.g. uploads) saved through Django's storage.
     """
-    require(by, conversation.workspace_id, roles.REPLY)
+    require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     body = (body or "").strip()
     files = list(attachments)
     if not body and not files:
@@ -442,6 +442,7 @@ def _record_provider_opt_out(
         topic=topic,
         status=ConsentStatus.REVOKED,
         source=f"Provider: recipient unsubscribed (error {error.code})",
+        by=None,  # the system, on the provider's word
     )
 
 
@@ -480,7 +481,7 @@ def _record_failure(
 
 def retry_delivery(message: Message, *, by: Membership) -> Message:
     """Send a failed reply again (a person decided to; attempts start over)."""
-    require(by, message.workspace_id, roles.REPLY)
+    require(by, roles.REPLY, workspace_id=message.workspace_id)
     if message.kind != MessageKind.REPLY:
         raise InboxError("Only replies are delivered.")
     with transaction.atomic():
@@ -609,6 +610,7 @@ def _record_report_opt_out(message: Message, code: str) -> None:
             topic=topic,
             status=ConsentStatus.REVOKED,
             source=f"Provider: recipient unsubscribed (error {code})",
+            by=None,  # the system, on the provider's word
         )
 
 

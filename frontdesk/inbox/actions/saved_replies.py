@@ -54,13 +54,13 @@ def create_saved_reply(
     """Add a saved reply for everyone in the workspace; `by` becomes its author.
 
     Raises SavedReplyInvalid for an empty title or text or an unknown variable."""
-    require(by, workspace.pk, roles.REPLY)
+    require(by, roles.REPLY, workspace_id=workspace.pk)
     title, body = _clean(title, body)
     return SavedReply.objects.create(workspace=workspace, title=title, body=body, created_by=by)
 
 
 def _require_change(saved_reply: SavedReply, by: Membership) -> None:
-    require(by, saved_reply.workspace_id, roles.VIEW_INBOX)
+    require(by, roles.VIEW_INBOX, workspace_id=saved_reply.workspace_id)
     if not can_change_saved_reply(by, saved_reply):
         raise NotAllowed("Only its author or an admin can change this saved reply.")
 

@@ -90,7 +90,7 @@ def update_inbox_settings(
     sms_sign_with_first_name: bool | None = None,
 ) -> InboxSettings:
     """Change the inbox policy; arguments left as None stay as they are."""
-    require(by, workspace.pk, roles.MANAGE_WORKSPACE)
+    require(by, roles.MANAGE_WORKSPACE, workspace_id=workspace.pk)
     settings = inbox_settings_for(workspace)
     changed: list[str] = []
     for name, value in (

@@ -110,6 +110,7 @@ def make_conversation(riverside, channel):
                 workspace,
                 name=f"Customer {n}",
                 identities=[("email", email or f"customer{n}@example.org")],
+                by=None,
             )
         moment = last_message_at or timezone.now() - timedelta(minutes=5)
         conversation = start_conversation(

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def customer(make_conversation, riverside):
     def make(name: str, *identities: tuple[str, str]):
-        contact = create_contact(riverside, name=name, identities=list(identities))
+        contact = create_contact(riverside, name=name, identities=list(identities), by=None)
         return make_conversation(contact=contact)
 
     return make
@@ -57,10 +57,10 @@ def test_wildcards_typed_by_people_are_plain_characters(riverside, customer):
 def test_renamed_customers_and_new_or_removed_addresses_are_reindexed(riverside, customer):
     conversation = customer("Beatrix Potter", ("email", "bp@example.org"))
     contact = conversation.contact
-    update_contact_details(contact, name="Helen Heelis")
+    update_contact_details(contact, name="Helen Heelis", by=None)
     assert _found(riverside, "potter") == []
     assert _found(riverside, "heelis") == [(conversation.pk, "contact")]
-    identity = add_identity(contact, kind="email", value="peter.rabbit@example.org")
+    identity = add_identity(contact, kind="email", value="peter.rabbit@example.org", by=None)
     assert _found(riverside, "rabbit") == [(conversation.pk, "contact")]
     identity.delete()
     assert _found(riverside, "rabbit") == []
@@ -71,7 +71,10 @@ def test_customer_search_never_shows_another_workspaces_customers(
 ):
     customer("Agatha Christie", ("email", "agatha@example.org"))
     theirs = create_contact(
-        hillview, name="Agatha Hillview", identities=[("email", "agatha@hill.example")]
+        hillview,
+        name="Agatha Hillview",
+        identities=[("email", "agatha@hill.example")],
+        by=None,
     )
     mine = _found(riverside, "agatha")
     assert len(mine) == 1

@@ -120,7 +120,9 @@ def test_no_address_fails_permanently_with_the_reason_and_retry_sends_it(
     channel, riverside, make_conversation, maya, reply, django_capture_on_commit_callbacks
 ):
     # A web-form customer who left only a phone number: email cannot reach them.
-    contact = create_contact(riverside, name="Ben Ortiz", identities=[("phone", "555 010 0142")])
+    contact = create_contact(
+        riverside, name="Ben Ortiz", identities=[("phone", "555 010 0142")], by=None
+    )
     conversation = make_conversation(contact=contact)
 
     message = reply(conversation, by=maya)
@@ -133,7 +135,7 @@ def test_no_address_fails_permanently_with_the_reason_and_retry_sends_it(
     assert message.can_retry
     assert mail.outbox == []
 
-    add_identity(contact, kind="email", value="ben@example.org")
+    add_identity(contact, kind="email", value="ben@example.org", by=None)
     with django_capture_on_commit_callbacks(execute=True):
         actions.retry_delivery(message, by=maya)
     message.refresh_from_db()
@@ -258,7 +260,9 @@ def text_channel(make_channel, monkeypatch):
 
 
 def _text_reply(text_channel, riverside, make_conversation, author) -> Message:
-    contact = create_contact(riverside, name="Cy", identities=[("phone", "+1 555 010 0177")])
+    contact = create_contact(
+        riverside, name="Cy", identities=[("phone", "+1 555 010 0177")], by=None
+    )
     conversation = make_conversation(channel_=text_channel, contact=contact)
     return Message.objects.create(
         workspace=riverside,

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_variables_are_filled_in_and_unknown_ones_render_empty(cast, riverside):
-    contact = create_contact(riverside, name="Ada Lovelace")
+    contact = create_contact(riverside, name="Ada Lovelace", by=None)
     text = render_saved_reply(
         "Hi {{ contact.first_name }}, {{me.first_name}} here from {{ workspace.name }}."
         " {{ contact.secret }}{{ settings.SECRET_KEY }}Bye.",
@@ -28,7 +28,7 @@ def test_template_tags_are_not_run(cast, riverside):
 
 
 def test_a_customer_without_a_name_renders_empty_not_none(cast, riverside):
-    contact = create_contact(riverside, identities=[("email", "x@example.org")])
+    contact = create_contact(riverside, identities=[("email", "x@example.org")], by=None)
     assert render_saved_reply("Hi {{ contact.first_name }}!", contact=contact, me=None) == "Hi !"
 
 

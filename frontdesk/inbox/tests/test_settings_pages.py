@@ -393,7 +393,10 @@ def test_the_composer_still_offers_saved_replies_made_on_the_page(
 ):
     conversation = make_conversation(
         contact=create_contact(
-            cast["agent"].workspace, name="Grace Hopper", identities=[("email", "g@example.org")]
+            cast["agent"].workspace,
+            name="Grace Hopper",
+            identities=[("email", "g@example.org")],
+            by=None,
         )
     )
     client = client_for(cast["agent"])

@@ -102,7 +102,9 @@ def test_a_thread_key_finds_the_conversation_it_replies_to(channel, receive):
 
 
 def test_a_known_address_resolves_to_the_existing_contact(channel, riverside, receive):
-    known = create_contact(riverside, name="Ana Lopez", identities=[("email", "ana@example.org")])
+    known = create_contact(
+        riverside, name="Ana Lopez", identities=[("email", "ana@example.org")], by=None
+    )
     row = receive(channel, sender="ANA@Example.org", name="A. Lopez")
     conversation = _conversation(row)
     assert conversation.contact_id == known.pk
@@ -117,7 +119,7 @@ def test_a_contact_merged_later_keeps_all_conversations(channel, riverside, rece
         receive(channel, sender="+1 555 010 0199", sender_kind="phone", name="Sam R.")
     )
     assert by_email.contact_id != by_phone.contact_id
-    merge_contacts(by_email.contact, by_phone.contact)
+    merge_contacts(by_email.contact, by_phone.contact, by=None)
     # The next text from the phone lands with the merged contact's conversation.
     row = receive(channel, sender="+15550100199", sender_kind="phone", body="It's Sam again")
     assert _conversation(row).pk == by_phone.pk

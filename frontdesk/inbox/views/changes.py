@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
     HttpResponse,
@@ -62,8 +61,6 @@ def _act(
 ) -> HttpResponse:
     try:
         change()
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from None
     except actions.InboxError as exc:
         return _done(request, conversation, str(exc), error=True)
     return _done(request, conversation, text)
@@ -85,8 +82,6 @@ def _compose(request: WorkspaceRequest, number: int, mode: str) -> HttpResponse:
             actions.send_reply(conversation, body=body, by=request.membership, attachments=files)
         else:
             actions.add_note(conversation, body=body, by=request.membership)
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from None
     except actions.InboxError as exc:
         if request.htmx:
             return _htmx_error(request, str(exc))
@@ -121,8 +116,6 @@ def retry(request: WorkspaceRequest, number: int, pk: int) -> HttpResponse:
     message = _message(request, number, pk)
     try:
         actions.retry_delivery(message, by=request.membership)
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from None
     except actions.InboxError as exc:
         if request.htmx:
             return _htmx_error(request, str(exc))

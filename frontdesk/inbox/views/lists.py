@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
@@ -274,8 +273,6 @@ def bulk(request: WorkspaceRequest) -> HttpResponse:
                 actions.resolve_conversation(conversation, by=me)
             else:
                 actions.add_tag(conversation, name=cleaned["tag"], by=me)
-        except actions.NotAllowed as exc:
-            raise PermissionDenied(str(exc)) from None
         except actions.InboxError as exc:
             problems.append(f"{conversation.number}: {exc}")
         else:

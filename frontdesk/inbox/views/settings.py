@@ -96,8 +96,6 @@ def inbox_settings(request: WorkspaceRequest) -> HttpResponse:
                     business_hours=data["business_hours"],
                     sms_sign_with_first_name=data["sms_sign_with_first_name"],
                 )
-            except actions.NotAllowed as exc:
-                raise PermissionDenied(str(exc)) from exc
             except actions.InboxError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -215,8 +213,6 @@ def _save(request: WorkspaceRequest, form: SavedReplyForm, saved_reply: SavedRep
             actions.update_saved_reply(
                 saved_reply, title=data["title"], body=data["body"], by=request.membership
             )
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
     except actions.SavedReplyInvalid as exc:
         for field, problems in exc.errors.items():
             for problem in problems:
@@ -252,10 +248,7 @@ def saved_reply_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
 @require_capability(roles.REPLY)
 def saved_reply_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     saved_reply = _access_saved_reply(request, pk, change=True)
-    try:
-        actions.delete_saved_reply(saved_reply, by=request.membership)
-    except actions.NotAllowed as exc:
-        raise PermissionDenied(str(exc)) from exc
+    actions.delete_saved_reply(saved_reply, by=request.membership)
     messages.success(request, f"“{saved_reply.title}” deleted.")
     return redirect("inbox_settings:saved-replies", ws=request.workspace.slug)
 

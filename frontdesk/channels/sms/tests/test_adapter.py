@@ -289,7 +289,9 @@ def test_a_staff_reply_reaches_twilio_once_signed_by_its_author(
     policy = inbox_settings_for(channel.workspace)
     policy.sms_sign_with_first_name = True
     policy.save()
-    contact = create_contact(channel.workspace, name="Ada", identities=[("phone", CUSTOMER)])
+    contact = create_contact(
+        channel.workspace, name="Ada", identities=[("phone", CUSTOMER)], by=None
+    )
     conversation = start_conversation(channel.workspace, contact=contact, channel=channel)
     with django_capture_on_commit_callbacks(execute=True):
         message = send_reply(conversation, body="Yes, 10 to 4 on Sunday.", by=cast["agent"])

@@ -70,7 +70,7 @@ def make_conversation(riverside, cast):
 
     def make(*, assignee=None, email: str | None = None):
         address = email or f"reader{next(count)}@example.org"
-        contact, _ = resolve_contact(riverside, kind="email", value=address, name="Reader")
+        contact, _ = resolve_contact(riverside, kind="email", value=address, name="Reader", by=None)
         conversation = start_conversation(
             riverside, contact=contact, channel=webform_channel_for(riverside)
         )

@@ -380,7 +380,9 @@ def test_a_staff_reply_to_a_form_message_reaches_the_customer_by_email(
 
 
 def test_a_returning_customer_continues_their_open_conversation(send_form, ana, riverside):
-    contact = create_contact(riverside, name="Ana", identities=[("email", "ana.lopez@example.org")])
+    contact = create_contact(
+        riverside, name="Ana", identities=[("email", "ana.lopez@example.org")], by=None
+    )
     send_form(ana)
     send_form(ana | {"message": "Any news?"})
     [conversation] = Conversation.objects.all()
