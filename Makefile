@@ -23,11 +23,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	touch $@
 
 ## demo: install, set up a SQLite data folder with the Riverside demo library, serve on :8000
+DEMO_ENV = FRONTDESK_DEMO=true FRONTDESK_PUBLIC_URL=$${FRONTDESK_PUBLIC_URL:-http://127.0.0.1:$(PORT)}
 demo: $(VENV)/.installed
-	FRONTDESK_DEMO=true $(BIN)/frontdesk setup
-	FRONTDESK_DEMO=true $(BIN)/frontdesk load_demo
-	FRONTDESK_DEMO=true FRONTDESK_PUBLIC_URL=$${FRONTDESK_PUBLIC_URL:-http://127.0.0.1:$(PORT)} \
-		$(BIN)/frontdesk serve --host $(HOST) --port $(PORT)
+	$(DEMO_ENV) $(BIN)/frontdesk setup
+	$(DEMO_ENV) $(BIN)/frontdesk load_demo
+	$(DEMO_ENV) $(BIN)/frontdesk serve --host $(HOST) --port $(PORT)
 
 ## test: ruff, mypy and the import-linter layers, then the whole suite on SQLite, then again
 ## on PostgreSQL + Redis when FRONTDESK_TEST_POSTGRES / FRONTDESK_TEST_REDIS are set (as .ci/run sets them)

@@ -29,6 +29,17 @@ from reportlab.pdfgen.canvas import Canvas
 
 PAGE_SIZES = {"a4": A4, "letter": LETTER}
 PAGE_LABELS = {"a4": "A4", "letter": "US Letter"}
+# Countries whose offices buy US Letter (and legal) paper; everyone else uses A4.
+LETTER_COUNTRIES = frozenset(
+    {"US", "CA", "MX", "PH", "CL", "CO", "VE", "GT", "CR", "PA", "DO", "PR"}
+)
+
+
+def paper_for(country: str) -> str:
+    """The paper size a workspace in `country` (ISO 3166 alpha-2) prints on."""
+    return "letter" if (country or "").upper() in LETTER_COUNTRIES else "a4"
+
+
 FORMATS = {"pdf": "PDF (to print)", "png": "PNG picture"}
 DEFAULT_HEADLINE = "Questions? Text us."
 DEFAULT_LINE = "A librarian will text you back."

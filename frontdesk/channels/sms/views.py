@@ -124,7 +124,7 @@ def _sms_context(request: WorkspaceRequest, channel: Channel, **forms: Any) -> d
         "new_keyword_length": sms_length(keyword_form["reply"].value() or ""),
         "keywords": [(row, sms_length(row.reply)) for row in keyword_rows],
         "preview": _preview(request, config, replies_form),
-        "poster_form": PosterForm(),
+        "poster_form": PosterForm(initial={"size": poster.paper_for(workspace.default_country)}),
         "poster_number": poster.number_lines(config.phone_number, workspace.default_country),
     }
 

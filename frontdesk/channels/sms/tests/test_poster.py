@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 import zxingcpp
@@ -196,3 +197,20 @@ def test_a_poster_request_with_bad_choices_is_explained(cast, client_for, sms_ch
     body = response.content.decode()
     assert "Select a valid choice. a5 is not one of the available choices." in body
     assert "This field is required." in body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("country", "paper"), [("US", "letter"), ("CA", "letter"), ("GB", "a4")])
+def test_the_paper_size_starts_at_what_the_workspaces_country_prints_on(
+    cast, client_for, sms_channel, country, paper
+):
+    workspace = sms_channel.workspace
+    workspace.default_country = country
+    workspace.save(update_fields=["default_country"])
+    page = client_for(cast["owner"]).get(
+        reverse("channels:sms-detail", kwargs={"ws": "riverside", "pk": sms_channel.pk})
+    )
+    checked = re.findall(
+        r'<input[^>]*name="size"[^>]*value="(\w+)"[^>]*checked', page.content.decode()
+    )
+    assert checked == [paper]
