@@ -59,6 +59,36 @@ def env_secret(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
+def private_data_dir(path: Path) -> Path:
+    """Create the data folder readable by this user only (0700) when it does not exist.
+
+    It holds the secret key, the SQLite databases and uploads; an existing folder keeps
+    the permissions its administrator gave it.
+    """
+    if not path.exists():
+        path.mkdir(parents=True, exist_ok=True)
+        path.chmod(0o700)
+    return path
+
+
+_made_private: set[str] = set()
+
+
+def make_private(path: str | Path) -> None:
+    """Take group and other permissions off a file this process works with (an SQLite
+    database: it holds every customer's messages), once per path per process."""
+    key = str(path)
+    if key in _made_private or key in ("", ":memory:") or key.startswith("file:"):
+        return
+    try:
+        mode = os.stat(key).st_mode
+        if mode & 0o077:
+            os.chmod(key, mode & 0o700)
+    except OSError:
+        return  # not created yet, or not ours: the next connection tries again
+    _made_private.add(key)
+
+
 def persistent_secret_key(data_dir: Path) -> str:
     """Return the key kept in the data folder, generating it on first use.
 

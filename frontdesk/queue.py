@@ -16,6 +16,8 @@ import sqlite3
 from huey import Huey
 from huey.storage import SqliteStorage
 
+from frontdesk.env import make_private
+
 SYNCHRONOUS_NORMAL = 1
 
 
@@ -23,6 +25,7 @@ class QueueStorage(SqliteStorage):
     def _create_connection(self) -> sqlite3.Connection:
         conn = super()._create_connection()
         conn.execute(f"pragma synchronous={SYNCHRONOUS_NORMAL}")
+        make_private(self.filename)
         return conn
 
 

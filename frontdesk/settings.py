@@ -22,11 +22,12 @@ from frontdesk.env import (
     env_secret,
     env_str,
     persistent_secret_key,
+    private_data_dir,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = Path(env_str("FRONTDESK_DATA_DIR", str(BASE_DIR.parent / "data"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+private_data_dir(DATA_DIR)
 
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = env_secret("SECRET_KEY") or persistent_secret_key(DATA_DIR)

@@ -9,6 +9,7 @@ demo data — which no role limits. Pages, the API, tasks and commands all call 
 from __future__ import annotations
 
 import logging
+import re
 
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
@@ -34,6 +35,23 @@ class ContactError(ActionError):
     """A contact operation that cannot be done as asked; the message is for people."""
 
 
+NAME_LENGTH = 160
+# Line breaks and other control characters: a name is one line (it goes into email
+# headers, CSV exports and SMS greetings, where a line break would split or forge them).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
+
+
+def _clean_name(name: str, *, from_a_person: bool) -> str:
+    """`name` trimmed to one line. A person typing a line break is told so (ContactError);
+    a name that came with a message (a provider's sender name) has it replaced by a space,
+    so the message is never lost for it."""
+    if _CONTROL.search(name):
+        if from_a_person:
+            raise ContactError("A name is one line: remove the line break.", field="name")
+        name = " ".join(_CONTROL.sub(" ", name).split())
+    return name.strip()[:NAME_LENGTH]
+
+
 def _require_manager(by: Membership | None, workspace_id: int) -> None:
     if by is not None:  # None: the system (see the module docstring)
         require(by, roles.MANAGE_CONTACTS, workspace_id=workspace_id)
@@ -52,8 +70,9 @@ def create_contact(
     Raises ContactError if an identity already belongs to another contact.
     """
     _require_manager(by, workspace.pk)
+    name = _clean_name(name, from_a_person=by is not None)
     with transaction.atomic():
-        contact = Contact.objects.create(workspace=workspace, name=name.strip(), notes=notes)
+        contact = Contact.objects.create(workspace=workspace, name=name, notes=notes)
         for kind, value in identities or []:
             add_identity(contact, kind=kind, value=value, by=by)
     return contact
@@ -74,7 +93,7 @@ def update_contact_details(
     _require_manager(by, contact.workspace_id)
     fields = []
     if name is not None:
-        contact.name = name.strip()[:160]
+        contact.name = _clean_name(name, from_a_person=by is not None)
         fields.append("name")
     if notes is not None:
         contact.notes = notes
@@ -134,18 +153,19 @@ def resolve_contact(
     one contact, because the identity is unique per workspace.
     """
     _require_manager(by, workspace.pk)
+    name = _clean_name(name, from_a_person=False)
     normalised = normalise_identity(kind, value, default_country=workspace.default_country)
     identities = ContactIdentity.objects.for_workspace(workspace).select_related("contact")
     found = identities.filter(kind=kind, value=normalised).first()
     if found:
         contact = found.contact
         if name and not contact.name:
-            contact.name = name.strip()[:160]
+            contact.name = name
             contact.save(update_fields=["name"])
         return contact, False
     try:
         with transaction.atomic():
-            contact = Contact.objects.create(workspace=workspace, name=name.strip()[:160])
+            contact = Contact.objects.create(workspace=workspace, name=name)
             ContactIdentity.objects.create(
                 workspace=workspace,
                 contact=contact,

@@ -10,6 +10,7 @@ from frontdesk.core.actions.contacts import (
     merge_contacts,
     resolve_contact,
     set_consent,
+    update_contact_details,
 )
 from frontdesk.core.models import ConsentChange, Contact, ContactIdentity, normalise_identity
 
@@ -109,3 +110,22 @@ def test_set_consent_records_each_change_once(riverside):
     assert history == ["revoked", "granted"]
     ana.refresh_from_db()
     assert ana.sms_consent == "revoked"
+
+
+@pytest.mark.parametrize("name", ["Ada\nLovelace", "Ada\r\nBcc: x@example.org", "Ada\u2028L"])
+def test_a_name_with_a_line_break_is_refused_when_staff_type_it(riverside, cast, name):
+    with pytest.raises(ContactError, match="A name is one line"):
+        create_contact(riverside, by=cast["agent"], name=name)
+    contact = create_contact(riverside, by=cast["agent"], name="Ada Lovelace")
+    with pytest.raises(ContactError, match="A name is one line"):
+        update_contact_details(contact, by=cast["agent"], name=name)
+    contact.refresh_from_db()
+    assert contact.name == "Ada Lovelace"
+
+
+def test_a_sender_name_with_a_line_break_arrives_on_one_line(riverside):
+    contact, created = resolve_contact(
+        riverside, kind="email", value="ada@example.org", name="Ada\r\nBcc: x@example.org", by=None
+    )
+    assert created
+    assert contact.name == "Ada Bcc: x@example.org"
