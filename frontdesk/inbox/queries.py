@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Substr
 from django.http import Http404
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from frontdesk.core.models import Membership, Workspace
@@ -330,6 +331,35 @@ def sidebar_counts(workspace: Workspace, member: Membership) -> dict[str, int]:
     counts["unread"] = Notification.objects.filter(
         workspace=workspace, recipient=member, read_at__isnull=True
     ).count()
+    return counts
+
+
+# The home page checks at most this many waiting conversations against the targets
+# (oldest first: those are the ones that breach first).
+GLANCE_OVERDUE_LIMIT = 500
+
+
+def at_a_glance(workspace: Workspace, member: Membership) -> dict[str, int]:
+    """The home page's inbox figures: customers waiting for a reply, how many of them
+    past the workspace's response targets, and open conversations assigned to `member`."""
+    from frontdesk.inbox import service_levels
+
+    open_rows = Conversation.objects.for_workspace(workspace).filter(status=ConversationStatus.OPEN)
+    waiting = open_rows.filter(waiting_since__isnull=False)
+    counts = open_rows.aggregate(
+        waiting=Count("status", filter=Q(waiting_since__isnull=False)),
+        mine=Count("status", filter=Q(assignee=member)),
+    )
+    settings = service_levels.settings_or_defaults(workspace)
+    zone = service_levels.workspace_zone(workspace)
+    now = timezone.now()
+    oldest = waiting.select_related("workspace").order_by("waiting_since", "pk")
+    counts["overdue"] = sum(
+        1
+        for conversation in oldest[:GLANCE_OVERDUE_LIMIT]
+        if service_levels.breach_state(conversation, now, settings=settings, zone=zone)
+        == "breached"
+    )
     return counts
 
 

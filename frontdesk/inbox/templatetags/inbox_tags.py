@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from django import template
 from django.conf import settings
+from django.template import Context
 from django.template.defaultfilters import linebreaksbr, urlize
 from django.template.loader import get_template
 from django.utils import timezone
@@ -16,6 +18,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from frontdesk.core.models import Membership
+from frontdesk.inbox import queries
 from frontdesk.inbox.models import Message, MessageKind
 
 register = template.Library()
@@ -155,3 +158,10 @@ def avatar(member: Membership | None, size: str = "md", alt: bool = False) -> Sa
     if member is None:
         return mark_safe("")
     return avatar_markup(member, size=size, alt=alt)
+
+
+@register.inclusion_tag("inbox/_glance.html", takes_context=True)
+def inbox_glance(context: Context) -> dict[str, Any]:
+    """The inbox's figures for the home page: waiting, overdue, assigned to me."""
+    workspace, member = context["workspace"], context["membership"]
+    return {"workspace": workspace, "counts": queries.at_a_glance(workspace, member)}
