@@ -196,3 +196,17 @@ def test_inbox_settings_pages_fit_a_phone(library, new_page, screenshot):
     page.get_by_label("Tuesday", exact=True).uncheck()
     assert page.get_by_label("Tuesday: opens", exact=True).is_hidden()
     assert page.locator('.hours-row[data-day="tue"] .hours-closed').is_visible()
+
+
+def test_team_and_api_token_pages_fit_a_phone(library, new_page, screenshot):
+    page = new_page(width=390, height=844)
+    base = sign_in(page, library)
+    page.goto(f"{base}/settings/api/")
+    page.get_by_label("Name", exact=True).fill("Catalogue sync")
+    page.get_by_role("button", name="Create token").click()
+    page.locator("table").get_by_text("Catalogue sync").wait_for()
+    for path, name in (("settings/team/", "team-phone"), ("settings/api/", "api-tokens-phone")):
+        page.goto(f"{base}/{path}")
+        # Nothing sideways: every row of the table fits the phone.
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        screenshot(page, name)
