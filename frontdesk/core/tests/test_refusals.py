@@ -29,8 +29,10 @@ def _make_owner(client, cast, **extra):
 def test_a_refused_page_write_answers_the_sites_403_page(client_for, cast):
     response = _make_owner(client_for(cast["admin"]), cast)
     assert response.status_code == 403
-    site_page = permission_denied(RequestFactory().get("/"), PermissionDenied())
+    reason = "Your role cannot manage owners."
+    site_page = permission_denied(RequestFactory().get("/"), PermissionDenied(reason))
     assert response.content == site_page.content
+    assert reason in response.content.decode()  # the page says why
     assert Membership.objects.get(pk=cast["agent"].pk).role == "agent"
 
 
