@@ -30,6 +30,7 @@ urlpatterns = [
     path("<int:number>/snooze/", views.snooze, name="conversation-snooze"),
     path("<int:number>/resolve/", views.resolve, name="conversation-resolve"),
     path("<int:number>/reopen/", views.reopen, name="conversation-reopen"),
+    path("<int:number>/pending/", views.pending, name="conversation-pending"),
     path("<int:number>/priority/", views.priority, name="conversation-priority"),
     path("<int:number>/tag/", views.tag, name="conversation-tag"),
     path("<int:number>/untag/", views.untag, name="conversation-untag"),

@@ -10,6 +10,7 @@ conversation and its fragments), `changes` (the forms that change one).
 from frontdesk.inbox.views.changes import (
     assign,
     note,
+    pending,
     priority,
     reopen,
     reply,
@@ -48,6 +49,7 @@ __all__ = [
     "note",
     "notifications",
     "notifications_read",
+    "pending",
     "priority",
     "reopen",
     "reply",

@@ -200,6 +200,18 @@ def resolve(request: WorkspaceRequest, number: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
+def pending(request: WorkspaceRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    return _act(
+        request,
+        conversation,
+        lambda: actions.mark_pending(conversation, by=request.membership),
+        "Pending",
+    )
+
+
+@require_POST
+@require_capability(roles.REPLY)
 def reopen(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     return _act(
