@@ -123,10 +123,11 @@ def test_list_can_put_waiting_customers_first(maya_api, three, maya, receive):
     d = receive(email="di@example.org", body="Newest, answered")
     actions.send_reply(d, body="Done", by=maya)
     params = {"status": "open", "order": "attention"}
-    # a and b wait for a reply (newer activity first among them); d is the newest
-    # conversation but answered, so it comes last.
+    # a and b wait for a reply (the longest wait first among them: issue 20, item 4,
+    # was "newer activity first"); d is the newest conversation but answered, so it
+    # comes last.
     got = numbers(maya_api.get("/api/v1/conversations", params))
-    assert got == [three["b"].number, three["a"].number, d.number]
+    assert got == [three["a"].number, three["b"].number, d.number]
 
 
 def test_list_filters_by_channel(maya_api, three, riverside, receive):

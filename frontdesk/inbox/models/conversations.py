@@ -156,19 +156,39 @@ class Conversation(WorkspaceScoped):
                 name="conv_ws_channel_recent",
             ),
             models.Index(fields=["workspace", "-last_message_at", "-id"], name="conv_ws_recent"),
-            # The default order, people who need someone first: the same keyset behind
-            # `attention`, for the whole inbox, one member's and one channel's.
+            # The default order, people who need someone first (queries.inbox_page):
+            # customers waiting for a reply, the longest wait first, read from an
+            # index of the waiting rows only; then the others by attention and
+            # recency. Each for the whole inbox, one member's and one channel's.
+            models.Index(
+                fields=["workspace", "status", "waiting_since", "id"],
+                name="conv_ws_status_waiting",
+                condition=Q(waiting_since__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace", "assignee", "status", "waiting_since", "id"],
+                name="conv_ws_assignee_waiting",
+                condition=Q(waiting_since__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace", "channel", "status", "waiting_since", "id"],
+                name="conv_ws_channel_waiting",
+                condition=Q(waiting_since__isnull=False),
+            ),
             models.Index(
                 fields=["workspace", "status", "-attention", "-last_message_at", "-id"],
                 name="conv_ws_status_attention",
+                condition=Q(waiting_since__isnull=True),
             ),
             models.Index(
                 fields=["workspace", "assignee", "status", "-attention", "-last_message_at", "-id"],
                 name="conv_ws_assignee_attention",
+                condition=Q(waiting_since__isnull=True),
             ),
             models.Index(
                 fields=["workspace", "channel", "status", "-attention", "-last_message_at", "-id"],
                 name="conv_ws_channel_attention",
+                condition=Q(waiting_since__isnull=True),
             ),
             # Threading: this customer's latest conversation on this channel.
             models.Index(

@@ -246,3 +246,20 @@ def test_another_workspace_and_its_conversations_are_404(
     assert client.get("/w/hillview/inbox/").status_code == 404
     assert client.get(f"{LIST}{theirs.number}/").status_code == 404
     assert client.get(f"{LIST}{theirs.number}/row/").status_code == 404
+
+
+def test_a_waiting_row_shows_the_wait_the_header_shows(agent_client, make_conversation):
+    now = timezone.now()
+    waiting = make_conversation(last_message_at=now - timedelta(hours=3))
+    # A later note or automatic answer moves the activity time, not the wait.
+    Conversation.objects.filter(pk=waiting.pk).update(last_message_at=now)
+    waiting.refresh_from_db()
+    since = timezone.localtime(waiting.waiting_since).isoformat()
+
+    body = agent_client.get(LIST).content.decode()
+    row = body.split(f'id="conv-{waiting.number}"', 1)[1].split("</li>", 1)[0]
+    assert f'datetime="{since}"' in row
+    assert ">3h</time>" in row
+    assert 'title="Waiting for a reply since ' in row
+    header = agent_client.get(f"{LIST}{waiting.number}/header/").content.decode()
+    assert "Waiting <time" in header and ">3h</time>" in header

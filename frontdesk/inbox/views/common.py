@@ -232,20 +232,24 @@ def _rows(
     for c in conversations:
         name = c.contact.display_name
         last = latest.get(c.pk)
-        moment = timezone.localtime(c.last_message_at) if c.last_message_at else None
+        # A waiting customer's row shows how long they have waited (as the
+        # conversation's header does, and as the attention order sorts them).
+        shown = c.waiting_since or c.last_message_at
+        moment = timezone.localtime(shown) if shown else None
         rows.append(
             Row(
                 conversation=c,
                 last=last,
                 sla=service_levels.breach_state(c, now, settings=settings, zone=zone),
-                when=short_when(c.last_message_at, now),
+                when=short_when(shown, now),
                 url=url_for(c.number),
                 row_url=row_url_for(c.number),
                 name=name,
                 # What `|date:"c"` and `|date:"D j M Y, H:i"` give, at a tenth the cost.
                 iso=moment.isoformat() if moment else "",
                 title=(
-                    f"{WEEKDAYS_ABBR[moment.weekday()]} {moment.day} "
+                    ("Waiting for a reply since " if c.waiting_since else "")
+                    + f"{WEEKDAYS_ABBR[moment.weekday()]} {moment.day} "
                     f"{str(MONTHS_3[moment.month]).title()} {moment.year:04d}, "
                     f"{moment.hour:02d}:{moment.minute:02d}"
                     if moment
