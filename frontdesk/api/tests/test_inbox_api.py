@@ -380,3 +380,19 @@ def test_the_openapi_document_lists_the_conversation_routes(client):
     assert "post" in paths["/api/v1/conversations/{number}/replies"]
     assert "post" in paths["/api/v1/conversations/{number}/notes"]
     assert "get" in paths["/api/v1/conversations/{number}/messages"]
+
+
+def test_a_conversation_whose_reply_failed_says_so(
+    maya_api, maya, receive, django_capture_on_commit_callbacks
+):
+    # Issue 20, item 2: the customer only looks answered.
+    from frontdesk.core.actions.contacts import add_identity
+
+    a = receive(email="ana@example.org", name="Ana", body="Is my hold ready?")
+    a.contact.identities.all().delete()
+    add_identity(a.contact, kind="phone", value="555 010 0142", by=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.send_reply(a, body="Yes", by=maya)
+    [item] = maya_api.get("/api/v1/conversations").json()["items"]
+    assert item["reply_failed_at"] is not None
+    assert item["waiting_since"] is not None

@@ -127,6 +127,10 @@ class Conversation(WorkspaceScoped):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     waiting_since = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # When the newest reply a person wrote here failed for good (no address, opted
+    # out, refused by the provider); null once a reply goes through or is retried.
+    # The list marks such rows: the customer only looks answered.
+    reply_failed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     sentiment_score = models.FloatField(null=True, blank=True)
     sentiment_label = models.CharField(max_length=16, blank=True)
@@ -219,3 +223,7 @@ class Conversation(WorkspaceScoped):
     @property
     def is_waiting(self) -> bool:
         return self.waiting_since is not None
+
+    @property
+    def has_failed_reply(self) -> bool:
+        return self.reply_failed_at is not None

@@ -177,6 +177,7 @@ class Row:
     team: str = ""
     unread: bool = False
     waiting: bool = False
+    reply_failed: bool = False  # the newest reply a person wrote was not delivered
     channel: str = ""
     channel_icon: str = ""  # markup
     initial: str = ""
@@ -261,6 +262,7 @@ def _rows(
                 team=c.team.name if c.team is not None else "",
                 unread=getattr(c, "unread", False),
                 waiting=c.is_waiting,
+                reply_failed=c.has_failed_reply,
                 channel=c.channel.name,
                 channel_icon=icon_markup(channel_icon(c.channel), 12),
                 initial=initial(name),
