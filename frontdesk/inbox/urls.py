@@ -18,6 +18,7 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("attachments/<int:pk>/", views.attachment, name="attachment"),
+    path("contacts/<int:pk>/write/", views.write_to_contact, name="contact-write"),
     path("<int:number>/", views.conversation, name="conversation"),
     path("<int:number>/row/", views.conversation_row, name="conversation-row"),
     path("<int:number>/header/", views.conversation_header, name="conversation-header"),

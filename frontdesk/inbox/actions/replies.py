@@ -42,6 +42,7 @@ from frontdesk.core.actions.contacts import set_consent
 from frontdesk.core.consent import last_revocation, may_send, topic_for_identity_kind
 from frontdesk.core.models import (
     ConsentStatus,
+    Contact,
     ContactIdentity,
     Membership,
     Workspace,
@@ -49,7 +50,12 @@ from frontdesk.core.models import (
 )
 from frontdesk.inbox import kinds, live
 from frontdesk.inbox.actions.common import InboxError, require, require_same_workspace
-from frontdesk.inbox.actions.conversations import _locked, inbox_settings_for, unanswered_since
+from frontdesk.inbox.actions.conversations import (
+    _locked,
+    inbox_settings_for,
+    start_conversation,
+    unanswered_since,
+)
 from frontdesk.inbox.actions.reads import mark_conversation_read
 from frontdesk.inbox.kinds import UnknownChannelKind, get_connector
 from frontdesk.inbox.media import signed_media_url
@@ -156,6 +162,36 @@ def send_reply(
         live.conversation_changed(conversation)
     logger.info("reply queued", extra={"conversation": conversation.pk, "message_id": message.pk})
     return message
+
+
+def start_outbound_conversation(
+    contact: Contact, *, channel: Channel, body: str, subject: str = "", by: Membership
+) -> Conversation:
+    """Write first: open a new conversation with `contact` on `channel` (a text or an
+    email from their contact page) and send `body` as its first reply.
+
+    Refuses (InboxError) a channel that cannot answer or a contact with no address
+    it can reach, before anything is stored.
+    """
+    require(by, roles.REPLY, workspace_id=contact.workspace_id)
+    require_same_workspace(contact.workspace_id, channel)
+    try:
+        adapter = kinds.get(channel.kind).adapter
+    except UnknownChannelKind:
+        raise InboxError(f"Nobody can be written to through “{channel.name}”.") from None
+    identity_kind = adapter.reply_identity_kind
+    if not adapter.can("send") or not identity_kind:
+        raise InboxError(f"Nobody can be written to through “{channel.name}”.")
+    if not ContactIdentity.objects.filter(contact=contact, kind=identity_kind).exists():
+        raise InboxError(f"{contact.display_name} has no address “{channel.name}” can reach.")
+    if not (body or "").strip():
+        raise InboxError("Write a message first.")
+    with transaction.atomic():
+        conversation = start_conversation(
+            contact.workspace, contact=contact, channel=channel, subject=subject
+        )
+        send_reply(conversation, body=body, by=by)
+    return conversation
 
 
 def _check_attachments(channel: Channel, files: list[File[Any]]) -> None:

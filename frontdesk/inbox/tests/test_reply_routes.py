@@ -198,3 +198,43 @@ def test_contacts_without_a_name_keep_their_address_in_the_route(cast, riverside
     routes = reply_routes(conversation)
     route = chosen_route(routes, conversation)
     assert route is not None and route.hint == "by email to x@example.org"
+
+
+def test_staff_write_first_by_text_from_the_contact_page(
+    cast,
+    client_for,
+    riverside,
+    channel,
+    make_sms_channel,
+    twilio_api,
+    django_capture_on_commit_callbacks,
+):
+    texts = make_sms_channel(name="Main number")
+    contact = create_contact(
+        riverside, name="Ben Ortiz", identities=[("phone", "+1 555-010-0142")], by=None
+    )
+    client = client_for(cast["agent"])
+    page = client.get(f"/w/riverside/contacts/{contact.pk}/").content.decode()
+    write_url = f"/w/riverside/inbox/contacts/{contact.pk}/write/"
+    assert f'hx-get="{write_url}"' in page
+
+    form = client.get(write_url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Text +1 555-010-0142" in form
+    assert "Email" not in form.split("<textarea", 1)[0]  # no email address: no email option
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(write_url, {"channel": texts.pk, "body": "Your hold is in."})
+    conversation = Conversation.objects.get(contact=contact)
+    assert response.status_code == 302
+    assert response["Location"] == f"/w/riverside/inbox/{conversation.number}/"
+    assert conversation.channel == texts
+    [sent] = twilio_api.messages
+    assert (sent.to, sent.body) == ("+15550100142", "Your hold is in.")
+
+    # By email, to a contact without an email address: refused, nothing stored.
+    refused = client.post(
+        write_url, {"channel": channel.pk, "body": "Hello"}, HTTP_HX_REQUEST="true"
+    )
+    assert refused.status_code == 400  # the refusal middleware: a toast with the reason
+    assert "has no address" in refused.content.decode()
+    assert Conversation.objects.filter(contact=contact).count() == 1

@@ -36,6 +36,7 @@ from frontdesk.inbox.views.lists import (
     search,
     sidebar,
 )
+from frontdesk.inbox.views.outbound import write_to_contact
 
 __all__ = [
     "assign",
@@ -61,4 +62,5 @@ __all__ = [
     "tag",
     "timeline",
     "untag",
+    "write_to_contact",
 ]
