@@ -249,8 +249,7 @@ def _rows(
                 # What `|date:"c"` and `|date:"D j M Y, H:i"` give, at a tenth the cost.
                 iso=moment.isoformat() if moment else "",
                 title=(
-                    ("Waiting for a reply since " if c.waiting_since else "")
-                    + f"{WEEKDAYS_ABBR[moment.weekday()]} {moment.day} "
+                    f"{WEEKDAYS_ABBR[moment.weekday()]} {moment.day} "
                     f"{str(MONTHS_3[moment.month]).title()} {moment.year:04d}, "
                     f"{moment.hour:02d}:{moment.minute:02d}"
                     if moment
