@@ -9,6 +9,7 @@ from frontdesk.api.api import api
 from frontdesk.core import views as core_views
 from frontdesk.core.urls import section_patterns
 from frontdesk.inbox import kinds
+from frontdesk.inbox import media as inbox_media
 
 admin.site.site_header = "Frontdesk back office"
 admin.site.site_title = "Frontdesk admin"
@@ -24,6 +25,8 @@ urlpatterns = [
     path("w/<slug:ws>/settings/channels/", include("frontdesk.channels.urls")),
     path("w/<slug:ws>/settings/inbox/", include("frontdesk.inbox.settings_urls")),
     path("healthz", health.healthz, name="healthz"),
+    # Pictures of staff replies for an MMS provider to fetch (signed, expiring).
+    path("m/<str:token>", inbox_media.outbound_media, name="outbound-media"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

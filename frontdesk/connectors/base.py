@@ -41,6 +41,7 @@ from typing import Any, ClassVar, Generic, Literal, TypeVar
 
 DeliveryState = Literal["queued", "sent", "delivered"]
 SignOff = Literal["signature", "short", "none"]
+AttachmentSupport = Literal["all", "pictures", "none"]
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,13 @@ class InboundEvent:
 
 @dataclass(frozen=True)
 class OutboundAttachment:
+    """A file of a reply: its bytes (an email carries them) and, where the caller
+    has one, a public expiring URL a provider can fetch it from (an MMS)."""
+
     filename: str
     content_type: str
     data: bytes
+    url: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -220,6 +225,10 @@ class Connector(Generic[AccountT]):
     # "signature": email-like, full signature under the body; "short": SMS-like, a
     # first-name sign-off when the workspace wants one; "none": neither.
     sign_off: ClassVar[SignOff] = "signature"
+    # What files `send` delivers: "all", "pictures" (images, e.g. as MMS, which the
+    # provider fetches from `OutboundAttachment.url`) or "none". The composer says so
+    # before sending; files a channel cannot carry are never reported as sent.
+    sends_attachments: ClassVar[AttachmentSupport] = "all"
 
     def send(self, account: AccountT, message: OutboundMessage) -> DeliveryResult:
         """Hand one message to the provider and return what it said (optional capability).

@@ -54,6 +54,9 @@ class ComposeForm(forms.Form):
     # other way round) if the page's script and the URL disagree.
     mode = forms.ChoiceField(choices=[("reply", "reply"), ("note", "note")], required=False)
     after = forms.IntegerField(min_value=0, required=False)
+    # The channel a reply goes through (the composer's "Send by"); empty: the
+    # conversation's own.
+    channel = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
 
 
 class AssignForm(forms.Form):

@@ -41,9 +41,10 @@ from frontdesk.inbox.models import (
 
 FILTERS = ("all", "mine", "unassigned")
 PAGE_SIZE_MAX = 100
-# "recent": newest activity first. "attention": who needs someone first (waiting,
-# unhappy, urgent; Conversation.attention), then newest activity; it applies to the
-# statuses in which someone can still need us, other lists stay newest first.
+# "recent": newest activity first. "attention": who needs someone first: customers
+# waiting for a reply, the longest wait first; then the unhappy and urgent
+# (Conversation.attention), newest activity first. It applies to the statuses in
+# which someone can still need us; other lists stay newest first.
 ORDERS = ("recent", "attention")
 ATTENTION_STATUSES = (
     ConversationStatus.OPEN,
@@ -99,6 +100,24 @@ def decode_attention_cursor(cursor: str) -> tuple[int, datetime, int]:
         raise BadCursor("That page link is not valid any more.") from None
 
 
+# A cursor inside the waiting customers of the attention order starts with this.
+WAITING_CURSOR = "w~"
+
+
+def encode_waiting_cursor(conversation: Conversation) -> str:
+    assert conversation.waiting_since is not None
+    raw = f"{conversation.waiting_since.isoformat()}|{conversation.pk}"
+    return WAITING_CURSOR + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_waiting_cursor(cursor: str) -> tuple[datetime, int]:
+    """(waiting_since, id) of the last waiting row of the previous page."""
+    try:
+        return _moment_and_pk(_unpack(cursor.removeprefix(WAITING_CURSOR)))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise BadCursor("That page link is not valid any more.") from None
+
+
 @dataclass(frozen=True)
 class InboxPage:
     rows: list[Conversation]
@@ -142,21 +161,7 @@ def inbox_page(
     )
     limit = max(1, min(limit, PAGE_SIZE_MAX))
     if order == "attention" and status in ATTENTION_STATUSES:
-        # Same keyset, with attention in front; each filter has its index
-        # (conv_ws_*_attention). The redundant `attention <= a` bounds the scan.
-        if before:
-            attention, moment, pk = decode_attention_cursor(before)
-            rows = rows.filter(attention__lte=attention).filter(
-                Q(attention__lt=attention)
-                | Q(attention=attention, last_message_at__lt=moment)
-                | Q(attention=attention, last_message_at=moment, pk__lt=pk)
-            )
-        page = list(
-            _with_relations(rows).order_by("-attention", "-last_message_at", "-id")[: limit + 1]
-        )
-        more = len(page) > limit
-        page = _with_nameless_identities(page[:limit])
-        return InboxPage(rows=page, next_cursor=encode_attention_cursor(page[-1]) if more else None)
+        return _attention_page(rows, before=before, limit=limit)
     if before:
         moment, pk = decode_cursor(before)
         rows = rows.filter(Q(last_message_at__lt=moment) | Q(last_message_at=moment, pk__lt=pk))
@@ -164,6 +169,57 @@ def inbox_page(
     more = len(page) > limit
     page = _with_nameless_identities(page[:limit])
     return InboxPage(rows=page, next_cursor=encode_cursor(page[-1]) if more else None)
+
+
+def _attention_page(rows: QuerySet[Conversation], *, before: str | None, limit: int) -> InboxPage:
+    """The attention order: customers waiting for a reply first, the longest wait
+    first (so the overdue come before those within target: the same wait against
+    the same target); then everyone else, unhappy and urgent first (`attention`),
+    newest activity first.
+
+    Two keysets, each read from its own partial index (conv_ws_*_waiting, on the
+    waiting rows only, and conv_ws_*_attention on the others), so a page costs the
+    same on page 1 and page 200; a page that finishes the waiting rows goes on
+    with the others (one more query).
+    """
+    waiting = rows.filter(waiting_since__isnull=False)
+    others = rows.filter(waiting_since__isnull=True)
+    page: list[Conversation] = []
+    if before is None or before.startswith(WAITING_CURSOR):
+        if before:
+            moment, pk = decode_waiting_cursor(before)
+            waiting = waiting.filter(
+                Q(waiting_since__gt=moment) | Q(waiting_since=moment, pk__gt=pk)
+            )
+        page = list(
+            waiting.select_related("contact", "channel", "assignee", "team").order_by(
+                "waiting_since", "id"
+            )[: limit + 1]
+        )
+        before = None
+    if len(page) <= limit:
+        if before:
+            attention, moment, pk = decode_attention_cursor(before)
+            # The redundant `attention <= a` bounds the index scan.
+            others = others.filter(attention__lte=attention).filter(
+                Q(attention__lt=attention)
+                | Q(attention=attention, last_message_at__lt=moment)
+                | Q(attention=attention, last_message_at=moment, pk__lt=pk)
+            )
+        page += list(
+            others.select_related("contact", "channel", "assignee", "team").order_by(
+                "-attention", "-last_message_at", "-id"
+            )[: limit + 1 - len(page)]
+        )
+    more = len(page) > limit
+    page = page[:limit]
+    prefetch_related_objects(page, "tags")
+    page = _with_nameless_identities(page)
+    if not more:
+        return InboxPage(rows=page, next_cursor=None)
+    last = page[-1]
+    cursor = encode_waiting_cursor(last) if last.waiting_since else encode_attention_cursor(last)
+    return InboxPage(rows=page, next_cursor=cursor)
 
 
 def _with_relations(rows: QuerySet[Conversation]) -> QuerySet[Conversation]:

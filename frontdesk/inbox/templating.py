@@ -23,13 +23,19 @@ VARIABLES = (
     "workspace.name",
 )
 
+# What a variable becomes when its value is unknown (a patron who left only a phone
+# number, a colleague without a title): never a blank, as in "Hi , thanks".
+CUSTOMER_FALLBACK = "there"
+TEAM_FALLBACK = "the team"
+LIBRARY_FALLBACK = "the library"
+
 # What each variable becomes, for the people writing saved replies.
 VARIABLE_DESCRIPTIONS = {
-    "contact.first_name": "The customer’s first name",
-    "contact.name": "The customer’s full name",
-    "me.first_name": "The sender’s first name",
-    "me.name": "The sender’s full name",
-    "me.title": "The sender’s job title",
+    "contact.first_name": f"The customer’s first name, or “{CUSTOMER_FALLBACK}” when unknown",
+    "contact.name": f"The customer’s full name, or “{CUSTOMER_FALLBACK}” when unknown",
+    "me.first_name": "The sender’s first name (the workspace’s name if they have none)",
+    "me.name": "The sender’s full name (the workspace’s name if they have none)",
+    "me.title": "The sender’s job title (the workspace’s name if they have none)",
     "workspace.name": "The workspace’s name",
 }
 
@@ -41,14 +47,22 @@ def render_saved_reply(
     me: Membership | None,
     workspace: Workspace | None = None,
 ) -> str:
-    """Fill in {{ contact.first_name }}, {{ me.first_name }}, ... (see VARIABLES)."""
+    """Fill in {{ contact.first_name }}, {{ me.first_name }}, ... (see VARIABLES).
+
+    A known variable whose value is missing gets its fallback (VARIABLE_DESCRIPTIONS
+    says which), never a blank; an unknown name renders as nothing.
+    """
+    library = (workspace.name.strip() if workspace else "") or LIBRARY_FALLBACK
+    sender = (me.display_name.strip() if me else "") or (
+        workspace.name.strip() if workspace else ""
+    )
     values = {
-        "contact.first_name": contact.first_name if contact else "",
-        "contact.name": contact.name if contact else "",
-        "me.first_name": me.first_name if me else "",
-        "me.name": me.display_name if me else "",
-        "me.title": me.title if me else "",
-        "workspace.name": workspace.name if workspace else "",
+        "contact.first_name": (contact.first_name if contact else "") or CUSTOMER_FALLBACK,
+        "contact.name": (contact.name.strip() if contact else "") or CUSTOMER_FALLBACK,
+        "me.first_name": (me.first_name if me else "") or sender or TEAM_FALLBACK,
+        "me.name": sender or TEAM_FALLBACK,
+        "me.title": (me.title.strip() if me else "") or library,
+        "workspace.name": library,
     }
     return VARIABLE.sub(lambda match: values.get(match.group(1), ""), body)
 

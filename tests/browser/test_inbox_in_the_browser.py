@@ -236,11 +236,15 @@ def test_reply_from_the_composer_with_delivery_status_and_the_keyboard(
     selected = page.locator(".conv-row.is-selected")
     assert selected.locator(".conv-name").inner_text() == names[0]
     assert page.evaluate("document.activeElement.classList.contains('conv-link')")
-    page.keyboard.press("j")
+    # Issue 20, item 4: the waiting come longest wait first (this asserted Leo, the
+    # newest, second): Isabel 1300 min, David 300, Ben 125, Elena 64, Leo 40.
+    assert names[:5] == ["Isabel Santos", "David Kim", "Ben Carter", "Elena Rossi", "Leo Martin"]
+    for _ in range(4):
+        page.keyboard.press("j")
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(r"/inbox/\d+/"))
     page.wait_for_function("document.body.dataset.live === 'on'")
-    assert page.locator("#conv-title").inner_text() == names[1] == "Leo Martin"
+    assert page.locator("#conv-title").inner_text() == names[4] == "Leo Martin"
 
     # A private note first, mentioning a colleague picked from the suggestions.
     page.keyboard.press("n")
@@ -286,6 +290,9 @@ def test_reply_from_the_composer_with_delivery_status_and_the_keyboard(
     page.keyboard.press("Escape")
     assert not page.locator("#shortcuts").is_visible()
 
+    page.keyboard.press("e")
+    # Issue 20, item 6: Leo still waits (he wrote last), so e asks first; e again confirms.
+    page.get_by_text("Leo Martin is still waiting for a reply. Resolve anyway?").wait_for()
     page.keyboard.press("e")
     page.locator("#conversation-header .status-badge", has_text="Resolved").wait_for()
     assert page.locator("[data-shortcut-reopen]").is_visible()

@@ -98,6 +98,11 @@ class ConversationOut(Schema):
     waiting_since: datetime | None = Field(
         description="Since when the customer has waited for a reply; null when answered."
     )
+    reply_failed_at: datetime | None = Field(
+        description="When the newest staff reply failed for good (no address, opted out, "
+        "refused by the provider): the customer only looks answered. Null once a reply "
+        "goes through or is retried."
+    )
     first_response_at: datetime | None
     resolved_at: datetime | None
 
@@ -187,6 +192,7 @@ def conversation_out(conversation: Conversation) -> dict[str, object]:
         "created_at": conversation.created_at,
         "last_message_at": conversation.last_message_at,
         "waiting_since": conversation.waiting_since,
+        "reply_failed_at": conversation.reply_failed_at,
         "first_response_at": conversation.first_response_at,
         "resolved_at": conversation.resolved_at,
     }

@@ -123,10 +123,11 @@ def test_list_can_put_waiting_customers_first(maya_api, three, maya, receive):
     d = receive(email="di@example.org", body="Newest, answered")
     actions.send_reply(d, body="Done", by=maya)
     params = {"status": "open", "order": "attention"}
-    # a and b wait for a reply (newer activity first among them); d is the newest
-    # conversation but answered, so it comes last.
+    # a and b wait for a reply (the longest wait first among them: issue 20, item 4,
+    # was "newer activity first"); d is the newest conversation but answered, so it
+    # comes last.
     got = numbers(maya_api.get("/api/v1/conversations", params))
-    assert got == [three["b"].number, three["a"].number, d.number]
+    assert got == [three["a"].number, three["b"].number, d.number]
 
 
 def test_list_filters_by_channel(maya_api, three, riverside, receive):
@@ -379,3 +380,19 @@ def test_the_openapi_document_lists_the_conversation_routes(client):
     assert "post" in paths["/api/v1/conversations/{number}/replies"]
     assert "post" in paths["/api/v1/conversations/{number}/notes"]
     assert "get" in paths["/api/v1/conversations/{number}/messages"]
+
+
+def test_a_conversation_whose_reply_failed_says_so(
+    maya_api, maya, receive, django_capture_on_commit_callbacks
+):
+    # Issue 20, item 2: the customer only looks answered.
+    from frontdesk.core.actions.contacts import add_identity
+
+    a = receive(email="ana@example.org", name="Ana", body="Is my hold ready?")
+    a.contact.identities.all().delete()
+    add_identity(a.contact, kind="phone", value="555 010 0142", by=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.send_reply(a, body="Yes", by=maya)
+    [item] = maya_api.get("/api/v1/conversations").json()["items"]
+    assert item["reply_failed_at"] is not None
+    assert item["waiting_since"] is not None

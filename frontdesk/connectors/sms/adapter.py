@@ -43,6 +43,8 @@ logger = logging.getLogger(__name__)
 # the parts that already went out), pausing SMS_PART_RETRY_PAUSE_SECONDS in between.
 PART_RETRIES = 2
 DEFAULT_PART_RETRY_PAUSE_SECONDS = 1.0
+# Pictures an MMS carries to every handset (Twilio's fully supported types).
+MMS_PICTURE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 # How far back to look for a text that Twilio took before a request timed out.
 RECONCILE_MARGIN = timedelta(seconds=2)
 
@@ -119,6 +121,7 @@ class SmsConnector(Connector[SmsAccount]):
     label = "SMS"
     reply_identity_kind = "phone"
     sign_off = "short"
+    sends_attachments = "pictures"
 
     def send(self, account: SmsAccount, message: OutboundMessage) -> DeliveryResult:
         if not message.to_address:
@@ -127,11 +130,18 @@ class SmsConnector(Connector[SmsAccount]):
                 permanent=True,
                 code="no_address",
             )
-        if message.attachments:
-            # TODO(issue 14): outbound MMS needs a public media URL for Twilio to fetch.
-            logger.info("sms reply attachments not sent", extra={"number": account.phone_number})
+        media = tuple(
+            a.url for a in message.attachments if a.url and a.content_type in MMS_PICTURE_TYPES
+        )
+        if len(media) != len(message.attachments):
+            # Never report as sent a file the text could not carry.
+            raise ConnectorError(
+                "Only pictures (JPEG, PNG, GIF) with a public link can go by text.",
+                permanent=True,
+                code="attachment_unsupported",
+            )
         body = compose_body(message)
-        if not body:
+        if not body and not media:
             raise ConnectorError(
                 "An SMS reply needs some text.", permanent=True, code="empty_message"
             )
@@ -142,7 +152,15 @@ class SmsConnector(Connector[SmsAccount]):
         for number, part in enumerate(parts, 1):
             try:
                 results.append(
-                    self._send_part(provider, account, message.to_address, part, callback, number)
+                    self._send_part(
+                        provider,
+                        account,
+                        message.to_address,
+                        part,
+                        callback,
+                        number,
+                        media=media if number == 1 else (),  # the pictures go once
+                    )
                 )
             except ConnectorError as error:
                 if not results:
@@ -172,6 +190,8 @@ class SmsConnector(Connector[SmsAccount]):
         body: str,
         callback: str | None,
         number: int,
+        *,
+        media: tuple[str, ...] = (),
     ) -> DeliveryResult:
         """Send one part. Parts after the first retry inline on temporary errors; a
         timed-out request is checked at the provider before it is tried again."""
@@ -182,7 +202,9 @@ class SmsConnector(Connector[SmsAccount]):
         for attempt in range(1, attempts + 1):
             started = timezone.now()
             try:
-                return provider.send(account, to=to, body=body, status_callback=callback)
+                return provider.send(
+                    account, to=to, body=body, status_callback=callback, media_urls=media
+                )
             except ConnectorError as error:
                 if error.permanent:
                     raise

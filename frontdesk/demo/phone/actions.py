@@ -40,6 +40,17 @@ TEXT_MAX_LENGTH = 1600  # Twilio's limit for one message body
 TWILIO_USER_AGENT = "TwilioProxy/1.1"
 
 
+# Twilio answers these itself (https://help.twilio.com/articles/223134027), before
+# and whatever the number's webhook does.
+TWILIO_OPT_OUT_KEYWORDS = frozenset(
+    {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"}
+)
+TWILIO_OPT_OUT_CONFIRMATION = (
+    "You have successfully been unsubscribed. You will not receive any more messages "
+    "from this number. Reply START to resubscribe."
+)
+
+
 class PhoneError(Exception):
     """Something the person at the simulated phone can fix (shown on the page)."""
 
@@ -178,4 +189,21 @@ def deliver_inbound(text_id: int) -> SimulatedText | None:
     SimulatedText.objects.filter(pk=text.pk).update(status=status, detail=detail[:255])
     logger.info("simulated text posted", extra={"text": text.pk, "status": status})
     text.refresh_from_db()
+    if status == TextStatus.DELIVERED and text.body.strip().upper() in TWILIO_OPT_OUT_KEYWORDS:
+        _confirm_opt_out(text)
     return text
+
+
+def _confirm_opt_out(text: SimulatedText) -> None:
+    """What Twilio itself texts back to STOP (its Advanced Opt-Out default), which the
+    library's own reply never repeats: the phone shows it like any received text."""
+    SimulatedText.objects.create(
+        workspace_id=text.workspace_id,
+        channel_id=text.channel_id,
+        direction=TextDirection.TO_PHONE,
+        phone=text.phone,
+        channel_number=text.channel_number,
+        body=TWILIO_OPT_OUT_CONFIRMATION,
+        sid=new_sid(),
+        status=TextStatus.DELIVERED,
+    )

@@ -225,6 +225,19 @@ def test_a_keyword_is_answered_on_the_phone(demo_server):
 
 
 @pytest.mark.system
+def test_stop_shows_the_opt_out_confirmation_on_the_phone(demo_server):
+    # Issue 20, item 2: Twilio answers STOP itself; the demo phone shows that answer.
+    phone = "+15550100164"
+    _text_from_the_phone(demo_server, phone, "stop")
+    texts = wait_until(
+        lambda: _texts(demo_server, phone, at_least=2), deadline=60, what="the confirmation"
+    )
+    assert texts[0] == ["to_library", "delivered", "stop"]
+    assert texts[1][:2] == ["to_phone", "delivered"]
+    assert texts[1][2].startswith("You have successfully been unsubscribed.")
+
+
+@pytest.mark.system
 def test_a_staff_reply_reaches_the_phone_signed_and_reported_delivered(demo_server):
     phone = "+15550100163"
     _text_from_the_phone(demo_server, phone, "Can I renew a book by text?")

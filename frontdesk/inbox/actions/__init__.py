@@ -27,6 +27,7 @@ from frontdesk.inbox.actions.replies import (
     record_delivery_status,
     retry_delivery,
     send_reply,
+    start_outbound_conversation,
     sweep_deliveries,
 )
 from frontdesk.inbox.actions.saved_replies import (
@@ -67,6 +68,7 @@ __all__ = [
     "set_priority",
     "snooze_conversation",
     "start_conversation",
+    "start_outbound_conversation",
     "sweep_deliveries",
     "update_inbox_settings",
     "update_saved_reply",

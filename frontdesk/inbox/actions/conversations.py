@@ -23,7 +23,10 @@ from frontdesk.inbox.models import (
     Channel,
     Conversation,
     ConversationStatus,
+    DeliveryStatus,
     InboxSettings,
+    Message,
+    MessageKind,
     NotificationKind,
     Priority,
     Tag,
@@ -199,7 +202,8 @@ def wake_snoozed(*, now: datetime | None = None) -> int:
 
 
 def resolve_conversation(conversation: Conversation, *, by: Membership) -> Conversation:
-    """Mark the conversation resolved; the customer is no longer waiting."""
+    """Mark the conversation resolved; the customer is no longer waiting (the page asks
+    first when they are; reopening gives the waiting state back)."""
     require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     with transaction.atomic():
         _locked(conversation)
@@ -216,14 +220,43 @@ def resolve_conversation(conversation: Conversation, *, by: Membership) -> Conve
     return conversation
 
 
+def unanswered_since(conversation: Conversation) -> datetime | None:
+    """When the customer started waiting, read from the timeline: their first message
+    after the last reply a person wrote that did not fail (automatic answers and
+    failed replies answer nobody); None when nothing of theirs is unanswered."""
+    answered = (
+        Message.objects.filter(
+            conversation=conversation, kind=MessageKind.REPLY, automatic="", author__isnull=False
+        )
+        .exclude(status=DeliveryStatus.FAILED)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    unanswered = Message.objects.filter(conversation=conversation, kind=MessageKind.INCOMING)
+    if answered is not None:
+        unanswered = unanswered.filter(created_at__gt=answered)
+    found: datetime | None = (
+        unanswered.order_by("created_at", "id").values_list("created_at", flat=True).first()
+    )
+    return found
+
+
 def reopen_conversation(conversation: Conversation, *, by: Membership) -> Conversation:
-    """Open a resolved, pending or snoozed conversation again."""
+    """Open a resolved, pending or snoozed conversation again.
+
+    A resolved one gets its waiting state back (resolving cleared it): if the
+    customer's last words were never answered, they are waiting again since then.
+    """
     require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     with transaction.atomic():
         _locked(conversation)
         if conversation.status == ConversationStatus.OPEN:
             return conversation
-        _change_status(conversation, ConversationStatus.OPEN, resolved_at=None, snoozed_until=None)
+        fields: dict[str, object] = {"resolved_at": None, "snoozed_until": None}
+        if conversation.status == ConversationStatus.RESOLVED:
+            fields["waiting_since"] = unanswered_since(conversation)
+        _change_status(conversation, ConversationStatus.OPEN, **fields)
         live.conversation_changed(conversation)
     return conversation
 

@@ -42,21 +42,30 @@ from frontdesk.core.actions.contacts import set_consent
 from frontdesk.core.consent import last_revocation, may_send, topic_for_identity_kind
 from frontdesk.core.models import (
     ConsentStatus,
+    Contact,
     ContactIdentity,
     Membership,
     Workspace,
     normalise_identity,
 )
 from frontdesk.inbox import kinds, live
-from frontdesk.inbox.actions.common import InboxError, require
-from frontdesk.inbox.actions.conversations import _locked, inbox_settings_for
+from frontdesk.inbox.actions.common import InboxError, require, require_same_workspace
+from frontdesk.inbox.actions.conversations import (
+    _locked,
+    inbox_settings_for,
+    start_conversation,
+    unanswered_since,
+)
 from frontdesk.inbox.actions.reads import mark_conversation_read
 from frontdesk.inbox.kinds import UnknownChannelKind, get_connector
+from frontdesk.inbox.media import signed_media_url
 from frontdesk.inbox.models import (
     REPLIES_ALLOWED_AFTER_OPT_OUT,
     Attachment,
     AutomaticReason,
+    Channel,
     Conversation,
+    ConversationStatus,
     DeliveryStatus,
     Message,
     MessageKind,
@@ -66,6 +75,8 @@ from frontdesk.inbox.models import (
 logger = logging.getLogger(__name__)
 
 REPLY_MAX_LENGTH = 20_000
+# Pictures a channel that "sends pictures" (an MMS) carries: what carriers show.
+OUTBOUND_PICTURE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif"})
 MAX_DELIVERY_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(seconds=30)
 BACKOFF_MAX = timedelta(hours=1)
@@ -86,11 +97,15 @@ def send_reply(
     body: str,
     by: Membership,
     attachments: Iterable[File[Any]] = (),
+    channel: Channel | None = None,
 ) -> Message:
     """Store a reply from `by` (queued) and deliver it after commit.
 
     Stamps the conversation's first response (once) and clears `waiting_since`.
     `attachments` are files (e.g. uploads) saved through Django's storage.
+    `channel` is the way it goes (one of the workspace's channels that can answer,
+    see `inbox.reach`: a text to a web-form patron who left only a phone number);
+    None: the conversation's own channel.
     """
     require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     body = (body or "").strip()
@@ -99,9 +114,19 @@ def send_reply(
         raise InboxError("Write a reply or attach a file.")
     if len(body) > REPLY_MAX_LENGTH:
         raise InboxError(f"Keep replies under {REPLY_MAX_LENGTH:,} characters.")
-    channel = conversation.channel
+    if channel is None:
+        channel = conversation.channel
+    else:
+        require_same_workspace(conversation.workspace_id, channel)
+        try:
+            adapter = kinds.get(channel.kind).adapter
+        except UnknownChannelKind:
+            raise InboxError(f"Replies can’t go through “{channel.name}”.") from None
+        if not adapter.can("send") or not adapter.reply_identity_kind:
+            raise InboxError(f"Replies can’t go through “{channel.name}”.")
     if not channel.is_active:
         raise InboxError(f"The channel “{channel.name}” is switched off; replies can’t go out.")
+    _check_attachments(channel, files)
     now = timezone.now()
     with transaction.atomic():
         _locked(conversation)
@@ -137,6 +162,59 @@ def send_reply(
         live.conversation_changed(conversation)
     logger.info("reply queued", extra={"conversation": conversation.pk, "message_id": message.pk})
     return message
+
+
+def start_outbound_conversation(
+    contact: Contact, *, channel: Channel, body: str, subject: str = "", by: Membership
+) -> Conversation:
+    """Write first: open a new conversation with `contact` on `channel` (a text or an
+    email from their contact page) and send `body` as its first reply.
+
+    Refuses (InboxError) a channel that cannot answer or a contact with no address
+    it can reach, before anything is stored.
+    """
+    require(by, roles.REPLY, workspace_id=contact.workspace_id)
+    require_same_workspace(contact.workspace_id, channel)
+    try:
+        adapter = kinds.get(channel.kind).adapter
+    except UnknownChannelKind:
+        raise InboxError(f"Nobody can be written to through “{channel.name}”.") from None
+    identity_kind = adapter.reply_identity_kind
+    if not adapter.can("send") or not identity_kind:
+        raise InboxError(f"Nobody can be written to through “{channel.name}”.")
+    if not ContactIdentity.objects.filter(contact=contact, kind=identity_kind).exists():
+        raise InboxError(f"{contact.display_name} has no address “{channel.name}” can reach.")
+    if not (body or "").strip():
+        raise InboxError("Write a message first.")
+    with transaction.atomic():
+        conversation = start_conversation(
+            contact.workspace, contact=contact, channel=channel, subject=subject
+        )
+        send_reply(conversation, body=body, by=by)
+    return conversation
+
+
+def _check_attachments(channel: Channel, files: list[File[Any]]) -> None:
+    """Refuse files the channel cannot carry, before anything is stored: a picture a
+    text channel cannot send must never show as delivered (Connector.sends_attachments)."""
+    if not files:
+        return
+    try:
+        support = kinds.get(channel.kind).adapter.sends_attachments
+    except UnknownChannelKind:
+        return
+    if support == "none":
+        raise InboxError(f"Files can’t be sent through “{channel.name}”: send the text alone.")
+    if support == "pictures":
+        others = [
+            f.name or "file"
+            for f in files
+            if (getattr(f, "content_type", "") or "") not in OUTBOUND_PICTURE_TYPES
+        ]
+        if others:
+            raise InboxError(
+                f"Only pictures (JPEG, PNG, GIF) go by text; “{others[0]}” can’t be sent."
+            )
 
 
 def send_automatic_reply(
@@ -198,7 +276,7 @@ def _enqueue_delivery(message_id: int, *, delay: timedelta | None = None) -> Non
         tasks.deliver_message(message_id)
 
 
-def _reply_address(conversation: Conversation, kind: str) -> str | None:
+def reply_address(conversation: Conversation, kind: str) -> str | None:
     """Where a reply on this channel goes: the address the customer last wrote from,
     if it is of the kind this channel reaches, else their newest address of that kind."""
     contact = conversation.contact
@@ -272,10 +350,14 @@ def compose_outbound(message: Message) -> OutboundMessage:
                     filename=attachment.filename,
                     content_type=attachment.content_type or "application/octet-stream",
                     data=data,
+                    # For a provider that fetches files itself (an MMS).
+                    url=signed_media_url(attachment)
+                    if connector.sends_attachments == "pictures"
+                    else None,
                 )
             )
     return OutboundMessage(
-        to_address=_reply_address(conversation, connector.reply_identity_kind),
+        to_address=reply_address(conversation, connector.reply_identity_kind),
         to_name=conversation.contact.name,
         body=message.body,
         subject=_reply_subject(conversation),
@@ -362,9 +444,42 @@ def deliver_message(message_id: int) -> Message | None:
         if recorded:
             _record_parts(message, result.part_ids, status)
     message.refresh_from_db()
+    if recorded:
+        _note_reply_outcome(message)
     live.message_published(message, event_type="message.updated")
     logger.info("reply delivered", extra={"message_id": message.pk, "status": status})
     return message
+
+
+def _note_reply_outcome(message: Message) -> None:
+    """Keep the conversation honest after a person's reply changed state: while the
+    newest such reply has failed, `reply_failed_at` marks the conversation and the
+    customer is waiting again (from their first unanswered message), so it does not
+    sink as if answered; a retry or a reply that goes through clears the mark."""
+    if message.kind != MessageKind.REPLY or message.author_id is None:
+        return  # automatic answers answer nobody: they change neither
+    conversation = message.conversation
+    with transaction.atomic():
+        _locked(conversation)
+        conversation.refresh_from_db(fields=["reply_failed_at"])
+        newest = (
+            Message.objects.filter(
+                conversation=conversation, kind=MessageKind.REPLY, author__isnull=False
+            )
+            .order_by("-created_at", "-id")
+            .values_list("status", flat=True)
+            .first()
+        )
+        failed = newest == DeliveryStatus.FAILED
+        failed_at = (conversation.reply_failed_at or timezone.now()) if failed else None
+        waiting = conversation.waiting_since
+        if conversation.status != ConversationStatus.RESOLVED:
+            waiting = unanswered_since(conversation)
+        if (failed_at, waiting) == (conversation.reply_failed_at, conversation.waiting_since):
+            return
+        conversation.reply_failed_at, conversation.waiting_since = failed_at, waiting
+        conversation.save(update_fields=["reply_failed_at", "waiting_since"])
+        live.conversation_changed(conversation)
 
 
 def _record_parts(message: Message, part_ids: tuple[str, ...], status: str) -> None:
@@ -466,6 +581,8 @@ def _record_failure(
     if delay is not None:
         _enqueue_delivery(message.pk, delay=delay)
     message.refresh_from_db()
+    if message.status == DeliveryStatus.FAILED:
+        _note_reply_outcome(message)
     live.message_published(message, event_type="message.updated")
     logger.warning(
         "reply delivery failed",
@@ -496,6 +613,7 @@ def retry_delivery(message: Message, *, by: Membership) -> Message:
         if not changed:
             raise InboxError("Only a failed reply can be sent again.")
         message.refresh_from_db()
+        _note_reply_outcome(message)
         transaction.on_commit(lambda: _enqueue_delivery(message.pk))
         live.message_published(message, event_type="message.updated")
     return message
@@ -564,6 +682,7 @@ def record_delivery_status(
     else:
         raise InboxError(f"Unknown delivery status {status!r}.")
     message.refresh_from_db()
+    _note_reply_outcome(message)
     live.message_published(message, event_type="message.updated")
     return message
 

@@ -127,6 +127,10 @@ class Conversation(WorkspaceScoped):
     last_customer_message_at = models.DateTimeField(null=True, blank=True)
     waiting_since = models.DateTimeField(null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # When the newest reply a person wrote here failed for good (no address, opted
+    # out, refused by the provider); null once a reply goes through or is retried.
+    # The list marks such rows: the customer only looks answered.
+    reply_failed_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     sentiment_score = models.FloatField(null=True, blank=True)
     sentiment_label = models.CharField(max_length=16, blank=True)
@@ -156,19 +160,39 @@ class Conversation(WorkspaceScoped):
                 name="conv_ws_channel_recent",
             ),
             models.Index(fields=["workspace", "-last_message_at", "-id"], name="conv_ws_recent"),
-            # The default order, people who need someone first: the same keyset behind
-            # `attention`, for the whole inbox, one member's and one channel's.
+            # The default order, people who need someone first (queries.inbox_page):
+            # customers waiting for a reply, the longest wait first, read from an
+            # index of the waiting rows only; then the others by attention and
+            # recency. Each for the whole inbox, one member's and one channel's.
+            models.Index(
+                fields=["workspace", "status", "waiting_since", "id"],
+                name="conv_ws_status_waiting",
+                condition=Q(waiting_since__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace", "assignee", "status", "waiting_since", "id"],
+                name="conv_ws_assignee_waiting",
+                condition=Q(waiting_since__isnull=False),
+            ),
+            models.Index(
+                fields=["workspace", "channel", "status", "waiting_since", "id"],
+                name="conv_ws_channel_waiting",
+                condition=Q(waiting_since__isnull=False),
+            ),
             models.Index(
                 fields=["workspace", "status", "-attention", "-last_message_at", "-id"],
                 name="conv_ws_status_attention",
+                condition=Q(waiting_since__isnull=True),
             ),
             models.Index(
                 fields=["workspace", "assignee", "status", "-attention", "-last_message_at", "-id"],
                 name="conv_ws_assignee_attention",
+                condition=Q(waiting_since__isnull=True),
             ),
             models.Index(
                 fields=["workspace", "channel", "status", "-attention", "-last_message_at", "-id"],
                 name="conv_ws_channel_attention",
+                condition=Q(waiting_since__isnull=True),
             ),
             # Threading: this customer's latest conversation on this channel.
             models.Index(
@@ -199,3 +223,7 @@ class Conversation(WorkspaceScoped):
     @property
     def is_waiting(self) -> bool:
         return self.waiting_since is not None
+
+    @property
+    def has_failed_reply(self) -> bool:
+        return self.reply_failed_at is not None

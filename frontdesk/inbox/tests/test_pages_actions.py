@@ -281,3 +281,57 @@ def test_search_shows_matching_conversations_with_the_words_highlighted(agent, c
         assert "Ana Lopez" in body and "Ben Carter" not in body
     assert "<html" not in fragment
     assert "Nothing matches" in agent.get("/w/riverside/inbox/search/?q=zeppelin").content.decode()
+
+
+def test_resolving_a_customer_who_still_waits_asks_first(
+    agent, conversation, django_capture_on_commit_callbacks
+):
+    page = agent.get(url(conversation)).content.decode()
+    # Issue 20, item 6: the Resolve button opens a question instead of resolving.
+    assert "Ana Lopez is still waiting for a reply. Resolve anyway?" in page
+    menu = page.split('id="resolve-menu"', 1)[1].split("</details>", 1)[0]
+    assert 'name="confirm" value="waiting"' in menu
+    assert page.count("/resolve/") == 2  # action and hx-post of the one form, in the menu
+
+    with django_capture_on_commit_callbacks(execute=True):
+        agent.post(url(conversation, "reply/"), {"body": "On the shelf.", "mode": "reply"})
+    answered = agent.get(url(conversation)).content.decode()
+    assert "still waiting for a reply" not in answered
+    assert 'id="resolve-menu"' not in answered
+    assert "data-shortcut-resolve" in answered
+
+
+def test_reopening_gives_the_customer_their_wait_back(
+    agent, conversation, channel, receive, django_capture_on_commit_callbacks
+):
+    asked_at = conversation.messages.get().created_at
+    agent.post(url(conversation, "resolve/"), {"confirm": "waiting"}, **HTMX)
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.waiting_since) == ("resolved", None)
+
+    reopened = agent.post(url(conversation, "reopen/"), **HTMX)
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.waiting_since) == ("open", asked_at)
+    assert "Waiting" in reopened.content.decode()
+
+    # Answered before resolving: reopening does not make them wait again.
+    with django_capture_on_commit_callbacks(execute=True):
+        agent.post(url(conversation, "reply/"), {"body": "On the shelf.", "mode": "reply"})
+    agent.post(url(conversation, "resolve/"), **HTMX)
+    agent.post(url(conversation, "reopen/"), **HTMX)
+    conversation.refresh_from_db()
+    assert (conversation.status, conversation.waiting_since) == ("open", None)
+
+
+def test_staff_set_pending_from_the_page(agent, conversation):
+    assert "data-set-pending" in agent.get(url(conversation)).content.decode()
+    response = agent.post(url(conversation, "pending/"), **HTMX)
+    assert response.status_code == 200
+    assert json.loads(response["HX-Trigger"]) == {"inbox:toast": {"text": "Pending"}}
+    conversation.refresh_from_db()
+    assert conversation.status == "pending"
+    assert "data-set-pending" not in response.content.decode()
+    # Without htmx: back to the page.
+    conversation.status = "open"
+    conversation.save(update_fields=["status"])
+    assert agent.post(url(conversation, "pending/")).status_code == 302

@@ -246,3 +246,47 @@ def test_another_workspace_and_its_conversations_are_404(
     assert client.get("/w/hillview/inbox/").status_code == 404
     assert client.get(f"{LIST}{theirs.number}/").status_code == 404
     assert client.get(f"{LIST}{theirs.number}/row/").status_code == 404
+
+
+def test_a_waiting_row_shows_the_wait_the_header_shows(agent_client, make_conversation):
+    now = timezone.now()
+    waiting = make_conversation(last_message_at=now - timedelta(hours=3))
+    # A later note or automatic answer moves the activity time, not the wait.
+    Conversation.objects.filter(pk=waiting.pk).update(last_message_at=now)
+    waiting.refresh_from_db()
+    since = timezone.localtime(waiting.waiting_since).isoformat()
+
+    body = agent_client.get(LIST).content.decode()
+    row = body.split(f'id="conv-{waiting.number}"', 1)[1].split("</li>", 1)[0]
+    assert f'datetime="{since}"' in row
+    assert ">3h</time>" in row
+    assert 'title="Waiting for a reply"' in row
+    header = agent_client.get(f"{LIST}{waiting.number}/header/").content.decode()
+    assert "Waiting <time" in header and ">3h</time>" in header
+
+
+def test_a_conversation_whose_reply_failed_is_marked_and_still_waiting(
+    cast, agent_client, channel, receive, django_capture_on_commit_callbacks
+):
+    from frontdesk.core.actions.contacts import add_identity
+
+    answered = receive(channel, sender="ana@example.org", name="Ana", body="Hours?")
+    answered = Conversation.objects.get(messages__inbound_event=answered)
+    failed = Conversation.objects.get(
+        messages__inbound_event=receive(channel, sender="ben@example.org", name="Ben Ortiz")
+    )
+    # A web-form patron who left only a phone number: the reply cannot go by email.
+    failed.contact.identities.all().delete()
+    add_identity(failed.contact, kind="phone", value="555 010 0142", by=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.send_reply(answered, body="Done", by=cast["agent"])
+        actions.send_reply(failed, body="Your card is ready", by=cast["agent"])
+
+    response = agent_client.get(LIST)
+    body = response.content.decode()
+    assert numbers_on(response) == [failed.number, answered.number]  # waiting, not sunk
+    row = body.split(f'id="conv-{failed.number}"', 1)[1].split("</li>", 1)[0]
+    assert "Reply not delivered" in row
+    assert "is-waiting" in body.split(f'id="conv-{failed.number}"', 1)[0].rsplit("<li", 1)[1]
+    other = body.split(f'id="conv-{answered.number}"', 1)[1].split("</li>", 1)[0]
+    assert "Reply not delivered" not in other

@@ -161,3 +161,108 @@ def test_the_timeline_lists_messages_replies_and_notes_in_order(
         ("note", "@Maya yours?", "Amir Haddad", [cast["agent"]]),
         ("reply", "Answer", "Maya Patel", []),
     ]
+
+
+def _attention_fixture(cast, make_conversation):
+    """Waiting 3 h (overdue), 2 h (overdue), 5 min urgent and unhappy (within target),
+    20 min; then three answered ones, one of them unhappy."""
+    from frontdesk.inbox.models import Conversation
+
+    now = timezone.now()
+    made = {
+        "waited_3h": make_conversation(last_message_at=now - timedelta(hours=3)),
+        "quiet": make_conversation(waiting=False, last_message_at=now - timedelta(minutes=1)),
+        "urgent_5m": make_conversation(last_message_at=now - timedelta(minutes=5)),
+        "waited_2h": make_conversation(last_message_at=now - timedelta(hours=2)),
+        "unhappy": make_conversation(waiting=False, last_message_at=now - timedelta(hours=4)),
+        "waited_20m": make_conversation(last_message_at=now - timedelta(minutes=20)),
+        "older": make_conversation(waiting=False, last_message_at=now - timedelta(hours=6)),
+    }
+    Conversation.objects.filter(pk=made["urgent_5m"].pk).update(
+        priority="urgent", sentiment_label="negative"
+    )
+    Conversation.objects.filter(pk=made["unhappy"].pk).update(sentiment_label="negative")
+    # A newer message in a waiting thread does not shorten the customer's wait.
+    Conversation.objects.filter(pk=made["waited_3h"].pk).update(last_message_at=now)
+    return made
+
+
+ATTENTION_ORDER = ["waited_3h", "waited_2h", "waited_20m", "urgent_5m", "unhappy", "quiet", "older"]
+
+
+def test_attention_puts_the_longest_wait_first_and_the_overdue_before_the_rest(
+    cast, riverside, make_conversation
+):
+    made = _attention_fixture(cast, make_conversation)
+    by_pk = {c.pk: key for key, c in made.items()}
+    page = inbox_page(riverside, member=cast["agent"], order="attention")
+    assert [by_pk[c.pk] for c in page.rows] == ATTENTION_ORDER
+    # With a one-hour first-response target the two overdue customers lead.
+    from frontdesk.inbox import service_levels
+    from frontdesk.inbox.models import InboxSettings
+
+    actions.inbox_settings_for(riverside)
+    InboxSettings.objects.filter(workspace=riverside).update(
+        first_response_target_minutes=60, business_hours={}
+    )
+    states = [service_levels.breach_state(c, timezone.now()) for c in page.rows[:4]]
+    assert states[:2] == ["breached", "breached"]
+    assert "breached" not in states[2:]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7])
+def test_attention_pages_follow_the_cursor_without_gaps_or_repeats(
+    cast, riverside, make_conversation, size
+):
+    made = _attention_fixture(cast, make_conversation)
+    by_pk = {c.pk: key for key, c in made.items()}
+    seen, cursor = [], None
+    while True:
+        page = inbox_page(
+            riverside, member=cast["agent"], order="attention", before=cursor, limit=size
+        )
+        seen += [by_pk[c.pk] for c in page.rows]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == ATTENTION_ORDER
+
+
+def test_an_attention_page_costs_the_same_queries_across_both_parts(
+    cast, riverside, make_conversation, django_assert_max_num_queries
+):
+    _attention_fixture(cast, make_conversation)
+    # Waiting rows, the others, their tags: named customers, so no identities.
+    with django_assert_max_num_queries(3):
+        page = inbox_page(riverside, member=cast["agent"], order="attention", limit=5)
+        _ = [[t.name for t in c.tags.all()] for c in page.rows]
+    with django_assert_max_num_queries(3):
+        inbox_page(riverside, member=cast["agent"], order="attention", before=page.next_cursor)
+
+
+@pytest.mark.parametrize("view", ["all", "mine"])
+def test_the_attention_order_reads_an_index_in_order(cast, riverside, make_conversation, view):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("reads SQLite's query plan")
+    from frontdesk.inbox.models import Conversation
+
+    _attention_fixture(cast, make_conversation)
+    rows = queries._filtered(
+        riverside,
+        member=cast["agent"],
+        filter=view,
+        status="open",
+        channel=None,
+        tag=None,
+        sentiment=None,
+    )
+    for part, order in [
+        (rows.filter(waiting_since__isnull=False), ("waiting_since", "id")),
+        (rows.filter(waiting_since__isnull=True), ("-attention", "-last_message_at", "-id")),
+    ]:
+        plan = part.order_by(*order)[:41].explain()
+        assert "TEMP B-TREE" not in plan, plan
+        assert "_waiting" in plan or "_attention" in plan, plan
+    assert Conversation.objects.count() == 7

@@ -328,3 +328,53 @@ def test_a_reply_goes_to_the_address_the_customer_last_wrote_from(
         channel=channel,
     )
     assert actions.compose_outbound(message).to_address == "ada@work.example"
+
+
+def test_a_failed_reply_keeps_the_customer_waiting_and_marks_the_conversation(
+    channel, riverside, receive, maya, reply, django_capture_on_commit_callbacks
+):
+    # Issue 20, item 2: a web-form patron who left only a phone number.
+    row = receive(channel, sender="ben@example.org", name="Ben Ortiz", body="Card lost")
+    conversation = Conversation.objects.get(messages__inbound_event=row)
+    asked_at = conversation.waiting_since
+    conversation.contact.identities.all().delete()
+    add_identity(conversation.contact, kind="phone", value="555 010 0142", by=None)
+
+    message = reply(conversation, by=maya)
+
+    assert message.status == "failed"
+    conversation.refresh_from_db()
+    assert conversation.waiting_since == asked_at
+    assert conversation.reply_failed_at is not None
+
+    # A retry is a new try: no longer marked; it fails again, marked again.
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.retry_delivery(message, by=maya)
+    conversation.refresh_from_db()
+    assert (conversation.waiting_since, conversation.reply_failed_at is not None) == (
+        asked_at,
+        True,
+    )
+
+    # A reply that goes through ends the wait and the mark.
+    add_identity(conversation.contact, kind="email", value="ben@example.org", by=None)
+    reply(conversation, by=maya, body="Here is how to replace your card.")
+    conversation.refresh_from_db()
+    assert (conversation.waiting_since, conversation.reply_failed_at) == (None, None)
+
+
+def test_a_provider_failure_report_makes_the_customer_wait_again(
+    customer_conversation, riverside, maya, reply
+):
+    message = reply(customer_conversation, by=maya)
+    customer_conversation.refresh_from_db()
+    assert customer_conversation.waiting_since is None
+    Message.objects.filter(pk=message.pk).update(provider_message_id="SM-failed-1")
+
+    actions.record_delivery_status(
+        riverside, provider_message_id="SM-failed-1", status="undelivered", error_code="30005"
+    )
+
+    customer_conversation.refresh_from_db()
+    assert customer_conversation.waiting_since is not None
+    assert customer_conversation.reply_failed_at is not None

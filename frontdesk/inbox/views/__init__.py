@@ -10,6 +10,7 @@ conversation and its fragments), `changes` (the forms that change one).
 from frontdesk.inbox.views.changes import (
     assign,
     note,
+    pending,
     priority,
     reopen,
     reply,
@@ -35,6 +36,7 @@ from frontdesk.inbox.views.lists import (
     search,
     sidebar,
 )
+from frontdesk.inbox.views.outbound import write_to_contact
 
 __all__ = [
     "assign",
@@ -48,6 +50,7 @@ __all__ = [
     "note",
     "notifications",
     "notifications_read",
+    "pending",
     "priority",
     "reopen",
     "reply",
@@ -59,4 +62,5 @@ __all__ = [
     "tag",
     "timeline",
     "untag",
+    "write_to_contact",
 ]

@@ -10,7 +10,7 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
 )
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -26,6 +26,7 @@ from frontdesk.inbox.forms import (
     TagForm,
 )
 from frontdesk.inbox.models import (
+    Channel,
     Conversation,
     Priority,
     Team,
@@ -79,7 +80,15 @@ def _compose(request: WorkspaceRequest, number: int, mode: str) -> HttpResponse:
     try:
         if mode == "reply":
             files = request.FILES.getlist("files")
-            actions.send_reply(conversation, body=body, by=request.membership, attachments=files)
+            channel = None
+            if form.cleaned_data["channel"]:
+                channel = get_object_or_404(
+                    Channel.objects.for_workspace(request.workspace),
+                    pk=form.cleaned_data["channel"],
+                )
+            actions.send_reply(
+                conversation, body=body, by=request.membership, attachments=files, channel=channel
+            )
         else:
             actions.add_note(conversation, body=body, by=request.membership)
     except actions.InboxError as exc:
@@ -195,6 +204,18 @@ def resolve(request: WorkspaceRequest, number: int) -> HttpResponse:
         conversation,
         lambda: actions.resolve_conversation(conversation, by=request.membership),
         "Resolved",
+    )
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def pending(request: WorkspaceRequest, number: int) -> HttpResponse:
+    conversation = _conversation(request, number)
+    return _act(
+        request,
+        conversation,
+        lambda: actions.mark_pending(conversation, by=request.membership),
+        "Pending",
     )
 
 

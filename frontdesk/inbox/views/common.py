@@ -177,6 +177,7 @@ class Row:
     team: str = ""
     unread: bool = False
     waiting: bool = False
+    reply_failed: bool = False  # the newest reply a person wrote was not delivered
     channel: str = ""
     channel_icon: str = ""  # markup
     initial: str = ""
@@ -232,13 +233,16 @@ def _rows(
     for c in conversations:
         name = c.contact.display_name
         last = latest.get(c.pk)
-        moment = timezone.localtime(c.last_message_at) if c.last_message_at else None
+        # A waiting customer's row shows how long they have waited (as the
+        # conversation's header does, and as the attention order sorts them).
+        shown = c.waiting_since or c.last_message_at
+        moment = timezone.localtime(shown) if shown else None
         rows.append(
             Row(
                 conversation=c,
                 last=last,
                 sla=service_levels.breach_state(c, now, settings=settings, zone=zone),
-                when=short_when(c.last_message_at, now),
+                when=short_when(shown, now),
                 url=url_for(c.number),
                 row_url=row_url_for(c.number),
                 name=name,
@@ -257,6 +261,7 @@ def _rows(
                 team=c.team.name if c.team is not None else "",
                 unread=getattr(c, "unread", False),
                 waiting=c.is_waiting,
+                reply_failed=c.has_failed_reply,
                 channel=c.channel.name,
                 channel_icon=icon_markup(channel_icon(c.channel), 12),
                 initial=initial(name),

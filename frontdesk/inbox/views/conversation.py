@@ -19,7 +19,7 @@ from frontdesk.core.consent import last_revocation
 from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import ConsentTopic, Membership
 from frontdesk.core.permissions import require_capability
-from frontdesk.inbox import actions, queries, service_levels
+from frontdesk.inbox import actions, queries, reach, service_levels
 from frontdesk.inbox.actions.replies import _sign_off
 from frontdesk.inbox.forms import (
     snooze_presets,
@@ -27,6 +27,7 @@ from frontdesk.inbox.forms import (
 from frontdesk.inbox.kinds import UnknownChannelKind, get_connector
 from frontdesk.inbox.models import (
     Attachment,
+    Channel,
     Conversation,
     Message,
     Notification,
@@ -48,10 +49,12 @@ from frontdesk.inbox.views.common import (
 )
 
 
-def _signed_as(conversation: Conversation, me: Membership) -> dict[str, Any]:
-    """How a reply from `me` will be signed on this conversation's channel."""
+def _signed_as(
+    conversation: Conversation, me: Membership, channel: Channel | None = None
+) -> dict[str, Any]:
+    """How a reply from `me` will be signed on `channel` (the conversation's own)."""
     try:
-        style = get_connector(conversation.channel.kind).sign_off
+        style = get_connector((channel or conversation.channel).kind).sign_off
     except UnknownChannelKind:
         style = "none"
     sign_off = _sign_off(me, style, conversation.workspace)
@@ -110,6 +113,8 @@ def conversation(request: WorkspaceRequest, number: int) -> HttpResponse:
         )
         for saved_reply in SavedReply.objects.for_workspace(workspace)[:SAVED_REPLIES_MAX]
     ]
+    routes = reach.reply_routes(conversation)
+    route = reach.chosen_route(routes, conversation)
     context = _header_context(request, conversation) | {
         "timeline": timeline,
         "last_id": max((m.pk for m in timeline), default=0),
@@ -119,9 +124,13 @@ def conversation(request: WorkspaceRequest, number: int) -> HttpResponse:
         # Above the timeline, oldest first: what this customer said before this one.
         "earlier": [c for c in history if c.created_at < conversation.created_at][:5][::-1],
         "saved_replies": saved,
-        "signed_as": _signed_as(conversation, me),
+        "signed_as": _signed_as(conversation, me, route.channel if route else None),
         # When and how they opted out of texts, for the composer's warning.
         "sms_opt_out": last_revocation(contact, ConsentTopic.SMS),
+        # How a reply can reach them (issue 20): the composer's "Send by".
+        "routes": routes,
+        "route": route,
+        "own_route": next((r for r in routes if r.channel.pk == conversation.channel_id), None),
         "compose_mode": (
             "note" if request.GET.get("compose") == "note" or not me.can(roles.REPLY) else "reply"
         ),

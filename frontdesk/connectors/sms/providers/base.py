@@ -107,11 +107,19 @@ class SmsProvider(ABC):
 
     @abstractmethod
     def send(
-        self, account: SmsAccount, *, to: str, body: str, status_callback: str | None
+        self,
+        account: SmsAccount,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None,
+        media_urls: tuple[str, ...] = (),
     ) -> DeliveryResult:
         """Send one text (at most the provider's per-message maximum) to `to`.
 
         `status_callback` is the URL the provider should report delivery to, or None.
+        `media_urls` are public URLs of pictures to send with it (an MMS), which the
+        provider fetches itself.
         Returns the provider's message id and status ("queued" when it only took it).
         Raises ConnectorError: permanent for a refused recipient or bad credentials,
         temporary for timeouts, 5xx and rate limits.

@@ -334,9 +334,17 @@ class TwilioProvider(SmsProvider):
                 http_client.session.close()
 
     def send(
-        self, account: SmsAccount, *, to: str, body: str, status_callback: str | None
+        self,
+        account: SmsAccount,
+        *,
+        to: str,
+        body: str,
+        status_callback: str | None,
+        media_urls: tuple[str, ...] = (),
     ) -> DeliveryResult:
         options: dict[str, Any] = {"to": to, "body": body}
+        if media_urls:
+            options["media_url"] = list(media_urls)  # MediaUrl, repeated: an MMS
         if account.messaging_service_sid:
             options["messaging_service_sid"] = account.messaging_service_sid
         else:

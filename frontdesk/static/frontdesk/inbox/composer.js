@@ -21,6 +21,9 @@
     $all(".composer-tab", composer).forEach(function (tab) {
       tab.setAttribute("aria-pressed", tab.dataset.mode === mode ? "true" : "false");
     });
+    // No way can deliver a reply (no address, opted out): Send stays off for replies.
+    var send = $("[data-send]", composer);
+    if (send) send.disabled = mode === "reply" && composer.dataset.replyBlocked === "true";
     var label = $("label[for=composer-body]", composer);
     label.textContent = mode === "note" ? label.dataset.labelNote : label.dataset.labelReply;
     body.placeholder = mode === "note" ? body.dataset.placeholderNote : body.dataset.placeholderReply;
@@ -108,6 +111,24 @@
     inbox.call("mentions", "update");
   });
   body.addEventListener("blur", function () { window.setTimeout(function () { inbox.call("mentions", "close"); }, 150); });
+  // "Send by": the hint says where the reply goes, the note what files can go with it.
+  function showRoute(select) {
+    var option = select.options[select.selectedIndex];
+    if (!option) return;
+    var hint = $("[data-route-hint]", composer);
+    if (hint) hint.textContent = option.dataset.hint;
+    var note = $("[data-attach-note]", composer);
+    if (note) {
+      var kind = option.dataset.attachments;
+      note.hidden = kind === "all";
+      note.textContent = kind === "pictures"
+        ? "Pictures go as a picture message; other files can’t be sent by text."
+        : "Files can’t be sent this way.";
+    }
+  }
+  composer.addEventListener("change", function (event) {
+    if (event.target.matches("[data-route-select]")) showRoute(event.target);
+  });
   composer.addEventListener("change", function (event) {
     if (!event.target.matches("[data-attach]")) return;
     var names = $("[data-attach-names]", composer);

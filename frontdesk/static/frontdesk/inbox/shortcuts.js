@@ -22,6 +22,9 @@
     r: function () { return !!composer && composer.canReply() && (composer.focus("reply"), true); },
     n: function () { return !!composer && (composer.focus("note"), true); },
     e: function () {
+      // A customer still waits: the first e asks (opens the question), the second confirms.
+      var anyway = $("#resolve-menu[open] [data-resolve-anyway]");
+      if (page === "conversation" && anyway) return anyway.click(), true;
       var resolveButton = $("[data-shortcut-resolve]");
       if (page === "conversation" && resolveButton) return resolveButton.click(), true;
       return page === "list" && list.resolveSelected();
