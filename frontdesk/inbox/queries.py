@@ -26,7 +26,7 @@ from django.db.models.functions import Substr
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
 
-from frontdesk.core.models import Membership, Workspace
+from frontdesk.core.models import Contact, Membership, Workspace
 from frontdesk.inbox.models import (
     Attachment,
     Conversation,
@@ -373,6 +373,19 @@ def contact_history(conversation: Conversation, *, limit: int = 20) -> QuerySet[
         .select_related("channel")
         .order_by("-last_message_at", "-id")[:limit]
     )
+
+
+def contact_conversations(
+    workspace: Workspace, contact: Contact, *, limit: int
+) -> tuple[list[Conversation], int]:
+    """The contact's conversations on every channel, newest activity first (at most
+    `limit`), and how many there are in all."""
+    rows = Conversation.objects.for_workspace(workspace).filter(contact=contact)
+    shown = list(
+        rows.select_related("channel", "assignee").order_by("-last_message_at", "-id")[:limit]
+    )
+    total = len(shown) if len(shown) < limit else rows.count()
+    return shown, total
 
 
 def unread_notifications(member: Membership, *, limit: int = 50) -> list[Notification]:
