@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import (
     content_type_conformance,
@@ -30,7 +32,19 @@ CHECKS = (
 
 
 @pytest.fixture
-def token(cast, riverside) -> str:
+def in_test_transaction():
+    """Keep the test's database connection open across the WSGI calls, as Django's
+    test client does: the handler's signals would close it (on PostgreSQL, where the
+    test's transaction lives on that connection)."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def token(cast, riverside, in_test_transaction) -> str:
     # Something to find, so lookups by id sometimes succeed.
     create_contact(riverside, name="Ana Lopez", identities=[("phone", "+15550100177")], by=None)
     _token, plaintext = create_api_token(cast["admin"], name="fuzz")
