@@ -37,6 +37,7 @@ from frontdesk.core.models import User
 from frontdesk.core.permissions import require_capability
 from frontdesk.core.queries import access_membership
 from frontdesk.core.roles import ROLE_DESCRIPTIONS, Role
+from frontdesk.live.publish import disconnect_session
 
 # accept_invite logs people in without authenticate(); name the backend that would have.
 _MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -61,7 +62,12 @@ class SignInView(auth_views.LoginView):
 
 class SignOutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        session_key = request.session.session_key
         response = super().post(request, *args, **kwargs)
+        if session_key:
+            # This browser's open pages stop receiving events now (their sockets
+            # were opened with the session that just ended).
+            disconnect_session(session_key)
         messages.info(request, "You’re signed out. See you soon.")
         return response
 

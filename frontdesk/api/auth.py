@@ -58,7 +58,7 @@ class ApiTokenAuth(HttpBearer):
         if found is None:
             raise AuthenticationError(message="This API token is not valid or has been revoked.")
         membership = found.membership
-        if not membership.is_active:
+        if not membership.is_active or not membership.user.is_active:
             raise AuthenticationError(
                 message="This API token belongs to a staff member who is no longer active."
             )

@@ -9,9 +9,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ninja.errors import HttpError
+
+from frontdesk.core.http import parse_id
 
 
 def encode_cursor(moment: datetime, pk: int) -> str:
@@ -27,6 +29,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         moment = datetime.fromisoformat(stamp)
         if moment.tzinfo is None:
             raise ValueError("naive timestamp")
-        return moment, int(pk)
-    except (binascii.Error, ValueError, TypeError):
+        number = parse_id(pk) if isinstance(pk, int) else None
+        if number is None:
+            raise ValueError("not an id")
+        # In UTC, as the database compares it; year 1 at +14:00 has no UTC moment.
+        return moment.astimezone(UTC), number
+    except (binascii.Error, ValueError, TypeError, OverflowError):
         raise HttpError(422, "The cursor is not one this API gave out.") from None

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from frontdesk.core import queries, roles
 from frontdesk.core.actions import contacts as contact_actions
 from frontdesk.core.actions.workspaces import update_workspace_settings
+from frontdesk.core.contact_sections import contact_sections
 from frontdesk.core.forms import ContactForm, IdentityForm, MergeForm, WorkspaceSettingsForm
 from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import ConsentTopic, IdentityKind, Membership, Workspace
@@ -158,6 +159,8 @@ def contact_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     context = {
         "contact": contact,
         "identities": contact.identities.all(),
+        # The person's conversations, from the inbox (core cannot import it).
+        "sections": contact_sections(request, contact),
         "consent_changes": contact.consent_changes.select_related("changed_by")[:20],
         "identity_form": IdentityForm(),
         "consent_topics": [

@@ -9,7 +9,9 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
+from frontdesk.core.http import MAX_ID, parse_id
 from frontdesk.inbox.models import ConversationStatus, InboxSettings, Priority
+from frontdesk.inbox.models.conversations import MAX_SNOOZE
 from frontdesk.inbox.templating import variable_errors
 
 SNOOZE_PRESETS = ("1h", "tomorrow", "next_week")
@@ -40,7 +42,7 @@ class ListFilterForm(forms.Form):
         choices=[(v, v) for v in ("all", "mine", "unassigned")], required=False
     )
     status = forms.ChoiceField(choices=[(s, s) for s in STATUS_CHOICES], required=False)
-    channel = forms.IntegerField(min_value=1, required=False)
+    channel = forms.IntegerField(min_value=1, max_value=MAX_ID, required=False)
     tag = forms.CharField(max_length=50, required=False)
     sentiment = forms.ChoiceField(choices=[(s, s) for s in SENTIMENTS], required=False)
     order = forms.ChoiceField(choices=[(o, o) for o in ("attention", "recent")], required=False)
@@ -70,7 +72,7 @@ class AssignForm(forms.Form):
         data = self.cleaned_data
         for name in ("assignee", "team"):
             value = data.get(name) or ""
-            if value and value not in ("me", "none") and not value.isdigit():
+            if value and value not in ("me", "none") and not parse_id(value):
                 self.add_error(name, "Choose someone from the list.")
         if not data.get("assignee") and not data.get("team"):
             raise forms.ValidationError("Choose a colleague or a team.")
@@ -98,6 +100,14 @@ class SnoozeForm(forms.Form):
         elif until:
             # The browser's datetime-local is the workspace's wall-clock time.
             naive = until.replace(tzinfo=None) if timezone.is_aware(until) else until
+            # Compared as wall-clock times: year 9999 in a zone west of UTC has no
+            # UTC moment to compare with.
+            latest = (timezone.now() + MAX_SNOOZE).astimezone(self.zone).replace(tzinfo=None)
+            if naive > latest:
+                raise forms.ValidationError(
+                    f"Snooze for at most {MAX_SNOOZE.days} days; "
+                    "resolve it if nothing is left to do."
+                )
             data["when"] = naive.replace(tzinfo=self.zone)
         else:
             raise forms.ValidationError("Pick when the conversation should come back.")
@@ -121,7 +131,7 @@ class BulkForm(forms.Form):
 
     def clean_numbers(self) -> list[int]:
         parts = [p for p in self.cleaned_data["numbers"].replace(" ", "").split(",") if p]
-        if not parts or not all(p.isdigit() for p in parts):
+        if not parts or not all(parse_id(p) for p in parts):
             raise forms.ValidationError("Select one or more conversations.")
         numbers = list(dict.fromkeys(int(p) for p in parts))
         if len(numbers) > BULK_MAX:
@@ -132,7 +142,8 @@ class BulkForm(forms.Form):
         super().clean()
         data = self.cleaned_data
         action = data.get("action")
-        if action == "assign" and not data.get("assignee"):
+        assignee = data.get("assignee") or ""
+        if action == "assign" and not (assignee in ("me", "none") or parse_id(assignee)):
             self.add_error("assignee", "Choose who gets them.")
         if action == "tag" and not (data.get("tag") or "").strip():
             self.add_error("tag", "Name the tag.")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import (
     Count,
@@ -27,7 +27,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from frontdesk.core.models import Membership, Workspace
+from frontdesk.core.http import MAX_ID, parse_id
+from frontdesk.core.models import Contact, Membership, Workspace
 from frontdesk.inbox.models import (
     Attachment,
     Conversation,
@@ -73,13 +74,17 @@ def _moment_and_pk(raw: str) -> tuple[datetime, int]:
     moment = parse_datetime(stamp)
     if moment is None or moment.tzinfo is None:
         raise ValueError(stamp)
-    return moment, int(pk)
+    number = parse_id(pk)
+    if number is None:
+        raise ValueError(pk)
+    # In UTC, as the database compares it; year 1 at +14:00 has no UTC moment.
+    return moment.astimezone(UTC), number
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
         return _moment_and_pk(_unpack(cursor))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadCursor("That page link is not valid any more.") from None
 
 
@@ -95,8 +100,11 @@ def decode_attention_cursor(cursor: str) -> tuple[int, datetime, int]:
         if not sep:
             raise ValueError(cursor)
         moment, pk = _moment_and_pk(rest)
-        return int(attention), moment, pk
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        score = int(attention)
+        if abs(score) > MAX_ID:
+            raise ValueError(attention)
+        return score, moment, pk
+    except (ValueError, OverflowError, binascii.Error, UnicodeDecodeError):
         raise BadCursor("That page link is not valid any more.") from None
 
 
@@ -459,6 +467,19 @@ def contact_history(conversation: Conversation, *, limit: int = 20) -> QuerySet[
         .select_related("channel")
         .order_by("-last_message_at", "-id")[:limit]
     )
+
+
+def contact_conversations(
+    workspace: Workspace, contact: Contact, *, limit: int
+) -> tuple[list[Conversation], int]:
+    """The contact's conversations on every channel, newest activity first (at most
+    `limit`), and how many there are in all."""
+    rows = Conversation.objects.for_workspace(workspace).filter(contact=contact)
+    shown = list(
+        rows.select_related("channel", "assignee").order_by("-last_message_at", "-id")[:limit]
+    )
+    total = len(shown) if len(shown) < limit else rows.count()
+    return shown, total
 
 
 def unread_notifications(member: Membership, *, limit: int = 50) -> list[Notification]:

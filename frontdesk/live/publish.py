@@ -16,6 +16,7 @@ the write has still happened, so a failure is logged and never raised to the cal
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 from typing import Any
@@ -41,6 +42,12 @@ def workspace_group(workspace_id: int) -> str:
 
 def member_group(membership_id: int) -> str:
     return f"member-{membership_id}"
+
+
+def session_group(session_key: str) -> str:
+    # A digest, not the key: group names are stored by the channel layer (and the
+    # session key is a credential); they must also be short and ASCII.
+    return "session-" + hashlib.sha256(session_key.encode()).hexdigest()[:40]
 
 
 def _as_json_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -100,3 +107,9 @@ def disconnect_member(membership_id: int) -> bool:
     sockets that are already open, with code 4403 so the page stops reconnecting.
     """
     return async_to_sync(_group_send)(member_group(membership_id), {"type": DISCONNECT_MESSAGE})
+
+
+def disconnect_session(session_key: str) -> bool:
+    """Close the live connections opened with one browser session (call at sign-out),
+    with code 4403; the member's pages in other browsers stay open."""
+    return async_to_sync(_group_send)(session_group(session_key), {"type": DISCONNECT_MESSAGE})

@@ -9,7 +9,7 @@ with the name and signature of the staff member the token acts as.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from django.db import transaction
@@ -22,7 +22,7 @@ from pydantic import field_validator
 from frontdesk.api.cursors import decode_cursor, encode_cursor
 from frontdesk.api.schemas import ErrorOut, require_capability
 from frontdesk.core import roles
-from frontdesk.core.http import WorkspaceRequest
+from frontdesk.core.http import MAX_ID, WorkspaceRequest
 from frontdesk.core.models import Membership
 from frontdesk.inbox import actions, queries
 from frontdesk.inbox.models import (
@@ -32,6 +32,7 @@ from frontdesk.inbox.models import (
     Message,
     Priority,
 )
+from frontdesk.inbox.models.conversations import MAX_SNOOZE
 
 router = Router(tags=["conversations"])
 
@@ -126,7 +127,7 @@ class ConversationFilters(Schema):
         "all", description="mine: assigned to you; unassigned: nobody's yet."
     )
     status: StatusValue | None = Field(None, description="Leave out for every status.")
-    channel: int | None = Field(None, description="A channel id.")
+    channel: int | None = Field(None, ge=1, le=MAX_ID, description="A channel id.")
     tag: str | None = Field(None, description="A tag name (any case).")
     sentiment: Literal["negative", "neutral", "positive"] | None = None
     order: Literal["recent", "attention"] = Field(
@@ -163,7 +164,9 @@ class ConversationPatch(Schema):
     )
     priority: Priority | None = None
     snoozed_until: datetime | None = Field(
-        None, description="With a time zone, in the future. Implies status snoozed."
+        None,
+        description=f"With a time zone, in the future (at most {MAX_SNOOZE.days} days). "
+        "Implies status snoozed.",
     )
     tags: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(
         None, max_length=50, description="The whole set of tag names; tags not listed come off."
@@ -378,8 +381,15 @@ def update_conversation(
             raise HttpError(422, "snoozed_until goes with status snoozed only.")
         if timezone.is_naive(payload.snoozed_until):
             raise HttpError(422, "Give snoozed_until with a time zone, e.g. 2025-05-01T09:00Z.")
+        try:
+            # Year 9999 at -14:00 has no UTC moment; it is past the bound below anyway.
+            payload.snoozed_until = payload.snoozed_until.astimezone(UTC)
+        except OverflowError:
+            raise HttpError(422, f"Snooze for at most {MAX_SNOOZE.days} days.") from None
         if payload.snoozed_until <= timezone.now():
             raise HttpError(422, "Snooze until a time in the future.")
+        if payload.snoozed_until > timezone.now() + MAX_SNOOZE:
+            raise HttpError(422, f"Snooze for at most {MAX_SNOOZE.days} days.")
         status = "snoozed"
     elif status == ConversationStatus.SNOOZED:
         raise HttpError(422, "Say until when: give snoozed_until.")

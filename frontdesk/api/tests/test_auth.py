@@ -68,6 +68,17 @@ def test_token_of_a_deactivated_member_gets_401(cast, make_token):
     assert "no longer active" in response.json()["detail"]
 
 
+def test_token_of_a_deactivated_user_gets_401(cast, make_token):
+    _token, plaintext = make_token(cast["agent"])
+    assert _get("/api/v1/me", f"Bearer {plaintext}").status_code == 200
+    user = cast["agent"].user
+    user.is_active = False  # the whole account switched off, memberships untouched
+    user.save(update_fields=["is_active"])
+    response = _get("/api/v1/me", f"Bearer {plaintext}")
+    assert response.status_code == 401
+    assert "no longer active" in response.json()["detail"]
+
+
 def test_only_the_secrets_hash_is_stored(cast, make_token):
     token, plaintext = make_token(cast["agent"], "catalogue sync")
     scheme, prefix, secret = plaintext.split("_", 2)

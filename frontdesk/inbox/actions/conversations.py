@@ -32,6 +32,7 @@ from frontdesk.inbox.models import (
     Tag,
     Team,
 )
+from frontdesk.inbox.models.conversations import MAX_SNOOZE
 
 logger = logging.getLogger(__name__)
 
@@ -170,6 +171,8 @@ def snooze_conversation(
     require(by, roles.REPLY, workspace_id=conversation.workspace_id)
     if timezone.is_naive(until) or until <= timezone.now():
         raise InboxError("Snooze until a time in the future.")
+    if until > timezone.now() + MAX_SNOOZE:
+        raise InboxError(f"Snooze for at most {MAX_SNOOZE.days} days.")
     with transaction.atomic():
         _locked(conversation)
         _change_status(conversation, ConversationStatus.SNOOZED, snoozed_until=until)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.db import models
 from django.db.models import Case, Q, Value, When
 from django.db.models.functions import Lower
@@ -45,6 +47,12 @@ class Tag(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.name
+
+
+# How far ahead a conversation may be snoozed: a year and a day covers "after next
+# year's summer reading"; further is a typo or a probe, and far enough (year 9999)
+# overflows date arithmetic in the wake-up sweep and in time zones.
+MAX_SNOOZE = timedelta(days=366)
 
 
 class ConversationStatus(models.TextChoices):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from frontdesk.core import roles
-from frontdesk.core.http import WorkspaceRequest
+from frontdesk.core.http import WorkspaceRequest, parse_id
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox import actions, queries, service_levels
 from frontdesk.inbox.forms import (
@@ -153,7 +153,9 @@ def assign(request: WorkspaceRequest, number: int) -> HttpResponse:
         team = None
         if data["team"] != "none":
             team = (
-                Team.objects.for_workspace(request.workspace).filter(pk=int(data["team"])).first()
+                Team.objects.for_workspace(request.workspace)
+                .filter(pk=parse_id(data["team"]) or 0)
+                .first()
             )
             if team is None:
                 raise Http404("No such team")
@@ -184,7 +186,8 @@ def snooze(request: WorkspaceRequest, number: int) -> HttpResponse:
     conversation = _conversation(request, number)
     form = SnoozeForm(request.POST, zone=service_levels.workspace_zone(request.workspace))
     if not form.is_valid():
-        return _done(request, conversation, "Pick when it should come back.", error=True)
+        text = " ".join(str(e) for e in form.non_field_errors()) or "Pick when it should come back."
+        return _done(request, conversation, text, error=True)
     until = form.cleaned_data["when"]
     label = timezone.localtime(until).strftime("%a %d %b, %H:%M")
     return _act(

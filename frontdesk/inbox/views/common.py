@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3, WEEKDAYS_ABBR
 from django.utils.safestring import SafeString
 
-from frontdesk.core.http import WorkspaceRequest
+from frontdesk.core.http import WorkspaceRequest, parse_id
 from frontdesk.core.models import Membership
 from frontdesk.inbox import queries, service_levels
 from frontdesk.inbox.forms import (
@@ -313,7 +313,8 @@ def _member_from(workspace: Any, value: str, me: Membership) -> Membership | Non
         return me
     if value == "none":
         return None
-    member = Membership.objects.for_workspace(workspace).filter(pk=int(value)).first()
+    pk = parse_id(value)
+    member = Membership.objects.for_workspace(workspace).filter(pk=pk).first() if pk else None
     if member is None:
         raise Http404("No such colleague")
     return member

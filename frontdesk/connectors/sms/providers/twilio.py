@@ -31,7 +31,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, Literal
-from urllib.parse import parse_qs, parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qs, parse_qsl, quote, unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 import requests
@@ -418,7 +418,13 @@ class TwilioProvider(SmsProvider):
 
     def fetch_media(self, account: SmsAccount, url: str) -> InboundAttachment:
         api_base = http.base_url_for("twilio", TWILIO_API)
-        if not _is_api(url, api_base):
+        # What is compared is what is fetched: the URL with its dot segments resolved,
+        # so ".../Accounts/AC1/../../evil" cannot pass as one of the account's resources.
+        normalised = _normalised(url)
+        media_root = f"{API_VERSION}/Accounts/{account.account_sid}"
+        if normalised is None or not any(
+            _is_under(normalised, f"{base}/{media_root}") for base in (api_base, TWILIO_API)
+        ):
             raise ConnectorError(
                 "The media URL is not on Twilio's API, so it was not fetched.",
                 permanent=True,
@@ -426,7 +432,7 @@ class TwilioProvider(SmsProvider):
             )
         limit = int(getattr(settings, "SMS_MEDIA_MAX_BYTES", DEFAULT_MEDIA_MAX_BYTES))
         timeout = float(getattr(settings, "SMS_API_TIMEOUT_SECONDS", DEFAULT_API_TIMEOUT_SECONDS))
-        current = url
+        current = url = normalised
         with http.client("twilio", base_url=TWILIO_API, timeout=timeout) as client:
             for _ in range(MAX_MEDIA_REDIRECTS + 1):
                 # Our credentials go only to Twilio's API, never to the CDN it redirects to.
@@ -456,6 +462,24 @@ class TwilioProvider(SmsProvider):
             permanent=True,
             code="media_refused",
         )
+
+
+def _normalised(url: str) -> str | None:
+    """`url` with "." and ".." path segments resolved (percent-encoded ones too), or
+    None when it cannot be read safely (a ".." above the root, a backslash, a NUL)."""
+    parts = urlsplit(url)
+    path = unquote(parts.path)
+    if "\\" in path or "\x00" in path:
+        return None
+    segments: list[str] = []
+    for segment in path.split("/")[1:]:
+        if segment == "..":
+            if not segments:
+                return None
+            segments.pop()
+        elif segment != ".":
+            segments.append(segment)
+    return urlunsplit(parts._replace(path="/" + "/".join(quote(s) for s in segments)))
 
 
 def _is_under(url: str, base: str) -> bool:

@@ -94,3 +94,33 @@ def test_a_url_outside_twilio_is_never_requested(twilio_api, account):
     error = refused(account, "http://169.254.169.254/latest/meta-data/")
     assert (error.permanent, error.code) == (True, "media_refused")
     assert twilio_api.requests == []
+
+
+@pytest.mark.parametrize(
+    "escape",
+    [
+        "/../../../../../ACother/Messages/MM1/Media/ME1",
+        "/../../../../../../evil",
+        "/%2e%2e/%2e%2e/%2e%2e/%2e%2e/%2E%2E/%2e%2e/evil",
+        "/./../../../../../../../../evil",
+    ],
+)
+def test_a_dot_dot_segment_cannot_escape_the_accounts_media_path(twilio_api, account, escape):
+    url = twilio_api.add_media(account.account_sid, "image/jpeg", JPEG)
+    error = refused(account, url + escape)
+    assert (error.permanent, error.code) == (True, "media_refused")
+    assert twilio_api.requests == []
+
+
+def test_another_accounts_media_is_not_fetched_with_our_credentials(twilio_api, account):
+    other_sid, _token = twilio_api.add_account()
+    url = twilio_api.add_media(other_sid, "image/jpeg", JPEG)
+    error = refused(account, url)
+    assert (error.permanent, error.code) == (True, "media_refused")
+    assert twilio_api.requests == []
+
+
+def test_harmless_dot_segments_are_resolved_before_fetching(twilio_api, account):
+    url = twilio_api.add_media(account.account_sid, "image/jpeg", JPEG)
+    head, _, media_sid = url.rpartition("/")
+    assert twilio.fetch_media(account, f"{head}/./x/../{media_sid}").data == JPEG
