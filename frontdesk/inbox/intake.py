@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from frontdesk.connectors import base
 from frontdesk.core.actions.contacts import resolve_contact
-from frontdesk.core.models import Contact, ContactIdentity, normalise_identity
+from frontdesk.core.models import Contact, ContactIdentity, Membership, normalise_identity
 from frontdesk.inbox import kinds, live
 from frontdesk.inbox.actions.conversations import inbox_settings_for, start_conversation
 from frontdesk.inbox.actions.notifications import notify
@@ -395,7 +395,6 @@ def _record_batch(rows: list[InboundEvent]) -> None:
     one for the messages, one UPDATE for the conversations; each channel reaction
     in its own savepoint, as in `_record`.
     """
-    now = timezone.now()
     stored = set(
         Message.objects.filter(inbound_event_id__in=[row.pk for row in rows]).values_list(
             "inbound_event_id", flat=True
@@ -442,7 +441,7 @@ def _record_batch(rows: list[InboundEvent]) -> None:
     if rows:
         InboundEvent.objects.filter(
             pk__in=[row.pk for row in rows], status=InboundEventStatus.PROCESSING
-        ).update(status=InboundEventStatus.PROCESSED, processed_at=now, error="")
+        ).update(status=InboundEventStatus.PROCESSED, processed_at=timezone.now(), error="")
     live.messages_received(
         [
             (item.conversation, item.last_message, item.created, item.reopened, item.woke)
@@ -477,7 +476,7 @@ def _record_round(
     Message.objects.bulk_create(messages)
     pending_fetch: list[int] = []
     changed: dict[int, Conversation] = {}
-    assigned: list[Conversation] = []
+    assigned: list[tuple[Conversation, Membership]] = []
     for (row, contact), (conversation, created), message in zip(
         round_rows, conversations, messages, strict=True
     ):
@@ -500,15 +499,15 @@ def _record_round(
         assignee_before = conversation.assignee_id
         _receive_into(conversation, row, message)
         if conversation.assignee is not None and conversation.assignee_id != assignee_before:
-            assigned.append(conversation)
+            assigned.append((conversation, conversation.assignee))
         changed[conversation.pk] = conversation
     Conversation.objects.bulk_update(
         [changed[pk] for pk in sorted(changed)], fields=_RECEIVED_FIELDS
     )
-    for conversation in assigned:
+    for conversation, assignee in assigned:
         # Routing handed it to someone (the person the web form named): tell them.
         notify(
-            conversation.assignee,
+            assignee,
             kind=NotificationKind.ASSIGNED,
             conversation=conversation,
             actor=None,
@@ -592,10 +591,10 @@ def _threads(round_rows: list[tuple[InboundEvent, Contact]]) -> list[tuple[Conve
         new: list[tuple[InboundEvent, Contact]] = []
         for row, contact in plain:
             key = (contact.pk, row.channel_id)
-            conversation = active.get(key)
-            if conversation is None:
+            match = active.get(key)
+            if match is None:
                 window = timedelta(hours=row.channel.threading_window_hours)
-                conversation = next(
+                match = next(
                     (
                         c
                         for c in resolved.get(key, [])
@@ -603,10 +602,10 @@ def _threads(round_rows: list[tuple[InboundEvent, Contact]]) -> list[tuple[Conve
                     ),
                     None,
                 )
-            if conversation is None:
+            if match is None:
                 new.append((row, contact))
                 continue
-            found[row.pk] = (conversation, False)
+            found[row.pk] = (match, False)
         for row, conversation in _start_conversations(new):
             found[row.pk] = (conversation, True)
     return [found[row.pk] for row, _contact in round_rows]
