@@ -927,7 +927,8 @@ def _fail(row: InboundEvent, error: str) -> None:
 def sweep_inbound_events(*, now: datetime | None = None) -> int:
     """Re-queue events a crash left behind; returns how many were enqueued.
 
-    Pending rows older than the pending grace were never picked up; processing
+    Pending rows older than the pending grace were never picked up (with the poll
+    intake only rows handed back after a try: untried ones are the pollers'); processing
     rows whose claim is older than the claim timeout belong to a worker that died. Those out
     of attempts are marked failed instead.
     """
@@ -943,13 +944,14 @@ def sweep_inbound_events(*, now: datetime | None = None) -> int:
         error=f"gave up after {MAX_PROCESS_ATTEMPTS} attempts",
     )
     expired.update(status=InboundEventStatus.PENDING, claimed_at=None)
-    due = list(
-        InboundEvent.objects.filter(
-            status=InboundEventStatus.PENDING, created_at__lt=now - pending_grace
-        )
-        .order_by("id")
-        .values_list("id", flat=True)[:SWEEP_BATCH]
+    pending = InboundEvent.objects.filter(
+        status=InboundEventStatus.PENDING, created_at__lt=now - pending_grace
     )
+    if intake_polls():
+        # Rows never tried are the pollers' work, however long a backlog makes them
+        # wait: a task each would only race the batches one event at a time.
+        pending = pending.filter(attempts__gt=0)
+    due = list(pending.order_by("id").values_list("id", flat=True)[:SWEEP_BATCH])
     for event_id in due:
         _enqueue(event_id)
     if due:

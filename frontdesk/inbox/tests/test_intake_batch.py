@@ -87,6 +87,25 @@ def test_two_claimers_at_once_never_get_the_same_row(channel, make_event):
     assert claims["a"] and claims["b"]
 
 
+def test_with_the_poll_intake_the_sweep_leaves_untried_rows_to_the_pollers(
+    settings, channel, make_event
+):
+    from huey.contrib.djhuey import HUEY
+
+    untried, handed_back = _store(channel, make_event, ["u@example.org", "h@example.org"])
+    InboundEvent.objects.filter(pk=handed_back.pk).update(attempts=1)
+    settings.INBOX_INTAKE = "poll"
+    was, HUEY.immediate = HUEY.immediate, False
+    try:
+        HUEY.flush()
+        assert intake.sweep_inbound_events(now=timezone.now() + timedelta(minutes=5)) == 1
+        assert HUEY.pending_count() == 1
+    finally:
+        HUEY.flush()
+        HUEY.immediate = was
+    assert intake.claim_inbound_events() == [untried.pk]
+
+
 def test_a_crash_mid_batch_leaves_its_rows_claimed_for_the_sweep(
     channel, make_event, monkeypatch, django_capture_on_commit_callbacks
 ):
