@@ -563,7 +563,7 @@ def _threads(round_rows: list[tuple[InboundEvent, Contact]]) -> list[tuple[Conve
     if plain:
         pairs = {(contact.pk, row.channel_id) for row, contact in plain}
         candidates = (
-            Conversation.objects.select_for_update()
+            Conversation.objects.select_for_update(of=("self",))
             .select_related("assignee")
             .filter(
                 contact_id__in={contact for contact, _ in pairs},
