@@ -131,14 +131,24 @@ def _processed(install: Install) -> int:
 
 
 def _wait_for(
-    install: Install, worker: subprocess.Popen[bytes], log: Path, *, processed: int, what: str
+    install: Install,
+    worker: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    processed: int,
+    what: str,
+    claimed: bool = False,
 ) -> None:
-    """Wait until `processed` events are processed, failing at once if the worker dies."""
+    """Wait until `processed` events are processed (and, with `claimed`, some are
+    claimed right now), failing at once if the worker dies."""
 
     def reached() -> bool:
         if worker.poll() is not None:
             raise AssertionError(f"the worker exited with {worker.returncode}:\n{log.read_text()}")
-        return _processed(install) >= processed
+        statuses = install.statuses()
+        return statuses.get("processed", 0) >= processed and (
+            not claimed or statuses.get("processing", 0) > 0
+        )
 
     wait_until(reached, deadline=120, what=what)
 
@@ -162,8 +172,14 @@ def test_killing_the_worker_mid_processing_and_restarting_loses_no_message(insta
         worker = start_frontdesk("worker", "--workers", "4", env=install.env, log=log)
         before = _processed(install)
         try:
+            # Batches commit whole: kill while one is claimed, not just after a commit.
             _wait_for(
-                install, worker, log, processed=before + 15, what="some of the backlog processed"
+                install,
+                worker,
+                log,
+                processed=before + 15,
+                claimed=True,
+                what="some of the backlog processed and a batch in hand",
             )
         finally:
             worker.send_signal(signal.SIGKILL)
