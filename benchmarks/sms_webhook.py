@@ -349,7 +349,8 @@ class Engine:
         result["app_ms"] = app_milliseconds(self.serve_log, offset, "POST")
         if webhook and args.worker == "during":
             result["drained"] = data.drained_counts(channel.channel_id, drain_seconds)
-            result["drained"]["workers"] = 1
+            # Only the tail after the run is timed here: no rate over the whole backlog.
+            del result["drained"]["events_per_s"]
             result["stored_to_message"] = data.stored_to_processed_ms(channel.channel_id)
         elif webhook:
             result["queued_after_run"] = queued
@@ -375,7 +376,7 @@ class Engine:
                     service.__exit__(None, None, None)
             result["drained"] = data.drained_counts(channel.channel_id, drain_seconds)
             result["drained"]["workers"] = workers
-        if webhook:
+        if webhook and "events_per_s" in result["drained"]:
             drained = result["drained"]
             log(
                 f"  intake drain: {drained['events_per_s']:,.0f} events/s "
