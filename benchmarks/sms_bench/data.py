@@ -170,12 +170,33 @@ def wait_for_drain(channel_id: int, *, timeout_s: float, log: Callable[[str], No
         time.sleep(0.5)
 
 
+def stored_to_processed_ms(channel_id: int) -> dict:
+    """From the webhook's stored row to its message row (`processed_at`, stamped in
+    the transaction that writes the message), over the channel's processed events."""
+    from frontdesk.inbox.models import InboundEvent, InboundEventStatus
+
+    spans = sorted(
+        (processed - created).total_seconds() * 1000
+        for created, processed in InboundEvent.objects.filter(
+            channel_id=channel_id, status=InboundEventStatus.PROCESSED
+        ).values_list("created_at", "processed_at")
+    )
+    if not spans:
+        return {}
+    return {
+        "p50_ms": round(spans[len(spans) // 2], 1),
+        "p95_ms": round(spans[min(len(spans) - 1, int(len(spans) * 0.95))], 1),
+        "max_ms": round(spans[-1], 1),
+    }
+
+
 def drained_counts(channel_id: int, seconds: float) -> dict:
     """Events by status, the messages made from them, and the tasks still queued."""
     connection.close()  # fresh reads, no snapshot held
     messages, from_events = messages_from_events(channel_id)
     statuses = event_statuses(channel_id)
     return {
+        "events_per_s": round(statuses.get("processed", 0) / seconds, 1) if seconds else 0,
         "seconds": round(seconds, 1),
         "statuses": statuses,
         "events": sum(statuses.values()),

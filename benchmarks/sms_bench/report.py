@@ -60,6 +60,19 @@ def table(result: dict) -> str:
             line += f"; tasks queued after the run {run['queued_after_run']:,}"
         lines.append(line)
         drained = run.get("drained")
+        if drained and "events_per_s" in drained:
+            workers = drained.get("workers", 1)
+            lines.append(
+                f"intake drain: {drained['events_per_s']:,.0f} events/s "
+                f"({workers} worker{'s' * (workers > 1)}), beside the webhook's "
+                f"{run['summary'].get('ok_per_s', 0):,.0f} req/s accepted"
+            )
+        latency = run.get("stored_to_message")
+        if latency:
+            lines.append(
+                f"webhook to message row (worker during the run): p50 {latency['p50_ms']:,} ms, "
+                f"p95 {latency['p95_ms']:,} ms, max {latency['max_ms']:,} ms"
+            )
         if drained:
             lines.append(
                 f"  after the worker drained the queue ({drained['seconds']} s): "

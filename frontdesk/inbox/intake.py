@@ -23,6 +23,8 @@ import contextlib
 import functools
 import logging
 import threading
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -36,9 +38,9 @@ from django.utils import timezone
 
 from frontdesk.connectors import base
 from frontdesk.core.actions.contacts import resolve_contact
-from frontdesk.core.models import Contact
+from frontdesk.core.models import Contact, ContactIdentity, Membership, normalise_identity
 from frontdesk.inbox import kinds, live
-from frontdesk.inbox.actions.conversations import start_conversation
+from frontdesk.inbox.actions.conversations import inbox_settings_for, start_conversation
 from frontdesk.inbox.actions.notifications import notify
 from frontdesk.inbox.models import (
     ACTIVE_STATUSES,
@@ -49,6 +51,7 @@ from frontdesk.inbox.models import (
     DeliveryStatus,
     InboundEvent,
     InboundEventStatus,
+    InboxSettings,
     Message,
     MessageKind,
     NotificationKind,
@@ -66,6 +69,10 @@ logger = logging.getLogger(__name__)
 # After this many tries an event is marked failed and left for a person to look at.
 MAX_PROCESS_ATTEMPTS = 5
 SWEEP_BATCH = 500
+# New events are claimed and processed this many at a time, in one transaction:
+# enough for the set-based queries to pay off, few enough that SQLite's write lock
+# (which the webhook's INSERT waits for) is held for a fraction of a second.
+BATCH_SIZE = 100
 
 
 def store_inbound_event(channel: Channel, event: base.InboundEvent) -> tuple[InboundEvent, bool]:
@@ -190,46 +197,35 @@ def intake_polls() -> bool:
 class IntakePoller:
     """The worker's loop over new pending events, for the "poll" intake.
 
-    It remembers the highest event id it has seen and processes the pending rows
-    above it, oldest first, then sleeps `interval` seconds when there are none.
-    Only rows never tried are its business (a row handed back after a failure has
-    an id below the mark): retries stay with the sweep, as with tasks. Ids grow in
-    commit order because SQLite has one writer at a time, so none is skipped; even
-    so, a skipped row would still be pending and the sweep would find it.
+    Each round claims up to `batch` pending rows never tried before, oldest first
+    (`claim_inbound_events`: one conditional UPDATE, so several workers share the
+    table without taking a row twice), and processes them together; it sleeps
+    `interval` seconds when there are none. A row handed back after a failure has
+    been tried: retries stay with the sweep, as with tasks. `after_id` is the
+    highest id this poller has processed, for the logs and tests.
     """
 
-    def __init__(self, *, interval: float = 0.25, batch: int = 200) -> None:
+    def __init__(self, *, interval: float = 0.25, batch: int = BATCH_SIZE) -> None:
         self.interval = interval
         self.batch = batch
         self.after_id: int | None = None
 
     def run_once(self, stop: threading.Event | None = None) -> int:
-        """Process the new pending events there are now (until `stop` is set);
-        returns how many."""
-        pending = InboundEvent.objects.filter(status=InboundEventStatus.PENDING)
-        if self.after_id is None:
-            # Start below the oldest pending row (through the sweep's index).
-            oldest = pending.order_by("created_at").values_list("pk", flat=True).first()
-            self.after_id = (oldest - 1) if oldest is not None else self._newest_id()
-        ids = list(
-            pending.filter(pk__gt=self.after_id, attempts=0)
-            .order_by("pk")
-            .values_list("pk", flat=True)[: self.batch]
-        )
-        done = 0
-        for event_id in ids:
-            if stop is not None and stop.is_set():
-                break
-            self.after_id = event_id
-            done += 1
+        """Claim and process one batch of new pending events (none once `stop` is
+        set); returns how many were claimed."""
+        if stop is not None and stop.is_set():
+            return 0
+        ids = claim_inbound_events(limit=self.batch)
+        if ids:
+            self.after_id = max(ids[-1], self.after_id or 0)
             # A failure is released with its error recorded and logged (_release);
-            # the sweep retries it, and the poller goes on with the next row.
+            # the sweep retries it, and the poller goes on with the next batch.
             with contextlib.suppress(Exception):
-                process_inbound_event(event_id)
-        return done
+                _process_batch(ids)
+        return len(ids)
 
     def run(self, stop: threading.Event) -> None:
-        """Poll until `stop` is set; one event being processed is finished first."""
+        """Poll until `stop` is set; the batch being processed is finished first."""
         while not stop.is_set():
             try:
                 done = self.run_once(stop)
@@ -241,10 +237,6 @@ class IntakePoller:
             if not done:
                 stop.wait(self.interval)
         connections.close_all()  # this thread's connections: it is done with them
-
-    @staticmethod
-    def _newest_id() -> int:
-        return InboundEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
 
 def _enqueue(event_id: int) -> None:
@@ -258,6 +250,8 @@ def process_inbound_event(event_id: int) -> Message | None:
 
     Returns the new message, or None when the row was not pending (already
     processed, or claimed by another worker). Safe to call any number of times.
+    The sweep's retries come this way, one event at a time; new events go through
+    `process_inbound_events` in batches.
     """
     claimed = InboundEvent.objects.filter(pk=event_id, status=InboundEventStatus.PENDING).update(
         status=InboundEventStatus.PROCESSING,
@@ -267,6 +261,11 @@ def process_inbound_event(event_id: int) -> Message | None:
     if not claimed:
         return None
     row = InboundEvent.objects.select_related("channel", "workspace").get(pk=event_id)
+    return _process_claimed(row)
+
+
+def _process_claimed(row: InboundEvent) -> Message | None:
+    """Process one event this worker has claimed, in its own transaction."""
     try:
         with transaction.atomic():
             message = _record(row)
@@ -290,6 +289,422 @@ def process_inbound_event(event_id: int) -> Message | None:
         _release(row, f"{type(exc).__name__}: {exc}")
         raise
     return message
+
+
+def claim_inbound_events(*, limit: int = BATCH_SIZE) -> list[int]:
+    """Claim up to `limit` pending events never tried, oldest first; returns their ids.
+
+    One conditional UPDATE (pending -> processing, stamped, the try counted). On
+    PostgreSQL its candidate rows are locked with FOR UPDATE SKIP LOCKED, so workers
+    claiming at once take disjoint rows without waiting on each other; SQLite runs
+    one writing statement at a time. What a crash leaves claimed goes back to
+    pending through the sweep once the claim is older than the claim timeout.
+    """
+    alias = router.db_for_write(InboundEvent)
+    connection = connections[alias]
+    now = timezone.now()
+    if not connection.features.can_return_columns_from_insert:
+        # SQLite before 3.35 has no RETURNING: select and update in one IMMEDIATE
+        # transaction, which holds the only write lock from its BEGIN.
+        with transaction.atomic(using=alias):
+            ids = list(
+                InboundEvent.objects.filter(status=InboundEventStatus.PENDING, attempts=0)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:limit]
+            )
+            InboundEvent.objects.filter(pk__in=ids).update(
+                status=InboundEventStatus.PROCESSING, claimed_at=now, attempts=1
+            )
+        return ids
+    table = connection.ops.quote_name(InboundEvent._meta.db_table)
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    claimed_at = InboundEvent._meta.get_field("claimed_at").get_db_prep_save(now, connection)
+    sql = (
+        f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "  # noqa: S608
+        f"WHERE id IN (SELECT id FROM {table} WHERE status = %s AND attempts = 0 "
+        f"ORDER BY id LIMIT %s{' FOR UPDATE SKIP LOCKED' if skip_locked else ''}) RETURNING id"
+    )
+    params = [InboundEventStatus.PROCESSING, claimed_at, InboundEventStatus.PENDING, limit]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(pk for (pk,) in cursor.fetchall())
+
+
+def process_inbound_events(*, limit: int = BATCH_SIZE) -> int:
+    """Claim a batch of new pending events and process it; returns how many were claimed."""
+    ids = claim_inbound_events(limit=limit)
+    if ids:
+        _process_batch(ids)
+    return len(ids)
+
+
+def _process_batch(ids: list[int]) -> None:
+    """Process claimed events together, in one transaction (`_record_batch`).
+
+    If anything in it fails, it is rolled back whole and each event is processed
+    again on its own, so one bad event fails (and is retried) alone. The live
+    updates go out after the commit, one per conversation of the batch.
+    """
+    rows = _claimed_rows(ids)
+    try:
+        with transaction.atomic():
+            _record_batch(rows)
+    except Exception:
+        logger.warning(
+            "intake batch failed; processing its events one at a time",
+            exc_info=True,
+            extra={"events": len(ids)},
+        )
+        failure: Exception | None = None
+        for row in _claimed_rows(ids):
+            try:
+                _process_claimed(row)
+            except Exception as exc:  # released with its error by _process_claimed
+                failure = exc
+        if failure is not None:
+            raise failure from None
+
+
+def _claimed_rows(ids: list[int]) -> list[InboundEvent]:
+    return list(
+        InboundEvent.objects.select_related("channel", "workspace")
+        .filter(pk__in=ids, status=InboundEventStatus.PROCESSING)
+        .order_by("pk")
+    )
+
+
+@dataclass
+class _Threaded:
+    """A conversation a batch wrote to, and what its live update says."""
+
+    conversation: Conversation
+    created: bool = False
+    reopened: bool = False
+    woke: bool = False
+    last_message: Message | None = None
+
+
+def _record_batch(rows: list[InboundEvent]) -> None:
+    """Record claimed events as messages, as `_record` does one by one, set-based.
+
+    Call inside a transaction. Events are taken in id order; a customer's second
+    event of the batch is threaded in a second round, after the first is stored
+    and its channel reaction ran, so each event sees exactly what `_record` would
+    have seen. Per round: one query for the open conversations of its customers
+    (locked), one for recently resolved ones, one INSERT for new conversations and
+    one for the messages, one UPDATE per conversation; each channel reaction
+    in its own savepoint, as in `_record`.
+    """
+    stored = set(
+        Message.objects.filter(inbound_event_id__in=[row.pk for row in rows]).values_list(
+            "inbound_event_id", flat=True
+        )
+    )
+    # Processed before (a claim that expired while its worker finished): done.
+    readable: list[tuple[InboundEvent, str]] = []
+    for row in rows:
+        if row.pk in stored:
+            continue
+        try:
+            address = normalise_identity(
+                row.sender_kind, row.sender_address, default_country=row.workspace.default_country
+            )
+        except ValidationError as exc:
+            _fail(row, "; ".join(exc.messages))  # unreadable: no retry can fix that
+            continue
+        readable.append((row, address))
+    contacts = _resolve_contacts(readable)
+    # One customer's messages are threaded by one worker at a time (see _record);
+    # the locks are taken in id order so two batches cannot wait on each other.
+    # The locked rows are read again: what another worker committed before the lock
+    # (an opt-out) is what the channel reactions below see.
+    locked = {
+        contact.pk: contact
+        for contact in Contact.objects.select_for_update()
+        .filter(pk__in={contact.pk for contact in contacts.values()})
+        .order_by("pk")
+    }
+    contacts = {key: locked[contact.pk] for key, contact in contacts.items()}
+    rounds: list[list[tuple[InboundEvent, Contact]]] = []
+    seen: Counter[tuple[int, int]] = Counter()
+    for row, address in readable:
+        contact = contacts[(row.workspace_id, row.sender_kind, address)]
+        key = (contact.pk, row.channel_id)
+        if seen[key] == len(rounds):
+            rounds.append([])
+        rounds[seen[key]].append((row, contact))
+        seen[key] += 1
+    threaded: dict[int, _Threaded] = {}
+    pending_fetch: list[int] = []
+    for round_rows in rounds:
+        pending_fetch += _record_round(round_rows, threaded)
+    if rows:
+        InboundEvent.objects.filter(
+            pk__in=[row.pk for row in rows], status=InboundEventStatus.PROCESSING
+        ).update(status=InboundEventStatus.PROCESSED, processed_at=timezone.now(), error="")
+    live.messages_received(
+        [
+            (item.conversation, item.last_message, item.created, item.reopened, item.woke)
+            for item in threaded.values()
+            if item.last_message is not None
+        ]
+    )
+    for attachment_id in pending_fetch:
+        transaction.on_commit(functools.partial(_enqueue_fetch, attachment_id))
+
+
+def _record_round(
+    round_rows: list[tuple[InboundEvent, Contact]], threaded: dict[int, _Threaded]
+) -> list[int]:
+    """Thread and store one event per customer; returns attachments awaiting a fetch."""
+    conversations = _threads(round_rows)
+    messages = [
+        Message(
+            workspace_id=row.workspace_id,
+            conversation=conversation,
+            kind=MessageKind.INCOMING,
+            body=row.body,
+            subject=row.subject,
+            channel=row.channel,
+            provider_message_id=row.provider_message_id,
+            status=DeliveryStatus.NOT_APPLICABLE,
+            created_at=row.received_at,
+            inbound_event=row,
+        )
+        for (row, _contact), (conversation, _created) in zip(round_rows, conversations, strict=True)
+    ]
+    Message.objects.bulk_create(messages)
+    pending_fetch: list[int] = []
+    changed: dict[int, Conversation] = {}
+    assigned: list[tuple[Conversation, Membership]] = []
+    for (row, contact), (conversation, created), message in zip(
+        round_rows, conversations, messages, strict=True
+    ):
+        if row.attachments:
+            pending_fetch += _store_attachments(row, message)
+        item = threaded.get(conversation.pk)
+        if item is None:
+            item = threaded[conversation.pk] = _Threaded(
+                conversation,
+                created=created,
+                reopened=not created and conversation.status == ConversationStatus.RESOLVED,
+                woke=not created and conversation.status != ConversationStatus.OPEN,
+            )
+        item.conversation = conversation
+        item.last_message = message
+        # What the channel reaction reads, current and without another query.
+        conversation.contact = contact
+        conversation.workspace = row.workspace
+        conversation.channel = row.channel
+        assignee_before = conversation.assignee_id
+        _receive_into(conversation, row, message)
+        if conversation.assignee is not None and conversation.assignee_id != assignee_before:
+            assigned.append((conversation, conversation.assignee))
+        changed[conversation.pk] = conversation
+    # One UPDATE per conversation: bulk_update's CASE per field grows with the batch
+    # both to build and to run (it cost more than everything else in a profile).
+    for pk in sorted(changed):
+        changed[pk].save(update_fields=_RECEIVED_FIELDS)
+    for conversation, assignee in assigned:
+        # Routing handed it to someone (the person the web form named): tell them.
+        notify(
+            assignee,
+            kind=NotificationKind.ASSIGNED,
+            conversation=conversation,
+            actor=None,
+        )
+    for (row, _contact), (_conversation, created), message in zip(
+        round_rows, conversations, messages, strict=True
+    ):
+        _react(row.channel, message, created=created)
+    return pending_fetch
+
+
+_RECEIVED_FIELDS = [
+    "status",
+    "snoozed_until",
+    "resolved_at",
+    "last_message_at",
+    "last_customer_message_at",
+    "waiting_since",
+    "subject",
+    "assignee",
+]
+
+
+def _receive_into(conversation: Conversation, row: InboundEvent, message: Message) -> None:
+    """What a customer's message changes in its conversation (as in `_record`)."""
+    received = row.received_at
+    conversation.status = ConversationStatus.OPEN
+    conversation.snoozed_until = None
+    conversation.resolved_at = None
+    conversation.last_message_at = max(conversation.last_message_at, received)
+    conversation.last_customer_message_at = max(
+        conversation.last_customer_message_at or received, received
+    )
+    if conversation.waiting_since is None:
+        conversation.waiting_since = received
+    if not conversation.subject and row.subject:
+        conversation.subject = row.subject[:255]
+    triage_message(message)
+    conversation.assignee = route_conversation(conversation, message=message)
+
+
+def _threads(round_rows: list[tuple[InboundEvent, Contact]]) -> list[tuple[Conversation, bool]]:
+    """`_thread` for one event per customer, set-based: (conversation, created) each.
+
+    Events with a provider thread key (an email reply) take `_thread` itself.
+    """
+    found: dict[int, tuple[Conversation, bool]] = {}
+    plain = [(row, contact) for row, contact in round_rows if not row.thread_key]
+    for row, contact in round_rows:
+        if row.thread_key:
+            found[row.pk] = _thread(row, contact)
+    if plain:
+        pairs = {(contact.pk, row.channel_id) for row, contact in plain}
+        candidates = (
+            Conversation.objects.select_for_update(of=("self",))
+            .select_related("assignee")
+            .filter(
+                contact_id__in={contact for contact, _ in pairs},
+                channel_id__in={channel for _, channel in pairs},
+            )
+            .order_by("-last_message_at", "-id")
+        )
+        active: dict[tuple[int, int], Conversation] = {}
+        for conversation in candidates.filter(status__in=ACTIVE_STATUSES):
+            active.setdefault((conversation.contact_id, conversation.channel_id), conversation)
+        waiting = [(r, c) for r, c in plain if (c.pk, r.channel_id) not in active]
+        resolved: dict[tuple[int, int], list[Conversation]] = {}
+        reopenable = [(r, c) for r, c in waiting if r.channel.threading_window_hours]
+        if reopenable:
+            since = min(
+                r.received_at - timedelta(hours=r.channel.threading_window_hours)
+                for r, _ in reopenable
+            )
+            for conversation in candidates.filter(
+                status=ConversationStatus.RESOLVED,
+                contact_id__in={c.pk for _, c in reopenable},
+                last_message_at__gte=since,
+            ):
+                key = (conversation.contact_id, conversation.channel_id)
+                resolved.setdefault(key, []).append(conversation)
+        new: list[tuple[InboundEvent, Contact]] = []
+        for row, contact in plain:
+            key = (contact.pk, row.channel_id)
+            match = active.get(key)
+            if match is None:
+                window = timedelta(hours=row.channel.threading_window_hours)
+                match = next(
+                    (
+                        c
+                        for c in resolved.get(key, [])
+                        if window and c.last_message_at >= row.received_at - window
+                    ),
+                    None,
+                )
+            if match is None:
+                new.append((row, contact))
+                continue
+            found[row.pk] = (match, False)
+        for row, conversation in _start_conversations(new):
+            found[row.pk] = (conversation, True)
+    return [found[row.pk] for row, _contact in round_rows]
+
+
+def _start_conversations(
+    new: list[tuple[InboundEvent, Contact]],
+) -> list[tuple[InboundEvent, Conversation]]:
+    """`start_conversation` for several customers: numbers taken per workspace in one
+    UPDATE (its row lock held until commit, as there), the rows in one INSERT."""
+    started: list[tuple[InboundEvent, Conversation]] = []
+    by_workspace: dict[int, list[tuple[InboundEvent, Contact]]] = {}
+    for row, contact in new:
+        by_workspace.setdefault(row.workspace_id, []).append((row, contact))
+    for workspace_id, items in sorted(by_workspace.items()):
+        workspace = items[0][0].workspace
+        inbox_settings_for(workspace)
+        numbers = InboxSettings.objects.filter(workspace_id=workspace_id)
+        numbers.update(last_conversation_number=F("last_conversation_number") + len(items))
+        last = numbers.values_list("last_conversation_number", flat=True)[0]
+        conversations = [
+            Conversation(
+                workspace=workspace,
+                number=last - len(items) + 1 + n,
+                contact=contact,
+                channel=row.channel,
+                subject=row.subject[:255],
+                created_at=row.received_at,
+                last_message_at=row.received_at,
+            )
+            for n, (row, contact) in enumerate(items)
+        ]
+        Conversation.objects.bulk_create(conversations)
+        started += [(row, c) for (row, _contact), c in zip(items, conversations, strict=True)]
+    return started
+
+
+def _resolve_contacts(
+    readable: list[tuple[InboundEvent, str]],
+) -> dict[tuple[int, str, str], Contact]:
+    """`resolve_contact` for a batch: {(workspace id, kind, normalised address): contact}.
+
+    Known addresses in one query per workspace and kind; new customers' contacts in
+    one INSERT and their identities in another that skips an address another worker
+    has just taken (PostgreSQL waits for that worker's commit), read back after,
+    so two workers still end with one contact per address.
+    """
+    wanted: dict[tuple[int, str, str], InboundEvent] = {}
+    for row, address in readable:
+        wanted.setdefault((row.workspace_id, row.sender_kind, address), row)
+    found: dict[tuple[int, str, str], Contact] = {}
+
+    def look_up(keys: list[tuple[int, str, str]]) -> None:
+        groups: dict[tuple[int, str], list[str]] = {}
+        for workspace_id, kind, address in keys:
+            groups.setdefault((workspace_id, kind), []).append(address)
+        for (workspace_id, kind), values in groups.items():
+            identities = ContactIdentity.objects.filter(
+                workspace_id=workspace_id, kind=kind, value__in=values
+            ).select_related("contact")
+            for identity in identities:
+                found[(workspace_id, kind, identity.value)] = identity.contact
+
+    look_up(list(wanted))
+    for key, row in wanted.items():
+        contact = found.get(key)
+        name = row.sender_name.strip()[:160]
+        if contact is not None and name and not contact.name:
+            contact.name = name
+            contact.save(update_fields=["name"])
+    # A fixed order (workspace, kind, address): two workers inserting the same new
+    # addresses wait on each other in one direction only.
+    missing = sorted(key for key in wanted if key not in found)
+    if not missing:
+        return found
+    contacts = [
+        Contact(workspace_id=key[0], name=wanted[key].sender_name.strip()[:160]) for key in missing
+    ]
+    Contact.objects.bulk_create(contacts)
+    ContactIdentity.objects.bulk_create(
+        [
+            ContactIdentity(
+                workspace_id=key[0],
+                contact=contact,
+                kind=key[1],
+                value=key[2],
+                label=wanted[key].sender_address.strip()[:80],
+            )
+            for key, contact in zip(missing, contacts, strict=True)
+        ],
+        ignore_conflicts=True,
+    )
+    look_up(missing)
+    # A contact whose address another worker took first has no identity: not needed.
+    orphans = [c.pk for key, c in zip(missing, contacts, strict=True) if found[key].pk != c.pk]
+    if orphans:
+        Contact.objects.filter(pk__in=orphans).delete()
+    return found
 
 
 def _record(row: InboundEvent) -> Message:
@@ -372,7 +787,7 @@ def _react(channel: Channel, message: Message, *, created: bool) -> None:
         return
     try:
         with transaction.atomic():
-            hook(message.pk, created)
+            hook(message, created)
     except Exception:
         logger.exception(
             "channel reaction failed", extra={"channel": channel.pk, "message_id": message.pk}
@@ -517,7 +932,8 @@ def _fail(row: InboundEvent, error: str) -> None:
 def sweep_inbound_events(*, now: datetime | None = None) -> int:
     """Re-queue events a crash left behind; returns how many were enqueued.
 
-    Pending rows older than the pending grace were never picked up; processing
+    Pending rows older than the pending grace were never picked up (with the poll
+    intake only rows handed back after a try: untried ones are the pollers'); processing
     rows whose claim is older than the claim timeout belong to a worker that died. Those out
     of attempts are marked failed instead.
     """
@@ -533,13 +949,14 @@ def sweep_inbound_events(*, now: datetime | None = None) -> int:
         error=f"gave up after {MAX_PROCESS_ATTEMPTS} attempts",
     )
     expired.update(status=InboundEventStatus.PENDING, claimed_at=None)
-    due = list(
-        InboundEvent.objects.filter(
-            status=InboundEventStatus.PENDING, created_at__lt=now - pending_grace
-        )
-        .order_by("id")
-        .values_list("id", flat=True)[:SWEEP_BATCH]
+    pending = InboundEvent.objects.filter(
+        status=InboundEventStatus.PENDING, created_at__lt=now - pending_grace
     )
+    if intake_polls():
+        # Rows never tried are the pollers' work, however long a backlog makes them
+        # wait: a task each would only race the batches one event at a time.
+        pending = pending.filter(attempts__gt=0)
+    due = list(pending.order_by("id").values_list("id", flat=True)[:SWEEP_BATCH])
     for event_id in due:
         _enqueue(event_id)
     if due:

@@ -29,8 +29,10 @@ from frontdesk.connectors.base import Connector
 if TYPE_CHECKING:
     from frontdesk.inbox.models import Channel
 
-# after_inbound(message_id, started_conversation): runs inside intake's transaction.
-AfterInbound = Callable[[int, bool], Any]
+# after_inbound(message, started_conversation): runs inside intake's transaction. Intake
+# passes the Message with its conversation, contact, workspace and channel loaded and
+# current (the hook need not read them again); a hook may also be given the id.
+AfterInbound = Callable[[Any, bool], Any]
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -9,9 +9,11 @@ Event names the pages listen for:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.db import transaction
 
 from frontdesk.inbox.models import Conversation, Message
@@ -80,6 +82,47 @@ def conversation_changed(conversation: Conversation, **extra: Any) -> None:
         "conversation.updated",
         {"conversation": conversation_data(conversation, **extra)},
     )
+
+
+def messages_received(
+    received: list[tuple[Conversation, Message, bool, bool, bool]],
+) -> None:
+    """After commit, for each (conversation, its newest customer message, created,
+    reopened, woke) of an intake batch: the two events `conversation_changed` and
+    `message_published` send, once per conversation however many messages the
+    batch added to it (the page catches up on all of them), in one hand-over to
+    the channel layer."""
+    events = []
+    for conversation, message, created, reopened, woke in received:
+        data = conversation_data(conversation)
+        flags = {"created": created, "reopened": reopened, "woke": woke}
+        events.append(
+            (conversation.workspace_id, "conversation.updated", {"conversation": data | flags})
+        )
+        events.append(
+            (
+                message.workspace_id,
+                "message.created",
+                {"conversation": data, "message": message_data(message)},
+            )
+        )
+    if events:
+        transaction.on_commit(lambda: _publish_all(events))
+
+
+def _publish_all(events: list[tuple[int, str, dict[str, Any]]]) -> None:
+    from frontdesk.live.publish import apublish
+
+    async def send_all() -> None:
+        await asyncio.gather(*(apublish(ws, event_type, data) for ws, event_type, data in events))
+
+    # One event loop for the whole batch instead of one per event, the sends side by
+    # side: a layer that reads its database for each (the SQLite one) waits on a hop
+    # to this thread per send, and those hops then follow one another at once.
+    try:
+        async_to_sync(send_all)()
+    except Exception:
+        logger.exception("live events not published", extra={"events": len(events)})
 
 
 def message_published(message: Message, *, event_type: str = "message.created") -> None:

@@ -1,8 +1,9 @@
 """Killing `frontdesk worker` mid-processing and starting another loses no message.
 
 A real install of its own (fresh SQLite data folder, or a fresh PostgreSQL database
-and an empty Redis database): 200 events are stored through the one intake path,
-a worker starts on the backlog and is killed with SIGKILL while it is processing.
+and an empty Redis database): 1,000 events are stored through the one intake path,
+workers start on the backlog and are killed with SIGKILL while processing, several
+times, at least once with a batch claimed and not committed.
 What the kill leaves behind is exactly what a crash leaves: claims the dead worker
 held, its rolled-back transactions, and (with Redis) tasks it had popped and that
 are gone from the queue. A second worker must turn every stored event into exactly
@@ -13,6 +14,7 @@ once they are older than FRONTDESK_INBOX_CLAIM_TIMEOUT, shortened here to second
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import sqlite3
@@ -39,10 +41,11 @@ from tests.system.server import (
 
 pytestmark = pytest.mark.system
 
-EVENTS = 200
-SENDERS = 40  # five messages each: threading must still give each one conversation
+EVENTS = 1000  # several of the worker's batches, so kills land mid-backlog
+SENDERS = 200  # five messages each: threading must still give each one conversation
 CLAIM_TIMEOUT = 2  # seconds
-MAX_KILLS = 5
+KILLS = 3  # at least this many, each after some of the backlog was processed
+MAX_KILLS = 6
 
 STORE_EVENTS = """
 from datetime import timedelta
@@ -128,14 +131,24 @@ def _processed(install: Install) -> int:
 
 
 def _wait_for(
-    install: Install, worker: subprocess.Popen[bytes], log: Path, *, processed: int, what: str
+    install: Install,
+    worker: subprocess.Popen[bytes],
+    log: Path,
+    *,
+    processed: int,
+    what: str,
+    claimed: bool = False,
 ) -> None:
-    """Wait until `processed` events are processed, failing at once if the worker dies."""
+    """Wait until `processed` events are processed (and, with `claimed`, some are
+    claimed right now), failing at once if the worker dies."""
 
     def reached() -> bool:
         if worker.poll() is not None:
             raise AssertionError(f"the worker exited with {worker.returncode}:\n{log.read_text()}")
-        return _processed(install) >= processed
+        statuses = install.statuses()
+        return statuses.get("processed", 0) >= processed and (
+            not claimed or statuses.get("processing", 0) > 0
+        )
 
     wait_until(reached, deadline=120, what=what)
 
@@ -144,17 +157,29 @@ def test_killing_the_worker_mid_processing_and_restarting_loses_no_message(insta
     frontdesk_shell(STORE_EVENTS.format(events=EVENTS, senders=SENDERS), env=install.env)
     assert install.statuses() == {"pending": EVENTS}
 
-    # Kill workers while they work through the backlog until a kill has caught at
-    # least one event mid-processing (claimed, its transaction not committed): with
-    # four threads busy that is nearly always the first kill.
+    # Kill workers while they work through the backlog, several times, until a kill
+    # has caught a batch mid-processing (claimed, its transaction not committed): with
+    # the intake poller working through batches that is nearly every kill.
+    def claims_expired() -> bool:
+        newest = install.newest_claim()
+        return newest is None or (datetime.now(UTC) - newest).total_seconds() > CLAIM_TIMEOUT + 0.5
+
     held_at_kill: list[int] = []
     for round_ in range(MAX_KILLS):
+        # The next worker's sweep, when it starts, hands the dead one's claims back.
+        wait_until(claims_expired, deadline=30, what="the dead worker's claims to expire")
         log = tmp_path / f"worker-{round_}.log"
         worker = start_frontdesk("worker", "--workers", "4", env=install.env, log=log)
         before = _processed(install)
         try:
+            # Batches commit whole: kill while one is claimed, not just after a commit.
             _wait_for(
-                install, worker, log, processed=before + 15, what="some of the backlog processed"
+                install,
+                worker,
+                log,
+                processed=before + 15,
+                claimed=True,
+                what="some of the backlog processed and a batch in hand",
             )
         finally:
             worker.send_signal(signal.SIGKILL)
@@ -162,7 +187,7 @@ def test_killing_the_worker_mid_processing_and_restarting_loses_no_message(insta
         statuses = install.statuses()
         held_at_kill.append(statuses.get("processing", 0))
         assert statuses.get("processed", 0) < EVENTS, "the worker finished before the kill"
-        if held_at_kill[-1]:
+        if held_at_kill[-1] and round_ + 1 >= KILLS:
             break
     assert any(held_at_kill), f"no kill caught an event mid-processing: {held_at_kill}"
     claimed_by_the_dead = install.query(
@@ -171,10 +196,6 @@ def test_killing_the_worker_mid_processing_and_restarting_loses_no_message(insta
 
     # Those claims are released once older than the timeout; a worker sweeps when
     # it starts (and every minute), so start the next one after that.
-    def claims_expired() -> bool:
-        newest = install.newest_claim()
-        return newest is None or (datetime.now(UTC) - newest).total_seconds() > CLAIM_TIMEOUT + 0.5
-
     wait_until(claims_expired, deadline=30, what="the dead worker's claims to expire")
     log = tmp_path / "worker-after.log"
     worker = start_frontdesk("worker", "--workers", "2", env=install.env, log=log)
@@ -207,3 +228,16 @@ def test_killing_the_worker_mid_processing_and_restarting_loses_no_message(insta
     attempts = install.query(f"SELECT attempts FROM inbox_inboundevent WHERE id IN ({ids})")  # noqa: S608
     assert all(count >= 2 for (count,) in attempts), attempts
     assert "inbound events re-queued" in log.read_text()
+    # In arrival order in every conversation's timeline, whichever worker and
+    # whichever try recorded each message.
+    timelines = install.query(
+        "SELECT m.conversation_id, e.raw FROM inbox_message m "
+        "JOIN inbox_inboundevent e ON e.id = m.inbound_event_id "
+        "ORDER BY m.conversation_id, m.created_at, m.id"
+    )
+    by_conversation: dict[int, list[int]] = {}
+    for conversation_id, raw in timelines:
+        raw = raw if isinstance(raw, dict) else json.loads(raw)
+        by_conversation.setdefault(conversation_id, []).append(raw["n"])
+    assert all(numbers == sorted(numbers) for numbers in by_conversation.values())
+    assert sorted(n for numbers in by_conversation.values() for n in numbers) == list(range(EVENTS))

@@ -104,23 +104,32 @@ def fill(text: str, values: Mapping[str, str]) -> str:
     return _VARIABLE.sub(lambda match: values.get(match.group(1), match.group(0)), text)
 
 
-def after_inbound(message_id: int, started_conversation: bool) -> Message | None:
+def after_inbound(message: int | Message, started_conversation: bool) -> Message | None:
     """React to one stored customer text on an SMS channel; see the module docstring.
 
-    Returns the automatic message it stored (a reply, or the opt-out note), or None.
-    Safe to run twice: consent changes are no-ops the second time and a text gets
-    at most one automatic message.
+    `message` is the stored message, or its id (then read here). Returns the
+    automatic message it stored (a reply, or the opt-out note), or None. Safe to run
+    twice: consent changes are no-ops the second time and a text gets at most one
+    automatic message.
     """
-    message = (
-        Message.objects.select_related(
-            "conversation__contact", "conversation__workspace", "conversation__channel"
+    if isinstance(message, int):
+        found = (
+            Message.objects.select_related(
+                "conversation__contact", "conversation__workspace", "conversation__channel"
+            )
+            .filter(pk=message, kind=MessageKind.INCOMING)
+            .first()
         )
-        .filter(pk=message_id, kind=MessageKind.INCOMING)
-        .first()
-    )
-    if message is None:
+        if found is None:
+            return None
+        message = found
+    elif message.kind != MessageKind.INCOMING:
         return None
     conversation = message.conversation
+    word = keyword_of(message.body)
+    if word is None and not (started_conversation and conversation.channel.auto_acknowledge):
+        # Most texts: no keyword, no acknowledgement due. Nothing to read or do.
+        return None
     config = (
         SmsChannelConfig.objects.filter(channel_id=conversation.channel_id)
         .select_related("on_duty")
@@ -132,7 +141,6 @@ def after_inbound(message_id: int, started_conversation: bool) -> Message | None
         )
         return None
     contact = conversation.contact
-    word = keyword_of(message.body)
     values = {"workspace": conversation.workspace.name}
 
     if word in OPT_OUT_WORDS:

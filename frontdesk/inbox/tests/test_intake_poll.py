@@ -78,15 +78,16 @@ def test_a_stopping_poller_finishes_the_event_in_hand_and_leaves_the_rest(
         intake.store_inbound_event(channel, make_event(provider_id=f"s-{n}"))[0] for n in range(3)
     ]
     stop = threading.Event()
-    real = intake.process_inbound_event
+    real = intake._process_batch
 
-    def stopping_after_one(event_id: int):
-        stop.set()  # the worker was told to stop while this event was processed
-        return real(event_id)
+    def stopping_after_one(ids: list[int]):
+        stop.set()  # the worker was told to stop while this batch was processed
+        return real(ids)
 
-    monkeypatch.setattr(intake, "process_inbound_event", stopping_after_one)
-    poller = intake.IntakePoller()
+    monkeypatch.setattr(intake, "_process_batch", stopping_after_one)
+    poller = intake.IntakePoller(batch=1)
     assert poller.run_once(stop) == 1
+    assert poller.run_once(stop) == 0
     assert poller.after_id == rows[0].pk
     assert list(Message.objects.values_list("inbound_event_id", flat=True)) == [rows[0].pk]
     assert InboundEvent.objects.filter(status=InboundEventStatus.PENDING).count() == 2
@@ -98,14 +99,20 @@ def test_a_failure_is_left_to_the_sweep_and_the_poller_goes_on(
 ):
     failing = intake.store_inbound_event(channel, make_event(provider_id="bad", body="boom"))[0]
     fine = intake.store_inbound_event(channel, make_event(provider_id="good", body="fine"))[0]
-    real_record = intake._record
+    real_record, real_record_batch = intake._record, intake._record_batch
 
     def record(row):
         if row.pk == failing.pk:
             raise RuntimeError("a bug in processing")
         return real_record(row)
 
+    def record_batch(rows):
+        if any(row.pk == failing.pk for row in rows):
+            raise RuntimeError("a bug in processing")
+        return real_record_batch(rows)
+
     monkeypatch.setattr(intake, "_record", record)
+    monkeypatch.setattr(intake, "_record_batch", record_batch)
     poller = intake.IntakePoller()
     assert poller.run_once() == 2
     assert poller.run_once() == 0  # handed back, but below the mark: not retried here
@@ -128,16 +135,15 @@ def test_the_poller_thread_processes_texts_stored_outside_a_transaction(
     # in-memory test database locks whole tables between connections).
     processed: list[int] = []
     both = threading.Event()
-    real = intake.process_inbound_event
+    real = intake._process_batch
 
-    def tracking(event_id: int):
-        message = real(event_id)
-        processed.append(event_id)
+    def tracking(ids: list[int]):
+        real(ids)
+        processed.extend(ids)
         if len(processed) == 2:
             both.set()
-        return message
 
-    monkeypatch.setattr(intake, "process_inbound_event", tracking)
+    monkeypatch.setattr(intake, "_process_batch", tracking)
     stop = threading.Event()
     thread = threading.Thread(target=intake.IntakePoller(interval=0.05).run, args=(stop,))
     thread.start()
