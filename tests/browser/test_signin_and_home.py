@@ -48,7 +48,7 @@ def test_demo_staff_signs_in_and_sees_the_home_page(frontdesk_server, new_page, 
     screenshot(page, "contacts")
     page.get_by_role("link", name="Grace Okoye").click()
     assert page.get_by_role("heading", name="How they reach us").is_visible()
-    assert page.get_by_text("+1 555-010-0129").is_visible()
+    assert page.get_by_text("+1 555-010-0129", exact=True).is_visible()
     # Her conversations are listed and lead to the inbox.
     conversations = page.locator("#contact-conversations")
     assert conversations.get_by_role("heading", name="Conversations").is_visible()

@@ -77,7 +77,7 @@ def test_the_owner_connects_a_number_and_prints_the_poster(frontdesk_server, new
     with page.expect_download() as info:
         page.get_by_role("button", name="Download poster").click()
     download = info.value
-    assert download.suggested_filename == "text-us-riverside-a4.png"
+    assert download.suggested_filename == "text-us-riverside-letter.png"
     data = download.path().read_bytes()
     image = Image.open(io.BytesIO(data))
     decoded = [r.text for r in zxingcpp.read_barcodes(image)]
