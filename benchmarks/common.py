@@ -25,6 +25,11 @@ READY_DEADLINE_S = 90.0
 CLEARED = ("DATABASE_URL", "REDIS_URL", "FRONTDESK_HUEY_IMMEDIATE", "DEBUG")
 
 
+def log(message: str) -> None:
+    """A timestamped progress line, printed at once (benchmarks run for minutes)."""
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)  # noqa: DTZ005
+
+
 def redis_answers(url: str) -> bool:
     """Whether a Redis server answers PING at `url`."""
     host_port = url.split("//", 1)[1].split("/", 1)[0]

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.common import Service, frontdesk_env, run_engines  # noqa: E402
+from benchmarks.common import Service, frontdesk_env, log, run_engines  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
 PG_SERVER = "postgresql://postgres@127.0.0.1:5432"
@@ -69,10 +69,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     args.worker_counts = [int(n) for n in args.workers.split(",") if n.strip()]
     return args
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)  # noqa: DTZ005
 
 
 def engine_env(engine: str, args: argparse.Namespace) -> dict[str, str]:

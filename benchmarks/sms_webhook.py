@@ -43,6 +43,7 @@ from benchmarks.common import (  # noqa: E402 - after the path above
     Service,
     free_port_pair,
     frontdesk_env,
+    log,
     run_engines,
     serve_argv,
 )
@@ -113,10 +114,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
     return args
-
-
-def log(message: str) -> None:
-    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)  # noqa: DTZ005
 
 
 # --- the parent: one child process per engine ------------------------------------------------
