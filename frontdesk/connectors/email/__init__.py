@@ -1,0 +1,1 @@
+"""Email: parsing real-world mail into a `ParsedEmail`, and sending replies."""
