@@ -304,7 +304,11 @@ def test_a_batch_publishes_once_per_conversation(channel, riverside, make_event)
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert intake.IntakePoller().run_once() == 3
-    received = [async_to_sync(layer.receive)(name) for _ in range(4)]
+    # The batch's events travel to the workspace group in one layer message.
+    batch = async_to_sync(layer.receive)(name)
+    assert batch["type"] == "live.events"
+    received = batch["events"]
+    assert len(received) == 4
     assert (
         sorted(m["event"] for m in received)
         == ["conversation.updated"] * 2 + ["message.created"] * 2
