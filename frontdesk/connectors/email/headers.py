@@ -107,7 +107,7 @@ def decode_words(
 
 
 def unfold(value: str) -> str:
-    return _FOLD.sub("", value)
+    return _FOLD.sub("", value) if "\n" in value or "\r" in value else value
 
 
 def header_text(
@@ -116,13 +116,77 @@ def header_text(
     """A raw header value (as the parser stored it) as one clean line of text."""
     raw = value if isinstance(value, str) else str(value)
     text = decode_words(unfold(raw), defects, hint=hint, what=what)
-    return _SPACES.sub(" ", text).strip()
+    if "  " in text or "\t" in text or "\n" in text or "\r" in text or "\x00" in text:
+        text = _SPACES.sub(" ", text)
+    return text.strip()
 
 
 _ADDRESS_POLICY = email.policy.default
 # "Name <a@b>, c@d" with no quoting, comments, groups or encoded words: both parsers
 # agree on these, and compat32's is ten times faster (most mail is like this).
 _SIMPLE_ADDRESSES = re.compile(r"[A-Za-z0-9 .,<>@_+\-'!#$%&*/?^`{|}~]*")
+
+
+def _is_simple(value: str) -> bool:
+    if "=?" in value or not _SIMPLE_ADDRESSES.fullmatch(value):
+        return False
+    for item in value.split(","):
+        item = item.strip()
+        if not item:
+            continue
+        phrase, bracket, _rest = item.partition("<")
+        if item.count("@") != 1 or (bracket and "@" in phrase) or (not bracket and " " in item):
+            return False
+    return True
+
+
+_BRACKETED = re.compile(r"<([^<>@\s]+@[^<>\s]+)>")
+
+
+def _outside_quotes(value: str) -> str:
+    return re.sub(r'"(?:[^"\\]|\\.)*"', " ", value)
+
+
+def scan_addresses(value: str) -> list[tuple[str, str]]:
+    """A last-resort reader for address lists no parser gets right ('Big Bug
+    bb@bug.com', 'a@x b@x', 'Jo@Home <jo@example.com>'): items split at commas outside
+    quotes and brackets; in each, a bracketed address wins and the text before it is
+    the name; else every word with an "@" is an address and the other words the name."""
+    items: list[str] = []
+    current: list[str] = []
+    quoted = bracket = False
+    for ch in value:
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "<" and not quoted:
+            bracket = True
+        elif ch == ">" and not quoted:
+            bracket = False
+        if ch in ",;" and not quoted and not bracket:
+            items.append("".join(current))
+            current = []
+        else:
+            current.append(ch)
+    items.append("".join(current))
+    found: list[tuple[str, str]] = []
+    for item in items:
+        bracketed = _BRACKETED.findall(item)
+        if bracketed:
+            name = item[: item.find("<" + bracketed[-1])].strip().strip('"').strip()
+            found.append((name, bracketed[-1]))
+            continue
+        tokens = item.split()
+        at = [t.strip("<>\"'()") for t in tokens if "@" in t]
+        words = " ".join(t for t in tokens if "@" not in t).strip('"').strip()
+        found += [(words if i == 0 else "", a) for i, a in enumerate(at)]
+    return found
+
+
+def _looks_wrong(value: str, pairs: list[tuple[str, str]]) -> bool:
+    """Whether a parser's reading of `value` lost or mangled addresses."""
+    if any('"' in a or " " in a.strip() or "@" not in a for _, a in pairs):
+        return True
+    return _outside_quotes(value).count("@") > len(pairs)
 
 
 def addresses(
@@ -134,7 +198,7 @@ def addresses(
     for raw in raw_values:
         value = unfold(raw)
         pairs: list[tuple[str, str]] = []
-        if "=?" not in value and _SIMPLE_ADDRESSES.fullmatch(value):
+        if _is_simple(value):
             pairs = getaddresses([value])
         elif not has_surrogates(value):
             try:
@@ -148,6 +212,12 @@ def addresses(
                 pairs = []
         if not pairs and "@" in value:
             pairs = getaddresses([fix_raw_8bit(value, hint, [], what)])
+        pairs = [(n, a) for n, a in pairs if n or a.strip()]
+        if "@" in value and _looks_wrong(value, pairs):
+            scanned = scan_addresses(fix_raw_8bit(value, hint, [], what))
+            if len(scanned) > len([a for _, a in pairs if "@" in a]) or _looks_wrong(value, pairs):
+                defects.append(f"{what}: malformed address list, read word by word")
+                pairs = scanned
         for name, address in pairs:
             address = address.strip().strip("<>").lower()
             if has_surrogates(address):

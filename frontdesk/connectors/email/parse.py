@@ -111,6 +111,8 @@ class ParsedEmail:
 
 
 _MAX_DEPTH = 30
+# A text part shorter than this beside a large HTML part may be a placeholder.
+_SHORT_PLAIN = 200
 _TEXT_TYPES = ("text/plain", "text/html")
 _BASE64_JUNK = re.compile(rb"[^A-Za-z0-9+/]")
 _UNSAFE_FILENAME = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
@@ -490,6 +492,12 @@ def _parse(data: bytes) -> ParsedEmail:
             defects.append(f"html: could not be sanitised ({type(exc).__name__}), dropped")
     plain = "\n\n".join(part.strip("\n") for part in collected.plain if part.strip())
     marked = plain if plain.strip() else html_to_text(html) if html.strip() else ""
+    if plain.strip() and len(plain) < _SHORT_PLAIN and len(html) > _SHORT_PLAIN * 10:
+        # "View this mail in a browser", or a broken text part beside a real HTML one.
+        from_html = html_to_text(html)
+        if len(strip_markers(from_html)) > 5 * len(plain.strip()):
+            defects.append("text part too short beside the HTML: the HTML read instead")
+            marked = from_html
     body_text_full = strip_markers(marked).strip("\n").rstrip()
     body_text = visible_reply(marked)
 

@@ -26,6 +26,7 @@ import re
 from frontdesk.connectors.email.htmltext import CUT, SIGNATURE, strip_markers
 
 _MAX_MARKER_LINE = 400
+_RULE_CHARS = "-_=*─━ \t"
 
 # Attributions that open with a preposition ("On …", "Le …", "Am …"): enough with an
 # address or a date/time in them.
@@ -158,18 +159,26 @@ def _find_history(lines: list[str]) -> tuple[int, int, str] | None:
         stripped = line.strip()
         if not stripped or len(stripped) > _MAX_MARKER_LINE or _is_quoted(line):
             continue
-        if _FORWARD.match(stripped):
-            forwarded_at = i
-            continue
-        if _ORIGINAL_MESSAGE.match(stripped):
+        # Cheap tests on the first character and the colon first: this runs per line.
+        first = stripped[0]
+        if first in _RULE_CHARS or first in "bBdDaA":
+            if _FORWARD.match(stripped):
+                forwarded_at = i
+                continue
+            if _ORIGINAL_MESSAGE.match(stripped):
+                return i, i, "header"
+            if _SEPARATOR.match(stripped):
+                after = _next_text_line(lines, i + 1)
+                if after is not None and after - i <= 2 and _header_block_at(lines, after):
+                    return i, after, "header"
+                continue
+        colon = ":" in stripped[:40] or "：" in stripped[:40]
+        if colon and i - forwarded_at > 3 and _header_block_at(lines, i):
             return i, i, "header"
-        if _SEPARATOR.match(stripped):
-            after = _next_text_line(lines, i + 1)
-            if after is not None and after - i <= 2 and _header_block_at(lines, after):
-                return i, after, "header"
+        if not any(
+            lines[j].rstrip().endswith((":", "：")) for j in range(i, min(i + 3, len(lines)))
+        ):
             continue
-        if i - forwarded_at > 3 and _header_block_at(lines, i):
-            return i, i, "header"
         end = _attribution_end(lines, i)
         if end is not None:
             return i, end, "attribution"

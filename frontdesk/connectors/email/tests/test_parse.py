@@ -308,3 +308,41 @@ def test_simple_address_shortcut_agrees_with_the_modern_parser(value):
         (a.display_name, a.addr_spec.lower()) for a in default.header_factory("to", value).addresses
     ]
     assert addresses([value], [], what="to") == modern
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Big Bug bb@bug.com", [("Big Bug", "bb@bug.com")]),
+        (
+            "tim@example.com concierge@example.com",
+            [("", "tim@example.com"), ("", "concierge@example.com")],
+        ),
+        (
+            "Jo@Home <jo@example.com>, tom@example.com",
+            [("Jo@Home", "jo@example.com"), ("", "tom@example.com")],
+        ),
+        (
+            ", first@example.com,, second@example.com",
+            [("", "first@example.com"), ("", "second@example.com")],
+        ),
+    ],
+)
+def test_malformed_address_lists_lose_no_address(value, expected):
+    parsed = parse_message(f"From: x@example.com\r\nTo: {value}\r\n\r\nhi".encode())
+    assert list(parsed.to) == expected
+
+
+def test_placeholder_text_part_gives_way_to_the_html():
+    article = "".join(
+        f"<p>Paragraph {i} of this month's library newsletter.</p>" for i in range(60)
+    )
+    raw = (
+        b"Content-Type: multipart/alternative; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nView this message in a browser.\r\n"
+        b"--b\r\nContent-Type: text/html\r\n\r\n" + article.encode() + b"\r\n--b--"
+    )
+    parsed = parse_message(raw)
+    assert parsed.body_text.startswith("Paragraph 0 of this month's library newsletter.")
+    assert "Paragraph 59" in parsed.body_text_full
+    assert any("HTML read instead" in d for d in parsed.defects)
