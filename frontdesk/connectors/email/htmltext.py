@@ -95,7 +95,7 @@ _SIGNATURE_MARKS = (
 _WHITESPACE = re.compile(r"[ \t\r\n\f\v\xa0\u2007\u202f]+")
 _INVISIBLE = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\u034f\u00ad]")
 
-_MARKED_SECTION = re.compile(r"<!\[(?!CDATA\[)[^>]{0,200}>")
+_MARKED_SECTION = re.compile(r"<!\[(?:if\b[^\]>]{0,200}|endif)\]>", re.IGNORECASE)
 
 # Stack entry flags.
 _QUOTE, _HIDDEN, _PRE = 1, 2, 4
@@ -301,6 +301,14 @@ class _Converter(HTMLParser):
         if self._hidden or not data:
             return
         data = _INVISIBLE.sub("", data)
+        if not self._pre and "\xa0" in data and not data.strip():
+            # Word's empty paragraph "<p>&nbsp;</p>" is its blank line.
+            self._settle()
+            if self._cur:
+                self._text(" ")
+            elif self.lines and self.lines[-1]:
+                self.lines.append("")
+            return
         if self._pre:
             first, *rest = data.replace("\r\n", "\n").split("\n")
             self._pre_text(first)

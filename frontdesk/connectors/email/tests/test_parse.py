@@ -346,3 +346,14 @@ def test_placeholder_text_part_gives_way_to_the_html():
     assert parsed.body_text.startswith("Paragraph 0 of this month's library newsletter.")
     assert "Paragraph 59" in parsed.body_text_full
     assert any("HTML read instead" in d for d in parsed.defects)
+
+
+def test_exchange_non_delivery_report():
+    parsed = parse_message(fixture("exchange_ndr.eml"))
+    assert parsed.is_bounce and parsed.is_auto_reply
+    assert parsed.bounced_recipients == ("nobody@contoso.example",)
+    assert "RESOLVER.ADR.RecipientNotFound" in parsed.bounce_reason
+    assert parsed.body_text.startswith("Your message to nobody@contoso.example couldn't be")
+    (original,) = parsed.attachments
+    assert original.content_type == "message/rfc822"
+    assert parse_message(original.data).message_id == "<conv-77.1@riverside.example>"

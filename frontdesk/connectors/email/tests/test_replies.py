@@ -160,3 +160,30 @@ def test_interleaved_html_quote_keeps_the_answers():
     assert "The second." in parsed.body_text
     assert parsed.body_text.endswith("B.")
     assert "> Which room?" in parsed.body_text
+
+
+def test_outlook_desktop_word_html_and_its_swedish_header_block():
+    parsed = parse_message(fixture("outlook_desktop_word.eml"))
+    expected = "Hej!\n\nVi är sex personer som vill vara med i bokcirkeln i januari.\n\n"
+    expected += "Med vänliga hälsningar\nGreta"
+    assert parsed.body_text == expected
+    assert "Hur många blir ni?" in parsed.body_text_full
+    assert parsed.language == "sv"
+    # The same reading from the HTML alone (a client that sends no text part).
+    top, _plain, html_part, _end = fixture("outlook_desktop_word.eml").split(
+        b"--_000_AM0PR02MB5555_"
+    )
+    headers = top.split(b"Content-Type: multipart/alternative")[0]
+    raw = headers + html_part.lstrip(b"\n")
+    assert b"text/plain" not in raw
+    from_html = parse_message(raw)
+    assert from_html.body_text == expected
+    assert "Hur många blir ni?" in from_html.body_text_full
+
+
+def test_thunderbird_italian_reply():
+    parsed = parse_message(fixture("thunderbird_plain_reply.eml"))
+    assert parsed.body_text == (
+        "Grazie mille, passerò a ritirarlo lunedì mattina. Potete tenerlo fino alle dodici?"
+    )
+    assert parsed.language == "it"
