@@ -66,7 +66,7 @@ def _b_decode(payload: str) -> bytes:
 
 
 def _q_decode(payload: str) -> bytes:
-    return binascii.a2b_qp(payload.encode("ascii", "surrogateescape"), header=True)
+    return binascii.a2b_qp(payload.encode("utf-8", "surrogateescape"), header=True)
 
 
 def decode_words(

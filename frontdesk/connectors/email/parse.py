@@ -35,6 +35,7 @@ from datetime import datetime
 from email import policy
 from email.generator import BytesGenerator
 from email.message import Message
+from html import escape
 from io import BytesIO
 
 from frontdesk.connectors.email import signals
@@ -48,9 +49,11 @@ from frontdesk.connectors.email.headers import (
 )
 from frontdesk.connectors.email.htmltext import (
     MAX_HTML_CHARS,
+    MAX_NESTING,
     html_to_text,
     sanitise,
     strip_markers,
+    too_deep,
 )
 from frontdesk.connectors.email.language import detect_language
 from frontdesk.connectors.email.quotes import visible_reply
@@ -483,9 +486,14 @@ def _parse(data: bytes) -> ParsedEmail:
     html = "\n".join(collected.html)
     if len(html) > MAX_HTML_CHARS:
         defects.append(f"html: {len(html):,} characters, only the first {MAX_HTML_CHARS:,} read")
-        html = html[:MAX_HTML_CHARS]
+        # Cut before the last tag that would be cut in two.
+        last_tag = html.rfind("<", MAX_HTML_CHARS - 1000, MAX_HTML_CHARS)
+        html = html[: last_tag if last_tag > 0 else MAX_HTML_CHARS]
     body_html = ""
-    if html.strip():
+    if html.strip() and too_deep(html):
+        defects.append(f"html: nested more than {MAX_NESTING:,} deep, shown as plain text")
+        body_html = f"<pre>{escape(html_to_text(html))}</pre>"
+    elif html.strip():
         try:
             body_html = sanitise(html)
         except Exception as exc:

@@ -143,3 +143,8 @@ def test_decode_bytes_never_raises_on_junk():
     text = decode_bytes(bytes(range(256)) * 4, "utf-8", defects)
     assert len(text) >= 256
     assert defects
+
+
+def test_encoded_word_holding_raw_unicode():
+    # Found by mutating corpus mail: a Q word whose text is not ASCII.
+    assert decode_words("=?utf-8?Q?caf\u00e9_\u060c?=", []) == "caf\u00e9 \u060c"

@@ -357,3 +357,14 @@ def test_exchange_non_delivery_report():
     (original,) = parsed.attachments
     assert original.content_type == "message/rfc822"
     assert parse_message(original.data).message_id == "<conv-77.1@riverside.example>"
+
+
+def test_hostile_nesting_is_shown_as_text():
+    html = "<blockquote><div>" * 10_000 + "deep inside" + "</div></blockquote>" * 10_000
+    parsed = parse_message(message(html, content_type="text/html; charset=utf-8"))
+    assert any("nested more than 3,000 deep" in d for d in parsed.defects)
+    assert parsed.body_html.startswith("<pre>") and parsed.body_html.endswith("</pre>")
+    assert "<blockquote" not in parsed.body_html
+    # Quote prefixes are capped, so the text stays the size of the words.
+    assert parsed.body_text_full.endswith("deep inside")
+    assert len(parsed.body_text_full) < 100
