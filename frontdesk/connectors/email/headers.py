@@ -304,9 +304,16 @@ def param(raw: str | None, name: str, defects: list[str], *, hint: str | None = 
     """One parameter of a Content-Type/Disposition raw value, decoded: RFC 2231
     (``name*=utf-8''%E2%82%AC``, ``name*0*=``), RFC 2047 inside quotes (not allowed,
     what most clients send), raw 8-bit. "" when absent."""
-    if not raw:
+    if not raw or name not in raw.lower():
         return ""
     value = unfold(raw)
+    if '"' not in value and "*" not in value and "\\" not in value:
+        # The common case, "text/plain; charset=utf-8; format=flowed": no quoting.
+        for item in value.split(";")[1:]:
+            key, sep, val = item.partition("=")
+            if sep and key.strip().lower() == name:
+                return header_text(val.strip(), defects, hint=hint, what=f"parameter {name}")
+        return ""
     pairs = [(k, v) for k, v in split_params(value) if k.split("*", 1)[0] == name]
     if not pairs:
         return ""

@@ -17,7 +17,7 @@ from typing import Any
 # Fewer letters than this and any guess is noise.
 MIN_LETTERS = 20
 # Enough text to decide; more only costs time.
-SAMPLE_CHARS = 400
+SAMPLE_CHARS = 300
 # The probability (0..1, among LANGUAGES) the best language needs before we name it.
 MIN_PROBABILITY = 0.9
 

@@ -149,6 +149,8 @@ class _Reader:
     def __init__(self, defects: list[str]) -> None:
         self.defects = defects
         self.hint: str | None = None  # the first charset a text part declares
+        # Each part's header fields, read once (parts live as long as the reader).
+        self._fields: dict[int, dict[str, str]] = {}
 
     # -- parts ------------------------------------------------------------------------
     def content_type(self, part: Message) -> str:
@@ -159,10 +161,14 @@ class _Reader:
             return "text/plain"
 
     def raw(self, part: Message, name: str) -> str:
-        for key, value in part.raw_items():
-            if key.lower() == name:
-                return value if isinstance(value, str) else str(value)
-        return ""
+        """The first raw value of header `name` (lower case) of `part`, "" if none."""
+        fields = self._fields.get(id(part))
+        if fields is None:
+            fields = {}
+            for key, value in part.raw_items():
+                fields.setdefault(key.lower(), value if isinstance(value, str) else str(value))
+            self._fields[id(part)] = fields
+        return fields.get(name, "")
 
     def disposition(self, part: Message) -> str:
         value = self.raw(part, "content-disposition")
