@@ -187,3 +187,43 @@ def test_thunderbird_italian_reply():
         "Grazie mille, passerò a ritirarlo lunedì mattina. Potete tenerlo fino alle dodici?"
     )
     assert parsed.language == "it"
+
+
+HISTORY = "<div>From: Riverside Library</div><div>Your hold is ready.</div>"
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        f'<div id="divRplyFwdMsg" dir="ltr">{HISTORY}</div>',  # Outlook on the web
+        f'<div id="x_divRplyFwdMsg">{HISTORY}</div>',  # the same, forwarded through OWA
+        f'<div id="appendonsend"></div><hr>{HISTORY}',  # new Outlook
+        f'<span id="OLK_SRC_BODY_SECTION">{HISTORY}</span>',  # Outlook for Mac
+        f'<hr id="zwchr">{HISTORY}',  # Zimbra
+        f'<div class="gmail_quote">{HISTORY}</div>',
+        f'<div id="yahoo_quoted_1234" class="yahoo_quoted">{HISTORY}</div>',
+        f'<div class="protonmail_quote">{HISTORY}</div>',
+        f'<blockquote type="cite">{HISTORY}</blockquote>',
+        f'<div class="moz-cite-prefix">Riverside wrote:</div><blockquote>{HISTORY}</blockquote>',
+    ],
+)
+def test_each_html_history_marker_alone(html):
+    body = f"<div>Yes, Thursday suits me.</div>{html}"
+    parsed = parse_message(message(body, content_type="text/html; charset=utf-8"))
+    assert parsed.body_text == "Yes, Thursday suits me."
+    assert "Your hold is ready." in parsed.body_text_full
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        '<div class="gmail_signature" data-smartmail="gmail_signature">Maya<br>Reader</div>',
+        '<div id="Signature">Maya<br>Reader</div>',
+        '<div class="moz-signature">-- <br>Maya</div>',
+    ],
+)
+def test_html_signature_blocks(signature):
+    body = f"<div>Yes, Thursday suits me.</div>{signature}"
+    parsed = parse_message(message(body, content_type="text/html; charset=utf-8"))
+    assert parsed.body_text == "Yes, Thursday suits me."
+    assert "Maya" in parsed.body_text_full
