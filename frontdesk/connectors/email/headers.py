@@ -310,9 +310,10 @@ def param(raw: str | None, name: str, defects: list[str], *, hint: str | None = 
     if '"' not in value and "*" not in value and "\\" not in value:
         # The common case, "text/plain; charset=utf-8; format=flowed": no quoting.
         for item in value.split(";")[1:]:
-            key, sep, val = item.partition("=")
-            if sep and key.strip().lower() == name:
-                return header_text(val.strip(), defects, hint=hint, what=f"parameter {name}")
+            item_name, sep, item_value = item.partition("=")
+            if sep and item_name.strip().lower() == name:
+                what = f"parameter {name}"
+                return header_text(item_value.strip(), defects, hint=hint, what=what)
         return ""
     pairs = [(k, v) for k, v in split_params(value) if k.split("*", 1)[0] == name]
     if not pairs:
