@@ -190,7 +190,10 @@ def _has_new_text_after(lines: list[str], start: int) -> bool:
     that starts at or after line `start`: an inline or bottom-posted answer."""
     seen_quote = False
     for line in lines[start:]:
-        if line in (CUT, SIGNATURE) or (seen_quote and _is_signature_start(line)):
+        if line in (CUT, SIGNATURE):
+            return False
+        # After a quote, a signature or a list footer ("____" rule) ends the mail.
+        if seen_quote and (_is_signature_start(line) or _SEPARATOR.match(line)):
             return False
         if _is_quoted(line):
             seen_quote = True

@@ -227,3 +227,13 @@ def test_html_signature_blocks(signature):
     parsed = parse_message(message(body, content_type="text/html; charset=utf-8"))
     assert parsed.body_text == "Yes, Thursday suits me."
     assert "Maya" in parsed.body_text_full
+
+
+def test_list_footer_after_a_quote_is_not_an_inline_answer():
+    text = (
+        "Count me in for Saturday.\n\n"
+        "On Mon, 2 Dec 2024 at 10:00, Friends <list@friends.example> wrote:\n"
+        "> We need four volunteers.\n\n_______________________________________________\n"
+        "Friends mailing list\nhttps://lists.friends.example/listinfo/friends\n"
+    )
+    assert visible_reply(text) == "Count me in for Saturday."
