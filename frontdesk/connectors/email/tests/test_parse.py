@@ -368,3 +368,23 @@ def test_hostile_nesting_is_shown_as_text():
     # Quote prefixes are capped, so the text stays the size of the words.
     assert parsed.body_text_full.endswith("deep inside")
     assert len(parsed.body_text_full) < 100
+
+
+def test_exim_bounce_in_plain_text():
+    body = (
+        "This message was created automatically by mail delivery software.\r\n\r\n"
+        "A message that you sent could not be delivered to one or more of its\r\n"
+        "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+        "  lost.reader@example.net\r\n"
+        "    SMTP error from remote mail server after RCPT TO:<lost.reader@example.net>:\r\n"
+        "    550 5.1.1 User unknown\r\n"
+    )
+    raw = message(
+        body,
+        subject="Mail delivery failed: returning message to sender",
+        sender="Mail Delivery System <Mailer-Daemon@mx.example.net>",
+    )
+    parsed = parse_message(raw)
+    assert parsed.is_bounce and parsed.is_auto_reply
+    assert parsed.bounced_recipients == ("lost.reader@example.net",)
+    assert parsed.bounce_reason == "550 5.1.1 User unknown"
