@@ -428,7 +428,9 @@ def safe_filename(name: str, content_type: str, index: int) -> str:
     elif content_type == "text/plain":
         extension = ".txt"
     else:
-        extension = mimetypes.guess_extension(content_type, strict=False) or ".bin"
+        extension = mimetypes.guess_extension(content_type, strict=False) or (
+            ".txt" if content_type.startswith("text/") else ".bin"
+        )
     return f"attachment-{index}{extension}"
 
 

@@ -139,6 +139,9 @@ def test_postfix_bounce_reads_the_delivery_status():
     assert parsed.bounce_reason.startswith("5.1.1 550 5.1.1 <old.patron@example.com>: Recipient")
     assert "rejected: User unknown" in parsed.bounce_reason
     assert "could not\nbe delivered" in parsed.body_text_full
+    (headers,) = parsed.attachments
+    assert (headers.filename, headers.content_type) == ("attachment-1.txt", "text/rfc822-headers")
+    assert b"Message-ID: <conv-9.1@riverside.example>" in headers.data
 
 
 def test_delayed_report_is_not_a_bounce():
