@@ -115,6 +115,8 @@ def header_text(
 ) -> str:
     """A raw header value (as the parser stored it) as one clean line of text."""
     raw = value if isinstance(value, str) else str(value)
+    if raw.isascii() and "=?" not in raw and "\x00" not in raw:
+        return " ".join(raw.split())  # most headers: unfold and tidy spaces, nothing more
     text = decode_words(unfold(raw), defects, hint=hint, what=what)
     if "  " in text or "\t" in text or "\n" in text or "\r" in text or "\x00" in text:
         text = _SPACES.sub(" ", text)
