@@ -1,0 +1,177 @@
+"""One door for every received mail: `receive_raw` stores the bytes first.
+
+The built-in SMTP receiver, IMAP polling and the provider webhooks all hand the raw
+bytes of one message here. Before it returns, the bytes are durable in the database
+(a `RawEmail` beside an inbox `InboundEvent`, one transaction); the intake worker
+then parses and threads them (`processing.prepare`). So the SMTP receiver may answer
+250, an IMAP poller advance its watermark and a webhook answer 2xx as soon as this
+returns.
+
+A retried delivery, a re-sent webhook or an IMAP re-fetch is stored once: the
+event's id is the Message-ID plus a hash of the content (trace headers and MIME
+boundaries left out, so a provider that rebuilds the MIME on each try still matches),
+unique per mailbox (channel). Bad mail never raises: what cannot be read is stored
+all the same, as a failed event with its reason, for staff to see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import parseaddr
+
+from django.db import transaction
+from django.utils import timezone
+
+from frontdesk.channels.email.models import DEFAULT_MAX_MESSAGE_BYTES, RawEmail
+from frontdesk.connectors import base
+from frontdesk.inbox.intake import store_inbound_event
+from frontdesk.inbox.models import Channel, InboundEventStatus
+
+logger = logging.getLogger(__name__)
+
+# Headers that identify the message itself (what a retry repeats); trace headers
+# (Received, Delivered-To, X-...) differ between a retry and the original.
+_IDENTIFYING = ("message-id", "from", "to", "cc", "subject", "date")
+_BOUNDARY = re.compile(rb'boundary\s*=\s*"?([^";\r\n]+)"?', re.IGNORECASE)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+# How much of the header block is read at store time (the worker reads it all).
+_HEADER_SCAN = 256 * 1024
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    """What `receive_raw` did with one mail.
+
+    `event_id` is the stored InboundEvent; `created` False for a duplicate (already
+    stored; nothing changed); `failed` with `reason` when the mail was stored as a
+    failed event (unreadable, over the size limit) rather than queued for intake.
+    """
+
+    event_id: int
+    created: bool
+    failed: bool = False
+    reason: str = ""
+
+    @property
+    def duplicate(self) -> bool:
+        return not self.created
+
+
+def _split(raw: bytes) -> tuple[bytes, bytes]:
+    match = _HEADER_END.search(raw, 0, _HEADER_SCAN)
+    if match is None:
+        return raw[:_HEADER_SCAN], b""
+    return raw[: match.start()], raw[match.end() :]
+
+
+def _headers(head: bytes) -> dict[str, str]:
+    try:
+        parsed = BytesHeaderParser(policy=compat32).parsebytes(head + b"\r\n\r\n")
+    except Exception:  # noqa: BLE001 - a header block no parser reads: no headers
+        return {}
+    found: dict[str, str] = {}
+    for name in _IDENTIFYING:
+        value = parsed.get(name)
+        if value is not None:
+            found[name] = " ".join(str(value).split())
+    return found
+
+
+def content_key(raw: bytes) -> tuple[str, str]:
+    """(Message-ID, content hash) of a raw mail: what makes two deliveries the same."""
+    head, body = _split(raw)
+    headers = _headers(head)
+    digest = hashlib.sha256()
+    for name in _IDENTIFYING:
+        digest.update(name.encode() + b":" + headers.get(name, "").encode("utf-8", "replace"))
+        digest.update(b"\n")
+    boundaries = {m.group(1).strip() for m in _BOUNDARY.finditer(raw)}
+    for boundary in sorted(boundaries, key=len, reverse=True):
+        if len(boundary) >= 4:
+            body = body.replace(boundary, b"=")
+    # Line endings as the sender wrote them or as a relay rewrote them: the same mail.
+    digest.update(body.replace(b"\r\n", b"\n").rstrip())
+    return headers.get("message-id", "").strip(), digest.hexdigest()
+
+
+def dedupe_id(message_id: str, content_hash: str) -> str:
+    """The InboundEvent's provider id: Message-ID plus content hash (at most 255)."""
+    if message_id:
+        return f"{message_id[:190]}#{content_hash[:48]}"
+    return f"sha256:{content_hash}"
+
+
+def receive_raw(
+    channel: Channel,
+    raw: bytes,
+    *,
+    via: str,
+    envelope_recipients: Sequence[str] = (),
+    max_bytes: int | None = None,
+) -> ReceiveResult:
+    """Store one received mail durably for `channel` (an email channel) and queue it
+    for intake; returns what was stored. Never raises on bad mail; raises only when
+    the database itself fails (then nothing was stored and the sender should retry).
+
+    `via` names the path ("smtpd", "imap", "mailgun", …); `envelope_recipients` the
+    SMTP RCPT TO addresses (a per-conversation reply address may be only there);
+    `max_bytes` the channel's size limit (a larger mail is stored as failed).
+    """
+    if channel.kind != "email":
+        raise ValueError(f"receive_raw takes an email channel, not {channel.kind!r}")
+    raw = bytes(raw or b"")
+    reason = ""
+    try:
+        message_id, content_hash = content_key(raw)
+        head, _body = _split(raw)
+        headers = _headers(head)
+    except Exception as exc:  # noqa: BLE001 - bad mail is stored, never lost
+        message_id, content_hash = "", hashlib.sha256(raw).hexdigest()
+        headers = {}
+        reason = f"Unreadable mail: {type(exc).__name__}: {exc}"
+    name, address = parseaddr(headers.get("from", ""))
+    limit = max_bytes if max_bytes is not None else DEFAULT_MAX_MESSAGE_BYTES
+    if not raw.strip():
+        reason = "Empty message: there was nothing to read."
+    elif len(raw) > limit:
+        reason = f"Too large: {len(raw):,} bytes, over this channel's limit of {limit:,}."
+    elif not headers:
+        reason = "Not an email: no headers could be read."
+    event = base.InboundEvent(
+        channel_kind="email",
+        provider_message_id=dedupe_id(message_id, content_hash),
+        sender_kind="email",
+        sender_address=address.strip().lower()[:320],
+        sender_name=name.strip()[:160],
+        subject=headers.get("subject", "")[:255],
+        received_at=timezone.now(),
+        raw={"via": via, "message_id": message_id, "sha256": content_hash},
+    )
+    with transaction.atomic():
+        row, created = store_inbound_event(channel, event)
+        if created:
+            RawEmail.objects.create(
+                workspace_id=channel.workspace_id,
+                event=row,
+                data=raw,
+                sha256=hashlib.sha256(raw).hexdigest(),
+                size=len(raw),
+                via=via[:32],
+                envelope_recipients=[str(r)[:320] for r in envelope_recipients][:100],
+            )
+            if reason:
+                type(row).objects.filter(pk=row.pk).update(
+                    status=InboundEventStatus.FAILED, error=reason
+                )
+    if created and reason:
+        logger.warning(
+            "received mail stored as failed",
+            extra={"channel": channel.pk, "event": row.pk, "reason": reason},
+        )
+    return ReceiveResult(event_id=row.pk, created=created, failed=bool(reason), reason=reason)
