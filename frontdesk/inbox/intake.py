@@ -834,9 +834,10 @@ def _thread(row: InboundEvent, contact: Contact) -> tuple[Conversation, bool]:
     """The conversation this message continues, or a new one. Returns (it, created).
 
     In order: the conversation the channel kind's `find_thread` hook names (email);
-    the conversation holding the message the customer replied to (a thread key); the customer's open, pending or snoozed conversation on this channel,
-    however old (a customer still waiting is never split in two); their last resolved
-    one, reopened, if its last message is within the channel's threading window
+    the conversation holding the message the customer replied to (a thread key); the
+    customer's open, pending or snoozed conversation on this channel, however old (a
+    customer still waiting is never split in two); their last resolved one, reopened,
+    if its last message is within the channel's threading window
     (`threading_window_hours`, 0 = never reopen); otherwise a new conversation.
     """
     workspace, channel = row.workspace, row.channel

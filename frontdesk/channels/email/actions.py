@@ -55,7 +55,9 @@ def _check_addresses(values: Mapping[str, Any], *, exclude: int | None) -> None:
     if exclude is not None:
         taken = taken.exclude(pk=exclude)
     if taken.exists():
-        raise ChannelSetupError("Another email channel already receives this address.", field="address")
+        raise ChannelSetupError(
+            "Another email channel already receives this address.", field="address"
+        )
 
 
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,7 +70,12 @@ def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
 
 @transaction.atomic
 def create_email_channel(
-    workspace: Workspace, *, name: str, setup: Mapping[str, Any], by: Membership
+    workspace: Workspace,
+    *,
+    name: str,
+    setup: Mapping[str, Any],
+    by: Membership,
+    auto_acknowledge: bool = False,
 ) -> Channel:
     """Add an email channel: one Channel(kind="email") and its configuration."""
     require(by, roles.MANAGE_CHANNELS, workspace_id=workspace.pk)
@@ -79,7 +86,7 @@ def create_email_channel(
         workspace=workspace,
         kind=EMAIL_KIND,
         name=name.strip(),
-        settings={"threading_window_hours": 24, "auto_acknowledge": False},
+        settings={"threading_window_hours": 24, "auto_acknowledge": auto_acknowledge},
     )
     EmailChannelConfig.objects.create(workspace=workspace, channel=channel, **_clean(setup))
     return channel

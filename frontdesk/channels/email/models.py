@@ -172,7 +172,9 @@ class EmailDetail(WorkspaceScoped):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["workspace", "header_message_id"], name="email_detail_msgid")]
+        indexes = [
+            models.Index(fields=["workspace", "header_message_id"], name="email_detail_msgid")
+        ]
 
     def __str__(self) -> str:
         return self.header_message_id or f"email detail {self.pk}"

@@ -95,7 +95,7 @@ def read_bounce(raw: bytes, parsed: ParsedEmail) -> BounceReport:
     original = ""
     try:
         mime = email.message_from_bytes(raw, policy=email.policy.compat32)
-    except Exception:  # noqa: BLE001 - a report we cannot read still bounced
+    except Exception:
         mime = None
     if mime is not None:
         for part in mime.walk():
@@ -158,7 +158,7 @@ def prepare(row: InboundEvent) -> tuple[str, str] | None:
     raw = bytes(stored.data)
     try:
         parsed = parse_message(raw)
-    except Exception as exc:  # noqa: BLE001 - bad mail fails alone, with its reason
+    except Exception as exc:
         return ("failed", f"Unreadable mail: {type(exc).__name__}: {exc}")
     flags = mail_flags(parsed)
     if flags.bounce:

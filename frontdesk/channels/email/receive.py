@@ -28,7 +28,11 @@ from email.utils import parseaddr
 from django.db import transaction
 from django.utils import timezone
 
-from frontdesk.channels.email.models import DEFAULT_MAX_MESSAGE_BYTES, RawEmail
+from frontdesk.channels.email.models import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    EmailChannelConfig,
+    RawEmail,
+)
 from frontdesk.connectors import base
 from frontdesk.inbox.intake import store_inbound_event
 from frontdesk.inbox.models import Channel, InboundEventStatus
@@ -73,7 +77,7 @@ def _split(raw: bytes) -> tuple[bytes, bytes]:
 def _headers(head: bytes) -> dict[str, str]:
     try:
         parsed = BytesHeaderParser(policy=compat32).parsebytes(head + b"\r\n\r\n")
-    except Exception:  # noqa: BLE001 - a header block no parser reads: no headers
+    except Exception:
         return {}
     found: dict[str, str] = {}
     for name in _IDENTIFYING:
@@ -100,6 +104,15 @@ def content_key(raw: bytes) -> tuple[str, str]:
     return headers.get("message-id", "").strip(), digest.hexdigest()
 
 
+def _limit_of(channel: Channel) -> int:
+    limit = (
+        EmailChannelConfig.objects.filter(channel_id=channel.pk)
+        .values_list("max_message_bytes", flat=True)
+        .first()
+    )
+    return int(limit or DEFAULT_MAX_MESSAGE_BYTES)
+
+
 def dedupe_id(message_id: str, content_hash: str) -> str:
     """The InboundEvent's provider id: Message-ID plus content hash (at most 255)."""
     if message_id:
@@ -121,7 +134,8 @@ def receive_raw(
 
     `via` names the path ("smtpd", "imap", "mailgun", …); `envelope_recipients` the
     SMTP RCPT TO addresses (a per-conversation reply address may be only there);
-    `max_bytes` the channel's size limit (a larger mail is stored as failed).
+    `max_bytes` the size limit (None: the channel's own); a larger mail is stored as
+    failed.
     """
     if channel.kind != "email":
         raise ValueError(f"receive_raw takes an email channel, not {channel.kind!r}")
@@ -131,12 +145,12 @@ def receive_raw(
         message_id, content_hash = content_key(raw)
         head, _body = _split(raw)
         headers = _headers(head)
-    except Exception as exc:  # noqa: BLE001 - bad mail is stored, never lost
+    except Exception as exc:
         message_id, content_hash = "", hashlib.sha256(raw).hexdigest()
         headers = {}
         reason = f"Unreadable mail: {type(exc).__name__}: {exc}"
     name, address = parseaddr(headers.get("from", ""))
-    limit = max_bytes if max_bytes is not None else DEFAULT_MAX_MESSAGE_BYTES
+    limit = max_bytes if max_bytes is not None else _limit_of(channel)
     if not raw.strip():
         reason = "Empty message: there was nothing to read."
     elif len(raw) > limit:

@@ -36,9 +36,7 @@ def _belongs(conversation_id: int, workspace_id: int, contact: Contact, sender: 
         return False
     if owner == contact.pk:
         return True
-    return EmailParticipant.objects.filter(
-        conversation_id=conversation_id, address=sender
-    ).exists()
+    return EmailParticipant.objects.filter(conversation_id=conversation_id, address=sender).exists()
 
 
 def _by_headers(detail: EmailDetail, workspace_id: int) -> list[int]:
@@ -65,7 +63,9 @@ def _by_headers(detail: EmailDetail, workspace_id: int) -> list[int]:
 def candidates(detail: EmailDetail, row: InboundEvent) -> list[tuple[int, str]]:
     """(conversation id, signal) in order of strength, before the sender check."""
     workspace_id = row.workspace_id
-    found: list[tuple[int, str]] = [(c, ThreadSignal.HEADERS) for c in _by_headers(detail, workspace_id)]
+    found: list[tuple[int, str]] = [
+        (c, ThreadSignal.HEADERS) for c in _by_headers(detail, workspace_id)
+    ]
     for address in detail.recipients or []:
         _base, tag = tokens.split_plus(str(address))
         conversation_id = tokens.conversation_of(tag, workspace_id) if tag else None

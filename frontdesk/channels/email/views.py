@@ -9,6 +9,7 @@ from typing import Any
 import nh3
 from django.conf import settings
 from django.contrib import messages
+from django.forms.models import model_to_dict
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from frontdesk.channels.email.models import EmailChannelConfig, EmailDetail
 from frontdesk.channels.email.webhooks import PROVIDERS
 from frontdesk.core import roles
 from frontdesk.core.http import WorkspaceRequest
-from frontdesk.core.permissions import require_capability
+from frontdesk.core.permissions import require, require_capability
 from frontdesk.inbox.models import Attachment, Channel, Conversation, InboundEvent, Message
 
 SECRETS = ("webhook_secret", "smtp_password", "api_key")
@@ -45,14 +46,11 @@ def email_create(request: WorkspaceRequest) -> HttpResponse:
                     name=form.cleaned_data["name"],
                     setup=form.setup(),
                     by=request.membership,
+                    auto_acknowledge=bool(form.cleaned_data.get("auto_acknowledge")),
                 )
             except ChannelSetupError as exc:
                 _apply_error(form, exc)
             else:
-                if form.cleaned_data.get("auto_acknowledge"):
-                    actions.update_email_channel(
-                        channel.email_config, setup={}, by=request.membership, auto_acknowledge=True
-                    )
                 messages.success(request, f"{channel.name} is set up. Point your mail at it below.")
                 return redirect("channels:email-detail", ws=request.workspace.slug, pk=channel.pk)
         return render(request, "email/channel_new.html", {"form": form}, status=400)
@@ -81,14 +79,16 @@ def email_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
     )
     config: EmailChannelConfig = get_object_or_404(EmailChannelConfig, channel=channel)
     can_manage = request.membership.can(roles.MANAGE_CHANNELS)
-    initial = {"name": channel.name, "auto_acknowledge": channel.auto_acknowledge}
-    form = EmailChannelForm(
-        request.POST or None, instance=config, initial=initial, editing=True
-    )
+    initial = {
+        **model_to_dict(config, fields=[f for f in actions.SETUP_FIELDS if f not in SECRETS]),
+        "name": channel.name,
+        "auto_acknowledge": channel.auto_acknowledge,
+    }
+    # Not bound to the row: a blank secret must not overwrite the saved one.
+    form = EmailChannelForm(request.POST or None, initial=initial, editing=True)
     status = 200
     if request.method == "POST":
-        if not can_manage:
-            return HttpResponse("You can’t change channels.", status=403)
+        require(request.membership, roles.MANAGE_CHANNELS)
         if form.is_valid():
             try:
                 actions.update_email_channel(

@@ -64,7 +64,7 @@ class EmailAccount:
 
 
 def sender_name(person: str, organisation: str) -> str:
-    """"Maya Patel via Riverside Library", or whichever of the two there is."""
+    """ "Maya Patel via Riverside Library", or whichever of the two there is."""
     person, organisation = person.strip(), organisation.strip()
     if person and organisation and person != organisation:
         return f"{person} via {organisation}"
@@ -102,9 +102,7 @@ def html_body(message: OutboundMessage) -> str:
         for p in paragraphs
     ]
     if message.marker:
-        parts.append(
-            f'<p style="color:#888;font-size:smaller">[{html.escape(message.marker)}]</p>'
-        )
+        parts.append(f'<p style="color:#888;font-size:smaller">[{html.escape(message.marker)}]</p>')
     if message.signature.strip():
         lines = "<br>\n".join(html.escape(line) for line in message.signature.strip().splitlines())
         parts.append(f'<div class="signature">-- <br>\n{lines}</div>')
