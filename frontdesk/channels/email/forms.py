@@ -10,7 +10,7 @@ from frontdesk.channels.email.actions import SETUP_FIELDS
 from frontdesk.channels.email.models import EmailChannelConfig
 
 
-class EmailChannelForm(forms.ModelForm):  # type: ignore[type-arg]
+class EmailChannelForm(forms.ModelForm):
     """A new email channel (with `name`) or the settings of one."""
 
     name = forms.CharField(max_length=120, help_text="e.g. “Front desk email”.")

@@ -27,7 +27,7 @@ from frontdesk.channels.email.models import (
     UndeliverableAddress,
 )
 from frontdesk.inbox.actions.replies import send_automatic_reply
-from frontdesk.inbox.models import AutomaticReason, Message, MessageKind
+from frontdesk.inbox.models import AutomaticReason, Conversation, Message, MessageKind
 
 ACK_REASONS = (AutomaticReason.ACKNOWLEDGEMENT, AutomaticReason.AFTER_HOURS)
 ACK_INTERVAL = timedelta(days=1)
@@ -75,7 +75,7 @@ def after_inbound(message: Message, started_conversation: bool) -> Message | Non
     )
 
 
-def _add_participants(conversation, detail: EmailDetail, sender: str) -> None:  # type: ignore[no-untyped-def]
+def _add_participants(conversation: Conversation, detail: EmailDetail, sender: str) -> None:
     ours = our_addresses(conversation.workspace_id)
     contact_addresses = set(
         conversation.contact.identities.filter(kind="email").values_list("value", flat=True)

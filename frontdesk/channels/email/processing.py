@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import Message as MimeMessage
 
+import nh3
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
@@ -150,6 +151,24 @@ def _original_id(part: MimeMessage) -> str:
     return str(headers.get("Message-ID", "")).strip()
 
 
+# The largest HTML part kept for "show the full original" (sanitised once here).
+MAX_HTML_CHARS = 1_000_000
+
+
+def html_of(raw: bytes) -> str:
+    """The mail's HTML part, sanitised, when the parser gave none ("" if none)."""
+    try:
+        mime = email.message_from_bytes(raw, policy=email.policy.default)
+        part = mime.get_body(preferencelist=("html",))  # type: ignore[attr-defined]
+        if part is None:
+            return ""
+        text = str(part.get_content())[:MAX_HTML_CHARS]
+    except Exception:
+        return ""
+    cleaned: str = nh3.clean(text)
+    return cleaned
+
+
 def prepare(row: InboundEvent) -> tuple[str, str] | None:
     """The email kind's prepare_inbound hook; see the module docstring."""
     stored = RawEmail.objects.filter(event_id=row.pk).first()
@@ -218,7 +237,7 @@ def prepare(row: InboundEvent) -> tuple[str, str] | None:
             "to": [[n, a] for n, a in parsed.to],
             "cc": [[n, a] for n, a in parsed.cc],
             "body_text_full": parsed.body_text_full,
-            "body_html": parsed.body_html,
+            "body_html": parsed.body_html or html_of(raw),
             "is_auto_reply": flags.auto_reply,
             "is_list_mail": flags.list_mail,
             "recipients": sorted({r.strip().lower() for r in recipients if r and "@" in r}),

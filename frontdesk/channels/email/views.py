@@ -19,7 +19,11 @@ from django.views.decorators.http import require_POST
 from frontdesk.channels.actions import ChannelSetupError
 from frontdesk.channels.email import actions
 from frontdesk.channels.email.forms import EmailChannelForm
-from frontdesk.channels.email.models import EmailChannelConfig, EmailDetail
+from frontdesk.channels.email.models import (
+    EmailChannelConfig,
+    EmailDetail,
+    UndeliverableAddress,
+)
 from frontdesk.channels.email.webhooks import PROVIDERS
 from frontdesk.core import roles
 from frontdesk.core.http import WorkspaceRequest
@@ -118,6 +122,7 @@ def email_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
             "can_manage": can_manage,
             "hooks": webhook_urls(config),
             "failed_events": failed,
+            "undeliverable": UndeliverableAddress.objects.for_workspace(request.workspace)[:50],
         },
         status=status,
     )

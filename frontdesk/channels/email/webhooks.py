@@ -120,7 +120,9 @@ def _without_boto(view_class: Any) -> Any:
     return WithoutBoto
 
 
-def _checked_events(request: HttpRequest, config: EmailChannelConfig, which: str, provider: str):  # type: ignore[no-untyped-def]
+def _checked_events(
+    request: HttpRequest, config: EmailChannelConfig, which: str, provider: str
+) -> tuple[Any, HttpResponse | None]:
     """(events, None) for a verified request, or (None, the refusal response)."""
     from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
 

@@ -167,3 +167,46 @@ def test_tracking_events_update_the_reply(client, mailgun, mail, run_intake, cas
     assert client.post(url, json.dumps(failed), content_type="application/json").status_code == 200
     reply = Message.objects.get(pk=reply.pk)
     assert reply.status == "failed" and "mailbox unavailable" in reply.failure_reason
+
+
+def _sns_inbound(raw: bytes) -> tuple[str, dict]:
+    ses_event = {
+        "notificationType": "Received",
+        "mail": {
+            "source": "grace@example.org",
+            "messageId": "ses-1",
+            "timestamp": "2026-12-04T10:00:00Z",
+        },
+        "receipt": {
+            "recipients": ["desk@riverside.example"],
+            "action": {"type": "SNS", "encoding": "BASE64", "topicArn": "arn:aws:sns:x"},
+        },
+        "content": base64.b64encode(raw).decode(),
+    }
+    body = {
+        "Type": "Notification",
+        "MessageId": "sns-1",
+        "TopicArn": "arn:aws:sns:x",
+        "Message": json.dumps(ses_event),
+    }
+    headers = {"HTTP_X_AMZ_SNS_MESSAGE_TYPE": "Notification", "HTTP_X_AMZ_SNS_MESSAGE_ID": "sns-1"}
+    return json.dumps(body), headers
+
+
+def test_amazon_ses_inbound_through_sns_needs_basic_auth(client, config):
+    config.inbound_provider = "amazon_ses"
+    config.webhook_secret = "aws:sns-pass"
+    config.save()
+    url = f"/hooks/email/{config.webhook_key}/amazon_ses/inbound/"
+    body, headers = _sns_inbound(write_mail(subject="Via SES", message_id="<ses@example.org>"))
+    refused = client.post(
+        url, body, content_type="text/plain", HTTP_AUTHORIZATION=_basic("aws:no"), **headers
+    )
+    assert refused.status_code == 403
+    ok = client.post(
+        url, body, content_type="text/plain", HTTP_AUTHORIZATION=_basic("aws:sns-pass"), **headers
+    )
+    assert ok.status_code == 200, ok.content
+    event = InboundEvent.objects.get()
+    assert event.subject == "Via SES"
+    assert event.email_raw.envelope_recipients == ["desk@riverside.example"]
