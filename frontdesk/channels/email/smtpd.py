@@ -163,5 +163,5 @@ def make_controller(
         server_hostname=hostname,
         data_size_limit=max_size,
         ident="Frontdesk smtpd",
-        server_kwargs=server_kwargs,
+        **server_kwargs,
     )

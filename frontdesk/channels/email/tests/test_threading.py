@@ -49,7 +49,8 @@ def test_a_reply_is_sent_as_the_person_with_threading_headers_and_both_parts(thr
     assert sent["In-Reply-To"] == "<m1@example.org>"
     assert sent["References"] == "<m1@example.org>"
     assert sent["Subject"] == f"Re: Large-print books? [#{conversation.number}]"
-    text = sent.get_body(preferencelist=("plain",)).get_content()
+    # On the wire lines end in CRLF.
+    text = sent.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
     html = sent.get_body(preferencelist=("html",)).get_content()
     assert "Yes, on the ground floor." in text and "\n-- \nMaya Patel" in text
     assert "<p>Yes, on the ground floor.</p>" in html and "Maya Patel" in html

@@ -88,7 +88,8 @@ def test_a_reply_reaches_the_smtp_peer_with_every_header(peer):
     assert sent["References"] == "<m1@example.org> <r1@riverside.example> <m2@example.org>"
     assert sent["Cc"] == "Ada <ada@example.org>"
     assert sent.get_content_type() == "multipart/mixed"
-    text = sent.get_body(preferencelist=("plain",)).get_content()
+    # On the wire lines end in CRLF.
+    text = sent.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
     html = sent.get_body(preferencelist=("html",)).get_content()
     assert text.startswith("Yes, on the ground floor.\n\nSee you soon.")
     assert "[ref c7-abcdefghijklmnop]" in text and "\n-- \nMaya Patel\n" in text
