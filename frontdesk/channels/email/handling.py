@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from frontdesk.channels.email.accounts import our_addresses
 from frontdesk.channels.email.models import (
+    DEFAULT_AUTO_ACK_TEXT,
     EmailChannelConfig,
     EmailDetail,
     EmailParticipant,
@@ -69,7 +70,8 @@ def after_inbound(message: Message, started_conversation: bool) -> Message | Non
     config = EmailChannelConfig.objects.filter(channel_id=channel.pk).first()
     if config is None:
         return None
-    text = fill(config.auto_ack_text, {"workspace": conversation.workspace.name})
+    template = config.auto_ack_text.strip() or DEFAULT_AUTO_ACK_TEXT
+    text = fill(template, {"workspace": conversation.workspace.name})
     return send_automatic_reply(
         conversation, body=text, reason=AutomaticReason.ACKNOWLEDGEMENT, trigger=message
     )

@@ -91,7 +91,8 @@ class EmailChannelConfig(WorkspaceScoped):
     smtp_use_tls = models.BooleanField(default=True)
     api_key = models.CharField(max_length=255, blank=True, help_text="The provider's API key.")
     max_message_bytes = models.PositiveIntegerField(default=DEFAULT_MAX_MESSAGE_BYTES)
-    auto_ack_text = models.TextField(default=DEFAULT_AUTO_ACK_TEXT, max_length=4000)
+    # Empty: DEFAULT_AUTO_ACK_TEXT.
+    auto_ack_text = models.TextField(blank=True, max_length=4000)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

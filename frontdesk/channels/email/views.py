@@ -20,6 +20,7 @@ from frontdesk.channels.actions import ChannelSetupError
 from frontdesk.channels.email import actions
 from frontdesk.channels.email.forms import EmailChannelForm
 from frontdesk.channels.email.models import (
+    DEFAULT_AUTO_ACK_TEXT,
     EmailChannelConfig,
     EmailDetail,
     UndeliverableAddress,
@@ -41,7 +42,7 @@ def _apply_error(form: Any, exc: ChannelSetupError) -> None:
 @sensitive_post_parameters(*SECRETS)
 @require_capability(roles.MANAGE_CHANNELS)
 def email_create(request: WorkspaceRequest) -> HttpResponse:
-    form = EmailChannelForm(request.POST or None)
+    form = EmailChannelForm(request.POST or None, initial={"auto_ack_text": DEFAULT_AUTO_ACK_TEXT})
     if request.method == "POST":
         if form.is_valid():
             try:
