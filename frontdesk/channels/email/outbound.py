@@ -48,11 +48,11 @@ def thread_ids(conversation: Conversation, *, exclude: int | None = None) -> tup
     replies = (
         Message.objects.filter(conversation=conversation, kind=MessageKind.REPLY)
         .exclude(provider_message_id__isnull=True)
-        .exclude(pk=exclude)
+        .exclude(pk=exclude or 0)
         .values_list("created_at", "provider_message_id")
     )
-    for created, message_id in replies:
-        rows.append((created, 1, str(message_id)))
+    for created, reply_id in replies:
+        rows.append((created, 1, str(reply_id)))
     rows.sort(key=lambda row: (row[0], row[1]))
     ids = [row[2] for row in rows if MESSAGE_ID.match(row[2])]
     customer = [row[2] for row in rows if row[1] == 0 and MESSAGE_ID.match(row[2])]

@@ -159,7 +159,7 @@ def html_of(raw: bytes) -> str:
     """The mail's HTML part, sanitised, when the parser gave none ("" if none)."""
     try:
         mime = email.message_from_bytes(raw, policy=email.policy.default)
-        part = mime.get_body(preferencelist=("html",))  # type: ignore[attr-defined]
+        part = mime.get_body(preferencelist=("html",))
         if part is None:
             return ""
         text = str(part.get_content())[:MAX_HTML_CHARS]

@@ -48,7 +48,7 @@ def _by_headers(detail: EmailDetail, workspace_id: int) -> list[int]:
     for message_id, conversation_id in Message.objects.filter(
         workspace_id=workspace_id, provider_message_id__in=ids
     ).values_list("provider_message_id", "conversation_id"):
-        found.setdefault(message_id, conversation_id)
+        found.setdefault(str(message_id), conversation_id)
     for message_id, conversation_id in (
         EmailDetail.objects.filter(
             workspace_id=workspace_id, header_message_id__in=ids, message__isnull=False

@@ -111,10 +111,11 @@ def _without_boto(view_class: Any) -> Any:
     and never confirms a subscription by fetching its URL (confirm it in AWS)."""
     from anymail.webhooks.amazon_ses import AmazonSESBaseWebhookView
 
-    class WithoutBoto(view_class):  # type: ignore[misc, valid-type]
+    class WithoutBoto(view_class):
         def __init__(self, **kwargs: Any) -> None:
             self.auto_confirm_enabled = False
-            self.session_params, self.client_params = {}, {}
+            self.session_params: dict[str, Any] = {}
+            self.client_params: dict[str, Any] = {}
             super(AmazonSESBaseWebhookView, self).__init__(**kwargs)
 
     return WithoutBoto
