@@ -245,7 +245,9 @@ def outbound(args: argparse.Namespace) -> tuple[float, float]:
         prepared = []
         for reply in replies:
             built = build_email(account, reply)
-            prepared.append((built.from_email, built.recipients(), built.message().as_bytes()))
+            prepared.append(
+                (built.from_email, built.recipients(), built.message().as_bytes(linesep="\r\n"))
+            )
         began = time.perf_counter()
         for sender, recipients, raw in prepared:
             with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from frontdesk.channels.email.accounts import address_table, config_for_recipient
 from frontdesk.channels.email.models import DEFAULT_MAX_MESSAGE_BYTES, EmailChannelConfig
@@ -45,13 +45,19 @@ class AddressBook:
         self._read_at = 0.0
         self._lock = threading.Lock()
 
+    @property
+    def fresh(self) -> bool:
+        return time.monotonic() - self._read_at <= self.refresh
+
     def lookup(self, address: str) -> EmailChannelConfig | None:
-        with self._lock:
-            if time.monotonic() - self._read_at > self.refresh:
-                self._table = address_table()
-                self._read_at = time.monotonic()
-            table = self._table
-        config = config_for_recipient(address, table)
+        """The config for `address` (reads the table again when it is stale: call from
+        a thread that may use the database, or only while `fresh`)."""
+        if not self.fresh:
+            with self._lock:
+                if not self.fresh:
+                    self._table = address_table()
+                    self._read_at = time.monotonic()
+        config = config_for_recipient(address, self._table)
         if config is None or not config.channel.is_active:
             return None
         return config
@@ -63,11 +69,8 @@ class AddressBook:
 
 
 def _db(function: Callable[..., T], *args: Any) -> T:
-    close_old_connections()
-    try:
-        return function(*args)
-    finally:
-        close_old_connections()
+    close_old_connections()  # a connection past its age or broken is replaced first
+    return function(*args)
 
 
 class FrontdeskHandler:
@@ -88,7 +91,10 @@ class FrontdeskHandler:
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         try:
-            config = await self._run(self.book.lookup, address)
+            if self.book.fresh:  # no database needed: answer in the event loop
+                config = self.book.lookup(address)
+            else:
+                config = await self._run(self.book.lookup, address)
         except Exception:
             logger.exception("smtpd address lookup failed")
             return "451 4.3.0 Temporary failure; try again later"
@@ -152,7 +158,9 @@ def make_controller(
     if not max_size:
         _db(book.lookup, "nobody@invalid")  # read the table once for the SIZE limit
         max_size = book.largest_limit()
-    handler = FrontdeskHandler(book=book, max_size=max_size)
+    # SQLite takes one writer at a time: more threads only wait on its lock.
+    workers = 1 if connections["default"].vendor == "sqlite" else 4
+    handler = FrontdeskHandler(book=book, max_size=max_size, workers=workers)
     server_kwargs: dict[str, Any] = {}
     if certificate and key:
         server_kwargs["tls_context"] = tls_context(certificate, key)
