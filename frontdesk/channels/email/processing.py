@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from frontdesk.channels.email.accounts import our_addresses
 from frontdesk.channels.email.models import EmailDetail, RawEmail, UndeliverableAddress
-from frontdesk.connectors.email.parse import ParsedEmail, parse_message
+from frontdesk.connectors.email.parse import ParsedAttachment, ParsedEmail, parse_message
 from frontdesk.core.models import ContactIdentity
 from frontdesk.inbox.actions.replies import record_delivery_status
 from frontdesk.inbox.models import InboundEvent, Message, MessageKind
@@ -165,8 +165,46 @@ def html_of(raw: bytes) -> str:
         text = str(part.get_content())[:MAX_HTML_CHARS]
     except Exception:
         return ""
-    cleaned: str = nh3.clean(text)
+    # cid: links stay (the original's page points them at the stored images).
+    cleaned: str = nh3.clean(text, url_schemes={"http", "https", "mailto", "cid"})
     return cleaned
+
+
+def attachments_of(raw: bytes) -> tuple[ParsedAttachment, ...]:
+    """Files and inline images of a multipart mail, when the parser gave none (its
+    first implementation reads only the text): every part that is not the text or
+    HTML body, with its Content-ID for `cid:` links."""
+    try:
+        mime = email.message_from_bytes(raw, policy=email.policy.default)
+        if not mime.is_multipart():
+            return ()
+        bodies = {
+            id(part)
+            for part in (mime.get_body(("plain",)), mime.get_body(("html",)))
+            if part is not None
+        }
+        found = []
+        for part in mime.walk():
+            if part.is_multipart() or id(part) in bodies:
+                continue
+            if part.get_content_maintype() == "message":
+                continue
+            data = part.get_payload(decode=True)
+            if not isinstance(data, bytes):
+                continue
+            content_id = str(part.get("Content-ID", "")).strip().strip("<>")
+            found.append(
+                ParsedAttachment(
+                    filename=part.get_filename() or ("inline" if content_id else "file"),
+                    content_type=part.get_content_type(),
+                    data=data,
+                    content_id=content_id,
+                    inline=bool(content_id) and part.get_content_disposition() != "attachment",
+                )
+            )
+        return tuple(found)
+    except Exception:
+        return ()
 
 
 def prepare(row: InboundEvent) -> tuple[str, str] | None:
@@ -192,7 +230,7 @@ def prepare(row: InboundEvent) -> tuple[str, str] | None:
         )
     attachments = []
     cids: dict[str, str] = {}
-    for attachment in parsed.attachments:
+    for attachment in parsed.attachments or attachments_of(raw):
         name = default_storage.save(
             attachment_path(None, attachment.filename or "file"), ContentFile(attachment.data)
         )
