@@ -29,8 +29,7 @@ from django.views.decorators.http import require_POST
 from frontdesk.channels.email.models import EmailChannelConfig, UndeliverableAddress
 from frontdesk.channels.email.receive import receive_raw
 from frontdesk.core.actions.contacts import set_consent
-from frontdesk.core.consent import topic_for_identity_kind
-from frontdesk.core.models import ConsentStatus
+from frontdesk.core.models import ConsentStatus, ConsentTopic
 from frontdesk.inbox.actions.replies import record_delivery_status
 from frontdesk.inbox.models import Message, MessageKind
 
@@ -228,11 +227,11 @@ def tracking(request: HttpRequest, key: str, provider: str) -> HttpResponse:
                 .select_related("conversation__contact")
                 .first()
             )
-            topic = topic_for_identity_kind("email")
-            if reply is not None and topic is not None:
+            # Email consent (what outreach sends by); replies to their own mail stay possible.
+            if reply is not None:
                 set_consent(
                     reply.conversation.contact,
-                    topic=topic,
+                    topic=ConsentTopic.EMAIL,
                     status=ConsentStatus.REVOKED,
                     source="Email marked as spam (provider complaint)",
                     by=None,  # the system, on the provider's word

@@ -210,3 +210,17 @@ def test_amazon_ses_inbound_through_sns_needs_basic_auth(client, config):
     event = InboundEvent.objects.get()
     assert event.subject == "Via SES"
     assert event.email_raw.envelope_recipients == ["desk@riverside.example"]
+
+
+def test_a_spam_complaint_records_the_email_opt_out(client, mailgun, mail, run_intake, cast):
+    first = run_intake(receive_raw(mailgun.channel, mail(), via="smtpd").event_id)
+    conversation = first.message.conversation
+    reply = deliver_message(send_reply(conversation, body="Yes", by=cast["agent"]).pk)
+    url = f"/hooks/email/{mailgun.webhook_key}/mailgun/tracking/"
+    complaint = _mailgun_event("complained", reply.provider_message_id)
+    assert (
+        client.post(url, json.dumps(complaint), content_type="application/json").status_code == 200
+    )
+    contact = conversation.contact
+    contact.refresh_from_db()
+    assert contact.consent_for("email") == "revoked"
