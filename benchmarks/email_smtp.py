@@ -177,34 +177,38 @@ def intake(args: argparse.Namespace, data: Path) -> tuple[float, float]:
     py = sys.executable
     subprocess.run([py, "-m", "frontdesk.cli", "migrate", "-v", "0"], env=env, check=True)
     subprocess.run([py, "-c", SETUP], env=env, check=True)
-    messages = [prepared_mail(n) for n in range(args.messages)]
+    rounds = [
+        [prepared_mail(r * args.messages + n) for n in range(args.messages)]
+        for r in range(2 * args.rounds)
+    ]
     warm = [prepared_mail(-n - 1) for n in range(50)]
     log_path = data / "servers.log"
     baseline_port, frontdesk_port = free_port(), free_port()
-    with Process([py, "-c", SINK, str(baseline_port)], env, baseline_port, log_path):
+    smtpd = [py, "-m", "frontdesk.cli", "smtpd", "--host", "127.0.0.1"]
+    smtpd += ["--port", str(frontdesk_port)]
+    alone_rates: list[float] = []
+    our_rates: list[float] = []
+    # Both servers up at once and measured in turn, round after round, so a busy
+    # moment of the machine weighs on both alike; the best round of each counts.
+    with (
+        Process([py, "-c", SINK, str(baseline_port)], env, baseline_port, log_path),
+        Process(smtpd, env, frontdesk_port, log_path),
+    ):
         blast(baseline_port, warm, args.clients)
-        seconds, ok = blast(baseline_port, messages, args.clients)
-        alone = ok / seconds
-        log(f"aiosmtpd alone: {ok} messages in {seconds:.2f} s = {alone:,.0f} messages/s")
-    argv = [
-        py,
-        "-m",
-        "frontdesk.cli",
-        "smtpd",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(frontdesk_port),
-    ]
-    with Process(argv, env, frontdesk_port, log_path):
         blast(frontdesk_port, warm, args.clients)
-        seconds, ok = blast(frontdesk_port, messages, args.clients)
-        ours = ok / seconds
-        log(f"frontdesk smtpd: {ok} messages in {seconds:.2f} s = {ours:,.0f} messages/s")
+        for r in range(args.rounds):
+            seconds, ok = blast(baseline_port, rounds[2 * r], args.clients)
+            alone_rates.append(ok / seconds)
+            log(f"aiosmtpd alone: {ok} messages in {seconds:.2f} s = {ok / seconds:,.0f}/s")
+            seconds, ok = blast(frontdesk_port, rounds[2 * r + 1], args.clients)
+            our_rates.append(ok / seconds)
+            log(f"frontdesk smtpd: {ok} messages in {seconds:.2f} s = {ok / seconds:,.0f}/s")
+    alone, ours = max(alone_rates), max(our_rates)
+    sent_to_us = args.rounds * args.messages
     counted = subprocess.run([py, "-c", COUNT], env=env, check=True, capture_output=True, text=True)
     events, raws = (int(x) for x in counted.stdout.split())
-    expected = len(messages) + len(warm)
-    log(f"stored: {events} events, {raws} raw mails (sent {expected})")
+    expected = sent_to_us + len(warm)
+    log(f"stored: {events} events, {raws} raw mails (answered 250: {expected})")
     if events != expected or raws != expected:
         raise SystemExit("stored count differs from what was answered 250")
     return alone, ours
@@ -248,18 +252,21 @@ def outbound(args: argparse.Namespace) -> tuple[float, float]:
             prepared.append(
                 (built.from_email, built.recipients(), built.message().as_bytes(linesep="\r\n"))
             )
-        began = time.perf_counter()
-        for sender, recipients, raw in prepared:
-            with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
-                smtp.sendmail(sender, recipients, raw)
-        plain = len(prepared) / (time.perf_counter() - began)
-        log(f"plain smtplib: {plain:,.0f} messages/s")
         connector = EmailConnector()
-        began = time.perf_counter()
-        for reply in replies:
-            connector.send(account, reply)
-        ours = len(replies) / (time.perf_counter() - began)
-        log(f"EmailConnector.send: {ours:,.0f} replies/s")
+        plain_rates: list[float] = []
+        our_rates: list[float] = []
+        for _round in range(args.rounds):
+            began = time.perf_counter()
+            for sender, recipients, raw in prepared:
+                with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp:
+                    smtp.sendmail(sender, recipients, raw)
+            plain_rates.append(len(prepared) / (time.perf_counter() - began))
+            began = time.perf_counter()
+            for reply in replies:
+                connector.send(account, reply)
+            our_rates.append(len(replies) / (time.perf_counter() - began))
+            log(f"smtplib {plain_rates[-1]:,.0f}/s, EmailConnector {our_rates[-1]:,.0f}/s")
+        plain, ours = max(plain_rates), max(our_rates)
     return plain, ours
 
 
@@ -269,6 +276,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--replies", type=int, default=500)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; best counts")
     args = parser.parse_args(argv)
     data = Path(tempfile.mkdtemp(prefix="frontdesk-email-bench-"))
     os.environ["FRONTDESK_DATA_DIR"] = str(data / "outbound")
@@ -278,7 +286,10 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         shutil.rmtree(data, ignore_errors=True)
     print()
-    print(f"engine: {args.engine}, {args.messages} messages, {args.clients} clients")
+    print(
+        f"engine: {args.engine}, {args.messages} messages x {args.rounds} rounds, "
+        f"{args.clients} clients; best round of each"
+    )
     print(f"{'':34}{'messages/s':>12}{'baseline':>12}{'ratio':>8}  target")
     print(f"{'intake: frontdesk smtpd':34}{ours:12,.0f}{alone:12,.0f}{ours / alone:8.0%}  >= 50%")
     label = "outbound: EmailConnector.send"

@@ -154,6 +154,9 @@ def make_controller(
     """An aiosmtpd Controller serving Frontdesk (start() it; stop() it)."""
     from aiosmtpd.controller import Controller
 
+    # aiosmtpd logs every command of every session at INFO ("mail.log"): several
+    # lines per message, through the JSON formatter. Warnings and errors stay.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     book = book or AddressBook()
     if not max_size:
         _db(book.lookup, "nobody@invalid")  # read the table once for the SIZE limit
