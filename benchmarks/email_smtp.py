@@ -209,6 +209,13 @@ def intake(args: argparse.Namespace, data: Path) -> tuple[float, float]:
     events, raws = (int(x) for x in counted.stdout.split())
     expected = sent_to_us + len(warm)
     log(f"stored: {events} events, {raws} raw mails (answered 250: {expected})")
+    if args.engine == "postgres":
+        name = env["DATABASE_URL"].rsplit("/", 1)[1]
+        subprocess.run(
+            ["psql", PG_SERVER + "/postgres", "-c", f"DROP DATABASE {name}"],
+            check=True,
+            capture_output=True,
+        )
     if events != expected or raws != expected:
         raise SystemExit("stored count differs from what was answered 250")
     return alone, ours
