@@ -4,6 +4,7 @@ frontdesk setup            migrate, create the cache table, collect static files
 frontdesk load_demo        the Riverside Public Library demo workspace
 frontdesk serve            web (WSGI) + websocket (ASGI) + task worker, one process tree
 frontdesk worker           a task worker alone (run several at scale)
+frontdesk smtpd            the built-in SMTP receiver for email channels (its own process)
 frontdesk backup DEST      an online copy of the data; `frontdesk restore SRC` brings it back
 frontdesk <any manage.py command>
 """

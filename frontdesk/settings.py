@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "frontdesk.channels.webform",
     # Text messages (Twilio first): channel configuration, webhooks, keywords.
     "frontdesk.channels.sms",
+    # Email: the SMTP receiver, provider webhooks, threading, replies as the person.
+    "frontdesk.channels.email",
 ]
 
 MIDDLEWARE = [

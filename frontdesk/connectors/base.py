@@ -118,6 +118,16 @@ class OutboundMessage:
     reply_to: str | None = None
     thread_key: str | None = None
     attachments: tuple[OutboundAttachment, ...] = ()
+    # Email threading and copies: the conversation's earlier Message-IDs (oldest
+    # first), people copied (name, address), a reference the adapter writes into the
+    # text so an answer finds its conversation, and Frontdesk's own Message-ID for it.
+    references: tuple[str, ...] = ()
+    cc: tuple[tuple[str, str], ...] = ()
+    marker: str = ""
+    message_id: str = ""
+    # Written by Frontdesk itself (an acknowledgement): marked so (Auto-Submitted) so
+    # the other side's auto-responder does not answer it.
+    automatic: bool = False
 
 
 @dataclass(frozen=True)

@@ -269,6 +269,8 @@ def _process_claimed(row: InboundEvent) -> Message | None:
     """Process one event this worker has claimed, in its own transaction."""
     try:
         with transaction.atomic():
+            if _prepare(row) is not None:
+                return None  # no message to make (a bounce, a loop, bad mail): marked
             message = _record(row)
             InboundEvent.objects.filter(pk=row.pk).update(
                 status=InboundEventStatus.PROCESSED, processed_at=timezone.now(), error=""
@@ -366,6 +368,37 @@ def _process_batch(ids: list[int]) -> None:
             raise failure from None
 
 
+def _prepare(row: InboundEvent) -> tuple[str, str] | None:
+    """Run the channel kind's `prepare_inbound` hook on a claimed row (email: parse
+    the stored mail into the row's fields). Returns None to go on; otherwise the row
+    is marked processed or failed with the hook's reason and no message is made."""
+    try:
+        hook = kinds.get(row.channel.kind).prepare_inbound_hook()
+    except kinds.UnknownChannelKind:
+        return None
+    if hook is None:
+        return None
+    outcome = hook(row)
+    if outcome is None:
+        return None
+    status, reason = outcome
+    InboundEvent.objects.filter(pk=row.pk).update(
+        status=InboundEventStatus.FAILED if status == "failed" else InboundEventStatus.PROCESSED,
+        claimed_at=None,
+        processed_at=timezone.now(),
+        error=reason[:2000],
+    )
+    logger.info("inbound event needs no message", extra={"event": row.pk, "status": status})
+    return outcome
+
+
+def _finds_thread(channel: Channel) -> bool:
+    try:
+        return kinds.get(channel.kind).find_thread_hook() is not None
+    except kinds.UnknownChannelKind:
+        return False
+
+
 def _claimed_rows(ids: list[int]) -> list[InboundEvent]:
     return list(
         InboundEvent.objects.select_related("channel", "workspace")
@@ -406,6 +439,8 @@ def _record_batch(rows: list[InboundEvent]) -> None:
     for row in rows:
         if row.pk in stored:
             continue
+        if _prepare(row) is not None:
+            continue  # no message to make: marked with its reason
         try:
             address = normalise_identity(
                 row.sender_kind, row.sender_address, default_country=row.workspace.default_country
@@ -626,9 +661,10 @@ def _threads(round_rows: list[tuple[InboundEvent, Contact]]) -> list[tuple[Conve
     Events with a provider thread key (an email reply) take `_thread` itself.
     """
     found: dict[int, tuple[Conversation, bool]] = {}
-    plain = [(row, contact) for row, contact in round_rows if not row.thread_key]
+    special = {row.pk for row, _ in round_rows if row.thread_key or _finds_thread(row.channel)}
+    plain = [(row, contact) for row, contact in round_rows if row.pk not in special]
     for row, contact in round_rows:
-        if row.thread_key:
+        if row.pk in special:
             found[row.pk] = _thread(row, contact)
     if plain:
         pairs = {(contact.pk, row.channel_id) for row, contact in plain}
@@ -867,14 +903,24 @@ def _react(channel: Channel, message: Message, *, created: bool) -> None:
 def _thread(row: InboundEvent, contact: Contact) -> tuple[Conversation, bool]:
     """The conversation this message continues, or a new one. Returns (it, created).
 
-    In order: the conversation holding the message the customer replied to (an email
-    thread key); the customer's open, pending or snoozed conversation on this channel,
-    however old (a customer still waiting is never split in two); their last resolved
-    one, reopened, if its last message is within the channel's threading window
+    In order: the conversation the channel kind's `find_thread` hook names (email);
+    the conversation holding the message the customer replied to (a thread key); the
+    customer's open, pending or snoozed conversation on this channel, however old (a
+    customer still waiting is never split in two); their last resolved one, reopened,
+    if its last message is within the channel's threading window
     (`threading_window_hours`, 0 = never reopen); otherwise a new conversation.
     """
     workspace, channel = row.workspace, row.channel
     conversations = Conversation.objects.for_workspace(workspace).select_for_update()
+    try:
+        finder = kinds.get(channel.kind).find_thread_hook()
+    except kinds.UnknownChannelKind:
+        finder = None
+    if finder is not None:
+        # The channel's own threading (email: headers, reply address, marker, number).
+        found = finder(row, contact)
+        if found:
+            return conversations.get(pk=found), False
     if row.thread_key:
         hit = (
             Message.objects.for_workspace(workspace)

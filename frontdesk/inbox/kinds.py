@@ -33,6 +33,18 @@ if TYPE_CHECKING:
 # passes the Message with its conversation, contact, workspace and channel loaded and
 # current (the hook need not read them again); a hook may also be given the id.
 AfterInbound = Callable[[Any, bool], Any]
+# prepare_inbound(event row): runs inside intake's transaction on a claimed InboundEvent
+# before anything else (email: parse the stored raw mail into sender, subject, body,
+# attachments, and save them on the row). Returns None to go on, or (status, reason)
+# with status "processed" or "failed": no message is made (a bounce, a loop, bad mail)
+# and the row is marked so with the reason, which staff see.
+PrepareInbound = Callable[[Any], "tuple[str, str] | None"]
+# find_thread(event row, contact): the conversation id this event continues, or None
+# for the usual threading (the contact's open conversation on the channel, ...).
+FindThread = Callable[[Any, Any], "int | None"]
+# compose(message, outbound): the OutboundMessage a reply is sent as, with what this
+# kind adds (email: Reply-To, References, CC); for the kinds named in `compose_for`.
+Compose = Callable[[Any, Any], Any]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +69,10 @@ class ChannelKind:
     - `add_title`, `add_help`: the words of the channel list's "add one" tile.
     - `ready_address`: dotted path of `(workspace) -> str`, the address of a channel
       every workspace has before it is set up (the web form), or "".
+    - `prepare_inbound`: dotted path of a `PrepareInbound` hook, or "" (see above).
+    - `find_thread`: dotted path of a `FindThread` hook, or "".
+    - `compose`, `compose_for`: dotted path of a `Compose` hook and the kinds whose
+      replies it shapes (email shapes its own and the web form's email replies).
     """
 
     kind: str
@@ -74,6 +90,10 @@ class ChannelKind:
     add_title: str = ""
     add_help: str = ""
     ready_address: str = ""
+    prepare_inbound: str = ""
+    find_thread: str = ""
+    compose: str = ""
+    compose_for: tuple[str, ...] = ()
     _resolved: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def _resolve(self, name: str) -> Any:
@@ -95,6 +115,18 @@ class ChannelKind:
 
     def after_inbound_hook(self) -> AfterInbound | None:
         hook: AfterInbound | None = self._resolve("after_inbound")
+        return hook
+
+    def prepare_inbound_hook(self) -> PrepareInbound | None:
+        hook: PrepareInbound | None = self._resolve("prepare_inbound")
+        return hook
+
+    def find_thread_hook(self) -> FindThread | None:
+        hook: FindThread | None = self._resolve("find_thread")
+        return hook
+
+    def compose_hook(self) -> Compose | None:
+        hook: Compose | None = self._resolve("compose")
         return hook
 
     def addresses_of(self, channels: Iterable[Channel]) -> Mapping[int, str]:
@@ -157,6 +189,16 @@ def get(kind: str) -> ChannelKind:
 def get_connector(kind: str) -> Connector[Any]:
     """An instance of the adapter for `kind` (UnknownChannelKind when not installed)."""
     return get(kind).connector()
+
+
+def composers_for(kind: str) -> list[Compose]:
+    """The compose hooks of installed kinds that shape replies of `kind`."""
+    found: list[Compose] = []
+    for declared in installed().values():
+        hook = declared.compose_hook() if kind in declared.compose_for else None
+        if hook is not None:
+            found.append(hook)
+    return found
 
 
 def kind_choices() -> list[tuple[str, str]]:

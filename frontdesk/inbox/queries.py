@@ -464,7 +464,7 @@ def conversation_timeline(conversation: Conversation, *, after: int | None = Non
     if after is not None:
         rows = rows.filter(pk__gt=after)
     return list(
-        rows.select_related("author")
+        rows.select_related("author", "channel")
         .prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
             "mentions",

@@ -62,7 +62,10 @@ class WebFormConnector(Connector[MailAccount]):
         message_id = make_msgid(domain=domain)
         headers = {"Message-ID": message_id}
         if message.thread_key and MESSAGE_ID.match(message.thread_key):
-            headers |= {"In-Reply-To": message.thread_key, "References": message.thread_key}
+            references = [r for r in message.references if MESSAGE_ID.match(r)]
+            if message.thread_key not in references:
+                references.append(message.thread_key)
+            headers |= {"In-Reply-To": message.thread_key, "References": " ".join(references)}
         body = message.body
         if message.signature.strip():
             body = body.rstrip() + SIGNATURE_SEPARATOR + message.signature.strip()

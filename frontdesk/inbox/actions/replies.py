@@ -356,17 +356,22 @@ def compose_outbound(message: Message) -> OutboundMessage:
                     else None,
                 )
             )
-    return OutboundMessage(
+    outbound = OutboundMessage(
         to_address=reply_address(conversation, connector.reply_identity_kind),
         to_name=conversation.contact.name,
         body=message.body,
         subject=_reply_subject(conversation),
         sender_display_name=author.display_name if author else workspace.name,
         signature=_sign_off(author, connector.sign_off, workspace),
-        reply_to=None,  # TODO(issue: email channel): a reply address that routes back here
+        reply_to=None,  # a channel kind's compose hook gives one (email: desk+code@…)
         thread_key=thread_key,
         attachments=tuple(files),
     )
+    # What a channel kind adds for replies of this kind (email: Reply-To, References,
+    # CC, the conversation's reference), see ChannelKind.compose.
+    for compose in kinds.composers_for(channel.kind):
+        outbound = compose(message, outbound)
+    return outbound
 
 
 def backoff_for(attempts: int) -> timedelta:

@@ -180,7 +180,7 @@ def _message(request: WorkspaceRequest, number: int, pk: int) -> Message:
     conversation = _conversation(request, number)
     message = (
         Message.objects.filter(conversation=conversation, pk=pk)
-        .select_related("author")
+        .select_related("author", "channel")
         .prefetch_related("attachments", "mentions")
         .first()
     )

@@ -39,7 +39,19 @@ def _options(workspace_id: int, contact: Contact) -> list[WriteOption]:
         kind = adapter.reply_identity_kind
         if adapter.can("send") and kind in addresses:
             options.append(WriteOption(channel, VERBS.get(kind, channel.name), addresses[kind]))
-    return options
+    # A channel every workspace has before setup (the web form's email replies) gives
+    # way to one set up for that address kind (an email channel).
+    set_up = {
+        kinds.get(o.channel.kind).adapter.reply_identity_kind
+        for o in options
+        if not kinds.get(o.channel.kind).ready_address
+    }
+    return [
+        o
+        for o in options
+        if not kinds.get(o.channel.kind).ready_address
+        or kinds.get(o.channel.kind).adapter.reply_identity_kind not in set_up
+    ]
 
 
 @require_capability(roles.REPLY)

@@ -1,0 +1,341 @@
+"""After a mail is stored: parse it into the inbox event the intake threads.
+
+`prepare` is the email kind's `prepare_inbound` hook: the intake worker calls it
+on a claimed InboundEvent, inside its transaction, before contact and thread. It
+reads the stored bytes back (`RawEmail`), parses them with the one parser
+(`connectors.email.parse`), and either fills the row (sender, subject, visible text,
+attachments and inline images saved to storage like MMS pictures) plus an
+`EmailDetail` (threading headers, full text, sanitised HTML, flags), or says why no
+customer message is made:
+
+- a bounce (multipart/report, a delivery-status part, an empty Return-Path with a
+  report): the bounced address is marked undeliverable and the reply it answers
+  failed with the reason; the event is "processed" with a note;
+- mail from one of our own addresses: never taken as a customer's (a loop);
+- mail that cannot be read: failed, with the reason, for staff to see.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import Message as MimeMessage
+
+import nh3
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from frontdesk.channels.email.accounts import our_addresses
+from frontdesk.channels.email.models import EmailDetail, RawEmail, UndeliverableAddress
+from frontdesk.connectors.email.parse import ParsedAttachment, ParsedEmail, parse_message
+from frontdesk.core.models import ContactIdentity
+from frontdesk.inbox.actions.replies import record_delivery_status
+from frontdesk.inbox.models import InboundEvent, Message, MessageKind
+from frontdesk.inbox.models.messages import attachment_path
+
+logger = logging.getLogger(__name__)
+
+_PRECEDENCE_AUTO = frozenset({"auto_reply", "bulk", "junk", "list"})
+_RECIPIENT = re.compile(r"^(?:final|original)-recipient\s*:\s*(?:rfc822\s*;)?\s*(.+)$", re.I | re.M)
+_DIAGNOSTIC = re.compile(r"^diagnostic-code\s*:\s*(?:smtp\s*;)?\s*(.+)$", re.I | re.M)
+_STATUS = re.compile(r"^status\s*:\s*([245]\.\d+\.\d+)", re.I | re.M)
+_ACTION = re.compile(r"^action\s*:\s*(\w+)", re.I | re.M)
+
+
+@dataclass(frozen=True)
+class MailFlags:
+    auto_reply: bool
+    bounce: bool
+    list_mail: bool
+
+    @property
+    def never_acknowledge(self) -> bool:
+        return self.auto_reply or self.bounce or self.list_mail
+
+
+def mail_flags(parsed: ParsedEmail) -> MailFlags:
+    """The parser's flags, or what the headers say when the parser did not set them
+    (RFC 3834 Auto-Submitted, the X-Autoreply family, Precedence, RFC 3464 reports)."""
+    headers = parsed.headers
+    auto_submitted = headers.get("auto-submitted", "").strip().lower()
+    precedence = headers.get("precedence", "").strip().lower()
+    content_type = headers.get("content-type", "").lower()
+    report = "multipart/report" in content_type and "delivery-status" in content_type
+    empty_return = headers.get("return-path", "").strip() in ("<>", "")
+    auto = (
+        parsed.is_auto_reply
+        or (bool(auto_submitted) and auto_submitted != "no")
+        or "x-autoreply" in headers
+        or "x-autorespond" in headers
+        or precedence in ("auto_reply", "junk")
+        or "x-auto-response-suppress" in headers
+        or ("return-path" in headers and empty_return)
+    )
+    bounce = parsed.is_bounce or report
+    listed = parsed.is_list_mail or "list-id" in headers or precedence in ("bulk", "list")
+    return MailFlags(auto_reply=auto or bounce, bounce=bounce, list_mail=listed)
+
+
+@dataclass(frozen=True)
+class BounceReport:
+    recipients: tuple[str, ...]
+    reason: str
+    original_message_id: str
+
+
+def read_bounce(raw: bytes, parsed: ParsedEmail) -> BounceReport:
+    """Who bounced, why, and which of our messages (RFC 3464 delivery-status and the
+    returned message or its headers). The parser's fields come first."""
+    recipients = list(parsed.bounced_recipients)
+    reason = parsed.bounce_reason
+    original = ""
+    try:
+        mime = email.message_from_bytes(raw, policy=email.policy.compat32)
+    except Exception:
+        mime = None
+    if mime is not None:
+        for part in mime.walk():
+            kind = part.get_content_type()
+            if kind == "message/delivery-status":
+                text = _part_text(part)
+                failed = not _ACTION.search(text) or any(
+                    a.lower() in ("failed", "delayed") for a in _ACTION.findall(text)
+                )
+                if not failed:
+                    continue
+                for found in _RECIPIENT.findall(text):
+                    address = found.strip().strip("<>").lower()
+                    if address and address not in recipients:
+                        recipients.append(address)
+                if not reason:
+                    diagnostic = _DIAGNOSTIC.search(text)
+                    status = _STATUS.search(text)
+                    reason = (diagnostic.group(1) if diagnostic else "").strip()
+                    if status and status.group(1) not in reason:
+                        reason = f"{reason} (status {status.group(1)})".strip()
+            elif kind in ("message/rfc822", "text/rfc822-headers") and not original:
+                original = _original_id(part)
+    return BounceReport(
+        recipients=tuple(recipients),
+        reason=" ".join((reason or "The receiving mail server returned the message.").split()),
+        original_message_id=original,
+    )
+
+
+def _part_text(part: MimeMessage) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list):  # delivery-status parsed as header blocks
+        return "\n\n".join(
+            "\n".join(f"{k}: {v}" for k, v in block.items())
+            for block in payload
+            if isinstance(block, MimeMessage)
+        )
+    data = part.get_payload(decode=True)
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return str(payload or "")
+
+
+def _original_id(part: MimeMessage) -> str:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], MimeMessage):
+        return str(payload[0].get("Message-ID", "")).strip()
+    data = part.get_payload(decode=True)
+    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(payload or "")
+    headers = email.message_from_string(text.split("\n\n", 1)[0] + "\n\n")
+    return str(headers.get("Message-ID", "")).strip()
+
+
+# The largest HTML part kept for "show the full original" (sanitised once here).
+MAX_HTML_CHARS = 1_000_000
+
+
+def html_of(raw: bytes) -> str:
+    """The mail's HTML part, sanitised, when the parser gave none ("" if none)."""
+    try:
+        mime = email.message_from_bytes(raw, policy=email.policy.default)
+        part = mime.get_body(preferencelist=("html",))
+        if part is None:
+            return ""
+        text = str(part.get_content())[:MAX_HTML_CHARS]
+    except Exception:
+        return ""
+    # cid: links stay (the original's page points them at the stored images).
+    cleaned: str = nh3.clean(text, url_schemes={"http", "https", "mailto", "cid"})
+    return cleaned
+
+
+def attachments_of(raw: bytes) -> tuple[ParsedAttachment, ...]:
+    """Files and inline images of a multipart mail, when the parser gave none (its
+    first implementation reads only the text): every part that is not the text or
+    HTML body, with its Content-ID for `cid:` links."""
+    try:
+        mime = email.message_from_bytes(raw, policy=email.policy.default)
+        if not mime.is_multipart():
+            return ()
+        bodies = {
+            id(part)
+            for part in (mime.get_body(("plain",)), mime.get_body(("html",)))
+            if part is not None
+        }
+        found = []
+        for part in mime.walk():
+            if part.is_multipart() or id(part) in bodies:
+                continue
+            if part.get_content_maintype() == "message":
+                continue
+            data = part.get_payload(decode=True)
+            if not isinstance(data, bytes):
+                continue
+            content_id = str(part.get("Content-ID", "")).strip().strip("<>")
+            found.append(
+                ParsedAttachment(
+                    filename=part.get_filename() or ("inline" if content_id else "file"),
+                    content_type=part.get_content_type(),
+                    data=data,
+                    content_id=content_id,
+                    inline=bool(content_id) and part.get_content_disposition() != "attachment",
+                )
+            )
+        return tuple(found)
+    except Exception:
+        return ()
+
+
+def prepare(row: InboundEvent) -> tuple[str, str] | None:
+    """The email kind's prepare_inbound hook; see the module docstring."""
+    stored = RawEmail.objects.filter(event_id=row.pk).first()
+    if stored is None:
+        return ("failed", "The mail's bytes are missing; it cannot be read.")
+    raw = bytes(stored.data)
+    try:
+        parsed = parse_message(raw)
+    except Exception as exc:
+        return ("failed", f"Unreadable mail: {type(exc).__name__}: {exc}")
+    flags = mail_flags(parsed)
+    if flags.bounce:
+        return ("processed", record_bounce(row, read_bounce(raw, parsed)))
+    sender = parsed.from_address.strip().lower()
+    if not sender or "@" not in sender:
+        return ("failed", "The mail names no sender address (From).")
+    if sender in our_addresses(row.workspace_id):
+        return (
+            "failed",
+            f"Mail from our own address {sender}: not taken as a customer's (a mail loop).",
+        )
+    attachments = []
+    cids: dict[str, str] = {}
+    for attachment in parsed.attachments or attachments_of(raw):
+        name = default_storage.save(
+            attachment_path(None, attachment.filename or "file"), ContentFile(attachment.data)
+        )
+        attachments.append(
+            {
+                "filename": (attachment.filename or "file")[:255],
+                "content_type": attachment.content_type[:120],
+                "size": attachment.size,
+                "stored_name": name,
+            }
+        )
+        if attachment.content_id:
+            cids[attachment.content_id] = name
+    row.sender_kind = "email"
+    row.sender_address = sender[:320]
+    row.sender_name = parsed.from_name.strip()[:160]
+    row.subject = parsed.subject.strip()[:255]
+    row.body = parsed.body_text or parsed.body_text_full.strip()
+    row.attachments = attachments
+    row.save(
+        update_fields=[
+            "sender_kind",
+            "sender_address",
+            "sender_name",
+            "subject",
+            "body",
+            "attachments",
+        ]
+    )
+    recipients = [address for _name, address in parsed.to + parsed.cc]
+    recipients += [
+        parsed.headers.get(name, "") for name in ("delivered-to", "x-original-to", "envelope-to")
+    ]
+    recipients += list(stored.envelope_recipients or [])
+    EmailDetail.objects.update_or_create(
+        event=row,
+        defaults={
+            "workspace_id": row.workspace_id,
+            "header_message_id": parsed.message_id[:255],
+            "in_reply_to": parsed.in_reply_to[:255],
+            "references": list(parsed.references)[-50:],
+            "to": [[n, a] for n, a in parsed.to],
+            "cc": [[n, a] for n, a in parsed.cc],
+            "body_text_full": parsed.body_text_full,
+            "body_html": parsed.body_html or html_of(raw),
+            "is_auto_reply": flags.auto_reply,
+            "is_list_mail": flags.list_mail,
+            "recipients": sorted({r.strip().lower() for r in recipients if r and "@" in r}),
+            "inline_images": cids,
+            "defects": list(parsed.defects)[:50],
+        },
+    )
+    return None
+
+
+def record_bounce(row: InboundEvent, report: BounceReport) -> str:
+    """Mark the bounced addresses undeliverable and the reply they answer failed;
+    returns the note the event keeps."""
+    workspace = row.workspace
+    marked: list[str] = []
+    for address in report.recipients:
+        known = ContactIdentity.objects.filter(
+            workspace=workspace, kind="email", value=address
+        ).exists()
+        if not known:
+            continue
+        UndeliverableAddress.objects.update_or_create(
+            workspace=workspace,
+            address=address,
+            defaults={"reason": report.reason[:500], "bounced_at": timezone.now()},
+        )
+        marked.append(address)
+    reply = None
+    if report.original_message_id:
+        reply = (
+            Message.objects.for_workspace(workspace)
+            .filter(provider_message_id=report.original_message_id, kind=MessageKind.REPLY)
+            .first()
+        )
+    if reply is None and marked:
+        # No returned headers: the newest reply to that address in the last days.
+        reply = (
+            Message.objects.for_workspace(workspace)
+            .filter(
+                kind=MessageKind.REPLY,
+                conversation__contact__identities__value__in=marked,
+                sent_at__gte=timezone.now() - timedelta(days=3),
+            )
+            .order_by("-sent_at", "-id")
+            .first()
+        )
+    if reply is not None and reply.provider_message_id:
+        record_delivery_status(
+            workspace,
+            provider_message_id=reply.provider_message_id,
+            status="failed",
+            error_code="bounced",
+            error_message=f"Bounced: {report.reason}",
+        )
+    logger.info(
+        "bounce recorded",
+        extra={"event": row.pk, "addresses": marked, "reply": reply.pk if reply else None},
+    )
+    who = ", ".join(marked) or ", ".join(report.recipients) or "an unknown address"
+    note = f"Delivery report (bounce) for {who}: {report.reason}"
+    if reply is not None:
+        note += f" — reply {reply.pk} marked failed."
+    return note

@@ -1,0 +1,234 @@
+"""One door for every received mail: `receive_raw` stores the bytes first.
+
+The built-in SMTP receiver, IMAP polling and the provider webhooks all hand the raw
+bytes of one message here. Before it returns, the bytes are durable in the database
+(a `RawEmail` beside an inbox `InboundEvent`, one transaction); the intake worker
+then parses and threads them (`processing.prepare`). So the SMTP receiver may answer
+250, an IMAP poller advance its watermark and a webhook answer 2xx as soon as this
+returns.
+
+A retried delivery, a re-sent webhook or an IMAP re-fetch is stored once: the
+event's id is the Message-ID plus a hash of the content (trace headers and MIME
+boundaries left out, so a provider that rebuilds the MIME on each try still matches),
+unique per mailbox (channel). Bad mail never raises: what cannot be read is stored
+all the same, as a failed event with its reason, for staff to see.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.header import decode_header, make_header
+from email.utils import parseaddr
+from typing import Any
+
+from django.db import connections, router, transaction
+from django.db.models.sql.subqueries import InsertQuery
+from django.utils import timezone
+
+from frontdesk.channels.email.models import (
+    DEFAULT_MAX_MESSAGE_BYTES,
+    EmailChannelConfig,
+    RawEmail,
+)
+from frontdesk.connectors import base
+from frontdesk.inbox.intake import store_inbound_event
+from frontdesk.inbox.models import Channel, InboundEventStatus
+
+logger = logging.getLogger(__name__)
+
+# Headers that identify the message itself (what a retry repeats); trace headers
+# (Received, Delivered-To, X-...) differ between a retry and the original.
+_IDENTIFYING = ("message-id", "from", "to", "cc", "subject", "date")
+_BOUNDARY = re.compile(rb'boundary\s*=\s*"?([^";\r\n]+)"?', re.IGNORECASE)
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+# How much of the header block is read at store time (the worker reads it all).
+_HEADER_SCAN = 256 * 1024
+
+
+@dataclass(frozen=True)
+class ReceiveResult:
+    """What `receive_raw` did with one mail.
+
+    `event_id` is the stored InboundEvent; `created` False for a duplicate (already
+    stored; nothing changed); `failed` with `reason` when the mail was stored as a
+    failed event (unreadable, over the size limit) rather than queued for intake.
+    """
+
+    event_id: int
+    created: bool
+    failed: bool = False
+    reason: str = ""
+
+    @property
+    def duplicate(self) -> bool:
+        return not self.created
+
+
+def _split(raw: bytes) -> tuple[bytes, bytes]:
+    match = _HEADER_END.search(raw, 0, _HEADER_SCAN)
+    if match is None:
+        return raw[:_HEADER_SCAN], b""
+    return raw[: match.start()], raw[match.end() :]
+
+
+def _headers(head: bytes) -> dict[str, str]:
+    """The identifying headers of a raw header block, unfolded, first of each, as
+    written (encoded-words left encoded). Plain and quick: the worker parses fully."""
+    found: dict[str, str] = {}
+    current: str | None = None
+    for line in head.decode("utf-8", "replace").replace("\x00", "").splitlines():
+        if line[:1] in (" ", "\t"):
+            if current is not None:
+                found[current] += " " + line.strip()
+            continue
+        current = None
+        name, colon, value = line.partition(":")
+        key = name.strip().lower()
+        if colon and key in _IDENTIFYING and key not in found:
+            found[key] = value.strip()
+            current = key
+    return found
+
+
+def _decoded(value: str) -> str:
+    """An RFC 2047 header value as people read it (as written when undecodable)."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:
+        return value
+
+
+def content_key(raw: bytes, headers: dict[str, str] | None = None) -> tuple[str, str]:
+    """(Message-ID, content hash) of a raw mail: what makes two deliveries the same."""
+    head, body = _split(raw)
+    if headers is None:
+        headers = _headers(head)
+    digest = hashlib.sha256()
+    for name in _IDENTIFYING:
+        digest.update(name.encode() + b":" + " ".join(headers.get(name, "").split()).encode())
+        digest.update(b"\n")
+    boundaries = {m.group(1).strip() for m in _BOUNDARY.finditer(head + b"\n" + body)}
+    for boundary in sorted(boundaries, key=len, reverse=True):
+        if len(boundary) >= 4:
+            body = body.replace(boundary, b"=")
+    # Line endings as the sender wrote them or as a relay rewrote them: the same mail.
+    digest.update(body.replace(b"\r\n", b"\n").rstrip())
+    return headers.get("message-id", "").strip(), digest.hexdigest()
+
+
+# The INSERT Django's compiler writes for a RawEmail, once per database alias.
+_raw_inserts: dict[str, tuple[str, list[Any]]] = {}
+
+
+def _insert_raw(row: RawEmail) -> None:
+    """INSERT one RawEmail as `row.save(force_insert=True)` would, for less (every
+    received mail runs this): the statement Django's compiler writes, each value
+    prepared by its field. RawEmail has no save() override and no signal receivers."""
+    alias = router.db_for_write(RawEmail)
+    connection = connections[alias]
+    statement = _raw_inserts.get(alias)
+    if statement is None:
+        fields = [f for f in RawEmail._meta.local_concrete_fields if not f.primary_key]
+        query = InsertQuery(RawEmail)
+        query.insert_values(fields, [row])
+        ((sql, _params),) = query.get_compiler(using=alias).as_sql()
+        statement = _raw_inserts[alias] = (sql, fields)
+    sql, fields = statement
+    params = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _limit_of(channel: Channel) -> int:
+    limit = (
+        EmailChannelConfig.objects.filter(channel_id=channel.pk)
+        .values_list("max_message_bytes", flat=True)
+        .first()
+    )
+    return int(limit or DEFAULT_MAX_MESSAGE_BYTES)
+
+
+def dedupe_id(message_id: str, content_hash: str) -> str:
+    """The InboundEvent's provider id: Message-ID plus content hash (at most 255)."""
+    if message_id:
+        return f"{message_id[:190]}#{content_hash[:48]}"
+    return f"sha256:{content_hash}"
+
+
+def receive_raw(
+    channel: Channel,
+    raw: bytes,
+    *,
+    via: str,
+    envelope_recipients: Sequence[str] = (),
+    max_bytes: int | None = None,
+) -> ReceiveResult:
+    """Store one received mail durably for `channel` (an email channel) and queue it
+    for intake; returns what was stored. Never raises on bad mail; raises only when
+    the database itself fails (then nothing was stored and the sender should retry).
+
+    `via` names the path ("smtpd", "imap", "mailgun", …); `envelope_recipients` the
+    SMTP RCPT TO addresses (a per-conversation reply address may be only there);
+    `max_bytes` the size limit (None: the channel's own); a larger mail is stored as
+    failed.
+    """
+    if channel.kind != "email":
+        raise ValueError(f"receive_raw takes an email channel, not {channel.kind!r}")
+    raw = bytes(raw or b"")
+    reason = ""
+    try:
+        head, _body = _split(raw)
+        headers = _headers(head)
+        message_id, content_hash = content_key(raw, headers)
+    except Exception as exc:
+        message_id, content_hash = "", hashlib.sha256(raw).hexdigest()
+        headers = {}
+        reason = f"Unreadable mail: {type(exc).__name__}: {exc}"
+    name, address = parseaddr(_decoded(headers.get("from", "")))
+    limit = max_bytes if max_bytes is not None else _limit_of(channel)
+    if not raw.strip():
+        reason = "Empty message: there was nothing to read."
+    elif len(raw) > limit:
+        reason = f"Too large: {len(raw):,} bytes, over this channel's limit of {limit:,}."
+    elif not headers:
+        reason = "Not an email: no headers could be read."
+    event = base.InboundEvent(
+        channel_kind="email",
+        provider_message_id=dedupe_id(message_id, content_hash),
+        sender_kind="email",
+        sender_address=address.strip().lower()[:320],
+        sender_name=name.strip()[:160],
+        subject=" ".join(_decoded(headers.get("subject", "")).split())[:255],
+        received_at=timezone.now(),
+        raw={"via": via, "message_id": message_id, "sha256": content_hash},
+    )
+    with transaction.atomic():
+        row, created = store_inbound_event(channel, event)
+        if created:
+            _insert_raw(
+                RawEmail(
+                    workspace_id=channel.workspace_id,
+                    event=row,
+                    data=raw,
+                    sha256=hashlib.sha256(raw).hexdigest(),
+                    size=len(raw),
+                    via=via[:32],
+                    envelope_recipients=[str(r)[:320] for r in envelope_recipients][:100],
+                )
+            )
+            if reason:
+                type(row).objects.filter(pk=row.pk).update(
+                    status=InboundEventStatus.FAILED, error=reason
+                )
+    if created and reason:
+        logger.warning(
+            "received mail stored as failed",
+            extra={"channel": channel.pk, "event": row.pk, "reason": reason},
+        )
+    return ReceiveResult(event_id=row.pk, created=created, failed=bool(reason), reason=reason)

@@ -1,0 +1,178 @@
+"""The built-in SMTP receiver (`frontdesk smtpd`), on aiosmtpd.
+
+- RCPT TO: only the workspaces' configured addresses, their aliases and their
+  plus-addresses (desk+c42-…@) are accepted; anything else gets 550 there, so
+  Frontdesk is never an open relay and never accepts mail it would drop.
+- SIZE is advertised (the largest limit of any channel, or --max-size); a larger
+  message gets 552, and so does one over its own channel's limit.
+- STARTTLS is offered when a certificate and key are given.
+- DATA is answered 250 only after `receive_raw` has made the message durable for
+  every channel it was addressed to; a database failure answers 451 (the sending
+  server keeps the mail and tries again).
+
+Database work runs in a small thread pool (the ORM is synchronous); the address
+table is read again every `refresh` seconds, so a new channel is accepted within
+that time without a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from django.db import close_old_connections, connections
+
+from frontdesk.channels.email.accounts import address_table, config_for_recipient
+from frontdesk.channels.email.models import DEFAULT_MAX_MESSAGE_BYTES, EmailChannelConfig
+from frontdesk.channels.email.receive import receive_raw
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class AddressBook:
+    """The address -> channel table, read again at most every `refresh` seconds."""
+
+    def __init__(self, *, refresh: float = 30.0) -> None:
+        self.refresh = refresh
+        self._table: dict[str, EmailChannelConfig] = {}
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def fresh(self) -> bool:
+        return time.monotonic() - self._read_at <= self.refresh
+
+    def lookup(self, address: str) -> EmailChannelConfig | None:
+        """The config for `address` (reads the table again when it is stale: call from
+        a thread that may use the database, or only while `fresh`)."""
+        if not self.fresh:
+            with self._lock:
+                if not self.fresh:
+                    self._table = address_table()
+                    self._read_at = time.monotonic()
+        config = config_for_recipient(address, self._table)
+        if config is None or not config.channel.is_active:
+            return None
+        return config
+
+    def largest_limit(self) -> int:
+        with self._lock:
+            sizes = [c.max_message_bytes for c in self._table.values()]
+        return max(sizes, default=DEFAULT_MAX_MESSAGE_BYTES)
+
+
+def _db(function: Callable[..., T], *args: Any) -> T:
+    close_old_connections()  # a connection past its age or broken is replaced first
+    return function(*args)
+
+
+class FrontdeskHandler:
+    """aiosmtpd handler: accept for known addresses, store before answering 250."""
+
+    def __init__(
+        self, *, book: AddressBook | None = None, max_size: int = 0, workers: int = 4
+    ) -> None:
+        self.book = book or AddressBook()
+        self.max_size = max_size
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpd-db")
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, _db, function, *args)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        try:
+            if self.book.fresh:  # no database needed: answer in the event loop
+                config = self.book.lookup(address)
+            else:
+                config = await self._run(self.book.lookup, address)
+        except Exception:
+            logger.exception("smtpd address lookup failed")
+            return "451 4.3.0 Temporary failure; try again later"
+        if config is None:
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 2.1.5 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        raw = envelope.original_content or envelope.content or b""
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogateescape")
+        if self.max_size and len(raw) > self.max_size:
+            return "552 5.3.4 Message too big"
+        try:
+            return await self._run(self._store, raw, list(envelope.rcpt_tos))
+        except Exception:
+            logger.exception("smtpd could not store a message")
+            return "451 4.3.0 Could not store the message; try again later"
+
+    def _store(self, raw: bytes, recipients: list[str]) -> str:
+        by_channel: dict[int, tuple[EmailChannelConfig, list[str]]] = {}
+        for address in recipients:
+            config = self.book.lookup(address)
+            if config is not None:
+                by_channel.setdefault(config.channel_id, (config, []))[1].append(address)
+        for config, _addresses in by_channel.values():
+            if len(raw) > config.max_message_bytes:
+                return "552 5.3.4 Message too big for this mailbox"
+        for config, addresses in by_channel.values():
+            receive_raw(
+                config.channel,
+                raw,
+                via="smtpd",
+                envelope_recipients=addresses,
+                max_bytes=config.max_message_bytes,
+            )
+        return "250 2.0.0 OK: stored"
+
+
+def tls_context(certificate: str, key: str) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+    return context
+
+
+def make_controller(
+    *,
+    host: str,
+    port: int,
+    max_size: int = 0,
+    certificate: str = "",
+    key: str = "",
+    hostname: str | None = None,
+    book: AddressBook | None = None,
+) -> Any:
+    """An aiosmtpd Controller serving Frontdesk (start() it; stop() it)."""
+    from aiosmtpd.controller import Controller
+
+    # aiosmtpd logs every command of every session at INFO ("mail.log"): several
+    # lines per message, through the JSON formatter. Warnings and errors stay.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    book = book or AddressBook()
+    if not max_size:
+        _db(book.lookup, "nobody@invalid")  # read the table once for the SIZE limit
+        max_size = book.largest_limit()
+    # SQLite takes one writer at a time: more threads only wait on its lock.
+    workers = 1 if connections["default"].vendor == "sqlite" else 4
+    handler = FrontdeskHandler(book=book, max_size=max_size, workers=workers)
+    server_kwargs: dict[str, Any] = {}
+    if certificate and key:
+        server_kwargs["tls_context"] = tls_context(certificate, key)
+    return Controller(
+        handler,
+        hostname=host,
+        port=port,
+        server_hostname=hostname,
+        data_size_limit=max_size,
+        ident="Frontdesk smtpd",
+        **server_kwargs,
+    )

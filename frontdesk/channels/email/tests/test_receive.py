@@ -1,0 +1,92 @@
+"""receive_raw: stored first, stored once, never lost."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontdesk.channels.email.models import RawEmail
+from frontdesk.channels.email.receive import receive_raw
+from frontdesk.inbox.models import InboundEvent, InboundEventStatus, Message
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_received_mail_is_stored_with_its_bytes_before_anything_else(email_channel, mail):
+    raw = mail(subject="Opening hours")
+    result = receive_raw(
+        email_channel, raw, via="smtpd", envelope_recipients=["desk@riverside.example"]
+    )
+    assert result.created and not result.failed
+    event = InboundEvent.objects.get(pk=result.event_id)
+    assert event.status == InboundEventStatus.PENDING
+    assert event.sender_address == "grace@example.org"
+    assert event.subject == "Opening hours"
+    stored = RawEmail.objects.get(event=event)
+    assert bytes(stored.data) == raw
+    assert stored.envelope_recipients == ["desk@riverside.example"]
+    assert not Message.objects.exists()  # nothing processed yet: the worker does that
+
+
+def test_a_retried_delivery_is_stored_once(email_channel, mail):
+    raw = mail(message_id="<retry-1@example.org>")
+    first = receive_raw(email_channel, raw, via="smtpd")
+    again = receive_raw(email_channel, raw, via="imap")
+    assert (first.created, again.created, again.event_id) == (True, False, first.event_id)
+    assert InboundEvent.objects.count() == 1 and RawEmail.objects.count() == 1
+
+
+def test_a_provider_rebuilding_the_mime_with_new_boundaries_is_still_the_same_mail(
+    email_channel, mail
+):
+    raw = mail(message_id="<multi@example.org>", html="<p>Do you have large-print books?</p>")
+    boundary = raw.split(b'boundary="', 1)[1].split(b'"', 1)[0]
+    rebuilt = raw.replace(boundary, b"===============0000000000000000001==")
+    assert rebuilt != raw
+    receive_raw(email_channel, raw, via="postmark")
+    assert not receive_raw(email_channel, rebuilt, via="postmark").created
+
+
+def test_two_different_mails_with_one_message_id_are_both_kept(email_channel, mail):
+    first = receive_raw(email_channel, mail(message_id="<same@x>", body="one"), via="smtpd")
+    second = receive_raw(email_channel, mail(message_id="<same@x>", body="two"), via="smtpd")
+    assert first.created and second.created and first.event_id != second.event_id
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"", "Empty message"),
+        (b"   \r\n  ", "Empty message"),
+        (b"\xff\xfe\x00garbage with no headers at all", "Not an email"),
+    ],
+)
+def test_bad_mail_is_stored_as_a_failed_event_with_its_reason(email_channel, raw, reason):
+    result = receive_raw(email_channel, raw, via="smtpd")
+    event = InboundEvent.objects.get(pk=result.event_id)
+    assert result.failed and event.status == InboundEventStatus.FAILED
+    assert reason in event.error
+    assert bytes(RawEmail.objects.get(event=event).data) == raw
+
+
+def test_a_mail_over_the_size_limit_is_kept_and_marked(email_channel, mail):
+    raw = mail(body="x" * 5000)
+    result = receive_raw(email_channel, raw, via="mailgun", max_bytes=1000)
+    assert result.failed and "Too large" in result.reason
+    assert InboundEvent.objects.get(pk=result.event_id).status == InboundEventStatus.FAILED
+
+
+def test_a_mail_the_parser_cannot_read_fails_alone_and_visibly(email_channel, mail, run_intake):
+    bad = receive_raw(email_channel, b"Subject: no sender\r\n\r\nhello\r\n", via="smtpd")
+    good = receive_raw(email_channel, mail(), via="smtpd")
+    assert run_intake(bad.event_id).status == InboundEventStatus.FAILED
+    assert "no sender" in InboundEvent.objects.get(pk=bad.event_id).error
+    assert InboundEvent.objects.get(pk=good.event_id).status == InboundEventStatus.PROCESSED
+    assert Message.objects.get().body == "Do you have large-print books?"
+
+
+def test_receive_raw_takes_only_email_channels(riverside):
+    from frontdesk.inbox.models import Channel
+
+    web = Channel.objects.create(workspace=riverside, kind="webform", name="Form")
+    with pytest.raises(ValueError, match="email channel"):
+        receive_raw(web, b"Subject: x\r\n\r\n", via="smtpd")

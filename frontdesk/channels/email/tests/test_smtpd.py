@@ -1,0 +1,99 @@
+"""`frontdesk smtpd` driven by a real SMTP client (smtplib) over loopback."""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import subprocess
+
+import pytest
+
+from frontdesk.channels.email.smtpd import make_controller
+from frontdesk.channels.email.tests.conftest import free_port, write_mail
+from frontdesk.inbox.models import InboundEvent, Message
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def smtpd(email_channel, config):
+    config.max_message_bytes = 20_000
+    config.save(update_fields=["max_message_bytes"])
+    port = free_port()
+    controller = make_controller(host="127.0.0.1", port=port)
+    controller.start()
+    yield port
+    controller.stop()
+
+
+def test_unknown_recipients_get_550_at_rcpt(smtpd):
+    with smtplib.SMTP("127.0.0.1", smtpd) as client:
+        client.ehlo()
+        client.mail("grace@example.org")
+        code, text = client.rcpt("someone@elsewhere.example")
+        assert code == 550 and b"No such mailbox" in text
+        assert client.rcpt("desk@riverside.example")[0] == 250
+        assert client.rcpt("DESK+c1-anything@Riverside.example")[0] == 250
+
+
+def test_size_is_advertised_and_a_bigger_message_gets_552(smtpd):
+    with smtplib.SMTP("127.0.0.1", smtpd) as client:
+        client.ehlo()
+        assert client.has_extn("size") and int(client.esmtp_features["size"]) == 20_000
+        big = write_mail(body="x" * 30_000)
+        with pytest.raises(smtplib.SMTPSenderRefused) as refused:
+            client.sendmail("grace@example.org", ["desk@riverside.example"], big)
+        assert refused.value.smtp_code == 552
+    assert not InboundEvent.objects.exists()
+
+
+def test_250_means_stored_and_the_message_is_in_the_inbox_after_intake(smtpd, email_channel):
+    raw = write_mail(subject="Hello over SMTP")
+    with smtplib.SMTP("127.0.0.1", smtpd) as client:
+        refused = client.sendmail("grace@example.org", ["desk@riverside.example"], raw)
+    assert refused == {}
+    # Stored before the 250 (tasks run inline here, so intake ran right after commit).
+    event = InboundEvent.objects.get()
+    assert event.email_raw.via == "smtpd"
+    message = Message.objects.get(inbound_event=event)
+    assert message.subject == "Hello over SMTP"
+    assert message.conversation.channel_id == email_channel.pk
+
+
+def test_starttls_is_offered_with_a_certificate(email_channel, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    controller = make_controller(host="127.0.0.1", port=port, certificate=str(cert), key=str(key))
+    controller.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.ehlo()
+            assert client.has_extn("starttls")
+            context = ssl.create_default_context(cafile=str(cert))
+            context.check_hostname = False
+            client.starttls(context=context)
+            client.ehlo()
+            client.sendmail("grace@example.org", ["desk@riverside.example"], write_mail())
+    finally:
+        controller.stop()
+    assert InboundEvent.objects.count() == 1

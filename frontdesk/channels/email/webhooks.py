@@ -1,0 +1,239 @@
+"""Provider webhooks of email channels, through django-anymail's views.
+
+Each channel has its own URLs (its unguessable webhook key) and its own secret, so
+one install serves many workspaces with different provider accounts. The view of the
+provider named in the URL is built with the channel's secret and used for what
+anymail does well: checking the request (Mailgun's HMAC signature of timestamp and
+token; HTTP basic auth for Postmark, SendGrid, Amazon SES and Brevo) and turning the
+provider's payload into anymail's normalised events. A forged request is refused
+with 403 before anything is read; a malformed one gets 400.
+
+Inbound: each received mail's raw bytes go to `receive_raw` (stored first, dedupe
+per mailbox on Message-ID plus a content hash, so a retried webhook is stored once);
+2xx follows only once they are durable. Tracking: delivered, bounced, complained
+events update the reply they concern (found by the Message-ID we put in the mail's
+metadata, or the provider's id).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from frontdesk.channels.email.models import EmailChannelConfig, UndeliverableAddress
+from frontdesk.channels.email.receive import receive_raw
+from frontdesk.core.actions.contacts import set_consent
+from frontdesk.core.models import ConsentStatus, ConsentTopic
+from frontdesk.inbox.actions.replies import record_delivery_status
+from frontdesk.inbox.models import Message, MessageKind
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProviderViews:
+    inbound: str
+    tracking: str
+    signed: bool  # True: the secret is a signing key; False: basic auth user:password
+    raw_fields: tuple[str, ...] = ()  # POST/JSON fields holding the raw MIME, if sent
+
+
+PROVIDERS = {
+    "mailgun": ProviderViews(
+        "anymail.webhooks.mailgun.MailgunInboundWebhookView",
+        "anymail.webhooks.mailgun.MailgunTrackingWebhookView",
+        signed=True,
+        raw_fields=("body-mime",),
+    ),
+    "postmark": ProviderViews(
+        "anymail.webhooks.postmark.PostmarkInboundWebhookView",
+        "anymail.webhooks.postmark.PostmarkTrackingWebhookView",
+        signed=False,
+    ),
+    "sendgrid": ProviderViews(
+        "anymail.webhooks.sendgrid.SendGridInboundWebhookView",
+        "anymail.webhooks.sendgrid.SendGridTrackingWebhookView",
+        signed=False,
+        raw_fields=("email",),
+    ),
+    "amazon_ses": ProviderViews(
+        "anymail.webhooks.amazon_ses.AmazonSESInboundWebhookView",
+        "anymail.webhooks.amazon_ses.AmazonSESTrackingWebhookView",
+        signed=False,
+    ),
+    "brevo": ProviderViews(
+        "anymail.webhooks.brevo.BrevoInboundWebhookView",
+        "anymail.webhooks.brevo.BrevoTrackingWebhookView",
+        signed=False,
+    ),
+}
+
+
+def _config(key: str, provider: str) -> EmailChannelConfig:
+    if provider not in PROVIDERS:
+        raise Http404("unknown provider")
+    config = (
+        EmailChannelConfig.objects.select_related("channel__workspace")
+        .filter(webhook_key=key)
+        .first()
+    )
+    if config is None:
+        raise Http404("unknown channel")
+    return config
+
+
+def _view(path: str, provider: str, secret: str) -> Any:
+    from django.utils.module_loading import import_string
+
+    view_class = import_string(path)
+    if provider == "amazon_ses":
+        view_class = _without_boto(view_class)
+    kwargs: dict[str, Any] = {}
+    if PROVIDERS[provider].signed:
+        kwargs = {"webhook_signing_key": secret, "webhook_secret": []}
+    else:
+        kwargs = {"webhook_secret": [secret]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # anymail's notes about SendGrid support
+        return view_class(**kwargs)
+
+
+def _without_boto(view_class: Any) -> Any:
+    """anymail's Amazon SES view without its boto3 set-up: Frontdesk takes the mail from
+    the SNS notification itself (a receipt rule's SNS action), never fetches from S3,
+    and never confirms a subscription by fetching its URL (confirm it in AWS)."""
+    from anymail.webhooks.amazon_ses import AmazonSESBaseWebhookView
+
+    class WithoutBoto(view_class):
+        def __init__(self, **kwargs: Any) -> None:
+            self.auto_confirm_enabled = False
+            self.session_params: dict[str, Any] = {}
+            self.client_params: dict[str, Any] = {}
+            super(AmazonSESBaseWebhookView, self).__init__(**kwargs)
+
+    return WithoutBoto
+
+
+def _checked_events(
+    request: HttpRequest, config: EmailChannelConfig, which: str, provider: str
+) -> tuple[Any, HttpResponse | None]:
+    """(events, None) for a verified request, or (None, the refusal response)."""
+    from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
+
+    if not config.webhook_secret.strip():
+        return None, HttpResponse("This channel has no webhook secret yet.", status=403)
+    if not config.channel.is_active:
+        return None, HttpResponse("This channel is switched off.", status=403)
+    views = PROVIDERS[provider]
+    try:
+        view = _view(getattr(views, which), provider, config.webhook_secret.strip())
+        view.setup(request)
+        view.run_validators(request)
+    except AnymailWebhookValidationFailure:
+        logger.warning("email webhook refused", extra={"channel": config.channel_id})
+        return None, HttpResponse(
+            "Forbidden: the request's signature or secret is wrong.", status=403
+        )
+    except (AnymailError, ValueError, KeyError) as exc:
+        return None, HttpResponse(f"Bad request: {exc}", status=400)
+    try:
+        events = view.parse_events(request)
+    except (AnymailError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        return None, HttpResponse(f"Bad request: {type(exc).__name__}", status=400)
+    return events, None
+
+
+def _raw_of(request: HttpRequest, event: Any, provider: str) -> bytes:
+    for name in PROVIDERS[provider].raw_fields:
+        value = request.POST.get(name)
+        if value:
+            return value.encode("utf-8", "surrogateescape")
+    message = getattr(event, "message", None)
+    if message is None:
+        return b""
+    try:
+        raw: bytes = message.as_bytes()
+    except Exception:
+        raw = str(message).encode("utf-8", "replace")
+    return raw
+
+
+@csrf_exempt
+@require_POST
+def inbound(request: HttpRequest, key: str, provider: str) -> HttpResponse:
+    config = _config(key, provider)
+    events, refusal = _checked_events(request, config, "inbound", provider)
+    if refusal is not None:
+        return refusal
+    stored = 0
+    for event in events:
+        message = getattr(event, "message", None)
+        recipient = getattr(message, "envelope_recipient", None) if message is not None else None
+        result = receive_raw(
+            config.channel,
+            _raw_of(request, event, provider),
+            via=provider,
+            envelope_recipients=[recipient] if recipient else (),
+            max_bytes=config.max_message_bytes,
+        )
+        stored += int(result.created)
+    return HttpResponse(f"stored {stored}")
+
+
+TRACKING_FAILED = frozenset({"bounced", "rejected", "failed"})
+
+
+@csrf_exempt
+@require_POST
+def tracking(request: HttpRequest, key: str, provider: str) -> HttpResponse:
+    config = _config(key, provider)
+    events, refusal = _checked_events(request, config, "tracking", provider)
+    if refusal is not None:
+        return refusal
+    workspace = config.channel.workspace
+    for event in events:
+        metadata = getattr(event, "metadata", None) or {}
+        message_id = str(metadata.get("frontdesk_message_id") or event.message_id or "")
+        if not message_id:
+            continue
+        kind = event.event_type
+        if kind == "delivered":
+            record_delivery_status(workspace, provider_message_id=message_id, status="delivered")
+        elif kind in TRACKING_FAILED:
+            reason = event.mta_response or event.description or f"The provider reports: {kind}"
+            reply = record_delivery_status(
+                workspace,
+                provider_message_id=message_id,
+                status="failed",
+                error_code=kind,
+                error_message=f"{kind.capitalize()}: {reason}",
+            )
+            if reply is not None and event.recipient and kind == "bounced":
+                UndeliverableAddress.objects.update_or_create(
+                    workspace=workspace,
+                    address=str(event.recipient).strip().lower()[:320],
+                    defaults={"reason": str(reason)[:500]},
+                )
+        elif kind == "complained":
+            reply = (
+                Message.objects.for_workspace(workspace)
+                .filter(provider_message_id=message_id, kind=MessageKind.REPLY)
+                .select_related("conversation__contact")
+                .first()
+            )
+            # Email consent (what outreach sends by); replies to their own mail stay possible.
+            if reply is not None:
+                set_consent(
+                    reply.conversation.contact,
+                    topic=ConsentTopic.EMAIL,
+                    status=ConsentStatus.REVOKED,
+                    source="Email marked as spam (provider complaint)",
+                    by=None,  # the system, on the provider's word
+                )
+    return HttpResponse("ok")
