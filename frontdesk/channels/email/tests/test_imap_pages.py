@@ -198,3 +198,18 @@ def test_a_callback_not_started_by_this_member_is_refused(
     assert not oauth_provider.token_requests()[1:]  # only the poll's refusal before
     broken_oauth_mailbox.refresh_from_db()
     assert broken_oauth_mailbox.state == ImapState.NEEDS_REAUTH
+
+
+def test_the_back_office_never_shows_the_secrets(imap_settings, make_mailbox, client):
+    from frontdesk.core.models import User
+
+    mailbox = make_mailbox(
+        oauth_client_secret="cs-very-secret", oauth_refresh_token="rt-very-secret"
+    )
+    client.force_login(User.objects.create_superuser("root@frontdesk.example", "x" * 12))
+    page = client.get(f"/admin/email/imapmailbox/{mailbox.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert mailbox.username in text
+    for secret in (mailbox.password, "cs-very-secret", "rt-very-secret"):
+        assert secret not in text
