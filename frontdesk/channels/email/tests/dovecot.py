@@ -54,6 +54,21 @@ class Dovecot:
         (self.dir / "mail").mkdir()
         os.chown(self.dir / "mail", self.uid, self.gid)
         self._write_users(users)
+        # TLS: a self-signed certificate for 127.0.0.1 (tests trust it as their CA),
+        # serving TLS from the start on `tls_port` and STARTTLS on `port`.
+        self.tls_port = free_port()
+        self.certificate = self.dir / "cert.pem"
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "ec",
+                "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", str(self.dir / "key.pem"), "-out", str(self.certificate),
+                "-days", "2", "-subj", "/CN=127.0.0.1",
+                "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+            ],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
         self._write_config()
 
     # --- configuration -------------------------------------------------------------------
@@ -108,7 +123,9 @@ base_dir = {self.dir}/run
 state_dir = {self.dir}/state
 log_path = {self.dir}/dovecot.log
 info_log_path = {self.dir}/dovecot.log
-ssl = no
+ssl = yes
+ssl_cert = <{self.certificate}
+ssl_key = <{self.dir}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = {mechanisms}
 default_login_user = {self.user}
@@ -137,7 +154,8 @@ service imap-login {{
     port = {self.port}
   }}
   inet_listener imaps {{
-    port = 0
+    address = 127.0.0.1
+    port = {self.tls_port}
   }}
 }}
 service anvil {{

@@ -318,3 +318,25 @@ def test_idle_wakes_on_new_mail(imap_settings, imap_user, make_mailbox, monkeypa
     assert stop.is_set()
     assert len(idles) == 1, "the first IDLE round must have seen the new mail"
     assert stored_subjects(mailbox.channel) == ["Arrived during IDLE"]
+
+
+@pytest.mark.parametrize("security", ["ssl", "starttls"])
+def test_tls_and_starttls_with_a_trusted_certificate(
+    imap_settings, imap_user, make_mailbox, security
+):
+    imap_settings.IMAP_CA_FILE = str(imap_user.server.certificate)
+    port = imap_user.server.tls_port if security == "ssl" else imap_user.server.port
+    imap_user.append(make_raw(1))
+    mailbox = make_mailbox(security=security, port=port)
+    report = imap_poll.poll_mailbox(mailbox.pk)
+    assert (report.stored, report.error) == (1, "")
+
+
+def test_an_untrusted_certificate_is_refused(imap_settings, imap_user, make_mailbox):
+    imap_user.append(make_raw(1))
+    mailbox = make_mailbox(security="ssl", port=imap_user.server.tls_port)
+    report = imap_poll.poll_mailbox(mailbox.pk)  # the system's CAs do not know it
+    assert report.stored == 0
+    assert "TLS" in report.error and "certificate" in report.error.lower()
+    mailbox.refresh_from_db()
+    assert mailbox.state == ImapState.FAILING
