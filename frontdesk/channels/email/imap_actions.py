@@ -35,6 +35,7 @@ class MailboxSettings:
     auth: str
     folder: str = "INBOX"
     delete_after_import: bool = False
+    import_existing: bool = True
     oauth_token_url: str = ""
     oauth_authorize_url: str = ""
     oauth_client_id: str = ""
@@ -90,6 +91,7 @@ def _apply(mailbox: ImapMailbox, settings: MailboxSettings) -> list[str]:
         "auth",
         "folder",
         "delete_after_import",
+        "import_existing",
         "oauth_token_url",
         "oauth_authorize_url",
         "oauth_client_id",

@@ -77,6 +77,12 @@ class ImapMailboxForm(forms.Form):
     oauth_refresh_token = _secret(
         "Refresh token", "Optional: paste one, or sign in with the provider after saving."
     )
+    import_existing = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Import the mail already in the folder",
+        help_text="Off: only mail arriving from now on becomes conversations.",
+    )
     delete_after_import = forms.BooleanField(
         required=False,
         label="Delete each message from the server once it is stored here",
@@ -116,6 +122,7 @@ class ImapMailboxForm(forms.Form):
             auth=data["auth"],
             folder=data["folder"].strip() or "INBOX",
             delete_after_import=data["delete_after_import"],
+            import_existing=data["import_existing"],
             oauth_token_url=(data.get("oauth_token_url") or "") if oauth2 else "",
             oauth_authorize_url=(data.get("oauth_authorize_url") or "") if oauth2 else "",
             oauth_client_id=(data.get("oauth_client_id") or "").strip() if oauth2 else "",

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.core.validators import URLValidator
 from django.db import models
 from django.utils import timezone
 
 from frontdesk.core.scoping import WorkspaceScoped
 from frontdesk.inbox.models import Channel
+
+URL = URLValidator(schemes=["https", "http"])
 
 
 class ImapSecurity(models.TextChoices):
@@ -54,8 +57,9 @@ class ImapMailbox(WorkspaceScoped):
     auth = models.CharField(max_length=12, choices=ImapAuth.choices, default=ImapAuth.PASSWORD)
     password = models.CharField(max_length=512, blank=True, help_text="Kept secret.")
     # OAuth2 (XOAUTH2): the client registration and the tokens it was granted.
-    oauth_token_url = models.URLField(max_length=500, blank=True)
-    oauth_authorize_url = models.URLField(max_length=500, blank=True)
+    # Plain text columns checked as URLs (the forms are URLFields).
+    oauth_token_url = models.CharField(max_length=500, blank=True, validators=[URL])
+    oauth_authorize_url = models.CharField(max_length=500, blank=True, validators=[URL])
     oauth_client_id = models.CharField(max_length=255, blank=True)
     oauth_client_secret = models.CharField(max_length=512, blank=True, help_text="Kept secret.")
     oauth_scope = models.CharField(max_length=500, blank=True)
@@ -67,6 +71,11 @@ class ImapMailbox(WorkspaceScoped):
         default=False,
         help_text="Delete each message from the server once it is safely stored here. "
         "Off: the server's mail and its read/unread flags are left exactly as they were.",
+    )
+    import_existing = models.BooleanField(
+        default=True,
+        help_text="Import the mail already in the folder when it is first read. Off: "
+        "only mail arriving from then on becomes conversations.",
     )
     # The watermark.
     uidvalidity = models.BigIntegerField(null=True, blank=True)

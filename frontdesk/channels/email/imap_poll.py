@@ -287,8 +287,13 @@ def _read(mailbox: ImapMailbox, report: PollReport, batch: int) -> None:
         cursor = imap.ImapCursor(mailbox.uidvalidity, mailbox.last_uid)
         scan = session.scan(cursor)
         if scan.reset or mailbox.uidvalidity is None:
+            first_read = mailbox.uidvalidity is None
             _start_over(mailbox, scan)
             report.reset = scan.reset
+            if first_read and not mailbox.import_existing:
+                # Only mail from now on: the watermark starts above what is there.
+                _skip_existing(mailbox, scan)
+                return
         to_delete: list[int] = []
         for message, after in session.messages(scan, batch_size=batch):
             report.fetched += 1
@@ -320,6 +325,16 @@ def _read(mailbox: ImapMailbox, report: PollReport, batch: int) -> None:
             report.deleted += _delete(session, to_delete)
     finally:
         session.close()
+
+
+def _skip_existing(mailbox: ImapMailbox, scan: imap.Scan) -> None:
+    top = max(scan.uids, default=0)
+    ImapMailbox.objects.filter(pk=mailbox.pk).update(last_uid=top)
+    mailbox.last_uid = top
+    logger.info(
+        "imap mailbox starts after its existing mail",
+        extra={"mailbox": mailbox.pk, "skipped": len(scan.uids)},
+    )
 
 
 def _delete(session: imap.ImapSession, uids: list[int]) -> int:

@@ -66,6 +66,7 @@ def redirect_uri(workspace: Workspace) -> str:
 def _initial(mailbox: ImapMailbox) -> dict[str, Any]:
     names = (
         *("host", "port", "security", "username", "folder", "auth", "delete_after_import"),
+        "import_existing",
         *("oauth_client_id", "oauth_token_url", "oauth_authorize_url", "oauth_scope"),
     )
     return {name: getattr(mailbox, name) for name in names}

@@ -26,6 +26,7 @@ def new_mailbox_form(imap_user, **fields):
         "folder": "INBOX",
         "auth": "password",
         "password": imap_user.password,
+        "import_existing": "on",
     } | fields
 
 

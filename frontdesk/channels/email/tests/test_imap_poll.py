@@ -70,6 +70,20 @@ def test_empty_folder_is_read_without_error(imap_settings, imap_user, make_mailb
     assert imap_poll.poll_mailbox(mailbox.pk).uids == []
 
 
+def test_a_mailbox_can_start_with_only_new_mail(imap_settings, imap_user, make_mailbox):
+    imap_user.append(*(make_raw(n) for n in range(1, 4)))
+    mailbox = make_mailbox(import_existing=False)
+
+    first = imap_poll.poll_mailbox(mailbox.pk)
+
+    assert (first.fetched, first.error) == (0, "")
+    mailbox.refresh_from_db()
+    assert mailbox.last_uid == 3
+    imap_user.append(make_raw(4))
+    assert imap_poll.poll_mailbox(mailbox.pk).uids == [4]
+    assert stored_subjects(mailbox.channel) == ["Question 4"]
+
+
 def test_seen_flags_and_server_mail_are_left_untouched(imap_settings, imap_user, make_mailbox):
     imap_user.append(make_raw(1), make_raw(2))
     imap_user.append(make_raw(3), flags=(b"\\Seen",))
