@@ -39,6 +39,8 @@ from frontdesk.connectors.email import imap, oauth
 logger = logging.getLogger(__name__)
 
 VIA = "imap"
+# Shorter secrets are not searched for in error texts (see `redact`).
+MIN_REDACTED = 6
 # A claim older than this belongs to a poll that died; each stored message renews it.
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
@@ -149,7 +151,9 @@ def _secrets(mailbox: ImapMailbox) -> list[str]:
 def redact(text: str, mailbox: ImapMailbox) -> str:
     """`text` with every secret of the mailbox replaced (errors are shown and logged)."""
     for secret in _secrets(mailbox):
-        text = text.replace(secret, "[secret]")
+        # A secret of a few characters would also match ordinary words.
+        if len(secret) >= MIN_REDACTED:
+            text = text.replace(secret, "[secret]")
     return text[:1000]
 
 

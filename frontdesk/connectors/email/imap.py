@@ -175,7 +175,7 @@ def _text(value: Any) -> str:
 
 def _redact(text: str, account: ImapAccount) -> str:
     for secret in (account.password, account.access_token):
-        if secret:
+        if len(secret) >= 6:  # a shorter one would also match ordinary words
             text = text.replace(secret, "[secret]")
     return text
 

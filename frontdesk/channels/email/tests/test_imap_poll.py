@@ -354,3 +354,9 @@ def test_an_untrusted_certificate_is_refused(imap_settings, imap_user, make_mail
     assert "TLS" in report.error and "certificate" in report.error.lower()
     mailbox.refresh_from_db()
     assert mailbox.state == ImapState.FAILING
+
+
+def test_error_texts_never_carry_a_secret(imap_settings, make_mailbox):
+    mailbox = make_mailbox(password="hunter2-long", oauth_client_secret="s")
+    said = "NO [AUTHENTICATIONFAILED] hunter2-long refused"
+    assert imap_poll.redact(said, mailbox) == "NO [AUTHENTICATIONFAILED] [secret] refused"
