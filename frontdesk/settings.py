@@ -68,7 +68,7 @@ INSTALLED_APPS = [
     "frontdesk.channels.webform",
     # Text messages (Twilio first): channel configuration, webhooks, keywords.
     "frontdesk.channels.sms",
-    # Email: the SMTP receiver, provider webhooks, threading, replies as the person.
+    # Email: IMAP mailboxes, the SMTP receiver, provider webhooks, threading, replies.
     "frontdesk.channels.email",
 ]
 
@@ -379,3 +379,11 @@ if FRONTDESK_DEMO and not CONNECTOR_BASE_URLS.get("twilio"):
     # The demo has no Twilio account: the worker's REST calls go to the stand-in the
     # demo serves itself (/demo/twilio/), which the phone simulator reads.
     CONNECTOR_BASE_URLS["twilio"] = PUBLIC_BASE_URL + "/demo/twilio"
+
+# Email by IMAP (frontdesk/channels/email/imap_poll.py): how often the worker reads each
+# mailbox, how many messages one FETCH takes, how long a server may stay silent, and a
+# CA bundle to trust for a mail server with a private certificate authority.
+IMAP_POLL_SECONDS = max(60, env_int("FRONTDESK_IMAP_POLL_SECONDS", 60))
+IMAP_BATCH_SIZE = max(1, env_int("FRONTDESK_IMAP_BATCH_SIZE", 25))
+IMAP_TIMEOUT_SECONDS = max(5, env_int("FRONTDESK_IMAP_TIMEOUT_SECONDS", 30))
+IMAP_CA_FILE = env_str("FRONTDESK_IMAP_CA_FILE", "")

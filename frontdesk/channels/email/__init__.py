@@ -1,0 +1,1 @@
+"""Email: mailboxes read by IMAP, a built-in SMTP receiver, provider webhooks."""

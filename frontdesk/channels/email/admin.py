@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from frontdesk.channels.email import imap_admin  # noqa: F401 - registers ImapMailbox
 from frontdesk.channels.email.models import (
     EmailChannelConfig,
     EmailDetail,

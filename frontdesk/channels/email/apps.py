@@ -33,3 +33,7 @@ class EmailConfig(AppConfig):
         compose="frontdesk.channels.email.outbound.compose",
         compose_for=("email", "webform"),
     )
+
+    def ready(self) -> None:
+        # Registers the periodic IMAP poll with the task queue.
+        from frontdesk.channels.email import imap_poll  # noqa: F401

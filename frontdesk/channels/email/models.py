@@ -221,3 +221,7 @@ class UndeliverableAddress(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.address
+
+
+# IMAP mailboxes reading into an email channel (their own module).
+from frontdesk.channels.email.imap_models import ImapMailbox  # noqa: E402, F401

@@ -1,7 +1,7 @@
 """Setup pages of email channels, mounted at /w/<ws>/settings/channels/email/ in the
 `channels` namespace (frontdesk/channels/urls.py)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from frontdesk.channels.email import views
 
@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.email_detail, name="email-detail"),
     path("message/<int:message_pk>/original/", views.email_original, name="email-original"),
     path("message/<int:message_pk>/move/", views.email_move, name="email-move"),
+    path("imap/", include("frontdesk.channels.email.imap_urls")),
 ]
