@@ -25,14 +25,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email.message import Message as MimeMessage
 
-import nh3
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
 from frontdesk.channels.email.accounts import our_addresses
 from frontdesk.channels.email.models import EmailDetail, RawEmail, UndeliverableAddress
-from frontdesk.connectors.email.parse import ParsedAttachment, ParsedEmail, parse_message
+from frontdesk.connectors.email.parse import ParsedEmail, parse_message
 from frontdesk.core.models import ContactIdentity
 from frontdesk.inbox.actions.replies import record_delivery_status
 from frontdesk.inbox.models import InboundEvent, Message, MessageKind
@@ -40,7 +39,6 @@ from frontdesk.inbox.models.messages import attachment_path
 
 logger = logging.getLogger(__name__)
 
-_PRECEDENCE_AUTO = frozenset({"auto_reply", "bulk", "junk", "list"})
 _RECIPIENT = re.compile(r"^(?:final|original)-recipient\s*:\s*(?:rfc822\s*;)?\s*(.+)$", re.I | re.M)
 _DIAGNOSTIC = re.compile(r"^diagnostic-code\s*:\s*(?:smtp\s*;)?\s*(.+)$", re.I | re.M)
 _STATUS = re.compile(r"^status\s*:\s*([245]\.\d+\.\d+)", re.I | re.M)
@@ -59,26 +57,12 @@ class MailFlags:
 
 
 def mail_flags(parsed: ParsedEmail) -> MailFlags:
-    """The parser's flags, or what the headers say when the parser did not set them
-    (RFC 3834 Auto-Submitted, the X-Autoreply family, Precedence, RFC 3464 reports)."""
-    headers = parsed.headers
-    auto_submitted = headers.get("auto-submitted", "").strip().lower()
-    precedence = headers.get("precedence", "").strip().lower()
-    content_type = headers.get("content-type", "").lower()
-    report = "multipart/report" in content_type and "delivery-status" in content_type
-    empty_return = headers.get("return-path", "").strip() in ("<>", "")
-    auto = (
-        parsed.is_auto_reply
-        or (bool(auto_submitted) and auto_submitted != "no")
-        or "x-autoreply" in headers
-        or "x-autorespond" in headers
-        or precedence in ("auto_reply", "junk")
-        or "x-auto-response-suppress" in headers
-        or ("return-path" in headers and empty_return)
+    """The parser's signals (connectors/email/signals.py: RFC 3834 Auto-Submitted, the
+    X-Autoreply family, Precedence, empty Return-Path, RFC 3464 reports, List-Id)."""
+    bounce = parsed.is_bounce
+    return MailFlags(
+        auto_reply=parsed.is_auto_reply or bounce, bounce=bounce, list_mail=parsed.is_list_mail
     )
-    bounce = parsed.is_bounce or report
-    listed = parsed.is_list_mail or "list-id" in headers or precedence in ("bulk", "list")
-    return MailFlags(auto_reply=auto or bounce, bounce=bounce, list_mail=listed)
 
 
 @dataclass(frozen=True)
@@ -151,62 +135,6 @@ def _original_id(part: MimeMessage) -> str:
     return str(headers.get("Message-ID", "")).strip()
 
 
-# The largest HTML part kept for "show the full original" (sanitised once here).
-MAX_HTML_CHARS = 1_000_000
-
-
-def html_of(raw: bytes) -> str:
-    """The mail's HTML part, sanitised, when the parser gave none ("" if none)."""
-    try:
-        mime = email.message_from_bytes(raw, policy=email.policy.default)
-        part = mime.get_body(preferencelist=("html",))
-        if part is None:
-            return ""
-        text = str(part.get_content())[:MAX_HTML_CHARS]
-    except Exception:
-        return ""
-    # cid: links stay (the original's page points them at the stored images).
-    cleaned: str = nh3.clean(text, url_schemes={"http", "https", "mailto", "cid"})
-    return cleaned
-
-
-def attachments_of(raw: bytes) -> tuple[ParsedAttachment, ...]:
-    """Files and inline images of a multipart mail, when the parser gave none (its
-    first implementation reads only the text): every part that is not the text or
-    HTML body, with its Content-ID for `cid:` links."""
-    try:
-        mime = email.message_from_bytes(raw, policy=email.policy.default)
-        if not mime.is_multipart():
-            return ()
-        bodies = {
-            id(part)
-            for part in (mime.get_body(("plain",)), mime.get_body(("html",)))
-            if part is not None
-        }
-        found = []
-        for part in mime.walk():
-            if part.is_multipart() or id(part) in bodies:
-                continue
-            if part.get_content_maintype() == "message":
-                continue
-            data = part.get_payload(decode=True)
-            if not isinstance(data, bytes):
-                continue
-            content_id = str(part.get("Content-ID", "")).strip().strip("<>")
-            found.append(
-                ParsedAttachment(
-                    filename=part.get_filename() or ("inline" if content_id else "file"),
-                    content_type=part.get_content_type(),
-                    data=data,
-                    content_id=content_id,
-                    inline=bool(content_id) and part.get_content_disposition() != "attachment",
-                )
-            )
-        return tuple(found)
-    except Exception:
-        return ()
-
-
 def prepare(row: InboundEvent) -> tuple[str, str] | None:
     """The email kind's prepare_inbound hook; see the module docstring."""
     stored = RawEmail.objects.filter(event_id=row.pk).first()
@@ -230,7 +158,7 @@ def prepare(row: InboundEvent) -> tuple[str, str] | None:
         )
     attachments = []
     cids: dict[str, str] = {}
-    for attachment in parsed.attachments or attachments_of(raw):
+    for attachment in parsed.attachments:
         name = default_storage.save(
             attachment_path(None, attachment.filename or "file"), ContentFile(attachment.data)
         )
@@ -275,7 +203,7 @@ def prepare(row: InboundEvent) -> tuple[str, str] | None:
             "to": [[n, a] for n, a in parsed.to],
             "cc": [[n, a] for n, a in parsed.cc],
             "body_text_full": parsed.body_text_full,
-            "body_html": parsed.body_html or html_of(raw),
+            "body_html": parsed.body_html,
             "is_auto_reply": flags.auto_reply,
             "is_list_mail": flags.list_mail,
             "recipients": sorted({r.strip().lower() for r in recipients if r and "@" in r}),
