@@ -45,16 +45,26 @@ class Stream(Protocol):
     def flush(self) -> None: ...
 
 
+# A folder of mail often carries its notes beside the messages; a file named on the
+# command line is always read.
+NOT_MAIL_SUFFIXES = frozenset({".md", ".rst"})
+
+
 def find_files(paths: Sequence[str]) -> list[Path]:
-    """The files named, and every file under the folders named (sorted, hidden files
-    and folders skipped, symbolic links to folders not followed)."""
+    """The files named, and every file under the folders named (sorted; hidden files
+    and folders, and notes such as README.md, skipped; symbolic links to folders not
+    followed)."""
     found: list[Path] = []
     for name in paths:
         path = Path(name)
         if path.is_dir():
             for folder, dirnames, filenames in os.walk(path):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                found += [Path(folder) / f for f in sorted(filenames) if not f.startswith(".")]
+                found += [
+                    Path(folder) / f
+                    for f in sorted(filenames)
+                    if not f.startswith(".") and Path(f).suffix.lower() not in NOT_MAIL_SUFFIXES
+                ]
         else:
             found.append(path)
     return found

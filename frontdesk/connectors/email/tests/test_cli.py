@@ -33,6 +33,7 @@ def mail_folder(tmp_path):
     shutil.copy(FIXTURES / "cid_without_disposition.eml", folder / "sub" / "c")
     (folder / "empty.eml").write_bytes(b"")
     (folder / ".hidden").write_bytes(b"Subject: skipped\r\n\r\nx")
+    (folder / "SOURCE.md").write_text("# Where these messages came from\n")
     return folder
 
 
@@ -40,6 +41,7 @@ def test_json_lines_have_exactly_the_documented_keys(mail_folder):
     out, err = io.StringIO(), io.StringIO()
     assert run([str(mail_folder)], True, out, err) == 0
     records = [json.loads(line) for line in out.getvalue().splitlines()]
+    # Hidden files and the folder's notes (SOURCE.md) are not mail.
     assert [Path(r["path"]).name for r in records] == ["a.eml", "empty.eml", "b.eml", "c"]
     for record in records:
         assert tuple(record) == JSON_KEYS
