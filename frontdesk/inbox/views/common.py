@@ -187,6 +187,7 @@ class Row:
     unhappy: bool = False
     replied_by: str = ""
     snippet: str = ""
+    sender: str = ""  # “Short code” / “Sender ID”: a one-way sender, labelled
 
     def __getitem__(self, name: str) -> Any:
         # The template reads `row.name`: Django tries `row["name"]` first, and the
@@ -270,6 +271,9 @@ def _rows(
                 priority=c.priority,
                 unhappy=c.sentiment_label == "negative",
                 replied_by=_replied_by(last),
+                # A nameless customer's addresses are loaded (queries.inbox_page):
+                # a one-way sender never has a name of its own.
+                sender="" if c.contact.name else c.contact.automated_sender,
                 # `snippet` is annotated on the last message by queries.inbox_page.
                 snippet=(last.snippet if last is not None else "")  # type: ignore[attr-defined]
                 or "No messages yet",
