@@ -290,7 +290,10 @@ def profile_drain(channel_id: int) -> str:
     seconds = time.perf_counter() - started
     done = InboundEvent.objects.filter(status=InboundEventStatus.PROCESSED).count()
     out = io.StringIO()
-    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(45)
+    stats = pstats.Stats(profiler, stream=out)
+    if os.environ.get("INTAKE_PROFILE_DUMP"):
+        stats.dump_stats(os.environ["INTAKE_PROFILE_DUMP"])
+    stats.sort_stats("cumulative").print_stats(45)
     lines = [
         f"profiled drain: {done:,} of {events:,} events in {seconds:.1f} s "
         f"({done / seconds:,.0f} events/s under the profiler), SQL {sql_seconds:.1f} s "

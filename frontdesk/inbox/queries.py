@@ -196,14 +196,13 @@ def _attention_page(rows: QuerySet[Conversation], *, before: str | None, limit: 
     if before is None or before.startswith(WAITING_CURSOR):
         if before:
             moment, pk = decode_waiting_cursor(before)
-            waiting = waiting.filter(
+            # The redundant `waiting_since >= m` bounds the index scan, so the
+            # planner reads the partial index in order and stops at the limit
+            # (without it PostgreSQL ORs two bitmap scans and sorts the whole rest).
+            waiting = waiting.filter(waiting_since__gte=moment).filter(
                 Q(waiting_since__gt=moment) | Q(waiting_since=moment, pk__gt=pk)
             )
-        page = list(
-            waiting.select_related("contact", "channel", "assignee", "team").order_by(
-                "waiting_since", "id"
-            )[: limit + 1]
-        )
+        page = _rows_in_order(waiting.order_by("waiting_since", "id"), limit + 1)
         before = None
     if len(page) <= limit:
         if before:
@@ -214,10 +213,8 @@ def _attention_page(rows: QuerySet[Conversation], *, before: str | None, limit: 
                 | Q(attention=attention, last_message_at__lt=moment)
                 | Q(attention=attention, last_message_at=moment, pk__lt=pk)
             )
-        page += list(
-            others.select_related("contact", "channel", "assignee", "team").order_by(
-                "-attention", "-last_message_at", "-id"
-            )[: limit + 1 - len(page)]
+        page += _rows_in_order(
+            others.order_by("-attention", "-last_message_at", "-id"), limit + 1 - len(page)
         )
     more = len(page) > limit
     page = page[:limit]
@@ -228,6 +225,24 @@ def _attention_page(rows: QuerySet[Conversation], *, before: str | None, limit: 
     last = page[-1]
     cursor = encode_waiting_cursor(last) if last.waiting_since else encode_attention_cursor(last)
     return InboxPage(rows=page, next_cursor=cursor)
+
+
+def _rows_in_order(ordered: QuerySet[Conversation], count: int) -> list[Conversation]:
+    """The first `count` rows of an ordered keyset query, with their relations.
+
+    The page's ids are chosen in a subquery that reads the partial index in order
+    and stops at the limit; only those rows are then joined. Joined in one flat
+    statement, PostgreSQL misjudges how many waiting rows follow a cursor (the
+    status and waiting columns are correlated), joins every one of them, then sorts
+    and cuts: ~10 ms on a deep page of a busy inbox instead of well under one.
+    """
+    order = ordered.query.order_by
+    chosen = ordered.values("pk")[:count]
+    return list(
+        ordered.model.objects.filter(pk__in=chosen)
+        .select_related("contact", "channel", "assignee", "team")
+        .order_by(*order)
+    )
 
 
 def _with_relations(rows: QuerySet[Conversation]) -> QuerySet[Conversation]:

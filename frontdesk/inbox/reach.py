@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from frontdesk.connectors.base import AttachmentSupport
 from frontdesk.core.consent import last_revocation, may_send, topic_for_identity_kind
-from frontdesk.core.models import Contact, ContactIdentity
+from frontdesk.core.models import Contact
 from frontdesk.inbox import kinds
 from frontdesk.inbox.actions.replies import reply_address
 from frontdesk.inbox.models import Channel, Conversation
@@ -92,7 +92,8 @@ def reply_routes(conversation: Conversation) -> list[ReplyRoute]:
         Channel.objects.filter(workspace_id=conversation.workspace_id, is_active=True),
         key=lambda c: (c.pk != conversation.channel_id, c.kind, c.name, c.pk),
     )
-    identities = {(i.kind, i.value): i for i in ContactIdentity.objects.filter(contact=contact)}
+    identities = {(i.kind, i.value): i for i in contact.identities.all()}
+    addresses: dict[str, str | None] = {}  # per identity kind: channels of a kind share it
     routes = []
     for channel in channels:
         try:
@@ -102,7 +103,9 @@ def reply_routes(conversation: Conversation) -> list[ReplyRoute]:
         identity_kind = adapter.reply_identity_kind
         if not identity_kind or not adapter.can("send"):
             continue
-        value = reply_address(conversation, identity_kind)
+        if identity_kind not in addresses:
+            addresses[identity_kind] = reply_address(conversation, identity_kind)
+        value = addresses[identity_kind]
         identity = identities.get((identity_kind, value or ""))
         address = identity.display_value if identity else (value or "")
         problem = ""

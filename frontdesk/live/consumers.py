@@ -133,5 +133,10 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
     async def live_event(self, message: dict[str, Any]) -> None:
         await self.send_json({"type": message["event"], "data": message["data"]})
 
+    async def live_events(self, message: dict[str, Any]) -> None:
+        """Several events in one layer message (`publish.apublish_many`): one frame each."""
+        for item in message["events"]:
+            await self.send_json({"type": item["event"], "data": item["data"]})
+
     async def live_disconnect(self, message: dict[str, Any]) -> None:
         await self.close(code=CLOSE_FORBIDDEN)

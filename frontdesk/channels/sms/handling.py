@@ -164,16 +164,6 @@ def after_inbound(message: int | Message, started_conversation: bool) -> Message
     if word is None and not acknowledge:
         # Most texts: no keyword, no acknowledgement due. Nothing to read or do.
         return None
-    config = (
-        SmsChannelConfig.objects.filter(channel_id=conversation.channel_id)
-        .select_related("on_duty")
-        .first()
-    )
-    if config is None:
-        logger.warning(
-            "sms channel without configuration", extra={"channel": conversation.channel_id}
-        )
-        return None
     contact = conversation.contact
     values = {"workspace": conversation.workspace.name}
 
@@ -190,6 +180,9 @@ def after_inbound(message: int | Message, started_conversation: bool) -> Message
         )
         return _answer(conversation, message, OPT_IN_CONFIRMATION, AutomaticReason.OPT_IN, values)
     if word in HELP_WORDS:
+        config = _config(conversation)
+        if config is None:
+            return None
         return _answer(conversation, message, config.help_text, AutomaticReason.HELP, values)
     if opted_out:
         return None  # nothing else may be sent to a number that texted STOP
@@ -204,6 +197,9 @@ def after_inbound(message: int | Message, started_conversation: bool) -> Message
         if keyword is not None:
             return _answer(conversation, message, keyword.reply, AutomaticReason.KEYWORD, values)
     if acknowledge and (started_conversation or not _answered_or_acknowledged(conversation)):
+        config = _config(conversation)
+        if config is None:
+            return None
         return _acknowledge(conversation, message, config)
     return None
 
@@ -229,6 +225,21 @@ def _answered_or_acknowledged(conversation: Conversation) -> bool:
         )
         .exists()
     )
+
+
+def _config(conversation: Conversation) -> SmsChannelConfig | None:
+    """The channel's SMS settings, read only when a reaction needs them (HELP, the
+    acknowledgement): most texts need none, and a batch of them reads none."""
+    config = (
+        SmsChannelConfig.objects.filter(channel_id=conversation.channel_id)
+        .select_related("on_duty")
+        .first()
+    )
+    if config is None:
+        logger.warning(
+            "sms channel without configuration", extra={"channel": conversation.channel_id}
+        )
+    return config
 
 
 def _answer(

@@ -127,7 +127,7 @@ def test_a_crash_mid_batch_leaves_its_rows_claimed_for_the_sweep(
     def dies(*args, **kwargs):
         raise KeyboardInterrupt  # not an Exception: nothing catches it, as with a kill
 
-    monkeypatch.setattr(intake, "_react", dies)
+    monkeypatch.setattr(intake, "_react_all", dies)  # the reactions of a round
     with pytest.raises(KeyboardInterrupt):
         intake._process_batch(ids)
     # Rolled back whole: still claimed, nothing recorded, nothing to publish.
@@ -304,7 +304,11 @@ def test_a_batch_publishes_once_per_conversation(channel, riverside, make_event)
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert intake.IntakePoller().run_once() == 3
-    received = [async_to_sync(layer.receive)(name) for _ in range(4)]
+    # The batch's events travel to the workspace group in one layer message.
+    batch = async_to_sync(layer.receive)(name)
+    assert batch["type"] == "live.events"
+    received = batch["events"]
+    assert len(received) == 4
     assert (
         sorted(m["event"] for m in received)
         == ["conversation.updated"] * 2 + ["message.created"] * 2
@@ -312,3 +316,32 @@ def test_a_batch_publishes_once_per_conversation(channel, riverside, make_event)
     created = {m["data"]["conversation"]["number"]: m for m in received if "message" in m["data"]}
     p_last = Message.objects.get(inbound_event__provider_message_id="b-2")
     assert created[p_last.conversation.number]["data"]["message"]["id"] == p_last.pk
+
+
+def test_a_failing_channel_reaction_loses_only_itself_and_keeps_the_batch(
+    channel, make_event, monkeypatch
+):
+    """The round's reactions share one savepoint; when one raises they run again one
+    by one, so the failing one is rolled back alone and every message is kept."""
+    from frontdesk.inbox.kinds import ChannelKind
+
+    rows = _store(channel, make_event, ["a@example.org", "bad@example.org", "c@example.org"])
+    ran: list[str] = []
+
+    def reaction(message, created):
+        contact = message.conversation.contact
+        ran.append(contact.name or str(contact.pk))
+        Contact.objects.filter(pk=contact.pk).update(notes="reacted")
+        if "bad" in message.body:
+            raise RuntimeError("a bug in a channel's reaction")
+
+    monkeypatch.setattr(ChannelKind, "after_inbound_hook", lambda self: reaction)
+    assert intake.IntakePoller().run_once() == 3
+    assert set(InboundEvent.objects.values_list("status", flat=True)) == {"processed"}
+    assert sorted(Message.objects.values_list("inbound_event_id", flat=True)) == sorted(
+        row.pk for row in rows
+    )
+    notes = dict(ContactIdentity.objects.values_list("value", "contact__notes"))
+    assert notes == {"a@example.org": "reacted", "bad@example.org": "", "c@example.org": "reacted"}
+    # Together up to the failing one (rolled back with it), then each alone.
+    assert len(ran) == 2 + 3

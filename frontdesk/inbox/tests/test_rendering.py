@@ -104,3 +104,53 @@ def test_a_list_row_shows_its_time_as_the_date_filters_did(riverside, make_conve
     assert f'id="conv-{conversation.number}"' in html
     assert f'href="/w/riverside/inbox/{conversation.number}/?view=mine"' in html
     assert f'datetime="{row.iso}" title="{row.title}"' in html
+
+
+def _row_variants(row):
+    """The same row in every state the template branches on, with text to escape."""
+    from dataclasses import replace
+
+    from django.utils.safestring import mark_safe
+
+    yield row
+    yield replace(
+        row,
+        name='Dana <O\'Neil> & "co"',
+        snippet="<b>help</b> & thanks",
+        replied_by="Maya",
+        unread=True,
+        waiting=True,
+        reply_failed=True,
+        sla="breached",
+        priority="urgent",
+        unhappy=True,
+        status="snoozed",
+        status_label="Snoozed",
+        tags=("overdue <books>", "renewals"),
+        assignee=mark_safe('<span class="avatar">MP</span>'),
+    )
+    yield replace(row, sla="near", priority="high", team="Youth & Teens", assignee="")
+    yield replace(row, sla="ok", priority="normal", status="pending", status_label="Pending")
+
+
+@pytest.mark.django_db
+def test_a_list_row_drawn_in_python_is_the_template_byte_for_byte(riverside, make_conversation):
+    conversation = make_conversation()
+    [row] = _rows(riverside, [conversation], ListParams(view="all"))
+    variants = list(_row_variants(row))
+    for variant in variants:
+        assert str(variant.html) == str(variant.template_html)
+    # The variants did reach the branches: escaped text, badges, team, statuses.
+    drawn = "".join(str(v.html) for v in variants)
+    for needle in [
+        "Dana &lt;O&#x27;Neil&gt; &amp; &quot;co&quot;",
+        "Reply not delivered",
+        "Overdue",
+        "Due soon",
+        "Urgent",
+        'class="team-chip">Youth &amp; Teens',
+        "status-pending",
+        '<span class="avatar">MP</span>',
+        'tag-chip-sm">overdue &lt;books&gt;',
+    ]:
+        assert needle in drawn, needle

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import prefetch_related_objects
 from django.http import (
     FileResponse,
     Http404,
@@ -104,6 +105,8 @@ def conversation(request: WorkspaceRequest, number: int) -> HttpResponse:
         actions.mark_notifications_read(me, ids=unread)
     actions.mark_read_if_unread(conversation, member=me)
     contact = conversation.contact
+    # One read of the customer's addresses for the page (the profile, the routes).
+    prefetch_related_objects([contact], "identities")
     timeline = queries.conversation_timeline(conversation)
     history = list(queries.contact_history(conversation))
     saved = [

@@ -227,7 +227,7 @@ def _row(request: WorkspaceRequest, number: int, params: ListParams) -> HttpResp
         return HttpResponse(status=204)
     queries.mark_unread(request.membership, [conversation])
     [row] = _rows(request.workspace, [conversation], params)
-    return render(request, "inbox/_row.html", {"row": row, "params": params})
+    return HttpResponse(row.html)
 
 
 @require_GET

@@ -11,7 +11,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from frontdesk.core.models import Membership
 from frontdesk.live import consumers
 from frontdesk.live.consumers import CLOSE_FORBIDDEN
-from frontdesk.live.publish import disconnect_member, publish
+from frontdesk.live.publish import apublish_many, disconnect_member, publish
 from frontdesk.live.tasks import announce
 
 pytestmark = pytest.mark.django_db
@@ -88,6 +88,31 @@ def test_events_of_another_workspace_never_reach_a_member(cast, live_socket):
             "type": "secret",
             "data": {"hillview": True},
         }
+        await riverside_socket.disconnect()
+        await hillview_socket.disconnect()
+
+    run(scenario)
+
+
+def test_events_sent_together_arrive_as_separate_frames_in_order_per_workspace(cast, live_socket):
+    agent, outsider = cast["agent"], cast["outsider"]
+    riverside_socket = live_socket(agent.user, "riverside")
+    hillview_socket = live_socket(outsider.user, "hillview")
+    events = [(agent.workspace_id, "message.created", {"n": n}) for n in range(150)]
+    events.insert(3, (outsider.workspace_id, "secret", {"hillview": True}))
+
+    async def scenario():
+        assert (await riverside_socket.connect())[0]
+        assert (await hillview_socket.connect())[0]
+        # 150 events: two layer messages for riverside (100 per message), one for hillview.
+        assert await apublish_many(events) is True
+        heard = [await riverside_socket.receive_json_from() for _ in range(150)]
+        assert heard == [{"type": "message.created", "data": {"n": n}} for n in range(150)]
+        assert await hillview_socket.receive_json_from() == {
+            "type": "secret",
+            "data": {"hillview": True},
+        }
+        assert await riverside_socket.receive_nothing()
         await riverside_socket.disconnect()
         await hillview_socket.disconnect()
 
