@@ -234,6 +234,12 @@ def _row_markup(row: Row) -> str:
             '<span class="visually-hidden">, waiting for a reply</span></span>'
         )
     replied = f'<span class="conv-you">{e(row.replied_by)}:</span> ' if row.replied_by else ""
+    sender = ""
+    if row.sender:
+        sender = (
+            '<span class="badge sender-badge" title="An automated sender: texts come from it,'
+            f' replies can’t go back">{e(row.sender)}</span>'
+        )
     failed = ""
     if row.reply_failed:
         failed = (
@@ -292,6 +298,7 @@ def _row_markup(row: Row) -> str:
         "      </span>\n"
         f'      <span class="conv-snippet">{replied}{e(row.snippet)}</span>\n'
         '      <span class="conv-meta">\n'
+        f"        {sender}\n"
         f"        {failed}\n"
         f"        {sla}\n"
         f"        {priority}\n"
