@@ -278,12 +278,18 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
 # --- Email ------------------------------------------------------------------------------------
+# Without a mail server, mail is printed (console); in the demo it is written to files
+# in EMAIL_FILE_PATH instead, so the demo's notification emails do not bury the
+# sign-in banner `frontdesk serve` prints (it names that folder).
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.smtp.EmailBackend"
     if env_str("EMAIL_HOST")
+    else "django.core.mail.backends.filebased.EmailBackend"
+    if env_bool("FRONTDESK_DEMO", False)
     else "django.core.mail.backends.console.EmailBackend",
 )
+EMAIL_FILE_PATH = env_str("FRONTDESK_EMAIL_DIR", str(DATA_DIR / "sent-email"))
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
@@ -363,8 +369,9 @@ if FRONTDESK_DEMO or env_bool("FRONTDESK_DEMO_APP", False):
     INSTALLED_APPS.append("frontdesk.demo")
 # The demo's published sign-in, shown on the sign-in page and by `serve` in demo mode.
 DEMO_LOGIN = ("maya@riverside-library.example", "frontdesk-demo")
-# Uploaded files (staff photos, attachments) served by Django itself: right for one
-# machine; at scale let the proxy serve MEDIA_ROOT and set this to false.
+# Staff photos (MEDIA_ROOT/staff, shown to customers) served by Django itself: right
+# for one machine; at scale let the proxy serve that folder and set this to false.
+# Attachments are never served from /media/: only by the signed-in attachment view.
 SERVE_MEDIA = env_bool("FRONTDESK_SERVE_MEDIA", True)
 # {"provider": "base URL"} as JSON, e.g. {"twilio": "http://127.0.0.1:8765"}: points an
 # adapter at another address (a loopback stand-in in tests, a regional endpoint).

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
@@ -10,6 +12,9 @@ from frontdesk.core import views as core_views
 from frontdesk.core.urls import section_patterns
 from frontdesk.inbox import kinds
 from frontdesk.inbox import media as inbox_media
+
+# The one folder of MEDIA_ROOT served without sign-in (core.Membership.photo's upload_to).
+STAFF_PHOTOS = "staff"
 
 admin.site.site_header = "Frontdesk back office"
 admin.site.site_title = "Frontdesk admin"
@@ -44,8 +49,13 @@ if apps.is_installed("frontdesk.demo"):
     urlpatterns.append(path("demo/", include("frontdesk.demo.phone.urls")))
 
 if settings.SERVE_MEDIA:
-    # Uploaded files (staff photos) for a single-machine install; at scale the
-    # proxy serves MEDIA_ROOT (see the README).
+    # Staff photos (shown to customers beside a reply, so public) for a single-machine
+    # install; at scale the proxy serves MEDIA_ROOT/staff (see the README). Only that
+    # folder: customers' files stay behind the signed-in attachment view.
     urlpatterns.append(
-        path("media/<path:path>", serve_media, {"document_root": settings.MEDIA_ROOT})
+        path(
+            f"media/{STAFF_PHOTOS}/<path:path>",
+            serve_media,
+            {"document_root": Path(settings.MEDIA_ROOT) / STAFF_PHOTOS},
+        )
     )

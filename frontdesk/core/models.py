@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from typing import ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -236,6 +237,16 @@ class Contact(WorkspaceScoped):
         return identity.display_value if identity else "Unknown customer"
 
     @property
+    def automated_sender(self) -> str:
+        """“Short code” or “Sender ID” when this contact is only such a sender (texts
+        come from it, nothing can be sent back); "" otherwise. Reads the identities
+        (prefetch them for a list)."""
+        kinds = {identity.kind for identity in self.identities.all()} if self.pk else set()
+        if not kinds or not kinds <= AUTOMATED_SENDER_KINDS:
+            return ""
+        return str(IdentityKind(sorted(kinds)[0]).label)
+
+    @property
     def first_name(self) -> str:
         return self.name.split()[0] if self.name else ""
 
@@ -251,6 +262,18 @@ class IdentityKind(models.TextChoices):
     REDDIT = "reddit", "Reddit"
     HACKERNEWS = "hackernews", "Hacker News"
     WEB = "web", "Website"
+    # Texts from senders nobody can text back: a short code ("72345", a service's
+    # five- or six-digit number) or an alphanumeric sender ID ("AMAZON", "LIBRARY").
+    SHORT_CODE = "short_code", "Short code"
+    SENDER_ID = "sender_id", "Sender ID"
+
+
+# Addresses a text came from that cannot receive a reply (carriers route only
+# one-way traffic from them): shown labelled, never acknowledged, never replied to.
+AUTOMATED_SENDER_KINDS = frozenset({IdentityKind.SHORT_CODE, IdentityKind.SENDER_ID})
+SHORT_CODE_DIGITS = (3, 8)  # worldwide: 3 to 8 digits (US 5-6, UK 5)
+SENDER_ID_MAX_LENGTH = 11  # the GSM limit on alphanumeric sender IDs
+_SENDER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .&'_+-]*$")
 
 
 def normalise_identity(kind: str, value: str, *, default_country: str = "US") -> str:
@@ -283,6 +306,17 @@ def normalise_identity(kind: str, value: str, *, default_country: str = "US") ->
         return value.lstrip("@").removeprefix("u/").lower()
     if kind == IdentityKind.WEB:
         return value
+    if kind == IdentityKind.SHORT_CODE:
+        digits = "".join(value.split())
+        low, high = SHORT_CODE_DIGITS
+        if not (digits.isascii() and digits.isdigit() and low <= len(digits) <= high):
+            raise ValidationError(f"“{value}” is not a short code ({low} to {high} digits).")
+        return digits
+    if kind == IdentityKind.SENDER_ID:
+        sender = " ".join(value.split())
+        if len(sender) > SENDER_ID_MAX_LENGTH or not _SENDER_ID.match(sender):
+            raise ValidationError(f"“{value}” is not a sender ID.")
+        return sender.upper()
     raise ValidationError(f"Unknown identity kind {kind!r}.")
 
 
@@ -321,7 +355,14 @@ class ContactIdentity(WorkspaceScoped):
                 return self.value
         if self.kind in (IdentityKind.MASTODON, IdentityKind.BLUESKY):
             return "@" + self.value
+        if self.kind == IdentityKind.SENDER_ID:
+            return self.label or self.value  # as the sender spells it ("Library")
         return self.value
+
+    @property
+    def is_automated_sender(self) -> bool:
+        """A short code or sender ID: texts come from it, replies cannot go to it."""
+        return self.kind in AUTOMATED_SENDER_KINDS
 
 
 class ConsentChange(WorkspaceScoped):

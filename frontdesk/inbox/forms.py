@@ -15,7 +15,8 @@ from frontdesk.inbox.models.conversations import MAX_SNOOZE
 from frontdesk.inbox.templating import variable_errors
 
 SNOOZE_PRESETS = ("1h", "tomorrow", "next_week")
-BULK_ACTIONS = ("assign", "resolve", "tag")
+# "resolve_anyway": resolve, confirmed although some of them are still waiting.
+BULK_ACTIONS = ("assign", "resolve", "resolve_anyway", "tag")
 BULK_MAX = 100
 STATUS_CHOICES = [*ConversationStatus.values, "any"]
 SENTIMENTS = ("negative", "neutral", "positive")

@@ -40,6 +40,7 @@ from django.utils import timezone
 from frontdesk.connectors import base
 from frontdesk.core.actions.contacts import resolve_contact
 from frontdesk.core.models import Contact, ContactIdentity, Membership, normalise_identity
+from frontdesk.core.pictures import check_file
 from frontdesk.inbox import kinds, live
 from frontdesk.inbox.actions.conversations import inbox_settings_for, start_conversation
 from frontdesk.inbox.actions.notifications import notify
@@ -97,9 +98,17 @@ def store_inbound_event(channel: Channel, event: base.InboundEvent) -> tuple[Inb
             "size": attachment.size,
         }
         if attachment.data is not None:
-            name = _save_attachment_bytes(attachment.filename, attachment.data)
+            checked = check_file(
+                attachment.data, content_type=attachment.content_type, filename=attachment.filename
+            )
+            name = _save_attachment_bytes(checked.filename, checked.data)
             saved_names.append(name)
-            meta |= {"stored_name": name, "size": len(attachment.data)}
+            meta |= {
+                "stored_name": name,
+                "size": len(checked.data),
+                "filename": checked.filename[:255],
+                "content_type": checked.content_type[:120],
+            }
         else:
             meta["url"] = attachment.url
         attachments.append(meta)
@@ -980,17 +989,25 @@ def _store_attachments(row: InboundEvent, message: Message) -> list[int]:
     return pending
 
 
-def _enqueue_fetch(attachment_id: int) -> None:
+def _enqueue_fetch(attachment_id: int, *, delay: timedelta | None = None) -> None:
     from frontdesk.inbox import tasks
 
-    tasks.fetch_attachment(attachment_id)
+    if delay:
+        tasks.fetch_attachment.schedule((attachment_id,), delay=delay.total_seconds())
+    else:
+        tasks.fetch_attachment(attachment_id)
 
 
 def fetch_attachment(attachment_id: int) -> Attachment | None:
     """Download an attachment an event only linked to, through the channel's adapter.
 
     Does nothing for channels whose adapter cannot fetch (the marker stays, and the
-    page shows the link). A failed download is logged and left for a later retry.
+    page shows the link). The file is kept as `check_file` makes it: its type read
+    from its bytes, a picture without its metadata (EXIF, GPS). A temporary failure
+    (ConnectorError permanent=False: a timeout, the provider's 5xx or 429) is tried
+    again with backoff, at most MAX_FETCH_ATTEMPTS times; a permanent one (missing
+    media, a refused type, too large, bad credentials) ends it, and the message
+    shows staff why. Returns the attachment, or None when there was nothing to do.
     """
     attachment = (
         Attachment.objects.select_related("message__channel__workspace")
@@ -1009,22 +1026,95 @@ def fetch_attachment(attachment_id: int) -> Attachment | None:
         return None
     try:
         fetched = connector.fetch_attachment(kind.account_for(channel), attachment.source_url)
-    except base.ConnectorError:
-        logger.warning("attachment fetch failed", extra={"attachment": attachment.pk})
-        return None
-    if fetched.data is None:
-        return None
-    name = _save_attachment_bytes(fetched.filename or attachment.filename, fetched.data)
+        if fetched.data is None:
+            raise base.ConnectorError(
+                "The provider sent no file.", permanent=False, code="media_empty"
+            )
+    except base.ConnectorError as exc:
+        return _fetch_failed(attachment, exc)
+    checked = check_file(
+        fetched.data,
+        content_type=fetched.content_type or attachment.content_type,
+        filename=fetched.filename or attachment.filename,
+    )
+    name = _save_attachment_bytes(checked.filename, checked.data)
     updated = Attachment.objects.filter(pk=attachment.pk, pending_fetch=True).update(
         file=name,
-        size=len(fetched.data),
-        content_type=(fetched.content_type or attachment.content_type)[:120],
+        filename=checked.filename[:255],
+        size=len(checked.data),
+        content_type=checked.content_type[:120],
         pending_fetch=False,
+        fetch_attempts=F("fetch_attempts") + 1,
+        fetch_error="",
+        next_fetch_at=None,
     )
     if not updated:
         default_storage.delete(name)  # fetched twice at once; the other copy stands
     attachment.refresh_from_db()
+    if updated:
+        live.message_published(attachment.message, event_type="message.updated")
     return attachment
+
+
+# A media fetch that failed for a temporary reason is tried again after 30 s, 1 min,
+# 2 min ... (at most an hour between tries), this many times in all.
+MAX_FETCH_ATTEMPTS = 6
+FETCH_BACKOFF_BASE = timedelta(seconds=30)
+FETCH_BACKOFF_MAX = timedelta(hours=1)
+
+
+def fetch_backoff(attempts: int) -> timedelta:
+    """How long to wait after `attempts` failed tries before the next one."""
+    doublings = min(max(0, attempts - 1), 20)  # far past the cap already
+    wait: timedelta = min(FETCH_BACKOFF_BASE * 2**doublings, FETCH_BACKOFF_MAX)
+    return wait
+
+
+def _fetch_failed(attachment: Attachment, error: base.ConnectorError) -> Attachment:
+    attempts = attachment.fetch_attempts + 1
+    final = error.permanent or attempts >= MAX_FETCH_ATTEMPTS
+    reason = error.message[:500]
+    if final and not error.permanent:
+        reason = f"Gave up after {attempts} tries: {reason}"[:500]
+    delay = None if final else fetch_backoff(attempts)
+    Attachment.objects.filter(pk=attachment.pk, pending_fetch=True).update(
+        pending_fetch=not final,
+        fetch_attempts=attempts,
+        fetch_error=reason,
+        next_fetch_at=timezone.now() + delay if delay is not None else None,
+    )
+    if delay is not None:
+        _enqueue_fetch(attachment.pk, delay=delay)
+    logger.warning(
+        "attachment fetch failed",
+        extra={
+            "attachment": attachment.pk,
+            "final": final,
+            "attempts": attempts,
+            "code": error.code,
+        },
+    )
+    attachment.refresh_from_db()
+    live.message_published(attachment.message, event_type="message.updated")
+    return attachment
+
+
+def sweep_attachment_fetches(*, now: datetime | None = None) -> int:
+    """Enqueue media fetches that are due but whose scheduled task was lost (a worker
+    that died, a queue that was emptied); returns how many were enqueued."""
+    now = now or timezone.now()
+    due = list(
+        Attachment.objects.filter(pending_fetch=True, next_fetch_at__lte=now - FETCH_GRACE)
+        .order_by("next_fetch_at", "id")
+        .values_list("pk", flat=True)[:SWEEP_BATCH]
+    )
+    for pk in due:
+        _enqueue_fetch(pk)
+    return len(due)
+
+
+# A retry due this long ago whose task never ran was lost.
+FETCH_GRACE = timedelta(minutes=1)
 
 
 def _release(row: InboundEvent, error: str) -> None:

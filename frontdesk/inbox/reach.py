@@ -71,6 +71,20 @@ def _problem_with_consent(contact: Contact, identity_kind: str) -> str:
     return f"opted out of {noun}"
 
 
+def _unreachable_sender(contact: Contact, identity_kind: str) -> str:
+    """Why a one-way sender (a short code, a sender ID) cannot get a text back."""
+    if identity_kind != "phone":
+        return ""
+    senders = [i for i in contact.identities.all() if i.is_automated_sender]
+    if not senders:
+        return ""
+    sender = senders[0]
+    return (
+        f"{sender.display_value} is a {sender.get_kind_display().lower()}, "
+        "an automated sender that can’t receive texts"
+    )
+
+
 def reply_routes(conversation: Conversation) -> list[ReplyRoute]:
     """Every way a reply on this conversation could go, its own channel first."""
     contact = conversation.contact
@@ -94,7 +108,11 @@ def reply_routes(conversation: Conversation) -> list[ReplyRoute]:
         value = addresses[identity_kind]
         identity = identities.get((identity_kind, value or ""))
         address = identity.display_value if identity else (value or "")
-        problem = MISSING.get(identity_kind, "no address") if not value else ""
+        problem = ""
+        if not value:
+            problem = _unreachable_sender(contact, identity_kind) or MISSING.get(
+                identity_kind, "no address"
+            )
         routes.append(
             ReplyRoute(
                 channel=channel,

@@ -41,5 +41,10 @@ def sweep_deliveries() -> None:
 
 
 @db_periodic_task(crontab(minute="*"))
+def sweep_attachment_fetches() -> None:
+    intake.sweep_attachment_fetches()
+
+
+@db_periodic_task(crontab(minute="*"))
 def wake_snoozed_conversations() -> None:
     actions.wake_snoozed()

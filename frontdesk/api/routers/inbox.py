@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
@@ -63,7 +64,14 @@ class AttachmentOut(Schema):
     filename: str
     content_type: str
     size: int
-    url: str | None = Field(description="Where to download it; null while still being fetched.")
+    url: str | None = Field(
+        description="Where staff download it, signed in to Frontdesk (the inbox's "
+        "attachment view); null while it is still being fetched or could not be."
+    )
+    fetch_error: str = Field(
+        description="Why the provider's copy could not be fetched (still retrying while "
+        "`url` is null and this is set), or empty."
+    )
 
 
 class MessageOut(Schema):
@@ -202,6 +210,7 @@ def conversation_out(conversation: Conversation) -> dict[str, object]:
 
 
 def message_out(request: WorkspaceRequest, message: Message) -> dict[str, object]:
+    workspace_slug = request.workspace.slug
     return {
         "id": message.pk,
         "kind": message.kind,
@@ -219,7 +228,13 @@ def message_out(request: WorkspaceRequest, message: Message) -> dict[str, object
                 "filename": a.filename,
                 "content_type": a.content_type,
                 "size": a.size,
-                "url": request.build_absolute_uri(a.file.url) if a.file else None,
+                # Never a /media/ URL: files are served only behind the sign-in.
+                "url": request.build_absolute_uri(
+                    reverse("inbox:attachment", kwargs={"ws": workspace_slug, "pk": a.pk})
+                )
+                if a.file
+                else None,
+                "fetch_error": a.fetch_error,
             }
             for a in message.attachments.all()
         ],

@@ -13,9 +13,16 @@ commit by `deliver_message`. In order, the first that applies wins:
    ordinary answer otherwise): consent granted again and a short confirmation.
 3. HELP or INFO: the channel's help text.
 4. One of the channel's keywords (HOURS, ADDRESS, ...): its reply at once.
-5. The first text of a new conversation, when the channel acknowledges: the
-   acknowledgement naming the member on duty, or the after-hours text outside the
-   workspace's business hours.
+5. A text that starts a customer's wait in a conversation nobody has answered or
+   acknowledged yet (the first text of a new conversation, or the first real
+   question after texts a keyword settled, e.g. HOURS then "can I renew?"), when
+   the channel acknowledges: the acknowledgement, or the after-hours text outside
+   the workspace's business hours. It names the member already handling the
+   conversation, else the channel's member on duty, and assigns the conversation
+   to whoever it names (the promise is kept); with nobody to name it names nobody.
+
+Nothing at all for a text from a short code or an alphanumeric sender ID ("72345",
+"AMAZON"): they cannot be texted back, so the text is only shown to staff.
 
 A keyword is recognised only when it is the whole message: case, surrounding space
 and punctuation do not count, nor spaces or hyphens inside ("Stop.", " stop! ",
@@ -29,7 +36,9 @@ so customers get only the workspace's words.
 
 Automatic replies are stored as replies marked `automatic` (shown as "Automatic
 reply"), one per customer text at most, delivered by the same `deliver_message`
-path, and never count as a person's first response.
+path, and never count as a person's first response. Keyword, HELP and opt-in/out
+answers settle their text: it leaves no one waiting for a person
+(`send_automatic_reply`).
 """
 
 from __future__ import annotations
@@ -39,12 +48,26 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from django.db.models import Q
+
 from frontdesk.channels.sms.models import SmsChannelConfig, SmsKeyword
+from frontdesk.core import roles
 from frontdesk.core.actions.contacts import set_consent
-from frontdesk.core.models import ConsentStatus, ConsentTopic, Membership
+from frontdesk.core.models import (
+    AUTOMATED_SENDER_KINDS,
+    ConsentStatus,
+    ConsentTopic,
+    Membership,
+)
 from frontdesk.inbox import service_levels
 from frontdesk.inbox.actions.replies import send_automatic_reply
-from frontdesk.inbox.models import AutomaticReason, Conversation, Message, MessageKind
+from frontdesk.inbox.models import (
+    ACKNOWLEDGING_AUTOMATIC_REASONS,
+    AutomaticReason,
+    Conversation,
+    Message,
+    MessageKind,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -115,7 +138,10 @@ def after_inbound(message: int | Message, started_conversation: bool) -> Message
     if isinstance(message, int):
         found = (
             Message.objects.select_related(
-                "conversation__contact", "conversation__workspace", "conversation__channel"
+                "conversation__contact",
+                "conversation__workspace",
+                "conversation__channel",
+                "inbound_event",
             )
             .filter(pk=message, kind=MessageKind.INCOMING)
             .first()
@@ -125,9 +151,17 @@ def after_inbound(message: int | Message, started_conversation: bool) -> Message
         message = found
     elif message.kind != MessageKind.INCOMING:
         return None
+    event = message.inbound_event
+    if event is not None and event.sender_kind in AUTOMATED_SENDER_KINDS:
+        # A short code or sender ID ("AMAZON") cannot be texted back: no keyword
+        # answer, no acknowledgement; the text is in the inbox for staff to read.
+        return None
     conversation = message.conversation
     word = keyword_of(message.body)
-    if word is None and not (started_conversation and conversation.channel.auto_acknowledge):
+    acknowledge = conversation.channel.auto_acknowledge and (
+        started_conversation or _may_need_acknowledging(conversation, message)
+    )
+    if word is None and not acknowledge:
         # Most texts: no keyword, no acknowledgement due. Nothing to read or do.
         return None
     contact = conversation.contact
@@ -162,12 +196,35 @@ def after_inbound(message: int | Message, started_conversation: bool) -> Message
         )
         if keyword is not None:
             return _answer(conversation, message, keyword.reply, AutomaticReason.KEYWORD, values)
-    if started_conversation and conversation.channel.auto_acknowledge:
+    if acknowledge and (started_conversation or not _answered_or_acknowledged(conversation)):
         config = _config(conversation)
         if config is None:
             return None
         return _acknowledge(conversation, message, config)
     return None
+
+
+def _may_need_acknowledging(conversation: Conversation, message: Message) -> bool:
+    """Cheap first look (no query): this text started the customer's wait in a
+    conversation no person has answered, so it may be the first real question after
+    texts a keyword settled."""
+    return conversation.first_response_at is None and conversation.waiting_since == (
+        message.created_at
+    )
+
+
+def _answered_or_acknowledged(conversation: Conversation) -> bool:
+    """Whether a person has written here (an answer, or the first text of a
+    conversation staff started) or the customer was acknowledged already: one
+    acknowledgement per conversation."""
+    return (
+        Message.objects.filter(conversation=conversation)
+        .filter(
+            Q(automatic__in=ACKNOWLEDGING_AUTOMATIC_REASONS)
+            | Q(kind=MessageKind.REPLY, author__isnull=False)
+        )
+        .exists()
+    )
 
 
 def _config(conversation: Conversation) -> SmsChannelConfig | None:
@@ -206,9 +263,8 @@ def _opt_out(conversation: Conversation, message: Message, word: str) -> Message
         source=f"SMS keyword {word}",
         by=None,  # the customer, by text
     )
-    # Nothing to answer: the text asked us to stop, so it leaves no one waiting.
-    if conversation.waiting_since is not None and conversation.waiting_since >= message.created_at:
-        Conversation.objects.filter(pk=conversation.pk).update(waiting_since=None)
+    # Nothing to answer: the text asked us to stop, so it leaves no one waiting (the
+    # opt-out note below settles it: send_automatic_reply).
     logger.info(
         "sms opt-out recorded",
         extra={"workspace": conversation.workspace_id, "contact": contact.pk, "word": word},
@@ -223,10 +279,16 @@ def _opt_out(conversation: Conversation, message: Message, word: str) -> Message
 
 
 def _on_duty(conversation: Conversation, config: SmsChannelConfig) -> Membership | None:
-    """Who the acknowledgement names: the channel's on-duty member if still active, else
-    the member routing already gave the conversation; None when neither."""
-    for member in (config.on_duty, conversation.assignee):
-        if member is not None and member.is_active and member.workspace_id == config.workspace_id:
+    """Who the acknowledgement names: the member already handling the conversation
+    (routing kept it with them), else the channel's on-duty member; only someone
+    active in the workspace who answers customers. None when neither."""
+    for member in (conversation.assignee, config.on_duty):
+        if (
+            member is not None
+            and member.is_active
+            and member.workspace_id == config.workspace_id
+            and member.can(roles.REPLY)
+        ):
             return member
     return None
 
@@ -243,10 +305,18 @@ def _acknowledge(
     )
     template = config.auto_ack_text if is_open else config.after_hours_text
     reason = AutomaticReason.ACKNOWLEDGEMENT if is_open else AutomaticReason.AFTER_HOURS
-    member = _on_duty(conversation, config)
-    if member is None and any(variable in template for variable in STAFF_VARIABLES):
+    names_someone = any(variable in template for variable in STAFF_VARIABLES)
+    member = _on_duty(conversation, config) if names_someone else None
+    if names_someone and member is None:
         template = NEUTRAL_ACK_TEXT if is_open else NEUTRAL_AFTER_HOURS_TEXT
     values = {"workspace": workspace.name}
     if member is not None:
         values |= {"staff_first_name": member.first_name, "staff_name": member.display_name}
-    return _answer(conversation, message, template, reason, values)
+    # The person named takes the conversation: the customer was promised them.
+    return send_automatic_reply(
+        conversation,
+        body=fill(template, values),
+        reason=reason,
+        trigger=message,
+        responder=member,
+    )

@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Mapping
 from datetime import timedelta
 from email.utils import formataddr, parseaddr
-from io import BytesIO
 from typing import Any
 
 from django.conf import settings
@@ -32,13 +31,14 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from frontdesk.core import roles
 from frontdesk.core.errors import ActionError
 from frontdesk.core.errors import NotAllowed as NotAllowed  # re-exported: the old import path
 from frontdesk.core.models import Invitation, Membership, User, Workspace
 from frontdesk.core.permissions import require
+from frontdesk.core.pictures import encode_without_metadata
 from frontdesk.core.roles import Role
 from frontdesk.live.publish import disconnect_member
 
@@ -428,18 +428,10 @@ def validate_photo(photo: UploadedFile[Any]) -> Image.Image:
 
 
 def _encode_photo(image: Image.Image) -> ContentFile[bytes]:
-    image = ImageOps.exif_transpose(image)
-    image.thumbnail(PHOTO_STORED_SIZE)
-    buffer = BytesIO()
-    if image.mode in ("RGBA", "LA", "P"):
-        image = image.convert("RGBA")
-        image.save(buffer, format="PNG", optimize=True)
-        extension = "png"
-    else:
-        image.convert("RGB").save(buffer, format="JPEG", quality=88, optimize=True)
-        extension = "jpg"
+    data, content_type = encode_without_metadata(image, max_size=PHOTO_STORED_SIZE)
+    extension = "png" if content_type == "image/png" else "jpg"
     # A random name: the upload's own name is whatever the browser sent.
-    return ContentFile(buffer.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")
+    return ContentFile(data, name=f"{uuid.uuid4().hex}.{extension}")
 
 
 def update_profile(

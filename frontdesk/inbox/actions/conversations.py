@@ -33,6 +33,7 @@ from frontdesk.inbox.models import (
     Team,
 )
 from frontdesk.inbox.models.conversations import MAX_SNOOZE
+from frontdesk.inbox.models.messages import SETTLING_AUTOMATIC_REASONS
 
 logger = logging.getLogger(__name__)
 
@@ -225,8 +226,10 @@ def resolve_conversation(conversation: Conversation, *, by: Membership) -> Conve
 
 def unanswered_since(conversation: Conversation) -> datetime | None:
     """When the customer started waiting, read from the timeline: their first message
-    after the last reply a person wrote that did not fail (automatic answers and
-    failed replies answer nobody); None when nothing of theirs is unanswered."""
+    after the last reply a person wrote that did not fail (failed replies and
+    acknowledgements answer nobody), leaving out texts an automatic answer settled (a
+    keyword such as HOURS or HELP got its reply); None when nothing of theirs is
+    unanswered."""
     answered = (
         Message.objects.filter(
             conversation=conversation, kind=MessageKind.REPLY, automatic="", author__isnull=False
@@ -236,7 +239,14 @@ def unanswered_since(conversation: Conversation) -> datetime | None:
         .values_list("created_at", flat=True)
         .first()
     )
-    unanswered = Message.objects.filter(conversation=conversation, kind=MessageKind.INCOMING)
+    settled = Message.objects.filter(
+        conversation=conversation,
+        automatic__in=SETTLING_AUTOMATIC_REASONS,
+        automatic_for__isnull=False,  # NOT IN with a NULL in it would match nothing
+    ).values("automatic_for")
+    unanswered = Message.objects.filter(
+        conversation=conversation, kind=MessageKind.INCOMING
+    ).exclude(pk__in=settled)
     if answered is not None:
         unanswered = unanswered.filter(created_at__gt=answered)
     found: datetime | None = (

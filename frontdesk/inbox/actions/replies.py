@@ -26,6 +26,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -41,6 +42,7 @@ from frontdesk.core import roles
 from frontdesk.core.actions.contacts import set_consent
 from frontdesk.core.consent import last_revocation, may_send, topic_for_identity_kind
 from frontdesk.core.models import (
+    AUTOMATED_SENDER_KINDS,
     ConsentStatus,
     Contact,
     ContactIdentity,
@@ -48,6 +50,7 @@ from frontdesk.core.models import (
     Workspace,
     normalise_identity,
 )
+from frontdesk.core.pictures import CheckedFile, check_file
 from frontdesk.inbox import kinds, live
 from frontdesk.inbox.actions.common import InboxError, require, require_same_workspace
 from frontdesk.inbox.actions.conversations import (
@@ -56,11 +59,13 @@ from frontdesk.inbox.actions.conversations import (
     start_conversation,
     unanswered_since,
 )
+from frontdesk.inbox.actions.notifications import notify
 from frontdesk.inbox.actions.reads import mark_conversation_read
 from frontdesk.inbox.kinds import UnknownChannelKind, get_connector
 from frontdesk.inbox.media import signed_media_url
 from frontdesk.inbox.models import (
     REPLIES_ALLOWED_AFTER_OPT_OUT,
+    SETTLING_AUTOMATIC_REASONS,
     Attachment,
     AutomaticReason,
     Channel,
@@ -70,7 +75,9 @@ from frontdesk.inbox.models import (
     Message,
     MessageKind,
     MessagePart,
+    NotificationKind,
 )
+from frontdesk.inbox.models.messages import OPTED_OUT_FAILURE_CODES
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +93,7 @@ SENDING_CLAIM_TIMEOUT = timedelta(minutes=5)
 QUEUED_GRACE = timedelta(minutes=1)
 # Error codes with which an adapter says the recipient has unsubscribed at the
 # provider (Twilio 21610: they texted STOP to the number): recorded as an opt-out.
-RECIPIENT_OPTED_OUT_CODES = frozenset({"opted_out", "21610"})
+RECIPIENT_OPTED_OUT_CODES = OPTED_OUT_FAILURE_CODES
 # Delivery reports that say nothing new to staff (the provider still has it).
 IN_FLIGHT_STATUSES = frozenset({"queued", "accepted", "scheduled", "sending"})
 
@@ -126,7 +133,11 @@ def send_reply(
             raise InboxError(f"Replies can’t go through “{channel.name}”.")
     if not channel.is_active:
         raise InboxError(f"The channel “{channel.name}” is switched off; replies can’t go out.")
-    _check_attachments(channel, files)
+    _refuse_one_way_sender(conversation, channel)
+    # Kept as check_file makes them: the type their bytes are (the stored name's
+    # extension follows it), photos without their EXIF/GPS metadata.
+    checked_files = [_checked(upload) for upload in files]
+    _check_attachments(channel, checked_files)
     now = timezone.now()
     with transaction.atomic():
         _locked(conversation)
@@ -140,15 +151,15 @@ def send_reply(
             status=DeliveryStatus.QUEUED,
             created_at=now,
         )
-        for upload in files:
+        for checked in checked_files:
             attachment = Attachment(
                 workspace_id=conversation.workspace_id,
                 message=message,
-                filename=(upload.name or "file").rsplit("/", 1)[-1][:255],
-                content_type=(getattr(upload, "content_type", "") or "")[:120],
-                size=upload.size or 0,
+                filename=checked.filename[:255],
+                content_type=checked.content_type[:120],
+                size=len(checked.data),
             )
-            attachment.file.save(attachment.filename, upload, save=False)
+            attachment.file.save(attachment.filename, ContentFile(checked.data), save=False)
             attachment.save()
         conversation.last_message_at = max(conversation.last_message_at, now)
         if conversation.first_response_at is None and conversation.last_customer_message_at:
@@ -194,7 +205,36 @@ def start_outbound_conversation(
     return conversation
 
 
-def _check_attachments(channel: Channel, files: list[File[Any]]) -> None:
+def _refuse_one_way_sender(conversation: Conversation, channel: Channel) -> None:
+    """A customer known only as a short code or sender ID ("72345", "AMAZON") cannot
+    be written back to: refuse before anything is stored (the composer says so too)."""
+    try:
+        reply_kind = kinds.get(channel.kind).adapter.reply_identity_kind
+    except UnknownChannelKind:
+        return
+    held = set(
+        ContactIdentity.objects.filter(contact_id=conversation.contact_id).values_list(
+            "kind", flat=True
+        )
+    )
+    if reply_kind in held or not held & AUTOMATED_SENDER_KINDS:
+        return
+    raise InboxError(
+        f"{conversation.contact.display_name} is an automated sender (a short code or "
+        "sender ID): it can’t receive replies."
+    )
+
+
+def _checked(upload: File[Any]) -> CheckedFile:
+    upload.seek(0)
+    return check_file(
+        upload.read(),
+        content_type=getattr(upload, "content_type", "") or "",
+        filename=upload.name or "file",
+    )
+
+
+def _check_attachments(channel: Channel, files: list[CheckedFile]) -> None:
     """Refuse files the channel cannot carry, before anything is stored: a picture a
     text channel cannot send must never show as delivered (Connector.sends_attachments)."""
     if not files:
@@ -206,11 +246,7 @@ def _check_attachments(channel: Channel, files: list[File[Any]]) -> None:
     if support == "none":
         raise InboxError(f"Files can’t be sent through “{channel.name}”: send the text alone.")
     if support == "pictures":
-        others = [
-            f.name or "file"
-            for f in files
-            if (getattr(f, "content_type", "") or "") not in OUTBOUND_PICTURE_TYPES
-        ]
+        others = [f.filename for f in files if f.content_type not in OUTBOUND_PICTURE_TYPES]
         if others:
             raise InboxError(
                 f"Only pictures (JPEG, PNG, GIF) go by text; “{others[0]}” can’t be sent."
@@ -223,19 +259,27 @@ def send_automatic_reply(
     body: str,
     reason: str,
     trigger: Message,
+    responder: Membership | None = None,
 ) -> Message | None:
     """Store a reply Frontdesk writes by itself (queued) and deliver it after commit.
 
     `reason` is an AutomaticReason; `trigger` the customer message it answers. At
     most one automatic message per trigger (a unique constraint): returns None if
-    one exists already, so a task that runs twice answers once. It does not stamp
-    `first_response_at` nor clear `waiting_since`: no person has answered yet.
+    one exists already, so a task that runs twice answers once. It never stamps
+    `first_response_at`: no person has answered. An answer that settles its text
+    (SETTLING_AUTOMATIC_REASONS: a keyword reply, HELP, an opt-in or opt-out) takes
+    that text off the customer's wait, so a texted HOURS leaves no one "waiting"; an
+    acknowledgement does not. `responder` is the member the text names ("Maya will
+    text you back"): the conversation is assigned to them (notified), so the
+    promise is kept, as the web form's thank-you does.
     """
     if reason not in AutomaticReason.values:
         raise ValueError(f"unknown automatic reason {reason!r}")
     body = body.strip()[:REPLY_MAX_LENGTH]
     if not body:
         return None
+    if responder is not None:
+        require_same_workspace(conversation.workspace_id, responder)
     note = reason == AutomaticReason.OPT_OUT
     now = max(timezone.now(), trigger.created_at)
     try:
@@ -253,7 +297,29 @@ def send_automatic_reply(
                 automatic_for=trigger,
             )
             conversation.last_message_at = max(conversation.last_message_at, now)
-            conversation.save(update_fields=["last_message_at"])
+            fields = ["last_message_at"]
+            waiting = conversation.waiting_since
+            if (
+                reason in SETTLING_AUTOMATIC_REASONS
+                and waiting is not None
+                and waiting >= trigger.created_at
+            ):
+                # This text started the wait and is now settled: the wait is whatever
+                # else of theirs is unanswered (usually nothing).
+                conversation.waiting_since = unanswered_since(conversation)
+                fields.append("waiting_since")
+            assigned = responder is not None and conversation.assignee_id != responder.pk
+            if assigned:
+                conversation.assignee = responder
+                fields.append("assignee")
+            conversation.save(update_fields=fields)
+            if assigned and responder is not None:
+                notify(
+                    responder,
+                    kind=NotificationKind.ASSIGNED,
+                    conversation=conversation,
+                    actor=None,  # the system, keeping the acknowledgement's promise
+                )
             if not note:
                 transaction.on_commit(lambda: _enqueue_delivery(message.pk))
             live.message_published(message)
@@ -606,6 +672,11 @@ def retry_delivery(message: Message, *, by: Membership) -> Message:
     require(by, roles.REPLY, workspace_id=message.workspace_id)
     if message.kind != MessageKind.REPLY:
         raise InboxError("Only replies are delivered.")
+    if message.failure_code in OPTED_OUT_FAILURE_CODES:
+        raise InboxError(
+            "They opted out, so this reply can’t be sent again. Once they opt in "
+            "(texting START), write a new reply."
+        )
     with transaction.atomic():
         changed = Message.objects.filter(pk=message.pk, status=DeliveryStatus.FAILED).update(
             status=DeliveryStatus.QUEUED,

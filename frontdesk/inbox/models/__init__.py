@@ -16,7 +16,9 @@ from frontdesk.inbox.models.conversations import (
     Team,
 )
 from frontdesk.inbox.models.messages import (
+    ACKNOWLEDGING_AUTOMATIC_REASONS,
     REPLIES_ALLOWED_AFTER_OPT_OUT,
+    SETTLING_AUTOMATIC_REASONS,
     Attachment,
     AutomaticReason,
     DeliveryStatus,
@@ -35,9 +37,11 @@ from frontdesk.inbox.models.workspace import (
 )
 
 __all__ = [
+    "ACKNOWLEDGING_AUTOMATIC_REASONS",
     "ACTIVE_STATUSES",
     "DEFAULT_THREADING_WINDOW_HOURS",
     "REPLIES_ALLOWED_AFTER_OPT_OUT",
+    "SETTLING_AUTOMATIC_REASONS",
     "STATUS_TRANSITIONS",
     "WEEKDAYS",
     "Attachment",

@@ -13,6 +13,9 @@ from frontdesk.core.scoping import WorkspaceScoped
 from frontdesk.inbox.models.channels import Channel, InboundEvent
 from frontdesk.inbox.models.conversations import Conversation
 
+# Failure codes that say the recipient opted out (ours, and Twilio's 21610).
+OPTED_OUT_FAILURE_CODES = frozenset({"opted_out", "21610"})
+
 
 class MessageKind(models.TextChoices):
     INCOMING = "incoming", "From the customer"
@@ -43,6 +46,22 @@ class AutomaticReason(models.TextChoices):
 # Automatic replies that may still go to a number that texted STOP: carriers require
 # an answer to HELP, and the START confirmation follows the re-grant.
 REPLIES_ALLOWED_AFTER_OPT_OUT = frozenset({AutomaticReason.HELP, AutomaticReason.OPT_IN})
+# Automatic messages that settle the text they answer: a keyword asked for its
+# answer (HOURS, HELP) and got it, an opt-in or opt-out needs nothing more. Such a
+# text leaves no one waiting for a person. An acknowledgement ("Maya will text you
+# back") settles nothing: the customer still waits.
+SETTLING_AUTOMATIC_REASONS = frozenset(
+    {
+        AutomaticReason.HELP,
+        AutomaticReason.OPT_IN,
+        AutomaticReason.OPT_OUT,
+        AutomaticReason.KEYWORD,
+    }
+)
+# Automatic messages that promise a person's answer.
+ACKNOWLEDGING_AUTOMATIC_REASONS = frozenset(
+    {AutomaticReason.ACKNOWLEDGEMENT, AutomaticReason.AFTER_HOURS}
+)
 
 
 class Message(WorkspaceScoped):
@@ -120,7 +139,13 @@ class Message(WorkspaceScoped):
 
     @property
     def can_retry(self) -> bool:
-        return self.kind == MessageKind.REPLY and self.status == DeliveryStatus.FAILED
+        """A failed reply a person may send again: not one refused because the
+        customer opted out (sending it again cannot help; the composer says so)."""
+        return (
+            self.kind == MessageKind.REPLY
+            and self.status == DeliveryStatus.FAILED
+            and self.failure_code not in OPTED_OUT_FAILURE_CODES
+        )
 
 
 class MessagePart(WorkspaceScoped):
@@ -153,10 +178,11 @@ class MessagePart(WorkspaceScoped):
 
 
 def attachment_path(instance: Attachment | None, filename: str) -> str:
-    """attachments/2026/11/<random>/<name>: a customer's file is never at a guessable URL.
+    """attachments/2026/11/<random>/<name>: a customer's file is never at a guessable path.
 
-    Uploads may be served from /media/ (FRONTDESK_SERVE_MEDIA or the proxy); the
-    random folder keeps one patron's photo from being found by trying names.
+    Attachments are served only by the signed-in view (inbox:attachment, with a
+    sandbox CSP) and, for a reply's pictures, the signed expiring MMS URL; never from
+    /media/. The random folder is a second line: a path that leaks names nothing.
     """
     now = timezone.now()
     name = get_valid_filename(filename)[-120:] or "file"
@@ -167,7 +193,10 @@ class Attachment(WorkspaceScoped):
     """A file on a message, kept through Django's storage API.
 
     An inbound attachment the provider only linked to (an MMS picture) starts with
-    no file and `pending_fetch` set; the connector's fetch task fills it in.
+    no file and `pending_fetch` set; the connector's fetch task fills it in. A
+    temporary failure (a timeout, the provider's 5xx or 429) is tried again with
+    backoff (`next_fetch_at`); a refusal, or running out of tries, ends the fetch
+    with `fetch_error` saying why, which staff see on the message.
     """
 
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="attachments")
@@ -177,10 +206,23 @@ class Attachment(WorkspaceScoped):
     size = models.PositiveBigIntegerField(default=0)
     source_url = models.URLField(max_length=1000, blank=True)
     pending_fetch = models.BooleanField(default=False)
+    fetch_attempts = models.PositiveSmallIntegerField(default=0)
+    # Why the last fetch failed: while `pending_fetch`, the temporary error it will
+    # retry after; once not pending and without a file, why it never will.
+    fetch_error = models.CharField(max_length=500, blank=True)
+    next_fetch_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["message", "id"], name="attachment_by_message")]
+        indexes = [
+            models.Index(fields=["message", "id"], name="attachment_by_message"),
+            # The fetch sweep, across workspaces: retries that are due.
+            models.Index(
+                fields=["next_fetch_at"],
+                name="attachment_fetch_due",
+                condition=models.Q(pending_fetch=True),
+            ),
+        ]
         ordering = ("id",)
 
     def __str__(self) -> str:
@@ -189,3 +231,8 @@ class Attachment(WorkspaceScoped):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def fetch_failed(self) -> bool:
+        """The provider's copy could not be fetched and will not be tried again."""
+        return not self.file and not self.pending_fetch and bool(self.fetch_error)

@@ -214,7 +214,8 @@ def test_priority_and_tags(agent, conversation):
 
 
 def test_bulk_assign_resolve_and_tag(cast, agent, make_conversation, make_channel, hillview):
-    ours = [make_conversation() for _ in range(3)]
+    # Nobody waiting: resolving waiting customers asks first (the test after this one).
+    ours = [make_conversation(waiting=False) for _ in range(3)]
     theirs = make_conversation(channel_=make_channel(workspace=hillview))
     numbers = [str(c.number) for c in ours] + [str(theirs.number + 1000)]
 
@@ -241,6 +242,40 @@ def test_bulk_assign_resolve_and_tag(cast, agent, make_conversation, make_channe
     assert Conversation.objects.filter(status="resolved").count() == 2
     theirs.refresh_from_db()
     assert (theirs.status, theirs.assignee) == ("open", None)
+
+
+def test_bulk_resolve_asks_first_when_a_selected_customer_waits(agent, make_conversation):
+    waiting = make_conversation(waiting=True)
+    answered = make_conversation(waiting=False)
+    numbers = [str(waiting.number), str(answered.number)]
+
+    asked = agent.post(
+        "/w/riverside/inbox/bulk/", {"action": "resolve", "numbers": numbers}, **HTMX
+    )
+    assert asked.status_code == 204
+    trigger = json.loads(asked["HX-Trigger"])
+    name = waiting.contact.display_name
+    assert trigger["inbox:bulk-confirm"] == {
+        "text": f"{name} is still waiting for a reply. Resolve them anyway?",
+        "numbers": sorted([waiting.number, answered.number]),
+    }
+    assert "inbox:bulk-done" not in trigger
+    assert not Conversation.objects.filter(status="resolved").exists()  # nothing yet
+
+    # Without htmx the question is a page with the same selection and a confirm button.
+    page = agent.post("/w/riverside/inbox/bulk/", {"action": "resolve", "numbers": numbers})
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert f"{name} is still waiting for a reply." in body
+    assert 'value="resolve_anyway"' in body
+    assert f'name="numbers" value="{waiting.number}"' in body
+    assert not Conversation.objects.filter(status="resolved").exists()
+
+    confirmed = agent.post(
+        "/w/riverside/inbox/bulk/", {"action": "resolve_anyway", "numbers": numbers}, **HTMX
+    )
+    assert json.loads(confirmed["HX-Trigger"])["inbox:toast"]["text"] == "Resolved 2 conversations."
+    assert Conversation.objects.filter(status="resolved").count() == 2
 
 
 def test_bulk_without_a_selection_explains(agent):

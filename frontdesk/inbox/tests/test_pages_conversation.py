@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 from typing import ClassVar
 
 import pytest
 from django.core import mail
+from PIL import Image
 
 from frontdesk.connectors import base
 from frontdesk.connectors.base import Connector, ConnectorError, DeliveryResult
@@ -20,11 +22,16 @@ from frontdesk.inbox.tests.conftest import install_kind
 
 pytestmark = pytest.mark.django_db
 
-PNG = (
-    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
-    b"\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7V\xbd\xfa"
-    b"\x00\x00\x00\x00IEND\xaeB`\x82"
-)
+
+def _pillow_png(size: tuple[int, int] = (1, 1)) -> bytes:
+    """A real PNG as Pillow writes it: Frontdesk re-encodes every picture it keeps (to
+    drop metadata), and a picture without any comes back as these very bytes."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, (20, 120, 200, 255)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _pillow_png()
 
 
 def url(conversation, suffix: str = "") -> str:

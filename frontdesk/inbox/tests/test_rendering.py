@@ -130,6 +130,7 @@ def _row_variants(row):
         assignee=mark_safe('<span class="avatar">MP</span>'),
     )
     yield replace(row, sla="near", priority="high", team="Youth & Teens", assignee="")
+    yield replace(row, sender="Sender ID", name="AMAZON")
     yield replace(row, sla="ok", priority="normal", status="pending", status_label="Pending")
 
 
@@ -152,5 +153,7 @@ def test_a_list_row_drawn_in_python_is_the_template_byte_for_byte(riverside, mak
         "status-pending",
         '<span class="avatar">MP</span>',
         'tag-chip-sm">overdue &lt;books&gt;',
+        'sender-badge" title="An automated sender: texts come from it, replies can’t go back">'
+        "Sender ID</span>",
     ]:
         assert needle in drawn, needle

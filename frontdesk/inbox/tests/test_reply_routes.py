@@ -4,6 +4,7 @@ and sends pictures on texts as MMS from a signed, expiring URL."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.core import mail, signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.utils import timezone
+from PIL import Image
 
 from frontdesk.core.actions.contacts import add_identity, create_contact, set_consent
 from frontdesk.inbox import actions, media
@@ -21,7 +23,16 @@ from frontdesk.inbox.models import Attachment, Conversation, Message
 pytestmark = pytest.mark.django_db
 pytest_plugins = ["frontdesk.channels.sms.tests.webhooks"]
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+def _pillow_png(size: tuple[int, int] = (1, 1)) -> bytes:
+    """A real PNG as Pillow writes it: Frontdesk re-encodes every picture it keeps (to
+    drop metadata), and a picture without any comes back as these very bytes."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, (20, 120, 200, 255)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _pillow_png()
 
 
 @pytest.fixture

@@ -188,6 +188,7 @@ class Row:
     unhappy: bool = False
     replied_by: str = ""
     snippet: str = ""
+    sender: str = ""  # “Short code” / “Sender ID”: a one-way sender, labelled
 
     def __getitem__(self, name: str) -> Any:
         # The template reads `row.name`: Django tries `row["name"]` first, and the
@@ -233,6 +234,12 @@ def _row_markup(row: Row) -> str:
             '<span class="visually-hidden">, waiting for a reply</span></span>'
         )
     replied = f'<span class="conv-you">{e(row.replied_by)}:</span> ' if row.replied_by else ""
+    sender = ""
+    if row.sender:
+        sender = (
+            '<span class="badge sender-badge" title="An automated sender: texts come from it,'
+            f' replies can’t go back">{e(row.sender)}</span>'
+        )
     failed = ""
     if row.reply_failed:
         failed = (
@@ -291,6 +298,7 @@ def _row_markup(row: Row) -> str:
         "      </span>\n"
         f'      <span class="conv-snippet">{replied}{e(row.snippet)}</span>\n'
         '      <span class="conv-meta">\n'
+        f"        {sender}\n"
         f"        {failed}\n"
         f"        {sla}\n"
         f"        {priority}\n"
@@ -377,6 +385,9 @@ def _rows(
                 priority=c.priority,
                 unhappy=c.sentiment_label == "negative",
                 replied_by=_replied_by(last),
+                # A nameless customer's addresses are loaded (queries.inbox_page):
+                # a one-way sender never has a name of its own.
+                sender="" if c.contact.name else c.contact.automated_sender,
                 # `snippet` is annotated on the last message by queries.inbox_page.
                 snippet=(last.snippet if last is not None else "")  # type: ignore[attr-defined]
                 or "No messages yet",

@@ -264,12 +264,16 @@ def bulk(request: WorkspaceRequest) -> HttpResponse:
     assignee = None
     if cleaned["action"] == "assign":
         assignee = _member_from(request.workspace, cleaned["assignee"], me)
+    waiting = [c for c in conversations if c.is_waiting and c.status != "resolved"]
+    if cleaned["action"] == "resolve" and waiting:
+        # As on the conversation page: resolving someone still waiting asks first.
+        return _confirm_bulk_resolve(request, conversations, waiting, back)
     done, problems = 0, []
     for conversation in conversations:
         try:
             if cleaned["action"] == "assign":
                 actions.assign_conversation(conversation, assignee=assignee, by=me)
-            elif cleaned["action"] == "resolve":
+            elif cleaned["action"] in ("resolve", "resolve_anyway"):
                 actions.resolve_conversation(conversation, by=me)
             else:
                 actions.add_tag(conversation, name=cleaned["tag"], by=me)
@@ -277,7 +281,12 @@ def bulk(request: WorkspaceRequest) -> HttpResponse:
             problems.append(f"{conversation.number}: {exc}")
         else:
             done += 1
-    verb = {"assign": "Assigned", "resolve": "Resolved", "tag": "Tagged"}[cleaned["action"]]
+    verb = {
+        "assign": "Assigned",
+        "resolve": "Resolved",
+        "resolve_anyway": "Resolved",
+        "tag": "Tagged",
+    }[cleaned["action"]]
     text = f"{verb} {done} conversation{'s' if done != 1 else ''}."
     if problems:
         text += " Not changed: " + "; ".join(problems)
@@ -292,6 +301,42 @@ def bulk(request: WorkspaceRequest) -> HttpResponse:
         return response
     (messages.warning if problems else messages.success)(request, text)
     return redirect(back)
+
+
+def _confirm_bulk_resolve(
+    request: WorkspaceRequest,
+    conversations: list[Conversation],
+    waiting: list[Conversation],
+    back: str,
+) -> HttpResponse:
+    """Nothing resolved yet: ask whether to resolve although `waiting` still wait."""
+    names = [c.contact.display_name for c in waiting]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    one = len(waiting) == 1
+    question = (
+        f"{shown} {'is' if one else 'are'} still waiting for a reply. "
+        f"Resolve {'it' if len(conversations) == 1 else 'them'} anyway?"
+    )
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = json.dumps(
+            {
+                "inbox:bulk-confirm": {
+                    "text": question,
+                    "numbers": [c.number for c in conversations],
+                }
+            }
+        )
+        return response
+    return render(
+        request,
+        "inbox/bulk_confirm.html",
+        {
+            "question": question,
+            "numbers": [c.number for c in conversations],
+            "back": back,
+        },
+    )
 
 
 # --- Notifications and search ------------------------------------------------------------

@@ -12,7 +12,13 @@ from frontdesk.channels.sms.accounts import account_for
 from frontdesk.channels.sms.tests.phone import CUSTOMER, SmsHooks
 from frontdesk.core.consent import may_send
 from frontdesk.core.models import ConsentChange, Contact
-from frontdesk.inbox.actions import compose_outbound, send_reply, sweep_deliveries
+from frontdesk.inbox.actions import (
+    InboxError,
+    compose_outbound,
+    retry_delivery,
+    send_reply,
+    sweep_deliveries,
+)
 from frontdesk.inbox.kinds import get_connector
 from frontdesk.inbox.models import (
     AutomaticReason,
@@ -143,6 +149,33 @@ def test_a_provider_21610_refusal_records_the_opt_out(sms_hooks: SmsHooks, cast)
     assert contact.sms_consent == "revoked"
     assert ConsentChange.objects.get(contact=contact).source.startswith("Provider")
     assert not may_send(contact, "sms")
+
+
+def test_a_reply_refused_for_an_opt_out_offers_no_retry(sms_hooks: SmsHooks, cast, client_for):
+    sms_hooks.text("Is my hold in?")
+    sms_hooks.standin.unsubscribe(CUSTOMER)
+    conversation = _conversation()
+    reply = send_reply(conversation, body="Yes, it is!", by=cast["agent"])
+    reply.refresh_from_db()
+    assert (reply.status, reply.can_retry) == (DeliveryStatus.FAILED, False)
+    page = (
+        client_for(cast["agent"])
+        .get(
+            reverse("inbox:conversation", kwargs={"ws": "riverside", "number": conversation.number})
+        )
+        .content.decode()
+    )
+    retry = reverse(
+        "inbox:message-retry",
+        kwargs={"ws": "riverside", "number": conversation.number, "pk": reply.pk},
+    )
+    assert "Not delivered" in page
+    assert retry not in page
+    with pytest.raises(InboxError, match="opted out"):
+        retry_delivery(reply, by=cast["agent"])
+    reply.refresh_from_db()
+    assert reply.status == DeliveryStatus.FAILED
+    assert sms_hooks.standin.messages == []
 
 
 def test_the_conversation_page_tells_staff_the_contact_texted_stop(

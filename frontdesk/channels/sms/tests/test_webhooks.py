@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import base64
+import io
 import logging
 
 import httpx
 import pytest
 from django.urls import reverse
+from PIL import Image
 
 from frontdesk.channels.sms.tests.phone import CUSTOMER, SmsHooks
 from frontdesk.core.models import Contact, ContactIdentity
@@ -22,10 +23,17 @@ from frontdesk.inbox.models import (
     Message,
 )
 
+
 # A 1x1 PNG: what a phone's picture message carries, small.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
-)
+def _pillow_png(size: tuple[int, int] = (1, 1)) -> bytes:
+    """A real PNG as Pillow writes it: Frontdesk re-encodes every picture it keeps (to
+    drop metadata), and a picture without any comes back as these very bytes."""
+    buffer = io.BytesIO()
+    Image.new("RGBA", size, (20, 120, 200, 255)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+PNG = _pillow_png()
 
 # Fixtures: sms_hooks (webhooks on the live server), receive_sms (intake at a set time).
 pytest_plugins = ["frontdesk.channels.sms.tests.webhooks"]

@@ -22,6 +22,7 @@ when a channel uses it, and instances hold no per-account state (one per process
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,34 @@ from frontdesk.connectors.base import (
     InboundEvent,
     InboundRequest,
 )
+
+# How a texter's address reads (the identity kinds of frontdesk.core.models): a phone
+# number, a short code (3 to 8 digits, no "+": a service's number) or an
+# alphanumeric sender ID (letters, at most 11 characters: "AMAZON", "LIBRARY").
+SENDER_PHONE = "phone"
+SENDER_SHORT_CODE = "short_code"
+SENDER_ID = "sender_id"
+_SENDER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 .&'_+-]{0,10}$")
+
+
+def sender_kind(address: str) -> str:
+    """What kind of sender `address` (a webhook's From) is.
+
+    Providers give phone numbers in E.164 ("+15558675310"); a short code comes as its
+    bare digits ("72345") and an alphanumeric sender as its name ("LIBRARY"). Both are
+    one-way senders: nothing can be texted back to them. Anything else is read as a
+    phone number (and refused later if it is not one).
+    """
+    text = address.strip()
+    if text.startswith("+"):
+        return SENDER_PHONE
+    compact = "".join(text.split())
+    if compact.isascii() and compact.isdigit() and 3 <= len(compact) <= 8:
+        return SENDER_SHORT_CODE
+    if _SENDER_ID.match(text) and any(c.isalpha() for c in text):
+        return SENDER_ID
+    return SENDER_PHONE
+
 
 # provider name -> dotted path of its SmsProvider class (imported on first use).
 PROVIDERS: dict[str, str] = {
@@ -89,8 +118,9 @@ class SmsProvider(ABC):
     def parse_inbound(self, account: SmsAccount, request: InboundRequest) -> InboundEvent:
         """Turn a verified inbound-message webhook into an `InboundEvent`.
 
-        channel_kind "sms", sender_kind "phone", sender_address the sender's number as
-        the provider gave it, provider_message_id the provider's message id (what makes
+        channel_kind "sms", sender_kind `sender_kind(From)` ("phone", or "short_code" /
+        "sender_id" for one-way senders), sender_address the sender as the provider
+        gave it, provider_message_id the provider's message id (what makes
         retries idempotent), MMS media as `InboundAttachment(url=...)` to fetch later
         with `fetch_media`, raw the request's parameters. Raises
         ConnectorError(permanent=True, code="malformed") when required fields are missing.

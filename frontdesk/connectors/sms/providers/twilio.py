@@ -56,7 +56,7 @@ from frontdesk.connectors.base import (
     InboundEvent,
     InboundRequest,
 )
-from frontdesk.connectors.sms.providers.base import SmsAccount, SmsProvider
+from frontdesk.connectors.sms.providers.base import SmsAccount, SmsProvider, sender_kind
 
 logger = logging.getLogger(__name__)
 
@@ -273,7 +273,8 @@ class TwilioProvider(SmsProvider):
         return InboundEvent(
             channel_kind="sms",
             provider_message_id=message_sid,
-            sender_kind="phone",
+            # A short code or sender ID (a bank, a delivery service) is not a phone.
+            sender_kind=sender_kind(sender),
             sender_address=sender,
             received_at=timezone.now(),
             body=params.first("Body"),

@@ -159,3 +159,23 @@ def test_the_empty_reply_is_empty_twiml():
     content_type, body = twilio.empty_response()
     assert content_type == "text/xml"
     assert body == b'<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+@pytest.mark.parametrize(
+    ("sender", "kind"),
+    [
+        ("%2B15035550123", "phone"),
+        ("72345", "short_code"),
+        ("898211", "short_code"),
+        ("AMAZON", "sender_id"),
+        ("LIBRARY", "sender_id"),
+        ("Riverside", "sender_id"),
+    ],
+)
+def test_short_codes_and_sender_ids_are_told_from_phone_numbers(sender, kind):
+    body = fixture("twilio_inbound_sms.txt").replace(
+        b"From=%2B15035550123", b"From=" + sender.encode()
+    )
+    event = twilio.parse_inbound(ACCOUNT, request(body))
+    assert event.sender_kind == kind
+    assert event.sender_address == sender.replace("%2B", "+")

@@ -419,6 +419,9 @@ class Command(BaseCommand):
         login = self._demo_login()
         if login:
             lines += ["", f"  Demo sign-in: {login[0]}  /  {login[1]}"]
+        if settings.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend":
+            # The demo's notification emails go there, not over this banner.
+            lines.append(f"  Emails are written to {settings.EMAIL_FILE_PATH}, not sent.")
         lines += ["", "  Press Ctrl-C to stop.", ""]
         self.stdout.write("\n".join(lines))
         self.stdout.flush()

@@ -101,7 +101,36 @@
       if (button) button.click();
     }
   });
+  // The server asks before resolving customers who still wait: the selection is
+  // shown (the `e` shortcut selects its row) with the question and a confirm button.
+  function hideConfirm() {
+    var panel = $("[data-bulk-confirm]");
+    if (panel) panel.hidden = true;
+  }
+  document.addEventListener("inbox:bulk-confirm", function (event) {
+    var detail = event.detail || {};
+    var panel = $("[data-bulk-confirm]");
+    if (!panel) return;
+    (detail.numbers || []).forEach(function (number) {
+      var row = document.getElementById("conv-" + number);
+      var box = row && $(".conv-check", row);
+      if (box) box.checked = true;
+    });
+    updateBulk();
+    $("[data-bulk-confirm-text]", panel).textContent = detail.text || "";
+    panel.hidden = false;
+    var confirm = $("[data-bulk-resolve-anyway]", panel);
+    if (confirm) confirm.focus();
+    inbox.announce(detail.text || "");
+  });
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-bulk-confirm-cancel]")) hideConfirm();
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches(".conv-check")) hideConfirm(); // a new selection: ask again
+  });
   document.addEventListener("inbox:bulk-done", function (event) {
+    hideConfirm();
     var numbers = (event.detail && event.detail.numbers) || [];
     checkboxes().forEach(function (box) { box.checked = false; });
     updateBulk();
