@@ -22,6 +22,7 @@ LANGUAGES = (
 )  # fmt: skip
 MIN_LETTERS = 8  # fewer letters than this: "ok", "thx", an emoji: unknown
 MIN_CONFIDENCE = 0.5
+LONGEST = 400  # characters read by py3langid: plenty to tell, and a bounded cost
 # Most messages a desk gets are plainly English; py3langid reads every byte in Python
 # (about 0.3 ms a tweet), so text made of ASCII in which English-only function words
 # are common is called English without it ("shortcut" in the reason says so).
@@ -58,7 +59,7 @@ _ENGLISH = frozenset(
         "there",
         "here",
         "just",
-    ]  # noqa: E501
+    ]
 )
 _WORD = re.compile(r"[a-z']+")
 
@@ -86,11 +87,11 @@ class LanguageAnalyzer:
         if plain.isascii():
             words = _WORD.findall(plain.lower())
             hits = len({w for w in words if w in _ENGLISH})
-            if hits >= 3 and sum(w in _ENGLISH for w in words) >= 0.25 * len(words):
+            if hits >= 2 and sum(w in _ENGLISH for w in words) >= 0.25 * len(words):
                 return Finding(
                     label="en", score=0.99, reason="written in en (common English words)"
                 )
-        code, probability = _get().classify(plain)
+        code, probability = _get().classify(plain[:LONGEST])
         probability = float(probability)
         if probability < MIN_CONFIDENCE:
             return Finding(label="", score=probability, reason="language unclear")

@@ -143,7 +143,7 @@ NEGATED_POLITE = _words(
     r"thanks? for (?:nothing|ruining|losing|cancel+ing|delaying|wasting|making me)",
     r"no thanks",
     r"so much for",
-    r"great job(?: not)?",
+    r"great job not",
     r"way to go",
     r"not a (?:good|great)",
     r"not the (?:best|first)",
@@ -297,9 +297,20 @@ class SentimentAnalyzer:
         return Finding(label=label, score=round(score, 3), reason=_reason(label, found))
 
 
+def interleave(*groups: list[str]) -> list[str]:
+    """The first cue of each kind, then the second of each, …: a short reason shows
+    every kind of evidence before repeating one."""
+    out: list[str] = []
+    for rank in range(max((len(g) for g in groups), default=0)):
+        out += [g[rank] for g in groups if rank < len(g)]
+    return out
+
+
 def _reason(label: str, found: Evidence) -> str:
     if label == "negative":
-        cues = found.negated_polite + found.failure + found.waiting + found.remedy + found.why
+        cues = interleave(
+            found.negated_polite, found.failure, found.waiting, found.remedy, found.why
+        )
         if cues:
             return f"negative: {quoted(cues)}"
         return f"negative wording (VADER {found.compound:+.2f})"

@@ -125,5 +125,8 @@ class UrgencyAnalyzer:
             label = "soon"
         else:
             label = ""
-        reason = f"{label}: {quoted(cues)}" if label else "no urgency cues"
+        if label:
+            reason = f"{label}: {quoted(cues)}"
+        else:
+            reason = f"not urgent: {quoted(cues)}" if cues else "no urgency cues"
         return Finding(label=label, score=round(score, 3), reason=reason)
