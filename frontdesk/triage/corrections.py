@@ -15,12 +15,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from frontdesk.triage.hooks import forget_learned
-from frontdesk.triage.learned import MIN_EXAMPLES, LearnedSentiment
 from frontdesk.triage.models import Correction, CorrectionKind, LearnedClassifier
 from frontdesk.triage.pipeline import sentiment_from
 from frontdesk.triage.sentiment import evidence
 
 FOLDS = 5
+MIN_EXAMPLES = 20  # fewer corrections than this: the default analyzer answers
 
 
 def record_correction(
@@ -58,6 +58,8 @@ class Trained:
 
 def cross_validated_accuracy(texts: list[str], labels: list[str]) -> float | None:
     """Accuracy of the learned trainer on rows it did not see (k folds), or None."""
+    from frontdesk.triage.learned import LearnedSentiment  # scikit-learn, when training
+
     if len(texts) < FOLDS * 2:
         return None
     order = list(range(len(texts)))
@@ -87,6 +89,8 @@ def train_workspace(workspace_id: int, *, minimum: int = MIN_EXAMPLES) -> Traine
     labels = [label for _, label in rows]
     if len(rows) < minimum or len(set(labels)) < 2:
         return None
+    from frontdesk.triage.learned import LearnedSentiment
+
     accuracy = cross_validated_accuracy(texts, labels)
     default = [sentiment_from(evidence(text)).label for text in texts]
     default_accuracy = sum(p == t for p, t in zip(default, labels, strict=True)) / len(labels)

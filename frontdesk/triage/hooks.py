@@ -15,12 +15,12 @@ import time
 from typing import TYPE_CHECKING
 
 from frontdesk.triage.base import Context
-from frontdesk.triage.learned import LearnedSentiment
 from frontdesk.triage.models import CorrectionKind, LearnedClassifier
 from frontdesk.triage.pipeline import analyze
 
 if TYPE_CHECKING:
     from frontdesk.inbox.models import Message
+    from frontdesk.triage.learned import LearnedSentiment
 
 RECHECK_SECONDS = 60.0  # how soon a newly trained classifier is picked up
 
@@ -46,6 +46,9 @@ def learned_sentiment(workspace_id: int) -> LearnedSentiment | None:
     elif trained_at is None:
         model = None
     else:
+        # scikit-learn is imported only by processes that use a learned classifier.
+        from frontdesk.triage.learned import LearnedSentiment
+
         row = LearnedClassifier.objects.get(
             workspace_id=workspace_id, kind=CorrectionKind.SENTIMENT
         )

@@ -22,7 +22,6 @@ from sklearn.linear_model import LogisticRegression
 from frontdesk.triage.base import Finding, quoted
 from frontdesk.triage.sentiment import Evidence, clean, evidence
 
-MIN_EXAMPLES = 20  # fewer corrections than this: the default analyzer answers
 EVIDENCE_WEIGHT = 3.0  # the evidence columns against the n-gram columns
 
 

@@ -8,8 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from frontdesk.core.models import Workspace
-from frontdesk.triage.corrections import train_workspace
-from frontdesk.triage.learned import MIN_EXAMPLES
+from frontdesk.triage.corrections import MIN_EXAMPLES, train_workspace
 
 
 class Command(BaseCommand):
