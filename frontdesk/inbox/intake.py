@@ -518,6 +518,9 @@ def _record_round(
         )
         for (row, _contact), (conversation, _created) in zip(round_rows, conversations, strict=True)
     ]
+    for message in messages:
+        # Scores go in with the INSERT; the conversation's are saved with the round.
+        triage_message(message)
     Message.objects.bulk_create(messages)
     pending_fetch: list[int] = []
     changed: dict[int, Conversation] = {}
@@ -643,6 +646,13 @@ _RECEIVED_FIELDS = [
     "waiting_since",
     "subject",
     "assignee",
+    # Set by triage (frontdesk/triage/hooks.py) from the newest message.
+    "sentiment_label",
+    "sentiment_score",
+    "language",
+    "urgency_label",
+    "urgency_score",
+    "triage_reason",
 ]
 
 
@@ -660,7 +670,6 @@ def _receive_into(conversation: Conversation, row: InboundEvent, message: Messag
         conversation.waiting_since = received
     if not conversation.subject and row.subject:
         conversation.subject = row.subject[:255]
-    triage_message(message)
     conversation.assignee = route_conversation(conversation, message=message)
 
 
@@ -840,7 +849,7 @@ def _record(row: InboundEvent) -> Message:
     woke = not created and conversation.status != ConversationStatus.OPEN
 
     received = row.received_at
-    message = Message.objects.create(
+    message = Message(
         workspace=workspace,
         conversation=conversation,
         kind=MessageKind.INCOMING,
@@ -852,6 +861,10 @@ def _record(row: InboundEvent) -> Message:
         created_at=received,
         inbound_event=row,
     )
+    # Before the conversation changes: triage sees whether the customer was already
+    # waiting (a repeat contact), and the scores go in with the INSERT.
+    triage_message(message)
+    message.save(force_insert=True)
     pending_fetch = _store_attachments(row, message)
 
     conversation.status = ConversationStatus.OPEN
@@ -866,7 +879,6 @@ def _record(row: InboundEvent) -> Message:
     if not conversation.subject and row.subject:
         conversation.subject = row.subject[:255]
 
-    triage_message(message)
     previous_assignee_id = conversation.assignee_id
     conversation.assignee = route_conversation(conversation, message=message)
     conversation.save()

@@ -25,6 +25,11 @@ urlpatterns = [
     path("<int:number>/timeline/", views.timeline, name="conversation-timeline"),
     path("<int:number>/messages/<int:pk>/", views.message_fragment, name="message"),
     path("<int:number>/messages/<int:pk>/retry/", views.retry, name="message-retry"),
+    path(
+        "<int:number>/messages/<int:pk>/triage/",
+        views.correct_triage,
+        name="message-triage",
+    ),
     path("<int:number>/reply/", views.reply, name="conversation-reply"),
     path("<int:number>/note/", views.note, name="conversation-note"),
     path("<int:number>/assign/", views.assign, name="conversation-assign"),

@@ -141,3 +141,23 @@ def test_the_printer_report_carries_its_photo(riverside_demo):
     with photo.file.open("rb") as stored:
         assert stored.read(8) == b"\x89PNG\r\n\x1a\n"
     assert Workspace.objects.get(slug=DEMO_SLUG) == photo.message.workspace
+
+
+def test_the_mood_filter_shows_the_demos_unhappy_patrons(riverside_demo, client):
+    """Triage read every demo message on its way in: the unhappy ones are findable."""
+    unhappy = Conversation.objects.for_workspace(riverside_demo).filter(sentiment_label="negative")
+    assert unhappy.exists()
+    assert (
+        Conversation.objects.for_workspace(riverside_demo)
+        .exclude(sentiment_label="negative")
+        .exists()
+    )
+    from django.utils.html import escape
+
+    from frontdesk.core.models import Membership
+
+    owner = Membership.objects.filter(workspace=riverside_demo, role="owner").first()
+    client.force_login(owner.user)
+    page = client.get(f"/w/{riverside_demo.slug}/inbox/?sentiment=negative").content.decode()
+    shown = [c for c in unhappy.filter(status="open") if escape(c.contact.display_name) in page]
+    assert shown and len(shown) == unhappy.filter(status="open").count()

@@ -38,6 +38,7 @@ from frontdesk.inbox.actions.saved_replies import (
     update_saved_reply,
 )
 from frontdesk.inbox.actions.settings import update_inbox_settings, validate_business_hours
+from frontdesk.inbox.actions.triage import correct_triage
 
 __all__ = [
     "InboxError",
@@ -49,6 +50,7 @@ __all__ = [
     "assign_team",
     "can_change_saved_reply",
     "compose_outbound",
+    "correct_triage",
     "create_saved_reply",
     "delete_saved_reply",
     "deliver_message",

@@ -142,6 +142,12 @@ class Conversation(WorkspaceScoped):
     resolved_at = models.DateTimeField(null=True, blank=True)
     sentiment_score = models.FloatField(null=True, blank=True)
     sentiment_label = models.CharField(max_length=16, blank=True)
+    # What triage found in the customer's newest message (frontdesk/triage/hooks.py):
+    # its language, how urgent it sounds, and the sentiment's reason in a few words.
+    language = models.CharField(max_length=8, blank=True)
+    urgency_label = models.CharField(max_length=8, blank=True)
+    urgency_score = models.FloatField(null=True, blank=True)
+    triage_reason = models.CharField(max_length=255, blank=True)
     attention = models.GeneratedField(
         expression=ATTENTION, output_field=models.PositiveSmallIntegerField(), db_persist=True
     )

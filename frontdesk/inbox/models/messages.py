@@ -114,6 +114,18 @@ class Message(WorkspaceScoped):
     automatic_for = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Triage of a customer's message (frontdesk/triage/): set as intake stores it, or
+    # by a staff correction (`triage_corrected` then names what a person set).
+    sentiment_label = models.CharField(max_length=16, blank=True)
+    sentiment_score = models.FloatField(null=True, blank=True)
+    intent = models.CharField(max_length=12, blank=True)  # question, complaint, praise, ...
+    needs_reply = models.BooleanField(null=True, blank=True)
+    language = models.CharField(max_length=8, blank=True)
+    abuse_score = models.FloatField(null=True, blank=True)
+    urgency_label = models.CharField(max_length=8, blank=True)
+    urgency_score = models.FloatField(null=True, blank=True)
+    triage_reasons = models.JSONField(default=dict, blank=True)
+    triage_corrected = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

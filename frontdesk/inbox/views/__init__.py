@@ -9,6 +9,7 @@ conversation and its fragments), `changes` (the forms that change one).
 
 from frontdesk.inbox.views.changes import (
     assign,
+    correct_triage,
     note,
     pending,
     priority,
@@ -45,6 +46,7 @@ __all__ = [
     "conversation",
     "conversation_header",
     "conversation_row",
+    "correct_triage",
     "inbox_list",
     "message_fragment",
     "note",

@@ -121,6 +121,30 @@ def note(request: WorkspaceRequest, number: int) -> HttpResponse:
 
 @require_POST
 @require_capability(roles.REPLY)
+def correct_triage(request: WorkspaceRequest, number: int, pk: int) -> HttpResponse:
+    """One click on a customer's message: its sentiment or urgency as a person sees it."""
+    message = _message(request, number, pk)
+    kind, label = request.POST.get("kind", ""), request.POST.get("label", "")
+    try:
+        actions.correct_triage(message, kind=kind, label=label, by=request.membership)
+    except actions.InboxError as exc:
+        if request.htmx:
+            return _htmx_error(request, str(exc))
+        messages.error(request, str(exc))
+        return redirect(_conversation_url(message.conversation))
+    if request.htmx:
+        response = render(
+            request,
+            "inbox/_message.html",
+            {"message": _message(request, number, pk), "conversation": message.conversation},
+        )
+        return _toast(response, f"Marked {label}")
+    messages.success(request, f"Marked {label}.")
+    return redirect(_conversation_url(message.conversation))
+
+
+@require_POST
+@require_capability(roles.REPLY)
 def retry(request: WorkspaceRequest, number: int, pk: int) -> HttpResponse:
     message = _message(request, number, pk)
     try:
