@@ -57,6 +57,12 @@ def test_static_files_are_collected_and_served(frontdesk_server):
     assert "frontdesk:live" in script
 
 
+def _parent(pid: int) -> int:
+    """The parent process id, from /proc/<pid>/stat (after the command's closing paren)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
 def _serve(frontdesk_server, tmp_path, **env):
     log = tmp_path / "serve.log"
     process, _, _ = start_serve({**frontdesk_server.env, **env}, log)
@@ -96,10 +102,15 @@ def test_demo_banner_shows_the_sign_in_and_sigterm_stops_serve(frontdesk_server,
 
 def test_a_killed_server_stops_the_others_and_serve_exits_non_zero(frontdesk_server, tmp_path):
     process, children, log = _serve(frontdesk_server, tmp_path)
+    # The web server serve started itself, not granian's own worker process under it
+    # (same command line; granian would start a killed worker again, and serve would
+    # rightly go on).
     server = next(
         pid
         for pid in children
-        if "granian" in " ".join(command_line(pid)) and "wsgi" in " ".join(command_line(pid))
+        if "granian" in " ".join(command_line(pid))
+        and "wsgi" in " ".join(command_line(pid))
+        and _parent(pid) == process.pid
     )
 
     os.kill(server, signal.SIGKILL)
