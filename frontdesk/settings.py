@@ -62,6 +62,10 @@ INSTALLED_APPS = [
     "frontdesk.inbox",
     "frontdesk.triage",
     "frontdesk.api",
+    # Domain apps above the inbox (DESIGN.md): listening, outreach, community.
+    "frontdesk.listening",
+    "frontdesk.outreach",
+    "frontdesk.community",
     # Channels, one app per kind (frontdesk/channels/<kind>/); each declares its kind
     # (frontdesk/inbox/kinds.py), and URLs, setup pages and choices follow from it.
     # The public contact form: its templates and its rate-limit cache check.

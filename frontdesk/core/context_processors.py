@@ -8,9 +8,9 @@ from django.http import HttpRequest
 NAV = [
     # (label, url name, icon id)
     ("Inbox", "inbox:list", "inbox"),
-    ("Listening", "listening", "ear"),
-    ("Outreach", "outreach", "send"),
-    ("Community", "community", "people"),
+    ("Listening", "listening:index", "ear"),
+    ("Outreach", "outreach:index", "send"),
+    ("Community", "community:index", "people"),
     ("Insights", "insights", "chart"),
     ("Contacts", "core:contact-list", "contact"),
     ("Settings", "core:settings", "gear"),

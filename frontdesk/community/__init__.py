@@ -1,0 +1,1 @@
+"""Community: questions, suggestions, votes, answers, photos and moderation (capability 5)."""

@@ -1,0 +1,1 @@
+"""Listening: watches, sources, mentions and alerts (DESIGN.md capability 2)."""

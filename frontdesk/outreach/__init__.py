@@ -1,0 +1,1 @@
+"""Outreach: sender identities, templates, audiences, campaigns and deliveries (capability 4)."""
