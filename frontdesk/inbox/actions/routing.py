@@ -59,7 +59,12 @@ from frontdesk.triage.models import Availability, RoutingDecision, RoutingRule
 
 logger = logging.getLogger(__name__)
 
-PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+PRIORITY_RANK: dict[str, int] = {
+    Priority.LOW.value: 0,
+    Priority.NORMAL.value: 1,
+    Priority.HIGH.value: 2,
+    Priority.URGENT.value: 3,
+}
 BUSY_STATUSES = (ConversationStatus.OPEN, ConversationStatus.PENDING)
 REPLYING_ROLES = tuple(role for role in roles.Role if roles.role_can(role, roles.REPLY))
 
@@ -533,6 +538,25 @@ __all__ = [
     "latest_decision",
     "move_rule",
     "plan_routing",
+    "preview_assignee",
     "save_rule",
     "set_availability",
 ]
+
+
+def preview_assignee(rule: RoutingRule) -> tuple[Membership | None, int]:
+    """Who `rule` would hand a new conversation to now, and how many people it picks
+    among (reads only; the rule tester shows it)."""
+    actions = rule.to_rule().actions
+    if not actions.assign:
+        return None, 0
+    state = _Workspace(rule.workspace, [rule])
+    if actions.assign.startswith("member:"):
+        pool = state.pool(actions.assign)
+        return next(iter(pool.values()), None), len(pool)
+    pool = state.pool(actions.assign if actions.assign.startswith("team:") else "anyone")
+    if actions.mode == "least_busy":
+        picked = engine.pick_least_busy(list(pool), state.load(), rule.last_assignee_id)
+    else:
+        picked = engine.pick_round_robin(list(pool), rule.last_assignee_id)
+    return (pool[picked] if picked is not None else None), len(pool)
