@@ -168,7 +168,8 @@ def test_the_tester_shows_which_rule_hits_and_each_conditions_outcome(
     html = page.content.decode()
     assert "<strong>Fees</strong> would route it: keyword “late fee”; sentiment negative." in html
     assert "It would go to <strong>Maya Patel</strong>" in html
-    assert "✗</span> <span class=\"visually-hidden\">no:</span> language en" in html  # Spanish did not hit, and says why
+    # Spanish did not hit, and says why.
+    assert '✗</span> <span class="visually-hidden">no:</span> language en' in html
     assert "Would match, but an earlier rule wins" in html  # the catch-all
     # Nothing was stored or assigned.
     assert not RoutingRule.objects.filter(last_assignee__isnull=False).exists()
@@ -188,7 +189,7 @@ def test_the_tester_without_a_match_and_with_htmx(cast, client_for, riverside, c
     html = page.content.decode()
     assert "No rule matches: it would wait in the shared queue." in html
     assert "<html" not in html  # the fragment only
-    assert "✗</span> <span class=\"visually-hidden\">no:</span> language en" in html
+    assert '✗</span> <span class="visually-hidden">no:</span> language en' in html
 
 
 def test_the_tester_refuses_another_workspaces_channel(cast, client_for, make_channel, hillview):
