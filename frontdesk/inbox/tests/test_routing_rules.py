@@ -278,3 +278,28 @@ def test_rules_are_read_once_per_round(channel, make_event, rule, django_assert_
     ]
     with django_assert_max_num_queries(1):
         plan_routing(arrivals)
+
+
+def test_the_conversation_page_offers_the_draft_and_says_which_rule_routed_it(
+    cast, channel, receive, rule, client_for
+):
+    from django.urls import reverse
+
+    saved = SavedReply.objects.create(
+        workspace=channel.workspace, title="Fees", body="Hi {{ contact.first_name }}, about fees:"
+    )
+    rule(
+        "Fees",
+        conditions=Conditions(keywords=("fee",)),
+        assign=f"member:{cast['agent'].pk}",
+        saved_reply_id=saved.pk,
+    )
+    row = receive(channel, body="a fee?", name="Ada Lovelace")
+    number = row.message.conversation.number
+    page = client_for(cast["agent"]).get(
+        reverse("inbox:conversation", kwargs={"ws": "riverside", "number": number})
+    )
+    html = page.content.decode()
+    assert "Routed by <strong>Fees</strong>: keyword “fee” — assigned to Maya Patel" in html
+    body = html[html.index('id="composer-body"') :]
+    assert body[body.index(">") + 1 :].startswith("Hi Ada, about fees:</textarea>")
