@@ -286,13 +286,19 @@ def finish_routing(plans: list[Plan]) -> None:
     decisions: list[RoutingDecision] = []
     tag_rows: list[Any] = []
     through = Conversation.tags.through
+    # Read once per round, whatever the number of messages a rule matched.
+    tags: dict[tuple[int, str], Tag | None] = {}
+    notified: dict[int, list[Membership]] = {}
     for plan in plans:
         conversation = plan.arrival.conversation
         rule = plan.rule
         if rule is not None:
             actions = rule.to_rule().actions
             for name in actions.tags:
-                tag = _tag(conversation.workspace_id, name)
+                key = (conversation.workspace_id, name.lower())
+                if key not in tags:
+                    tags[key] = _tag(conversation.workspace_id, name)
+                tag = tags[key]
                 if tag is not None:
                     tag_rows.append(through(conversation_id=conversation.pk, tag_id=tag.pk))
             draft = _draft(conversation, rule)
@@ -313,7 +319,9 @@ def finish_routing(plans: list[Plan]) -> None:
                 plan.assigned, kind=NotificationKind.ASSIGNED, conversation=conversation, actor=None
             )
         if rule is not None and (plan.arrival.created or plan.arrival.started_wait):
-            for member in _notified(conversation.workspace_id, rule):
+            if rule.pk not in notified:
+                notified[rule.pk] = _notified(conversation.workspace_id, rule)
+            for member in notified[rule.pk]:
                 notify(
                     member,
                     kind=NotificationKind.ROUTED,
