@@ -37,7 +37,7 @@ class _Model:
 _lock = threading.Lock()
 _model: _Model | None = None
 # Where the word table is kept once read (set from settings at start-up: the data
-# folder). Reading it back takes ~20 ms and never imports scikit-learn; reading the
+# folder). Reading it back takes ~0.1-0.2 s and never imports scikit-learn; reading the
 # package's joblib files takes ~1 s and does.
 _cache_dir: Path | None = None
 CACHE_FORMAT = 1
