@@ -136,6 +136,14 @@ def test_a_text_matching_a_rule_reaches_the_right_person_live(oak_hill, new_page
     assert row.locator(".tag-chip", has_text="fines").count() == 1
     assert "Maya" in (row.locator(".conv-assignee").inner_html())
     screenshot(maya, "routing-live-mine")
+    # Opened, the conversation says which rule brought it and why.
+    row.locator(".conv-link").click()
+    maya.wait_for_url(re.compile(r"/inbox/\d+/"))
+    note = maya.locator("[data-routing-note]")
+    note.wait_for()
+    assert "Routed by Fines and fees: channel sms; keyword “late fee”" in note.inner_text()
+    assert "assigned to Maya Lin" in note.inner_text()
+    screenshot(maya, "routing-conversation")
 
     # Her colleague who is away got nothing; the conversation page says why it came.
     ravi = new_page()
