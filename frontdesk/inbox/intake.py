@@ -40,11 +40,11 @@ from django.utils import timezone
 
 from frontdesk.connectors import base
 from frontdesk.core.actions.contacts import resolve_contact
-from frontdesk.core.models import Contact, ContactIdentity, Membership, normalise_identity
+from frontdesk.core.models import Contact, ContactIdentity, normalise_identity
 from frontdesk.core.pictures import check_file
 from frontdesk.inbox import kinds, live, numbering
 from frontdesk.inbox.actions.conversations import inbox_settings_for, start_conversation
-from frontdesk.inbox.actions.notifications import notify
+from frontdesk.inbox.actions.routing import Arrival, finish_routing, plan_routing
 from frontdesk.inbox.models import (
     ACTIVE_STATUSES,
     Attachment,
@@ -56,10 +56,8 @@ from frontdesk.inbox.models import (
     InboundEventStatus,
     Message,
     MessageKind,
-    NotificationKind,
 )
 from frontdesk.inbox.models.messages import attachment_path
-from frontdesk.inbox.routing import route_conversation
 from frontdesk.triage.hooks import triage_message
 
 logger = logging.getLogger(__name__)
@@ -595,7 +593,7 @@ def _record_round(
     Message.objects.bulk_create(messages)
     pending_fetch: list[int] = []
     changed: dict[int, Conversation] = {}
-    assigned: list[tuple[Conversation, Membership]] = []
+    arrivals: list[Arrival] = []
     for (row, contact), (conversation, created), message in zip(
         round_rows, conversations, messages, strict=True
     ):
@@ -615,20 +613,16 @@ def _record_round(
         conversation.contact = contact
         conversation.workspace = row.workspace
         conversation.channel = row.channel
-        assignee_before = conversation.assignee_id
-        _receive_into(conversation, row, message)
-        if conversation.assignee is not None and conversation.assignee_id != assignee_before:
-            assigned.append((conversation, conversation.assignee))
-        changed[conversation.pk] = conversation
-    _save_received([changed[pk] for pk in sorted(changed)])
-    for conversation, assignee in assigned:
-        # Routing handed it to someone (the person the web form named): tell them.
-        notify(
-            assignee,
-            kind=NotificationKind.ASSIGNED,
-            conversation=conversation,
-            actor=None,
+        started_wait = _receive_into(conversation, row, message)
+        arrivals.append(
+            Arrival(conversation, message, row, created=created, started_wait=started_wait)
         )
+        changed[conversation.pk] = conversation
+    # The workspace's routing rules, read once for the round (frontdesk/inbox/actions/
+    # routing.py): assignee, team and priority go out with the round's UPDATE.
+    plans = plan_routing(arrivals)
+    _save_received([changed[pk] for pk in sorted(changed)])
+    finish_routing(plans)
     _react_all(
         [
             (row.channel, message, created)
@@ -717,6 +711,9 @@ _RECEIVED_FIELDS = [
     "waiting_since",
     "subject",
     "assignee",
+    # Routing rules may set these (frontdesk/inbox/actions/routing.py).
+    "team",
+    "priority",
     # Set by triage (frontdesk/triage/hooks.py) from the newest message.
     "sentiment_label",
     "sentiment_score",
@@ -727,8 +724,9 @@ _RECEIVED_FIELDS = [
 ]
 
 
-def _receive_into(conversation: Conversation, row: InboundEvent, message: Message) -> None:
-    """What a customer's message changes in its conversation (as in `_record`)."""
+def _receive_into(conversation: Conversation, row: InboundEvent, message: Message) -> bool:
+    """What a customer's message changes in its conversation (as in `_record`);
+    returns whether it started the customer's wait. Routing comes after."""
     received = row.received_at
     conversation.status = ConversationStatus.OPEN
     conversation.snoozed_until = None
@@ -737,11 +735,12 @@ def _receive_into(conversation: Conversation, row: InboundEvent, message: Messag
     conversation.last_customer_message_at = max(
         conversation.last_customer_message_at or received, received
     )
-    if conversation.waiting_since is None:
+    started_wait = conversation.waiting_since is None
+    if started_wait:
         conversation.waiting_since = received
     if not conversation.subject and row.subject:
         conversation.subject = row.subject[:255]
-    conversation.assignee = route_conversation(conversation, message=message)
+    return started_wait
 
 
 def _threads(round_rows: list[tuple[InboundEvent, Contact]]) -> list[tuple[Conversation, bool]]:
@@ -943,22 +942,19 @@ def _record(row: InboundEvent) -> Message:
     conversation.last_customer_message_at = max(
         conversation.last_customer_message_at or received, received
     )
-    if conversation.waiting_since is None:
+    started_wait = conversation.waiting_since is None
+    if started_wait:
         conversation.waiting_since = received
     if not conversation.subject and row.subject:
         conversation.subject = row.subject[:255]
 
-    previous_assignee_id = conversation.assignee_id
-    conversation.assignee = route_conversation(conversation, message=message)
+    # Routing rules (and a promise the acknowledgement made): who takes it, its
+    # priority and team, before the save; tags, draft and notifications after.
+    plans = plan_routing(
+        [Arrival(conversation, message, row, created=created, started_wait=started_wait)]
+    )
     conversation.save()
-    if conversation.assignee is not None and conversation.assignee_id != previous_assignee_id:
-        # Routing handed it to someone (the person the web form named): tell them.
-        notify(
-            conversation.assignee,
-            kind=NotificationKind.ASSIGNED,
-            conversation=conversation,
-            actor=None,
-        )
+    finish_routing(plans)
 
     live.conversation_changed(conversation, created=created, reopened=reopened, woke=woke)
     live.message_published(message)
