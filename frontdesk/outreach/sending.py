@@ -604,3 +604,10 @@ def contact_address(contact_id: int, kind: str) -> str | None:
 def claim_ready() -> bool:
     """Whether anything is due to be sent now."""
     return _due(timezone.now()).exists()
+
+
+def has_claims() -> bool:
+    """Whether any delivery is claimed or being handed over right now."""
+    return Delivery.objects.filter(
+        state__in=[DeliveryState.CLAIMED, DeliveryState.SENDING]
+    ).exists()

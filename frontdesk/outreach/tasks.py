@@ -14,6 +14,10 @@ def send_due() -> None:
     _sent, more = sending.send_due()
     if more:
         send_due()  # the budget ran out: go on in a fresh task (fair to other work)
+    elif sending.has_claims():
+        # Claims held elsewhere: a dead worker's are handed back once stale, so look
+        # again then rather than at the next minute's tick.
+        send_due.schedule(delay=settings.OUTREACH_CLAIM_TIMEOUT_SECONDS + 1)
 
 
 def kick() -> None:

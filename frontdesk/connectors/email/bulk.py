@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import re
 import smtplib
+import socket
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,13 @@ def _data(smtp: smtplib.SMTP, msg: ReadableBuffer | str) -> tuple[int, bytes]:
     text = _LEADING_DOT.sub(b"..", raw)
     if not text.endswith(b"\r\n"):
         text += b"\r\n"
+    sock = smtp.sock
+    if sock is not None and not getattr(smtp, "_nodelay", False):
+        # The dot goes in a write of its own: with Nagle's algorithm it would wait
+        # for the server's delayed ACK of the text (40 ms a message on Linux).
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        smtp._nodelay = True  # type: ignore[attr-defined]
     smtp.send(text)
     hook: Callable[[], bool] | None = getattr(smtp, "commit_point", None)
     if hook is not None and not hook():
