@@ -31,6 +31,7 @@ recognise the same message if an operator ever re-sends one.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 import uuid
@@ -277,8 +278,14 @@ def context_for(
     }
 
 
+@functools.cache
+def _url_pattern(name: str) -> str:
+    return settings.PUBLIC_BASE_URL + reverse(name, args=["TOKEN"])
+
+
 def public_url(name: str, token: str) -> str:
-    return settings.PUBLIC_BASE_URL + reverse(name, args=[token])
+    # reverse() costs milliseconds here (a large URL table): once per name, not per mail.
+    return _url_pattern(name).replace("TOKEN", token)
 
 
 @dataclasses.dataclass(frozen=True)

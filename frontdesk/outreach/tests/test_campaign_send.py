@@ -53,10 +53,11 @@ def test_campaign_mail_names_the_person_routes_replies_and_offers_one_click_unsu
     grace = make_contact("Grace Hopper", "grace@example.org", branch="Eastside")
     make_contact("", "anon@example.org")
     make_contact("Ada <Lovelace>", "ada@example.org", branch="Main & Co")
+    make_contact("Zoë Ångström", "zoe@example.org", branch="Café Ünter den Linden. Ja")
     campaign = _campaign(cast, maya_sender, welcome)
     _send_all()
 
-    assert len(smtp_sink.received) == 3
+    assert len(smtp_sink.received) == 4
     by_to = {parseaddr(m["To"])[1]: m for m in smtp_sink.messages()}
     mail = by_to["grace@example.org"]
     delivery = Delivery.objects.get(campaign=campaign, contact=grace)
@@ -96,6 +97,15 @@ def test_campaign_mail_names_the_person_routes_replies_and_offers_one_click_unsu
     assert "<p>Hi Ada,</p>" in ada.get_body(("html",)).get_content()
     assert "<b>Main &amp; Co</b>" in ada.get_body(("html",)).get_content()
     assert "Your home branch is Main & Co." in ada.get_body(("plain",)).get_content()
+
+    # Non-ASCII names and fields survive the trip (encoded words, quoted-printable).
+    zoe = by_to["zoe@example.org"]
+    assert zoe["Subject"] == "Welcome to the library, Zoë!"
+    assert parseaddr(zoe["To"]) == ("Zoë Ångström", "zoe@example.org")
+    assert (
+        "Your home branch is Café Ünter den Linden. Ja." in zoe.get_body(("plain",)).get_content()
+    )
+    assert "<p>Hi Zoë,</p>" in zoe.get_body(("html",)).get_content()
 
     # The campaign is done once nothing is left to send.
     campaign.refresh_from_db()
