@@ -104,11 +104,14 @@ def record_provider_event(
     """A bounce or complaint about one of our messages (an ESP's tracking webhook or a
     returned DSN mail): if it names an outreach delivery, suppress the address.
     Returns whether it was an outreach message."""
+    bare = message_id.strip().strip("<>")
     delivery = (
-        Delivery.objects.filter(workspace_id=workspace_id, provider_message_id=message_id)
+        Delivery.objects.filter(
+            workspace_id=workspace_id, provider_message_id__in=[f"<{bare}>", bare]
+        )
         .only("pk", "address")
         .first()
-        if message_id
+        if bare
         else None
     )
     if delivery is None:
