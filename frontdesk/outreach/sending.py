@@ -153,8 +153,10 @@ class _RateLimit:
         self.next_at = max(now, self.next_at) + self.interval
 
 
-def send_claimed(token: str, ids: list[int]) -> int:
-    """Send the deliveries this claim holds; returns how many were sent."""
+def send_claimed(token: str, ids: list[int], *, claimed_at: float | None = None) -> int:
+    """Send the deliveries this claim holds; returns how many were sent.
+    `claimed_at` is the claim's time.monotonic()."""
+    claimed_at = time.monotonic() if claimed_at is None else claimed_at
     rows = list(
         Delivery.objects.filter(pk__in=ids, claim_token=token, state=DeliveryState.CLAIMED)
         .select_related(
@@ -204,7 +206,7 @@ def send_claimed(token: str, ids: list[int]) -> int:
                 )
             continue
         if kind == MessageKind.EMAIL:
-            sent += _send_email_group(token, channel_id, group, custom)
+            sent += _send_email_group(token, channel_id, group, custom, claimed_at)
         else:
             sent += _send_sms_group(token, channel_id, group, custom)
     return sent
@@ -363,8 +365,76 @@ def _escape(text: str) -> str:
     return html_module.escape(text)
 
 
+class _Handover:
+    """The commit point of one delivery: `claimed` -> `sending`, only with our claim.
+
+    On PostgreSQL the UPDATE is sent without waiting for its answer (libpq, the
+    connection in autocommit) and read in `settle`, right after the dot: the server
+    commits it whether or not this process lives to read the answer, and no wait
+    (for the database's reply, then for a CPU on a busy machine) lies between the
+    commit and the dot. Elsewhere (SQLite, in-process) the UPDATE runs at once.
+    """
+
+    SQL = (
+        "UPDATE outreach_delivery SET state = $1, sent_at = $2, provider_message_id = $3, "
+        "attempts = $4 WHERE id = $5 AND state = $6 AND claim_token = $7"
+    )
+
+    def __init__(self, pk: int, token: str, message_id: str, attempts: int) -> None:
+        self.pk, self.token, self.message_id, self.attempts = pk, token, message_id, attempts
+        self.pending: Any = None
+
+    def commit(self) -> bool:
+        now = timezone.now()
+        connection = connections[router.db_for_write(Delivery)]
+        if connection.vendor == "postgresql" and connection.get_autocommit():
+            connection.ensure_connection()
+            pgconn = connection.connection.pgconn
+            values = [
+                DeliveryState.SENDING,
+                now.isoformat(),
+                self.message_id,
+                str(self.attempts),
+                str(self.pk),
+                DeliveryState.CLAIMED,
+                self.token,
+            ]
+            pgconn.send_query_params(self.SQL.encode(), [v.encode() for v in values])
+            pgconn.flush()
+            self.pending = pgconn
+            # Our claim is young (checked before): nobody else may hold this row.
+            return True
+        return (
+            Delivery.objects.filter(
+                pk=self.pk, state=DeliveryState.CLAIMED, claim_token=self.token
+            ).update(
+                state=DeliveryState.SENDING,
+                sent_at=now,
+                provider_message_id=self.message_id,
+                attempts=self.attempts,
+            )
+            == 1
+        )
+
+    def settle(self) -> None:
+        pgconn, self.pending = self.pending, None
+        if pgconn is None:
+            return
+        changed = 0
+        while (result := pgconn.get_result()) is not None:
+            if result.command_tuples is not None:
+                changed = int(result.command_tuples)
+            if result.error_message:
+                logger.error("outreach handover failed: %s", result.error_message.decode())
+        if changed != 1:
+            logger.error(
+                "outreach delivery handed over without holding its claim",
+                extra={"delivery": self.pk},
+            )
+
+
 def _send_email_group(
-    token: str, channel_id: int, group: list[_Job], custom: dict[int, Any]
+    token: str, channel_id: int, group: list[_Job], custom: dict[int, Any], claimed_at: float
 ) -> int:
     from frontdesk.inbox.models import Channel
 
@@ -384,6 +454,7 @@ def _send_email_group(
         or ""
     )
     limiter = _RateLimit(settings.OUTREACH_RATE_PER_SECOND)
+    claim_limit = settings.OUTREACH_CLAIM_TIMEOUT_SECONDS / 2
     confirmed: list[int] = []
     sent = 0
     senders: dict[int, BulkSender] = {}
@@ -413,29 +484,30 @@ def _send_email_group(
             )
             message_id = composed.message.message_id
 
-            def commit(
-                pk: int = delivery.pk, mid: str = message_id, tries: int = delivery.attempts + 1
-            ) -> bool:
-                return (
-                    Delivery.objects.filter(
-                        pk=pk, state=DeliveryState.CLAIMED, claim_token=token
-                    ).update(
-                        state=DeliveryState.SENDING,
-                        sent_at=timezone.now(),
-                        provider_message_id=mid,
-                        attempts=tries,
-                    )
-                    == 1
+            if time.monotonic() - claimed_at > claim_limit:
+                # Near the claim timeout a sweep may hand these rows to another
+                # worker: give the rest back instead of racing it.
+                Delivery.objects.filter(claim_token=token, state=DeliveryState.CLAIMED).update(
+                    state=DeliveryState.QUEUED, claim_token=""
                 )
-
+                break
+            handover = _Handover(delivery.pk, token, message_id, delivery.attempts + 1)
             limiter.wait()
             try:
                 bulk.send(
-                    composed.message, commit=commit, html=composed.html, headers=composed.headers
+                    composed.message,
+                    commit=handover.commit,
+                    after_dot=handover.settle,
+                    html=composed.html,
+                    headers=composed.headers,
                 )
             except ConnectorError as exc:
+                handover.settle()
                 _failed(delivery, token, exc, handed_over=bulk.committed)
                 continue
+            except BaseException:
+                handover.settle()
+                raise
             confirmed.append(delivery.pk)
             sent += 1
             if len(confirmed) >= 20:
@@ -588,13 +660,14 @@ def send_due(*, budget_seconds: float = 20.0, batch: int = BATCH_SIZE) -> tuple[
     sent = 0
     sweep()
     while time.monotonic() < deadline:
+        claimed_at = time.monotonic()
         token, ids = claim_deliveries(limit=batch)
         if not ids:
             if sweep()[0]:
                 continue
             finish_campaigns()
             return sent, False
-        sent += send_claimed(token, ids)
+        sent += send_claimed(token, ids, claimed_at=claimed_at)
     return sent, True
 
 

@@ -70,11 +70,15 @@ def _data(smtp: smtplib.SMTP, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         smtp.close()  # mid-DATA: the server discards what it has
         raise _ClaimLost
     smtp.send(b".\r\n")
+    after: Callable[[], None] | None = getattr(smtp, "after_dot", None)
+    if after is not None:
+        after()
     return smtp.getreply()
 
 
 class _SMTP(smtplib.SMTP):
     commit_point: Callable[[], bool] | None = None
+    after_dot: Callable[[], None] | None = None
 
     def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         return _data(self, msg)
@@ -82,6 +86,7 @@ class _SMTP(smtplib.SMTP):
 
 class _SMTPSSL(smtplib.SMTP_SSL):
     commit_point: Callable[[], bool] | None = None
+    after_dot: Callable[[], None] | None = None
 
     def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         return _data(self, msg)
@@ -188,10 +193,15 @@ class BulkSender:
         message: OutboundMessage,
         *,
         commit: Callable[[], bool],
+        after_dot: Callable[[], None] | None = None,
         html: str = "",
         headers: Mapping[str, str] | None = None,
     ) -> DeliveryResult:
-        """Send one message; raises ConnectorError (temporary or permanent)."""
+        """Send one message; raises ConnectorError (temporary or permanent).
+
+        `after_dot` runs right after the final "." is written, before the server's
+        answer is read (the caller may have sent its commit without waiting for it,
+        so that nothing blocks between that commit and the dot)."""
         self.committed = False
         email = build_email(self.account, message)
         message_id = email.extra_headers["Message-ID"]
@@ -206,10 +216,12 @@ class BulkSender:
 
         try:
             if self.smtp:
-                self._send_smtp(email, point)
+                self._send_smtp(email, point, after_dot)
             else:
                 if not point():
                     raise _ClaimLost
+                if after_dot is not None:
+                    after_dot()
                 email.connection = self.backend
                 email.send()
         except _ClaimLost:
@@ -223,12 +235,18 @@ class BulkSender:
             raise connector_error(exc, message) from exc
         return DeliveryResult(provider_message_id=message_id, status="sent")
 
-    def _send_smtp(self, email: EmailMultiAlternatives, point: Callable[[], bool]) -> None:
+    def _send_smtp(
+        self,
+        email: EmailMultiAlternatives,
+        point: Callable[[], bool],
+        after_dot: Callable[[], None] | None,
+    ) -> None:
         backend = self.backend
         raw = flatten(email)
         if backend.connection is None:
             backend.open()
         backend.connection.commit_point = point
+        backend.connection.after_dot = after_dot
         try:
             if raw is None:
                 backend._send(email)
