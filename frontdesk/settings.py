@@ -180,6 +180,13 @@ if INBOX_CLAIM_TIMEOUT_SECONDS < 1 or INBOX_PENDING_GRACE_SECONDS < 1:
     raise ImproperlyConfigured(
         "FRONTDESK_INBOX_CLAIM_TIMEOUT and FRONTDESK_INBOX_PENDING_GRACE are seconds, at least 1"
     )
+# Outreach sending (docs/outreach.md): a claimed batch older than the timeout belongs
+# to a dead worker and goes back to the queue; the rate is messages per second per
+# sending account and worker thread (0: as fast as the server takes them); senders is
+# how many sending loops a start or the minute tick asks for.
+OUTREACH_CLAIM_TIMEOUT_SECONDS = env_int("FRONTDESK_OUTREACH_CLAIM_TIMEOUT", 120)
+OUTREACH_RATE_PER_SECOND = env_int("FRONTDESK_OUTREACH_RATE", 0)
+OUTREACH_SENDERS = env_int("FRONTDESK_OUTREACH_SENDERS", 2)
 # How a stored inbound event reaches a worker: "poll" (the default) leaves the event
 # row as the queue: each worker's poller claims new rows in batches within a quarter
 # of a second, sparing each webhook a second write, and processes a batch in one

@@ -35,6 +35,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     # Pictures of staff replies for an MMS provider to fetch (signed, expiring).
     path("m/<str:token>", inbox_media.outbound_media, name="outbound-media"),
+    # Outreach recipients' pages (unsubscribe, preferences, opt-in): signed links.
+    path("o/", include("frontdesk.outreach.public_urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

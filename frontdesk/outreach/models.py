@@ -1,1 +1,293 @@
-"""Outreach's models."""
+"""Outreach's tables: who a message comes from, what it says, whom it goes to, and
+what happened to each copy.
+
+One `Delivery` row per recipient per campaign or notice carries the whole sending
+state machine (see `DeliveryState`); `Suppression` lists addresses nothing more may
+be sent to. Every row belongs to a workspace.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from frontdesk.core.models import Contact, Membership
+from frontdesk.core.scoping import WorkspaceManager, WorkspaceScoped
+from frontdesk.inbox.models import Channel, Conversation
+
+
+class MessageKind(models.TextChoices):
+    EMAIL = "email", "Email"
+    SMS = "sms", "Text message"
+
+
+class SenderIdentity(WorkspaceScoped):
+    """A staff member as the face of outreach: the person every message names.
+
+    Email goes out through `email_channel` (its configured, verified sending
+    address) as "Maya Patel via Riverside Library", or from the person's own
+    `from_address` once it is verified; texts go out on `sms_channel`.
+    """
+
+    member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=80, help_text="As recipients see it, e.g. “Maya Patel”.")
+    title = models.CharField(max_length=80, blank=True)
+    photo = models.ImageField(upload_to="outreach/senders/%Y/", blank=True)
+    signature = models.TextField(blank=True)
+    email_channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    from_address = models.EmailField(
+        blank=True, help_text="The person's own sending address (used only once verified)."
+    )
+    from_address_verified = models.BooleanField(default=False)
+    sms_channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Topic(WorkspaceScoped):
+    """A kind of mail a contact may opt in to or out of (newsletter, events).
+
+    `double_opt_in`: a subscription counts only once confirmed from the mail sent to
+    the address (newsletters).
+    """
+
+    slug = models.SlugField(max_length=40)
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=255, blank=True)
+    double_opt_in = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "slug"], name="outreach_topic_slug_unique")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for confirmation"
+    SUBSCRIBED = "subscribed", "Subscribed"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class Subscription(WorkspaceScoped):
+    """One contact's choice about one topic."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="subscriptions")
+    status = models.CharField(max_length=12, choices=SubscriptionStatus.choices)
+    updated_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "topic"], name="outreach_subscription_unique"
+            )
+        ]
+
+
+class Template(WorkspaceScoped):
+    """What a message says: email subject + HTML (the text part is generated) or an
+    SMS body, with {{ contact.first_name }}-style placeholders (`render.py`)."""
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=8, choices=MessageKind.choices, default=MessageKind.EMAIL)
+    subject = models.CharField(max_length=255, blank=True)
+    html = models.TextField(blank=True)
+    sms_body = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SCHEDULED = "scheduled", "Scheduled"
+    SENDING = "sending", "Sending"
+    PAUSED = "paused", "Paused"
+    DONE = "done", "Sent"
+
+
+class Campaign(WorkspaceScoped):
+    """A message to an audience, now or at `scheduled_for`; pausable.
+
+    `audience` is the filter (`audiences.py`) recorded as JSON; the recipients are
+    fixed as Delivery rows when it starts.
+    """
+
+    name = models.CharField(max_length=120)
+    sender = models.ForeignKey(SenderIdentity, on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="+")
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, null=True, blank=True)
+    audience = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    scheduled_for = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Notice(WorkspaceScoped):
+    """A transactional message to one contact (hold ready, item overdue), from the
+    API or a CSV import; `data` holds the item/event fields the template names.
+    `external_id` makes a repeated API call or import line create nothing twice."""
+
+    sender = models.ForeignKey(SenderIdentity, on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="+")
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    external_id = models.CharField(max_length=120)
+    source = models.CharField(max_length=8, default="api")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "external_id"], name="outreach_notice_external_unique"
+            )
+        ]
+
+
+class DeliveryState(models.TextChoices):
+    """queued -> claimed -> sending -> sent; or failed / suppressed.
+
+    `claimed`: a worker took it (claim token, time); a stale claim goes back to
+    queued. `sending`: committed right before the message's final "." went to
+    the SMTP server, the point after which it may have been accepted; a delivery
+    found here after a crash is never sent again (see `sending.py`).
+    """
+
+    QUEUED = "queued", "Queued"
+    CLAIMED = "claimed", "Claimed"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SUPPRESSED = "suppressed", "Suppressed"
+
+
+class Delivery(WorkspaceScoped):
+    """One message to one recipient for one campaign or notice.
+
+    `idempotency_key` is unique and is the mail's Message-ID local part, so the
+    same delivery always carries the same Message-ID.
+    """
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    notice = models.ForeignKey(
+        Notice, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=MessageKind.choices, default=MessageKind.EMAIL)
+    address = models.CharField(max_length=320)
+    idempotency_key = models.CharField(max_length=64, unique=True)
+    state = models.CharField(
+        max_length=10, choices=DeliveryState.choices, default=DeliveryState.QUEUED
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    confirmed = models.BooleanField(
+        default=False, help_text="The server's acceptance was recorded (not only handed over)."
+    )
+    provider_message_id = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    reply_conversation = models.ForeignKey(
+        Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "contact"],
+                condition=models.Q(campaign__isnull=False),
+                name="outreach_delivery_campaign_contact_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["notice"],
+                condition=models.Q(notice__isnull=False),
+                name="outreach_delivery_notice_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["state", "next_attempt_at"], name="outreach_delivery_due"),
+            models.Index(fields=["workspace", "provider_message_id"]),
+            models.Index(fields=["campaign", "state"]),
+        ]
+
+
+class SuppressionReason(models.TextChoices):
+    BOUNCE = "bounce", "Bounced"
+    COMPLAINT = "complaint", "Marked as spam"
+    UNSUBSCRIBE = "unsubscribe", "Unsubscribed"
+    OPT_OUT = "opt_out", "Texted STOP"
+
+
+class Suppression(WorkspaceScoped):
+    """An address outreach never sends to again (staff replies are not affected)."""
+
+    address = models.CharField(max_length=320)
+    reason = models.CharField(max_length=12, choices=SuppressionReason.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "address"], name="outreach_suppression_unique"
+            )
+        ]
+
+
+class ContactData(WorkspaceScoped):
+    """Custom fields and tags of a contact for personalisation and audiences
+    (imported from CSV)."""
+
+    contact = models.OneToOneField(Contact, on_delete=models.CASCADE, related_name="+")
+    fields = models.JSONField(default=dict, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+
+
+class OutreachSettings(models.Model):
+    """A workspace's outreach policy: the postal address every footer shows (the law
+    in many places), and whether opens/clicks are tracked (off: privacy)."""
+
+    workspace = models.OneToOneField(
+        "core.Workspace", on_delete=models.CASCADE, related_name="+", editable=False
+    )
+    physical_address = models.TextField(blank=True)
+    track_opens_and_clicks = models.BooleanField(default=False)
+
+    objects = WorkspaceManager()
+
+    def __str__(self) -> str:
+        return f"Outreach settings of workspace {self.workspace_id}"

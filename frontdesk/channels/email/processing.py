@@ -36,6 +36,7 @@ from frontdesk.core.models import ContactIdentity
 from frontdesk.inbox.actions.replies import record_delivery_status
 from frontdesk.inbox.models import InboundEvent, Message, MessageKind
 from frontdesk.inbox.models.messages import attachment_path
+from frontdesk.outreach.actions.recipients import record_provider_event
 
 logger = logging.getLogger(__name__)
 
@@ -231,6 +232,15 @@ def record_bounce(row: InboundEvent, report: BounceReport) -> str:
             defaults={"reason": report.reason[:500], "bounced_at": timezone.now()},
         )
         marked.append(address)
+    for address in report.recipients:
+        # A returned outreach message: the address is suppressed for outreach.
+        record_provider_event(
+            workspace.pk,
+            message_id=report.original_message_id,
+            address=address,
+            complaint=False,
+            detail=report.reason[:500],
+        )
     reply = None
     if report.original_message_id:
         reply = (

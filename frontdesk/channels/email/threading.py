@@ -24,6 +24,7 @@ from frontdesk.channels.email import tokens
 from frontdesk.channels.email.models import EmailDetail, EmailParticipant, ThreadSignal
 from frontdesk.core.models import Contact
 from frontdesk.inbox.models import Conversation, InboundEvent, Message
+from frontdesk.outreach.replies import conversation_for_reply
 
 
 def _belongs(conversation_id: int, workspace_id: int, contact: Contact, sender: str) -> bool:
@@ -101,4 +102,14 @@ def find_thread(row: InboundEvent, contact: Any) -> int | None:
         if _belongs(conversation_id, row.workspace_id, contact, sender):
             EmailDetail.objects.filter(pk=detail.pk).update(thread_signal=signal)
             return conversation_id
-    return None
+    # An answer to an outreach message (desk+o42-…@ or its Message-ID): a
+    # conversation of its own, assigned to the person who sent it.
+    return conversation_for_reply(
+        row.workspace_id,
+        contact,
+        row.channel,
+        tags=[tokens.split_plus(str(address))[1] for address in detail.recipients or []],
+        message_ids=[detail.in_reply_to, *reversed(detail.references or [])],
+        subject=row.subject,
+        received_at=row.received_at,
+    )

@@ -32,6 +32,7 @@ from frontdesk.core.actions.contacts import set_consent
 from frontdesk.core.models import ConsentStatus, ConsentTopic
 from frontdesk.inbox.actions.replies import record_delivery_status
 from frontdesk.inbox.models import Message, MessageKind
+from frontdesk.outreach.actions.recipients import record_provider_event
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +204,15 @@ def tracking(request: HttpRequest, key: str, provider: str) -> HttpResponse:
         if not message_id:
             continue
         kind = event.event_type
+        if kind in ("bounced", "complained"):
+            # An outreach message's bounce or spam report: never send it outreach again.
+            record_provider_event(
+                workspace.pk,
+                message_id=message_id,
+                address=str(event.recipient or ""),
+                complaint=kind == "complained",
+                detail=str(event.mta_response or event.description or kind)[:500],
+            )
         if kind == "delivered":
             record_delivery_status(workspace, provider_message_id=message_id, status="delivered")
         elif kind in TRACKING_FAILED:

@@ -168,34 +168,42 @@ class EmailConnector(Connector[EmailAccount]):
             connection = get_connection(account.backend or None, **dict(account.backend_options))
             email.connection = connection
             email.send()
-        except smtplib.SMTPRecipientsRefused as exc:
-            raise ConnectorError(
-                f"The mail server refused the address {message.to_address}",
-                permanent=True,
-                code="recipient_refused",
-            ) from exc
-        except smtplib.SMTPResponseException as exc:
-            # 5xx is a final answer; 4xx ("try again later") is worth a retry.
-            raise ConnectorError(
-                f"The mail server answered {exc.smtp_code}: {_text(exc.smtp_error)}",
-                permanent=500 <= exc.smtp_code < 600,
-                code=str(exc.smtp_code),
-            ) from exc
-        except (BadHeaderError, ValueError) as exc:
-            raise ConnectorError(
-                f"This reply cannot be sent as an email: {exc}", permanent=True, code="bad_message"
-            ) from exc
-        except (smtplib.SMTPException, OSError) as exc:
-            raise ConnectorError(
-                f"The mail server could not be reached: {exc}", permanent=False, code="smtp"
-            ) from exc
         except Exception as exc:
-            raise _esp_error(exc) from exc
+            raise connector_error(exc, message) from exc
         detail = ""
         status = getattr(email, "anymail_status", None)
         if status is not None and getattr(status, "message_id", None):
             detail = f"ESP id {status.message_id}"
         return DeliveryResult(provider_message_id=message_id, status="sent", detail=detail)
+
+
+def connector_error(exc: Exception, message: OutboundMessage) -> Exception:
+    """A sending failure as a ConnectorError (temporary or permanent), or `exc` itself
+    when it is no mail error at all."""
+    if isinstance(exc, ConnectorError):
+        return exc
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return ConnectorError(
+            f"The mail server refused the address {message.to_address}",
+            permanent=True,
+            code="recipient_refused",
+        )
+    if isinstance(exc, smtplib.SMTPResponseException):
+        # 5xx is a final answer; 4xx ("try again later") is worth a retry.
+        return ConnectorError(
+            f"The mail server answered {exc.smtp_code}: {_text(exc.smtp_error)}",
+            permanent=500 <= exc.smtp_code < 600,
+            code=str(exc.smtp_code),
+        )
+    if isinstance(exc, BadHeaderError | ValueError):
+        return ConnectorError(
+            f"This reply cannot be sent as an email: {exc}", permanent=True, code="bad_message"
+        )
+    if isinstance(exc, smtplib.SMTPException | OSError):
+        return ConnectorError(
+            f"The mail server could not be reached: {exc}", permanent=False, code="smtp"
+        )
+    return _esp_error(exc)
 
 
 def _esp_error(exc: Exception) -> Exception:

@@ -1,0 +1,121 @@
+"""The recipient's pages: no login, a signed link each, phone-sized.
+
+- unsubscribe: RFC 8058 one-click. A mail client POSTs "List-Unsubscribe=One-Click"
+  to the List-Unsubscribe URL with no cookies, so that POST is CSRF-exempt (the
+  signed token is the proof); a person following the footer link gets a page with
+  a button (a GET changes nothing: link scanners open every link).
+- preferences: the topics of this workspace, each on or off.
+- confirm: double opt-in; the button confirms (again, not the GET).
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from frontdesk.outreach import tokens
+from frontdesk.outreach.actions import recipients
+from frontdesk.outreach.models import Delivery, Subscription, SubscriptionStatus, Topic
+
+
+def _bad_link(request: HttpRequest, error: tokens.BadLink) -> HttpResponse:
+    return render(
+        request,
+        "outreach/public/bad_link.html",
+        {"error": error},
+        status=410 if error.expired else 404,
+    )
+
+
+def _delivery(purpose: str, token: str) -> Delivery:
+    pk = tokens.unsign(purpose, token)
+    delivery = (
+        Delivery.objects.select_related("workspace", "contact", "campaign__topic")
+        .filter(pk=pk)
+        .first()
+    )
+    if delivery is None:
+        raise tokens.BadLink("This link is not valid.")
+    return delivery
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        delivery = _delivery("unsubscribe", token)
+    except tokens.BadLink as error:
+        return _bad_link(request, error)
+    done = False
+    if request.method == "POST":
+        recipients.unsubscribe(delivery)
+        done = True
+    topic = delivery.campaign.topic if delivery.campaign else None
+    return render(
+        request,
+        "outreach/public/unsubscribe.html",
+        {
+            "delivery": delivery,
+            "workspace": delivery.workspace,
+            "topic": topic,
+            "done": done,
+            "preferences_token": tokens.sign("preferences", delivery.pk),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        delivery = _delivery("preferences", token)
+    except tokens.BadLink as error:
+        return _bad_link(request, error)
+    topics = list(Topic.objects.filter(workspace_id=delivery.workspace_id).order_by("name"))
+    saved = False
+    if request.method == "POST":
+        wanted = set(request.POST.getlist("topic"))
+        for topic in topics:
+            recipients.set_subscription(delivery.contact, topic, subscribed=topic.slug in wanted)
+        saved = True
+    statuses = dict(
+        Subscription.objects.filter(contact=delivery.contact, topic__in=topics).values_list(
+            "topic_id", "status"
+        )
+    )
+    rows = [
+        (
+            topic,
+            statuses.get(topic.pk) in (SubscriptionStatus.SUBSCRIBED, SubscriptionStatus.PENDING),
+            statuses.get(topic.pk) == SubscriptionStatus.PENDING,
+        )
+        for topic in topics
+    ]
+    return render(
+        request,
+        "outreach/public/preferences.html",
+        {"workspace": delivery.workspace, "rows": rows, "saved": saved, "token": token},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        pk = tokens.unsign("confirm", token)
+    except tokens.BadLink as error:
+        return _bad_link(request, error)
+    subscription = Subscription.objects.select_related("topic", "workspace").filter(pk=pk).first()
+    if subscription is None:
+        return _bad_link(request, tokens.BadLink("This link is not valid."))
+    if request.method == "POST":
+        recipients.confirm_subscription(subscription)
+    return render(
+        request,
+        "outreach/public/confirm.html",
+        {
+            "subscription": subscription,
+            "workspace": subscription.workspace,
+            "done": subscription.status == SubscriptionStatus.SUBSCRIBED,
+        },
+    )

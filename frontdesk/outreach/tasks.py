@@ -1,0 +1,37 @@
+"""Outreach's background tasks: sending loops and the minute tick."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from huey import crontab
+from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
+
+from frontdesk.outreach import sending
+
+
+@db_task()
+def send_due() -> None:
+    _sent, more = sending.send_due()
+    if more:
+        send_due()  # the budget ran out: go on in a fresh task (fair to other work)
+    elif sending.has_claims():
+        # Claims held elsewhere: a dead worker's are handed back once stale, so look
+        # again then rather than at the next minute's tick.
+        send_due.schedule(delay=settings.OUTREACH_CLAIM_TIMEOUT_SECONDS + 1)
+
+
+def kick() -> None:
+    """Ask for sending loops (a campaign started or resumed, a notice queued)."""
+    for _ in range(1 if HUEY.immediate else max(settings.OUTREACH_SENDERS, 1)):
+        send_due()
+
+
+# Enqueued when a worker starts, then every minute: a worker restarted after a crash
+# settles what the dead one left and goes on sending.
+@db_periodic_task(crontab(minute="*"))
+def outreach_tick() -> None:
+    sending.sweep()
+    sending.start_scheduled()
+    sending.finish_campaigns()
+    if sending.claim_ready():
+        kick()
