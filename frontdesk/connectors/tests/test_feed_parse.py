@@ -73,7 +73,11 @@ def test_an_entry_without_guid_keeps_its_id_when_edited():
     moved = parse_feed(template.replace("utm_source=a", "utm_source=b").format("x").encode())
     assert moved.entries[0].source_id == before.source_id  # tracking params do not count
 
-    no_link = '<rss version="2.0"><channel><item><title>Only a title</title><pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate><description>{}</description></item></channel></rss>'
+    no_link = (
+        '<rss version="2.0"><channel><item><title>Only a title</title>'
+        "<pubDate>Tue, 24 Nov 2026 10:00:00 GMT</pubDate>"
+        "<description>{}</description></item></channel></rss>"
+    )
     a = parse_feed(no_link.format("one").encode()).entries[0]
     b = parse_feed(no_link.format("two").encode()).entries[0]
     assert a.source_id == b.source_id
@@ -109,7 +113,10 @@ def test_autodiscovery_finds_every_announced_feed_in_order():
         "https://maple.example/blog/feed.xml",
         "https://maple.example/blog/atom.xml",
     ]
-    based = '<head><base href="https://cdn.example/site/"><link rel="alternate feed" type="application/feed+json" href="f.json"></head>'
+    based = (
+        '<head><base href="https://cdn.example/site/">'
+        '<link rel="alternate feed" type="application/feed+json" href="f.json"></head>'
+    )
     assert discover_feeds(based, base_url="https://a.example/") == [
         "https://cdn.example/site/f.json"
     ]
