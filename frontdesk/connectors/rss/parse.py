@@ -377,4 +377,10 @@ def parse_json_feed(body: bytes, *, url: str = "") -> ParsedFeed:
 
 def _reason(error: object) -> str:
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:200]
+    text = text.splitlines()[0]
+    # expat says "<unknown>:2:0: syntax error": say where in words.
+    where = re.match(r"<unknown>:(\d+):(\d+): (.*)", text)
+    if where:
+        line, column, what = where.groups()
+        text = f"{what} at line {line}, column {int(column) + 1}"
+    return text[:200]
