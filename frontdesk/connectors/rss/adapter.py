@@ -18,6 +18,7 @@ feed, or a robots refusal; the message says why in words staff understand.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import statistics
 import threading
@@ -45,7 +46,10 @@ from frontdesk.connectors.rss.parse import MAX_FEED_BYTES, NotAFeed, ParsedFeed,
 DEFAULT_MIN_INTERVAL = 15 * 60
 MAX_HINT = 24 * 3600
 MAX_REDIRECTS = 5
-SEEN_KEPT = 1000
+# Ids of entries already returned, kept in the cursor as short hashes: the feed's own
+# entries plus earlier ones up to this many (an entry that drops out of the feed and
+# comes back later than that is returned again; the caller's dedupe catches it).
+SEEN_KEPT = 300
 ROBOTS_RECHECK = 24 * 3600
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json,"
@@ -78,6 +82,11 @@ class FetchedFeed:
     body: bytes
     headers: httpx.Headers
     moved_to: str | None
+
+
+def seen_key(source_id: str) -> str:
+    """The short hash a returned entry's id is remembered by in the cursor."""
+    return hashlib.blake2b(source_id.encode(), digest_size=8).hexdigest()
 
 
 def _user_agent(account: FeedAccount) -> str:
@@ -420,12 +429,13 @@ class FeedConnector(Connector[FeedAccount]):
             )
             state["poll_after_seconds"] = int(hint)
             return PollResult((), state, next_poll_after=hint, not_modified=True)
-        seen = list(previous.get("seen") or [])
+        seen = [str(i) for i in previous.get("seen") or ()]
         known = set(seen)
-        fresh = tuple(c for c in parsed.entries if c.source_id not in known)
-        current_ids = [c.source_id for c in parsed.entries]
-        kept = current_ids + [i for i in seen if i not in set(current_ids)]
-        state["seen"] = kept[: max(SEEN_KEPT, len(current_ids))]
+        fresh = tuple(c for c in parsed.entries if seen_key(c.source_id) not in known)
+        current = list(dict.fromkeys(seen_key(c.source_id) for c in parsed.entries))
+        listed = set(current)
+        kept = current + [i for i in seen if i not in listed]
+        state["seen"] = kept[: max(SEEN_KEPT, 2 * len(current))]
         newest = max((c.published_at for c in parsed.entries if c.published_at), default=None)
         if newest is not None:
             state["newest"] = newest.isoformat()

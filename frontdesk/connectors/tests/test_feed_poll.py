@@ -60,6 +60,8 @@ def test_only_unseen_entries_come_back_and_an_edit_does_not_re_alert():
     with serve({"/f": lambda s: (200, {"Content-Type": "text/xml"}, feed["body"])}) as peer:
         first = poll(peer.url + "/f")
         assert len(first.candidates) == 2
+        # The cursor remembers ids as short hashes, not the (possibly long) ids themselves.
+        assert [len(k) for k in first.cursor["seen"]] == [16, 16]
         feed["body"] = RSS.replace(b"Short version: it is slow.", b"Edited: it is slow.")
         assert poll(peer.url + "/f", first.cursor).candidates == ()
         feed["body"] = RSS.replace(
