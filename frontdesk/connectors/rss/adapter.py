@@ -431,7 +431,12 @@ class FeedConnector(Connector[FeedAccount]):
             return PollResult((), state, next_poll_after=hint, not_modified=True)
         seen = [str(i) for i in previous.get("seen") or ()]
         known = set(seen)
-        fresh = tuple(c for c in parsed.entries if seen_key(c.source_id) not in known)
+        fresh_by_id: dict[str, Candidate] = {}
+        for candidate in parsed.entries:  # a feed repeating a GUID yields it once
+            key = seen_key(candidate.source_id)
+            if key not in known and key not in fresh_by_id:
+                fresh_by_id[key] = candidate
+        fresh = tuple(fresh_by_id.values())
         current = list(dict.fromkeys(seen_key(c.source_id) for c in parsed.entries))
         listed = set(current)
         kept = current + [i for i in seen if i not in listed]

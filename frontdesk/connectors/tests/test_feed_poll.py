@@ -71,6 +71,11 @@ def test_only_unseen_entries_come_back_and_an_edit_does_not_re_alert():
         )
         third = poll(peer.url + "/f", first.cursor)
         assert [c.source_id for c in third.candidates] == ["new-1"]
+        # A feed that repeats a GUID gives its entry once.
+        twice = b'<item><title>Twice</title><guid isPermaLink="false">dup</guid></item>'
+        feed["body"] = RSS.replace(b"<item>", twice + twice + b"<item>", 1)
+        fourth = poll(peer.url + "/f", third.cursor)
+        assert [c.source_id for c in fourth.candidates] == ["dup"]
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br"])
