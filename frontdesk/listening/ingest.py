@@ -117,7 +117,7 @@ def ingest(
         if not matched:
             report.unmatched += 1
             continue
-        canonical = stories.canonical_url(candidate.url)
+        canonical = stories.canonical_url(candidate.url)[:1000]
         fingerprint = (
             stories.fingerprint(title, text)
             if (title or text)
@@ -144,7 +144,7 @@ def ingest(
                         source=source,
                         external_id=candidate.source_id[:1000],
                         url=candidate.url[:2000],
-                        canonical_url=canonical[:2000],
+                        canonical_url=canonical[:1000],
                         story_key=fingerprint,
                         author_name=plain(candidate.author_name)[:200],
                         author_handle=candidate.author_handle[:200],

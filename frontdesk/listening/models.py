@@ -92,7 +92,7 @@ class Source(WorkspaceScoped):
 
     kind = models.CharField(max_length=16, choices=SourceKind.choices)
     name = models.CharField(max_length=120, blank=True)
-    url = models.URLField(
+    url = models.CharField(
         max_length=1000,
         blank=True,
         help_text="A feed or page URL; for a network, the server (e.g. https://mastodon.social).",
@@ -151,12 +151,12 @@ class Mention(WorkspaceScoped):
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="mentions")
     external_id = models.CharField(max_length=1000)
-    url = models.URLField(max_length=2000, blank=True)
-    canonical_url = models.CharField(max_length=2000, blank=True)
+    url = models.CharField(max_length=2000, blank=True)
+    canonical_url = models.CharField(max_length=1000, blank=True)
     story_key = models.CharField(max_length=64)
     author_name = models.CharField(max_length=200, blank=True)
     author_handle = models.CharField(max_length=200, blank=True)
-    author_url = models.URLField(max_length=1000, blank=True)
+    author_url = models.CharField(max_length=1000, blank=True)
     author_email = models.EmailField(blank=True)
     title = models.CharField(max_length=500, blank=True)
     excerpt = models.TextField(blank=True)

@@ -15,6 +15,7 @@ from frontdesk.listening.actions.sources import (
 )
 from frontdesk.listening.actions.watches import (
     WatchSettings,
+    add_exclusion,
     create_watch,
     delete_watch,
     update_watch,
@@ -25,6 +26,7 @@ __all__ = [
     "NotAllowed",
     "SourceSettings",
     "WatchSettings",
+    "add_exclusion",
     "create_source",
     "create_watch",
     "delete_source",

@@ -81,3 +81,20 @@ def delete_watch(watch: Watch, *, by: Membership) -> None:
     """Delete a watch; mentions it found stay (with their other watches)."""
     require_to_act(by, watch.workspace_id)
     watch.delete()
+
+
+def add_exclusion(watch: Watch, word: str, *, by: Membership) -> Watch:
+    """Leave posts with `word` out of the watch (a suggested exclusion accepted)."""
+    require_to_act(by, watch.workspace_id)
+    word = " ".join(word.split())
+    if not word or len(word) > NAME_MAX:
+        raise ListeningError("Choose a word to leave out.")
+    excluded = f'-"{word}"' if " " in word else f"-{word}"
+    query = f"({watch.query}) {excluded}" if " OR " in watch.query else f"{watch.query} {excluded}"
+    try:
+        parse(query)
+    except QueryError as error:
+        raise ListeningError(str(error), code="bad_query") from None
+    watch.query = query
+    watch.save(update_fields=["query"])
+    return watch

@@ -67,7 +67,9 @@ def test_an_edited_post_does_not_alert_again(
     source = make_source()
     listener = listen(source.workspace_id)
     first = make_candidate("Riverside Library lost my hold. Terrible.", source_id="entry-1")
-    edited = make_candidate("Riverside Library lost my hold, twice. Terrible!!", source_id="entry-1")
+    edited = make_candidate(
+        "Riverside Library lost my hold, twice. Terrible!!", source_id="entry-1"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         ingest(source, [first])
         ingest(source, [edited])
@@ -145,7 +147,9 @@ def test_language_filter(make_watch, make_source, make_candidate):
     source = make_source()
     ingest(source, [make_candidate("The Riverside library is closed today for the holiday")])
     assert not Mention.objects.exists()
-    ingest(source, [make_candidate("La bibliothèque Riverside est fermée aujourd'hui.", language="fr")])
+    ingest(
+        source, [make_candidate("La bibliothèque Riverside est fermée aujourd'hui.", language="fr")]
+    )
     assert Mention.objects.count() == 1
 
 
