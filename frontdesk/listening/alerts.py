@@ -33,10 +33,19 @@ SPIKE_REPEAT = timedelta(hours=6)
 def reasons_for(mention: Mention, watch: Watch) -> list[str]:
     """Why `mention` should alert the staff of `watch` (empty: it should not)."""
     reasons = []
-    if watch.alert_negative and mention.sentiment_label == "negative":
-        reasons.append(f"Unhappy — {mention.sentiment_reason.removeprefix('negative: ')}")
+    unhappy = watch.alert_negative and mention.sentiment_label == "negative"
+    if unhappy:
+        reasons.append(f"Unhappy: {mention.sentiment_reason.removeprefix('negative: ')}")
     if watch.alert_needs_reply and mention.needs_reply:
-        reasons.append(f"Needs a reply — {mention.needs_reply_reason}")
+        # The analyzer's reason starts with what the post is ("question, needs a reply: …").
+        kind = mention.needs_reply_reason.split(",", 1)[0].strip() or "question"
+        if unhappy:
+            reasons.append(f"needs a reply (a {kind})")
+        else:
+            cues = mention.needs_reply_reason.partition(": ")[2]
+            reasons.append(
+                f"Needs a reply: a {kind}" + (f" ({cues})" if cues and cues != "“?”" else "")
+            )
     return reasons
 
 
