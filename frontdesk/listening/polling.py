@@ -40,10 +40,6 @@ CLAIM_BATCH = 50
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
-
-
 def claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[Source]:
     """Claim up to `limit` due sources for this caller (one UPDATE) and return them."""
     now = now or timezone.now()
@@ -169,11 +165,8 @@ def poll_sources(sources: list[Source]) -> list[Outcome]:
     """Fetch `sources` concurrently, per-host limited; returns their outcomes."""
     if not sources:
         return []
-    gate = HostGate(
-        int(_setting("LISTENING_HOST_CONCURRENCY", 2)),
-        float(_setting("LISTENING_HOST_DELAY_SECONDS", 1.0)),
-    )
-    workers = max(1, min(int(_setting("LISTENING_POLL_THREADS", 8)), len(sources)))
+    gate = HostGate(settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS)
+    workers = max(1, min(settings.LISTENING_POLL_THREADS, len(sources)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listening") as pool:
         futures = [pool.submit(gate.run, _host(s), partial(fetch, s)) for s in sources]
         return [f.result() for f in futures]
