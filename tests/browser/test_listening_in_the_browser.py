@@ -134,6 +134,11 @@ def test_an_unhappy_post_alerts_an_open_page_within_the_poll_interval_plus_ten_s
     page.wait_for_function("document.body.dataset.live === 'on'")
     assert page.locator("article.mention").count() == 1
     assert page.locator("[data-listening-alert]").count() == 0
+    # A colleague working in the inbox hears it too (the corner notice on every page).
+    inbox = new_page()
+    sign_in(inbox, server.base_url, email, password, slug)
+    inbox.goto(f"{server.base_url}/w/{slug}/inbox/")
+    inbox.wait_for_function("document.body.dataset.live === 'on'")
 
     stop = threading.Event()
     server.shell(
@@ -166,3 +171,11 @@ def test_an_unhappy_post_alerts_an_open_page_within_the_poll_interval_plus_ten_s
     assert "Rob" in text and "Unhappy" in text and "lost" in text.lower()
     assert took < INTERVAL_SECONDS + 10
     page.locator("article.mention", has_text="Lost hold again").wait_for()
+    corner = inbox.locator("#listening-corner [data-listening-alert]")
+    corner.wait_for(timeout=10_000)
+    assert "Rob" in corner.inner_text()
+    assert (
+        corner.get_by_role("link", name="Show")
+        .get_attribute("href")
+        .startswith(f"/w/{slug}/listening/#mention-")
+    )
