@@ -173,8 +173,12 @@ class Candidate:
     `source_id` is the source's own id for the post (a feed entry's id or link, a
     Mastodon status id, a Bluesky at:// URI): unique per source, what makes polling
     idempotent. `url` is where a person reads it; `author_handle` how to reach its
-    author on that network (may be ""). `published_at` is aware. `raw` keeps the
-    source's payload (JSON-able) for debugging.
+    author on that network (may be ""), `author_email` an address the post itself
+    gave (a feed's author), else "". `published_at` is aware. `body` is readable
+    plain text (no HTML). `reach` is what the network counted, where it did
+    (e.g. {"followers": 120, "points": 14, "comments": 3}). `removed` says the network
+    took the post down (a Reddit removal): the caller drops its mention. `raw` keeps
+    the source's payload (JSON-able) for debugging.
     """
 
     source_id: str
@@ -184,8 +188,11 @@ class Candidate:
     author_name: str = ""
     author_handle: str = ""
     author_url: str = ""
+    author_email: str = ""
     language: str = ""
     published_at: datetime | None = None
+    reach: Mapping[str, int] = field(default_factory=dict)
+    removed: bool = False
     raw: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -199,10 +206,21 @@ class Candidate:
 @dataclass(frozen=True)
 class PollResult:
     """What one poll found, and where the next poll resumes (an opaque, JSON-able
-    cursor the caller stores: a feed's ETag and last id, a search's newest timestamp)."""
+    cursor the caller stores: a feed's ETag and last id, a search's newest timestamp).
+
+    `next_poll_after` is the source's own hint, in seconds, of when polling again is
+    worth it (Cache-Control, Expires, a feed's TTL, how often it changes), already
+    floored at the adapter's minimum; None when it gave none. `not_modified` says the
+    source answered "nothing changed" (a 304). `moved_to` is a new address the source
+    moved to for good (a 301/308): the caller stores it. The cursor repeats the hint
+    and the move as "poll_after_seconds" and "moved_to" for callers that only keep it.
+    """
 
     candidates: tuple[Candidate, ...]
     cursor: Mapping[str, Any]
+    next_poll_after: float | None = None
+    not_modified: bool = False
+    moved_to: str | None = None
 
 
 class ConnectorError(Exception):
@@ -211,13 +229,23 @@ class ConnectorError(Exception):
     `permanent` means retrying cannot help (a bad number, a refused recipient, no
     address): the message is marked failed with this text. Otherwise the caller
     retries with backoff. `code` is the provider's error code, when it gave one.
+    `retry_after` is how long, in seconds, the provider asked us to wait (Retry-After,
+    a rate limit's reset), when it said.
     """
 
-    def __init__(self, message: str, *, permanent: bool, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.code = code
+        self.retry_after = retry_after
 
 
 AccountT = TypeVar("AccountT")

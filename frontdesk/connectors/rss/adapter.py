@@ -1,0 +1,419 @@
+"""Polling one feed: conditional GET, redirects, robots signals, next-poll hints.
+
+`FeedConnector.poll(account, cursor)` fetches `account.url` through the shared
+client (our crawler User-Agent, timeouts), asks only for what changed (ETag /
+Last-Modified from the cursor), accepts gzip and brotli, follows up to five
+redirects itself (a chain of 301/308 only is a permanent move, reported in
+`PollResult.moved_to`), reads a web page's announced feed when given a page
+(autodiscovery, also reported as a move), and returns the entries it had not seen
+before (ids kept in the cursor), so an edited entry does not come back.
+
+A site's wishes are honoured: robots.txt (checked once a day, kept in the cursor),
+an `X-Robots-Tag` or `<meta name="robots">` saying noindex/none/noai.
+
+Failures are ConnectorErrors: temporary for timeouts, connection errors, 5xx and
+429 (with `retry_after` from Retry-After), permanent for 4xx, a page that is no
+feed, or a robots refusal; the message says why in words staff understand.
+"""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from frontdesk.connectors import http
+from frontdesk.connectors.base import Candidate, Connector, ConnectorError, PollResult
+from frontdesk.connectors.listening_common import (
+    crawler_user_agent,
+    forbids_reading,
+    meta_robots,
+    robots_allows,
+    robots_directives,
+)
+from frontdesk.connectors.rss.parse import MAX_FEED_BYTES, NotAFeed, ParsedFeed, parse_feed
+
+DEFAULT_MIN_INTERVAL = 15 * 60
+MAX_HINT = 24 * 3600
+MAX_REDIRECTS = 5
+SEEN_KEPT = 1000
+ROBOTS_RECHECK = 24 * 3600
+ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json,"
+    " application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.1"
+)
+
+
+@dataclass(frozen=True)
+class FeedAccount:
+    """What polling one feed needs: its URL (or a page announcing it); `user_agent`
+    overrides the published crawler User-Agent, `contact` only its contact part;
+    `min_interval_seconds` floors the next-poll hint; `check_robots` may be turned off
+    only for a feed the library itself runs."""
+
+    url: str
+    query: str = ""
+    user_agent: str = ""
+    contact: str = ""
+    min_interval_seconds: int = DEFAULT_MIN_INTERVAL
+    check_robots: bool = True
+    timeout_seconds: float = 20.0
+
+
+@dataclass(frozen=True)
+class FetchedFeed:
+    """One fetch: the final response (or None after a 304), where it ended up."""
+
+    url: str
+    status: int
+    body: bytes
+    headers: httpx.Headers
+    moved_to: str | None
+
+
+def _user_agent(account: FeedAccount) -> str:
+    return account.user_agent or crawler_user_agent(account.contact)
+
+
+def _client(account: FeedAccount) -> httpx.Client:
+    return http.client(
+        "feeds",
+        base_url="",
+        timeout=account.timeout_seconds,
+        headers={"User-Agent": _user_agent(account), "Accept-Encoding": "gzip, deflate, br"},
+    )
+
+
+def _seconds_until(value: str, now: datetime) -> float | None:
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        at = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return max(0.0, (at - now).total_seconds())
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
+    """Retry-After as seconds (delta-seconds or an HTTP date), or None."""
+    return _seconds_until(headers.get("retry-after", ""), now or datetime.now(UTC))
+
+
+def _max_age(headers: Mapping[str, str], now: datetime) -> float | None:
+    cache = headers.get("cache-control", "").lower()
+    ages = []
+    for part in cache.split(","):
+        name, _, value = part.strip().partition("=")
+        if name in ("max-age", "s-maxage") and value.strip().strip('"').isdigit():
+            ages.append(float(value.strip().strip('"')))
+    if ages:
+        age = headers.get("age", "").strip()
+        return max(0.0, max(ages) - (float(age) if age.isdigit() else 0.0))
+    expires = headers.get("expires", "")
+    return _seconds_until(expires, now) if expires else None
+
+
+def _change_interval(entries: tuple[Candidate, ...]) -> float | None:
+    """Half the typical gap between the newest entries' dates (how often it changes)."""
+    stamps = sorted((c.published_at for c in entries if c.published_at), reverse=True)[:20]
+    if len(stamps) < 3:
+        return None
+    gaps = [(a - b).total_seconds() for a, b in itertools.pairwise(stamps)]
+    gaps = [g for g in gaps if g > 0]
+    return statistics.median(gaps) / 2 if gaps else None
+
+
+def next_poll_hint(
+    *,
+    headers: Mapping[str, str],
+    ttl_seconds: int | None = None,
+    entries: tuple[Candidate, ...] = (),
+    minimum: int = DEFAULT_MIN_INTERVAL,
+    now: datetime | None = None,
+) -> float:
+    """Seconds until polling again is worth it: the longest of what the server and feed
+    asked (Cache-Control max-age / Expires, Retry-After, TTL) and half the feed's
+    typical gap between entries, never under `minimum`, at most a day."""
+    now = now or datetime.now(UTC)
+    asked = [
+        s
+        for s in (_max_age(headers, now), retry_after_seconds(headers, now), ttl_seconds)
+        if s is not None
+    ]
+    rate = _change_interval(entries)
+    hint = max([float(minimum), *asked, *([min(rate, 6 * 3600)] if rate else [])])
+    return min(hint, float(max(MAX_HINT, minimum)))
+
+
+def _fail_for_status(response: httpx.Response, url: str) -> ConnectorError:
+    status = response.status_code
+    wait = retry_after_seconds(response.headers)
+    if status == 429:
+        return ConnectorError(
+            f"{url} asked us to slow down (HTTP 429).",
+            permanent=False,
+            code="429",
+            retry_after=wait,
+        )
+    if status >= 500:
+        return ConnectorError(
+            f"{url} failed on its side (HTTP {status}); trying again later.",
+            permanent=False,
+            code=str(status),
+            retry_after=wait,
+        )
+    words = {
+        401: "needs a login",
+        403: "refused us (forbidden)",
+        404: "was not found",
+        410: "is gone for good",
+    }.get(status, f"answered HTTP {status}")
+    return ConnectorError(f"{url} {words} (HTTP {status}).", permanent=True, code=str(status))
+
+
+def fetch(
+    account: FeedAccount,
+    url: str,
+    *,
+    etag: str = "",
+    last_modified: str = "",
+    client: httpx.Client | None = None,
+) -> FetchedFeed:
+    """GET `url` conditionally, following redirects ourselves; raises ConnectorError."""
+    own = client is None
+    session = client or _client(account)
+    try:
+        headers = {"Accept": ACCEPT}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current, permanent = url, True
+        for _hop in range(MAX_REDIRECTS + 1):
+            try:
+                with session.stream("GET", current, headers=headers) as response:
+                    if response.status_code in (301, 302, 303, 307, 308):
+                        location = response.headers.get("location", "")
+                        if not location:
+                            raise ConnectorError(
+                                f"{current} redirected nowhere (HTTP {response.status_code}).",
+                                permanent=True,
+                                code="bad_redirect",
+                            )
+                        permanent = permanent and response.status_code in (301, 308)
+                        current = urljoin(current, location)
+                        if urlsplit(current).scheme not in ("http", "https"):
+                            raise ConnectorError(
+                                f"{url} redirected to {current}, which is no web address.",
+                                permanent=True,
+                                code="bad_redirect",
+                            )
+                        continue
+                    body = b""
+                    if response.status_code == 200:
+                        chunks, size = [], 0
+                        for chunk in response.iter_bytes():
+                            size += len(chunk)
+                            if size > MAX_FEED_BYTES:
+                                raise ConnectorError(
+                                    f"{current} is larger than {MAX_FEED_BYTES // 2**20} MB.",
+                                    permanent=True,
+                                    code="too_large",
+                                )
+                            chunks.append(chunk)
+                        body = b"".join(chunks)
+                    elif response.status_code != 304:
+                        raise _fail_for_status(response, current)
+                    moved = current if permanent and current != url else None
+                    return FetchedFeed(current, response.status_code, body, response.headers, moved)
+            except httpx.TimeoutException:
+                raise ConnectorError(
+                    f"{current} did not answer in time.", permanent=False, code="timeout"
+                ) from None
+            except httpx.DecodingError as error:
+                raise ConnectorError(
+                    f"{current} sent a body that could not be decompressed ({error}).",
+                    permanent=False,
+                    code="decoding",
+                ) from None
+            except httpx.HTTPError as error:
+                raise ConnectorError(
+                    f"{current} could not be reached ({type(error).__name__}: {error}).",
+                    permanent=False,
+                    code="network",
+                ) from None
+        raise ConnectorError(
+            f"{url} redirected more than {MAX_REDIRECTS} times.", permanent=True, code="loop"
+        )
+    finally:
+        if own:
+            session.close()
+
+
+def _robots_refusal(headers: Mapping[str, str], body: bytes = b"", *, page: bool = False) -> str:
+    values = [v for k, v in headers.items() if k.lower() == "x-robots-tag"]
+    directive = forbids_reading(robots_directives(values))
+    if not directive and page and body:
+        directive = forbids_reading(meta_robots(body[:300_000].decode("utf-8", "replace")))
+    return directive
+
+
+def robots_txt_allows(account: FeedAccount, url: str, client: httpx.Client) -> bool:
+    """Whether the site's robots.txt lets us read `url` (unreachable or absent: yes)."""
+    parts = urlsplit(url)
+    robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+    try:
+        response = client.get(robots_url)
+    except httpx.HTTPError:
+        return True
+    if response.status_code in (401, 403):
+        return False  # the robots.txt convention: a refused robots.txt refuses all
+    if response.status_code != 200:
+        return True
+    return robots_allows(response.text[:500_000], url)
+
+
+def read_feed(
+    account: FeedAccount, cursor: Mapping[str, Any] | None = None
+) -> tuple[FetchedFeed, ParsedFeed | None, dict[str, Any]]:
+    """Fetch and parse `account.url` (a page: the feed it announces). Returns the fetch,
+    the parsed feed (None after a 304) and the robots bookkeeping for the cursor."""
+    cursor = cursor or {}
+    now = datetime.now(UTC)
+    notes: dict[str, Any] = {}
+    with _client(account) as client:
+        url = account.url
+        if account.check_robots:
+            checked = float(cursor.get("robots_checked", 0) or 0)
+            if now.timestamp() - checked > ROBOTS_RECHECK or cursor.get("robots_url") != url:
+                if not robots_txt_allows(account, url, client):
+                    raise ConnectorError(
+                        f"The site's robots.txt asks crawlers not to read {url}.",
+                        permanent=True,
+                        code="robots",
+                    )
+                notes = {"robots_checked": int(now.timestamp()), "robots_url": url}
+        fetched = fetch(
+            account,
+            url,
+            etag=str(cursor.get("etag") or ""),
+            last_modified=str(cursor.get("last_modified") or ""),
+            client=client,
+        )
+        if fetched.status == 304:
+            return fetched, None, notes
+        content_type = fetched.headers.get("content-type")
+        refusal = _robots_refusal(fetched.headers)
+        if refusal:
+            raise ConnectorError(
+                f"{fetched.url} asks not to be indexed (X-Robots-Tag: {refusal}).",
+                permanent=True,
+                code="robots",
+            )
+        try:
+            return (
+                fetched,
+                parse_feed(fetched.body, url=fetched.url, content_type=content_type),
+                notes,
+            )
+        except NotAFeed as error:
+            if not error.feed_links:
+                raise
+            refusal = _robots_refusal(fetched.headers, fetched.body, page=True)
+            if refusal:
+                raise ConnectorError(
+                    f"{fetched.url} asks not to be indexed ({refusal}).",
+                    permanent=True,
+                    code="robots",
+                ) from None
+            feed_url = error.feed_links[0]
+            if account.check_robots and not robots_txt_allows(account, feed_url, client):
+                raise ConnectorError(
+                    f"The site's robots.txt asks crawlers not to read {feed_url}.",
+                    permanent=True,
+                    code="robots",
+                ) from None
+            found = fetch(account, feed_url, client=client)
+            if found.status == 304:  # cannot happen without validators; be safe
+                raise ConnectorError(
+                    f"{feed_url} answered 304 to a plain request.", permanent=False
+                ) from None
+            refusal = _robots_refusal(found.headers)
+            if refusal:
+                raise ConnectorError(
+                    f"{found.url} asks not to be indexed (X-Robots-Tag: {refusal}).",
+                    permanent=True,
+                    code="robots",
+                ) from None
+            parsed = parse_feed(
+                found.body, url=found.url, content_type=found.headers.get("content-type")
+            )
+            # The page is not the feed: from now on, poll the feed it announced.
+            moved = FetchedFeed(found.url, found.status, found.body, found.headers, found.url)
+            return moved, parsed, notes
+
+
+class FeedConnector(Connector[FeedAccount]):
+    """An RSS / Atom / RDF / JSON Feed source."""
+
+    kind = "feed"
+    label = "Feed"
+    sign_off = "none"
+    sends_attachments = "none"
+
+    def poll(self, account: FeedAccount, cursor: Mapping[str, Any]) -> PollResult:
+        previous = dict(cursor or {})
+        previous.pop("moved_to", None)
+        fetched, parsed, notes = read_feed(account, previous)
+        minimum = max(1, int(account.min_interval_seconds))
+        state: dict[str, Any] = {**previous, **notes}
+        if fetched.moved_to:  # validators of the old address mean nothing at the new one
+            state.pop("etag", None)
+            state.pop("last_modified", None)
+        for name, header in (("etag", "etag"), ("last_modified", "last-modified")):
+            if fetched.headers.get(header):
+                state[name] = fetched.headers[header]
+        if parsed is None:
+            hint = next_poll_hint(
+                headers=fetched.headers,
+                ttl_seconds=previous.get("ttl_seconds"),
+                minimum=max(minimum, int(previous.get("change_seconds") or 0)),
+            )
+            state["poll_after_seconds"] = int(hint)
+            return PollResult((), state, next_poll_after=hint, not_modified=True)
+        seen = list(previous.get("seen") or [])
+        known = set(seen)
+        fresh = tuple(c for c in parsed.entries if c.source_id not in known)
+        current_ids = [c.source_id for c in parsed.entries]
+        kept = current_ids + [i for i in seen if i not in set(current_ids)]
+        state["seen"] = kept[: max(SEEN_KEPT, len(current_ids))]
+        newest = max((c.published_at for c in parsed.entries if c.published_at), default=None)
+        if newest is not None:
+            state["newest"] = newest.isoformat()
+        rate = _change_interval(parsed.entries)
+        if rate:
+            state["change_seconds"] = int(min(rate, 6 * 3600))
+        if parsed.ttl_seconds:
+            state["ttl_seconds"] = parsed.ttl_seconds
+        hint = next_poll_hint(
+            headers=fetched.headers,
+            ttl_seconds=parsed.ttl_seconds,
+            entries=parsed.entries,
+            minimum=minimum,
+        )
+        state["poll_after_seconds"] = int(hint)
+        if fetched.moved_to:
+            state["moved_to"] = fetched.moved_to
+        return PollResult(fresh, state, next_poll_after=hint, moved_to=fetched.moved_to)

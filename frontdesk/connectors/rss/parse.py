@@ -1,0 +1,287 @@
+"""Feeds into records: RSS 0.9x/2.0, RDF (RSS 1.0), Atom, CDF and JSON Feed.
+
+feedparser reads every dialect and recovers from most broken XML ("bozo" feeds are
+kept when entries were still read). Around it: gzip bodies served without a
+Content-Encoding, a second try with the text re-decoded and control characters
+removed, entry text sanitised into readable plain text, dates made aware UTC, and
+an id for every entry (the GUID, else a key from stable fields, so an edited entry
+keeps its id and does not alert again).
+"""
+
+from __future__ import annotations
+
+import calendar
+import gzip
+import hashlib
+import re
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urljoin
+
+import feedparser
+
+from frontdesk.connectors.base import Candidate, ConnectorError
+from frontdesk.connectors.listening_common import canonical_url, html_to_text, tidy_text
+
+MAX_FEED_BYTES = 20 * 1024 * 1024
+
+FORMATS = {
+    "rss090": "rdf",
+    "rss10": "rdf",
+    "rss091n": "rss",
+    "rss091u": "rss",
+    "rss092": "rss",
+    "rss093": "rss",
+    "rss094": "rss",
+    "rss20": "rss",
+    "rss": "rss",
+    "atom01": "atom",
+    "atom02": "atom",
+    "atom03": "atom",
+    "atom10": "atom",
+    "atom": "atom",
+    "cdf": "cdf",
+    "json1": "json",
+    "json11": "json",
+}
+
+
+class NotAFeed(ConnectorError):
+    """The body is no feed (a web page, an error document, garbage)."""
+
+    def __init__(self, message: str, *, feed_links: tuple[str, ...] = ()) -> None:
+        super().__init__(message, permanent=True, code="not_a_feed")
+        self.feed_links = feed_links
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed as read: its format ("rss", "rdf", "atom", "json", "cdf"), title, home
+    page link, the entries as candidates (newest first as the feed ordered them),
+    `ttl_seconds` from RSS <ttl> / sy:updatePeriod, and `warning` when feedparser
+    recovered from a broken document (bozo) but still read entries."""
+
+    url: str
+    format: str
+    version: str
+    title: str
+    link: str
+    entries: tuple[Candidate, ...]
+    ttl_seconds: int | None = None
+    warning: str = ""
+    language: str = ""
+
+
+def _decompress(body: bytes) -> bytes:
+    if body[:2] == b"\x1f\x8b":  # gzip bytes served (or saved) without saying so
+        try:
+            out = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            data = out.decompress(body, MAX_FEED_BYTES)
+            return data
+        except (OSError, zlib.error, EOFError):
+            try:
+                return gzip.decompress(body)[:MAX_FEED_BYTES]
+            except (OSError, EOFError):
+                return body
+    return body
+
+
+_BAD_XML_CHARS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _second_try(body: bytes, content_type: str | None) -> bytes | None:
+    """The body re-encoded as UTF-8 with what breaks XML parsers removed, or None."""
+    cleaned = _BAD_XML_CHARS.sub(b"", body)
+    text: str | None = None
+    try:
+        text = cleaned.decode("utf-8")
+    except UnicodeDecodeError:
+        from charset_normalizer import from_bytes
+
+        best = from_bytes(cleaned).best()
+        text = str(best) if best is not None else None
+    if text is None:
+        return None
+    # The declaration may name a charset the text no longer is in.
+    text = re.sub(r"^\s*<\?xml[^>]*\?>", '<?xml version="1.0" encoding="utf-8"?>', text, count=1)
+    fixed = text.encode("utf-8")
+    return fixed if fixed != body else None
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:2048].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:512]
+
+
+def _when(entry: Any, *names: str) -> datetime | None:
+    for name in names:
+        parsed = entry.get(name)
+        if parsed:
+            try:
+                at = datetime.fromtimestamp(calendar.timegm(parsed), UTC)
+            except (OverflowError, ValueError, TypeError, OSError):
+                continue
+            if at.year >= 1990 and at <= datetime.now(UTC) + timedelta(days=2):
+                return at
+    return None
+
+
+def _text_of(detail: Any, fallback: str = "") -> str:
+    if not detail:
+        return tidy_text(fallback)
+    value = detail.get("value", "") if isinstance(detail, dict) else str(detail)
+    kind = (detail.get("type") or "") if isinstance(detail, dict) else ""
+    if "html" in kind or (not kind and "<" in value):
+        return html_to_text(value)
+    return tidy_text(value)
+
+
+def _body_of(entry: Any) -> str:
+    texts = [_text_of(c) for c in entry.get("content") or ()]
+    summary = _text_of(entry.get("summary_detail"), entry.get("summary", ""))
+    best = max(texts, key=len, default="")
+    return best if len(best) >= len(summary) else summary
+
+
+def _stable_id(link: str, title: str, published: datetime | None, body: str) -> str:
+    if link:
+        basis = "link:" + (canonical_url(link) or link)
+    elif title:
+        basis = f"title:{title}|{published.isoformat() if published else ''}"
+    else:
+        basis = "text:" + body[:500]
+    return "key:" + hashlib.sha256(basis.encode()).hexdigest()[:32]
+
+
+def _author(entry: Any) -> tuple[str, str, str]:
+    detail = entry.get("author_detail") or {}
+    name = tidy_text(str(detail.get("name") or entry.get("author") or ""))
+    email = str(detail.get("email") or "")
+    href = str(detail.get("href") or "")
+    if not email:  # RSS <author>jo@example.org (Jo)</author>
+        match = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", name)
+        if match:
+            email = match.group(0)
+            rest = name.replace(email, "").strip(" ()<>")
+            name = rest or name
+    if "@" not in email or len(email) > 254:
+        email = ""
+    return name[:200], email, href
+
+
+def entry_candidate(entry: Any, *, feed_url: str, feed_title: str, language: str) -> Candidate:
+    """One feed entry as a candidate mention."""
+    title = _text_of(entry.get("title_detail"), entry.get("title", ""))
+    body = _body_of(entry)
+    link = str(entry.get("link") or "")
+    guid = str(entry.get("id") or "").strip()
+    if not link and guid.startswith(("http://", "https://")) and entry.get("guidislink", True):
+        link = guid
+    if link:
+        link = urljoin(feed_url, link) if feed_url else link
+    published = _when(entry, "published_parsed", "updated_parsed", "created_parsed")
+    name, email, href = _author(entry)
+    source_id = guid[:500] if guid else _stable_id(link, title, published, body)
+    tags = [t.get("term") for t in entry.get("tags") or () if t.get("term")]
+    return Candidate(
+        source_id=source_id,
+        url=link,
+        title=title[:500],
+        body=body,
+        author_name=name,
+        author_url=href,
+        author_email=email,
+        language=str(entry.get("language") or language or "")[:16],
+        published_at=published,
+        raw={"feed": feed_url, "feed_title": feed_title, "guid": guid, "tags": tags[:20]},
+    )
+
+
+def _ttl_seconds(parsed: Any) -> int | None:
+    feed = parsed.get("feed", {})
+    try:
+        ttl = int(str(feed.get("ttl", "")).strip())
+        if ttl > 0:
+            return ttl * 60
+    except ValueError:
+        pass
+    period = str(feed.get("sy_updateperiod", "")).strip().lower()
+    seconds = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000}
+    if period in seconds:
+        try:
+            frequency = max(1, int(str(feed.get("sy_updatefrequency", "1")).strip()))
+        except ValueError:
+            frequency = 1
+        return seconds[period] // frequency
+    return None
+
+
+def _feedparser(body: bytes, url: str, content_type: str | None) -> Any:
+    headers = {"content-location": url} if url else {}
+    if content_type:
+        headers["content-type"] = content_type
+    return feedparser.parse(body, response_headers=headers, sanitize_html=True)
+
+
+def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None) -> ParsedFeed:
+    """Read a feed body. Raises NotAFeed (a permanent ConnectorError) with a clear
+    message for anything that is not a feed; never lets a parser error escape."""
+    if not body or not body.strip():
+        raise NotAFeed("The response was empty: no feed there.")
+    body = _decompress(body[:MAX_FEED_BYTES])
+    try:
+        parsed = _feedparser(body, url, content_type)
+        if not parsed.get("entries"):
+            retry = _second_try(body, content_type)
+            if retry is not None:
+                again = _feedparser(retry, url, None)
+                if again.get("entries") or (again.get("version") and not parsed.get("version")):
+                    parsed = again
+    except Exception as error:  # feedparser is meant not to raise; be sure
+        raise NotAFeed(f"The feed could not be read ({type(error).__name__}: {error}).") from None
+    entries = parsed.get("entries") or []
+    version = str(parsed.get("version") or "")
+    if not entries and not version:
+        if _looks_like_html(body):
+            from frontdesk.connectors.rss.discover import discover_feeds
+
+            page = body[:2_000_000].decode("utf-8", "replace")
+            links = tuple(discover_feeds(page, base_url=url))
+            hint = f" It links to a feed: {links[0]}" if links else " It links to no feed."
+            raise NotAFeed("This is a web page (HTML), not a feed." + hint, feed_links=links)
+        reason = parsed.get("bozo_exception")
+        detail = f" ({_reason(reason)})" if reason else ""
+        raise NotAFeed(f"This is not an RSS, Atom or JSON feed{detail}.")
+    feed = parsed.get("feed", {})
+    title = _text_of(feed.get("title_detail"), feed.get("title", ""))
+    language = str(feed.get("language") or "")
+    candidates = []
+    for entry in entries:
+        try:
+            candidates.append(
+                entry_candidate(entry, feed_url=url, feed_title=title, language=language)
+            )
+        except (ValueError, TypeError, AttributeError):
+            continue  # one broken entry does not lose the others
+    warning = ""
+    if parsed.get("bozo") and parsed.get("bozo_exception") is not None:
+        warning = f"Recovered from a malformed feed: {_reason(parsed['bozo_exception'])}"
+    link = str(feed.get("link") or "")
+    return ParsedFeed(
+        url=url,
+        format=FORMATS.get(version, "rss" if version.startswith("rss") else version or "unknown"),
+        version=version,
+        title=title[:500],
+        link=urljoin(url, link) if url and link else link,
+        entries=tuple(candidates),
+        ttl_seconds=_ttl_seconds(parsed),
+        warning=warning[:500],
+        language=language[:16],
+    )
+
+
+def _reason(error: object) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0][:200]
