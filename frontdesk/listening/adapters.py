@@ -48,7 +48,12 @@ def _load(dotted: str) -> Any:
 
 def account_fields(source: Source) -> dict[str, Any]:
     """What every account record is built from: the address, the query, the tokens."""
-    return {"url": source.url, "query": source.query, **(source.settings or {})}
+    return {
+        "url": source.url,
+        "query": source.query,
+        "min_interval_seconds": source.interval_seconds,
+        **(source.settings or {}),
+    }
 
 
 def connector_for(source: Source) -> tuple[Connector[Any], Any]:

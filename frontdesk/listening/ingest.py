@@ -2,10 +2,15 @@
 
 Called by the poller with one source's `PollResult`, inside one transaction. A
 candidate becomes a mention only when an active watch of the source's workspace
-matches it. One story is one mention: a post already sighted on this source (its
-own id) is skipped, so an edit never re-alerts; a post whose content fingerprint or
-canonical URL is already a mention (re-posted, syndicated) becomes another sighting
-of that mention. New mentions are triaged and may alert (listening/alerts.py).
+matches it. One story is one mention:
+- a post already sighted on this source (its own id) is skipped, so an edit never
+  re-alerts;
+- a post whose exact fingerprint (folded words) or canonical URL is already a
+  mention, or whose SimHash is within a few bits of a recent mention's (a syndicated
+  copy with another footer), becomes another sighting of that mention.
+New mentions are triaged and may alert (listening/alerts.py). A candidate the
+network says was removed (a Reddit removal) marks its mention removed: it leaves the
+lists and alerts no more.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 import html
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import nh3
@@ -31,6 +36,11 @@ logger = logging.getLogger(__name__)
 
 EXCERPT_CHARS = 400
 TEXT_CHARS = 20_000
+# How far back a near copy is looked for, and how many mentions at most are compared.
+NEAR_WINDOW = timedelta(days=14)
+NEAR_POOL = 2000
+# Shorter texts are compared exactly only: a SimHash of a few words says little.
+NEAR_MIN_WORDS = 12
 
 
 @dataclass
@@ -39,6 +49,7 @@ class IngestReport:
     new_mentions: list[int] = field(default_factory=list)
     duplicates: int = 0
     unmatched: int = 0
+    removed: int = 0
 
 
 def plain(text: str) -> str:
@@ -59,12 +70,9 @@ def compiled_watches(source: Source) -> list[tuple[Watch, Query]]:
 
 
 def _reach(candidate: Candidate) -> dict[str, Any]:
-    reach = getattr(candidate, "reach", None) or candidate.raw.get("reach") or {}
-    if not isinstance(reach, dict):
-        return {}
     return {
         str(k): v
-        for k, v in reach.items()
+        for k, v in (candidate.reach or {}).items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     }
 
@@ -81,6 +89,46 @@ def _excerpt(text: str, spans: list[tuple[int, int]]) -> str:
     return ("…" if start else "") + piece.rstrip() + "…"
 
 
+class _Recent:
+    """The workspace's recent SimHashes, read once per poll, for near copies."""
+
+    def __init__(self, source: Source, now: datetime) -> None:
+        self.source, self.now = source, now
+        self._rows: list[tuple[int, int]] | None = None
+
+    def find(self, simhash: int, title: str, text: str) -> int | None:
+        if self._rows is None:
+            self._rows = list(
+                Mention.objects.for_workspace(self.source.workspace)
+                .filter(found_at__gte=self.now - NEAR_WINDOW)
+                .exclude(simhash=0)
+                .order_by("-found_at")
+                .values_list("pk", "simhash")[:NEAR_POOL]
+            )
+        close = [pk for pk, other in self._rows if stories.maybe_near(simhash, other)]
+        if not close:
+            return None
+        mine = stories.shingles(title, text)
+        for pk, other_title, other_text in Mention.objects.filter(pk__in=close).values_list(
+            "pk", "title", "text"
+        ):
+            if stories.same_story(mine, stories.shingles(other_title, other_text)):
+                return pk
+        return None
+
+    def add(self, pk: int, simhash: int) -> None:
+        if self._rows is not None and simhash:
+            self._rows.append((pk, simhash))
+
+
+def _remove(source: Source, key: str, now: datetime) -> bool:
+    sighting = Sighting.objects.filter(source=source, external_key=key).first()
+    if sighting is None:
+        return False
+    Mention.objects.filter(pk=sighting.mention_id, removed_at__isnull=True).update(removed_at=now)
+    return True
+
+
 def ingest(
     source: Source,
     candidates: tuple[Candidate, ...] | list[Candidate],
@@ -92,10 +140,14 @@ def ingest(
     report = IngestReport()
     watches = compiled_watches(source)
     workspace = source.workspace
+    recent = _Recent(source, now)
     touched: dict[int, Watch] = {}
     for candidate in candidates:
         report.seen += 1
         key = stories.key_of(candidate.source_id)
+        if candidate.removed:
+            report.removed += int(_remove(source, key, now))
+            continue
         if Sighting.objects.filter(source=source, external_key=key).exists():
             report.duplicates += 1
             continue
@@ -118,25 +170,24 @@ def ingest(
             report.unmatched += 1
             continue
         canonical = stories.canonical_url(candidate.url)[:1000]
-        fingerprint = (
-            stories.fingerprint(title, text)
-            if (title or text)
-            else stories.key_of(canonical or f"{source.pk}:{candidate.source_id}")
-        )
-        existing = (
-            Mention.objects.for_workspace(workspace)
-            .filter(
-                Q(story_key=fingerprint)
-                | (Q(canonical_url=canonical) if canonical else Q(pk__in=[]))
-            )
-            .first()
-        )
+        if title or text:
+            fingerprint = stories.fingerprint(title, text)
+        else:  # nothing to hash: the post is its address
+            fingerprint = stories.key_of(canonical or f"{source.pk}:{candidate.source_id}")
+        simhash = stories.simhash(title, text) if len(text.split()) >= NEAR_MIN_WORDS else 0
+        same = Q(story_key=fingerprint)
+        if canonical:
+            same |= Q(canonical_url=canonical)
+        existing = Mention.objects.for_workspace(workspace).filter(same).first()
+        if existing is None and simhash:
+            near = recent.find(simhash, title, text)
+            existing = Mention.objects.filter(pk=near).first() if near else None
         if existing is None:
             analysis = analysis or analyze(f"{title}\n{text}")
             terms: list[str] = []
             for _, found in matched:
                 terms.extend(t for t in found if t not in terms)
-            spans = [s for _, q in watches for s in q.spans_in(text)][:1]
+            spans = sorted(s for _, q in watches for s in q.spans_in(text))[:1]
             try:
                 with transaction.atomic():
                     existing = Mention.objects.create(
@@ -144,14 +195,15 @@ def ingest(
                         source=source,
                         external_id=candidate.source_id[:1000],
                         url=candidate.url[:2000],
-                        canonical_url=canonical[:1000],
+                        canonical_url=canonical,
                         story_key=fingerprint,
+                        simhash=simhash,
                         author_name=plain(candidate.author_name)[:200],
                         author_handle=candidate.author_handle[:200],
                         author_url=candidate.author_url[:1000],
-                        author_email=str(getattr(candidate, "author_email", "") or "")[:254],
+                        author_email=candidate.author_email[:254],
                         title=title,
-                        excerpt=_excerpt(text, sorted(spans)),
+                        excerpt=_excerpt(text, spans),
                         text=text,
                         language=(candidate.language or analysis.language.label or "")[:8],
                         published_at=candidate.published_at,
@@ -169,6 +221,7 @@ def ingest(
                 existing = Mention.objects.get(workspace=workspace, story_key=fingerprint)
             else:
                 report.new_mentions.append(existing.pk)
+                recent.add(existing.pk, simhash)
                 alerts.on_new_mention(existing, [w for w, _ in matched], now=now)
                 for watch, _ in matched:
                     touched[watch.pk] = watch

@@ -154,6 +154,8 @@ class Mention(WorkspaceScoped):
     url = models.CharField(max_length=2000, blank=True)
     canonical_url = models.CharField(max_length=1000, blank=True)
     story_key = models.CharField(max_length=64)
+    # SimHash of the text (signed 64-bit): a near copy of a recent mention is that mention.
+    simhash = models.BigIntegerField(default=0)
     author_name = models.CharField(max_length=200, blank=True)
     author_handle = models.CharField(max_length=200, blank=True)
     author_url = models.CharField(max_length=1000, blank=True)

@@ -68,7 +68,9 @@ def backoff_for(source: Source) -> timedelta:
 def next_interval(source: Source, result: PollResult) -> timedelta:
     """The source's interval, or longer when the source asked (Cache-Control, TTL, ...)."""
     wanted = source.interval_seconds
-    hint = result.cursor.get("poll_after_seconds") if isinstance(result.cursor, dict) else None
+    hint = result.next_poll_after
+    if hint is None:  # an adapter that only keeps the hint in its cursor
+        hint = (result.cursor or {}).get("poll_after_seconds")
     if isinstance(hint, int | float) and hint > wanted:
         wanted = int(min(hint, MAX_BACKOFF.total_seconds()))
     return timedelta(seconds=max(MIN_POLL_SECONDS, wanted))
@@ -80,6 +82,7 @@ class Outcome:
     result: PollResult | None = None
     error: str = ""
     permanent: bool = False
+    retry_after: float | None = None
 
 
 def fetch(source: Source) -> Outcome:
@@ -88,7 +91,9 @@ def fetch(source: Source) -> Outcome:
         connector, account = connector_for(source)
         return Outcome(source, result=connector.poll(account, dict(source.cursor or {})))
     except ConnectorError as error:
-        return Outcome(source, error=error.message, permanent=error.permanent)
+        return Outcome(
+            source, error=error.message, permanent=error.permanent, retry_after=error.retry_after
+        )
     except NoAdapter as error:
         return Outcome(source, error=str(error), permanent=True)
     except Exception as error:  # a bug in an adapter must not stop the other sources
@@ -105,7 +110,7 @@ def record(outcome: Outcome, *, now: datetime | None = None) -> IngestReport | N
         if outcome.result is not None:
             report = ingest(source, outcome.result.candidates, now=now)
             cursor = dict(outcome.result.cursor)
-            moved = cursor.get("moved_to")
+            moved = outcome.result.moved_to or cursor.get("moved_to")
             if isinstance(moved, str) and moved.startswith(("http://", "https://")):
                 fields["url"] = moved[:1000]  # a permanent redirect: follow it from now on
             fields |= {
@@ -118,6 +123,8 @@ def record(outcome: Outcome, *, now: datetime | None = None) -> IngestReport | N
         else:
             source.failures += 1
             wait = backoff_for(source)
+            if outcome.retry_after:  # the source said when to come back (Retry-After)
+                wait = max(wait, timedelta(seconds=min(outcome.retry_after, 86_400)))
             kind = "Refused or gone" if outcome.permanent else "Failed"
             fields |= {
                 "failures": source.failures,

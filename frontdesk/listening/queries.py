@@ -131,7 +131,11 @@ class MentionFilters:
 
 
 def mentions(workspace: Workspace, filters: MentionFilters, *, limit: int = 50) -> list[Mention]:
-    rows = Mention.objects.for_workspace(workspace).select_related("source", "conversation")
+    rows = (
+        Mention.objects.for_workspace(workspace)
+        .filter(removed_at__isnull=True)
+        .select_related("source", "conversation")
+    )
     if filters.watch:
         rows = rows.filter(watches__id=filters.watch)
     if filters.status == "open":

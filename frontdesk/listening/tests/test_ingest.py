@@ -158,3 +158,40 @@ def test_other_workspaces_watches_do_not_match(make_watch, make_source, make_can
     make_watch("riverside", workspace=hillview)
     ingest(make_source(), [make_candidate("Riverside library is great")])
     assert not Mention.objects.exists()
+
+
+def test_different_posts_about_the_same_thing_stay_apart(make_watch, make_source, make_candidate):
+    make_watch("riverside")
+    ingest(
+        make_source(),
+        [
+            make_candidate(
+                "Riverside Library lost my hold again and nobody answered the phone when I "
+                "called twice this week about it."
+            ),
+            make_candidate(
+                "Riverside Library cancelled the chess club again and nobody told the kids "
+                "who turned up on Saturday morning."
+            ),
+        ],
+    )
+    assert Mention.objects.count() == 2
+
+
+def test_a_post_the_network_removed_leaves_the_list(
+    make_watch, make_source, make_candidate, client_for, cast
+):
+    make_watch("riverside")
+    source = make_source(kind="reddit", url="https://oauth.reddit.com", query="riverside")
+    post = make_candidate("Riverside Library is hiring pages", source_id="t3_abc")
+    ingest(source, [post])
+    mention = Mention.objects.get()
+    page = client_for(cast["agent"]).get("/w/riverside/listening/").content.decode()
+    assert "hiring pages" in page
+    removed = make_candidate("[removed]", source_id="t3_abc", removed=True)
+    report = ingest(source, [removed])
+    assert report.removed == 1
+    mention.refresh_from_db()
+    assert mention.removed_at is not None
+    page = client_for(cast["agent"]).get("/w/riverside/listening/").content.decode()
+    assert "hiring pages" not in page
