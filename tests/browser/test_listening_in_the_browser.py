@@ -179,3 +179,36 @@ def test_an_unhappy_post_alerts_an_open_page_within_the_poll_interval_plus_ten_s
         .get_attribute("href")
         .startswith(f"/w/{slug}/listening/#mention-")
     )
+
+
+def test_watch_preview_updates_while_typing_and_sources_show_their_state(
+    frontdesk_server, new_page, screenshot
+):
+    server = frontdesk_server
+    page = new_page(width=1366, height=900)
+    sign_in(page, server.base_url, DEMO_EMAIL, DEMO_PASSWORD, "riverside")
+    page.goto(f"{server.base_url}/w/riverside/listening/watches/")
+    page.get_by_role("link", name="Riverside Library").click()
+    preview = page.locator("#watch-preview")
+    assert "of the last" in preview.inner_text()
+    query = page.locator("#id_query")
+    query.fill('"riverside library" (hotspot OR hotspots')
+    page.wait_for_function(
+        "document.querySelector('#watch-preview').innerText.includes('never closed')"
+    )
+    query.fill('"riverside library" (hotspot OR hotspots)')
+    page.wait_for_function(
+        "document.querySelector('#watch-preview').innerText.includes('1 of the last')"
+    )
+    assert preview.locator("mark").first.inner_text() == "hotspots"
+    screenshot(page, "listening-watch-preview")
+    page.goto(f"{server.base_url}/w/riverside/listening/sources/")
+    row = page.locator("tr", has_text="Riverside neighbourhood blogs")
+    row.wait_for()
+    screenshot(page, "listening-sources")
+    phone = new_page(width=390, height=844)
+    sign_in(phone, server.base_url, DEMO_EMAIL, DEMO_PASSWORD, "riverside")
+    phone.goto(f"{server.base_url}/w/riverside/listening/watches/new/")
+    overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0
+    screenshot(phone, "listening-watch-new-phone")
