@@ -142,15 +142,22 @@ def ingest(
     workspace = source.workspace
     recent = _Recent(source, now)
     touched: dict[int, Watch] = {}
-    for candidate in candidates:
+    keys = [stories.key_of(c.source_id) for c in candidates]
+    # One read for the whole poll: which of these posts this source has sighted before.
+    sighted = set(
+        Sighting.objects.filter(source=source, external_key__in=keys).values_list(
+            "external_key", flat=True
+        )
+    )
+    for candidate, key in zip(candidates, keys, strict=True):
         report.seen += 1
-        key = stories.key_of(candidate.source_id)
         if candidate.removed:
             report.removed += int(_remove(source, key, now))
             continue
-        if Sighting.objects.filter(source=source, external_key=key).exists():
+        if key in sighted:
             report.duplicates += 1
             continue
+        sighted.add(key)
         title = plain(candidate.title)[:500]
         text = plain(candidate.body)[:TEXT_CHARS]
         matched: list[tuple[Watch, list[str]]] = []
