@@ -40,3 +40,28 @@ def test_the_demo_feed_is_served_with_an_etag(client, settings):
 def test_the_demo_feed_is_not_served_outside_demo_mode(client, settings):
     settings.FRONTDESK_DEMO = False
     assert client.get("/demo/listening/feed.xml").status_code == 404
+
+
+def test_polling_the_served_demo_feed_finds_the_same_stories(mailoutbox, settings):
+    from django.utils import timezone
+
+    from frontdesk.demo.listening_posts import feed_xml
+    from frontdesk.listening.polling import poll_due_sources
+    from frontdesk.listening.tests.feedserver import FeedServer, Route
+
+    workspace = load_demo()
+    server = FeedServer()
+    try:
+        server.routes["/demo/listening/feed.xml"] = Route(
+            body=feed_xml(settings.PUBLIC_BASE_URL, now=timezone.now()).encode()
+        )
+        source = Source.objects.get(workspace=workspace)
+        source.url = server.url("/demo/listening/feed.xml")
+        source.next_poll_at = timezone.now()
+        source.save()
+        poll_due_sources()
+    finally:
+        server.close()
+    source.refresh_from_db()
+    assert source.last_error == "" and source.last_ok_at is not None
+    assert Mention.objects.filter(workspace=workspace).count() == 5
