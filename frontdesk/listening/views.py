@@ -164,15 +164,9 @@ def watch_exclude(request: WorkspaceRequest, pk: int) -> HttpResponse:
     word = request.POST.get("word", "")
     actions.add_exclusion(watch, word, by=request.membership)
     messages.success(request, f"Posts with “{word}” are left out of “{watch.name}” from now on.")
-    return redirect(
-        (
-            request.POST.get("next") == "edit"
-            and reverse(
-                "listening:watch-edit", kwargs={"ws": request.workspace.slug, "pk": watch.pk}
-            )
-        )
-        or reverse("listening:watches", kwargs={"ws": request.workspace.slug})
-    )
+    if request.POST.get("next") == "edit":
+        return redirect("listening:watch-edit", ws=request.workspace.slug, pk=watch.pk)
+    return redirect("listening:watches", ws=request.workspace.slug)
 
 
 # --- sources ----------------------------------------------------------------------------
