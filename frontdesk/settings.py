@@ -391,6 +391,10 @@ if FRONTDESK_DEMO and not CONNECTOR_BASE_URLS.get("twilio"):
     # demo serves itself (/demo/twilio/), which the phone simulator reads.
     CONNECTOR_BASE_URLS["twilio"] = PUBLIC_BASE_URL + "/demo/twilio"
 
+# The contact address in the listening crawler's User-Agent ("Frontdesk/x (listening
+# crawler; +<public URL>; <contact>)"); empty: DEFAULT_FROM_EMAIL's address.
+LISTENING_CRAWLER_CONTACT = env_str("FRONTDESK_CRAWLER_CONTACT", "")
+
 # Email by IMAP (frontdesk/channels/email/imap_poll.py): how often the worker reads each
 # mailbox, how many messages one FETCH takes, how long a server may stay silent, and a
 # CA bundle to trust for a mail server with a private certificate authority.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from frontdesk.connectors import http
-from frontdesk.connectors.base import Candidate, Connector, PollResult
+from frontdesk.connectors.base import Candidate, Connector, ConnectorError, PollResult
 from frontdesk.connectors.listening_common import crawler_user_agent, html_to_text
 from frontdesk.connectors.listening_http import parse_time, reach_of, request_json
 
@@ -87,6 +87,13 @@ class MastodonConnector(Connector[MastodonAccount]):
     def poll(self, account: MastodonAccount, cursor: Mapping[str, Any]) -> PollResult:
         query = " ".join(account.query.split())
         mode = account.mode or ("tag" if len(query.split()) == 1 else "search")
+        if mode == "search" and not account.access_token:
+            raise ConnectorError(
+                "Mastodon full-text search needs the account's access token "
+                "(a one-word hashtag does not).",
+                permanent=True,
+                code="no_credentials",
+            )
         since = str(cursor.get("since_id") or "")
         newest_any = ""
         headers = {"User-Agent": account.user_agent or crawler_user_agent(account.contact)}

@@ -18,8 +18,11 @@ feed, or a robots refusal; the message says why in words staff understand.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import statistics
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,7 +46,10 @@ from frontdesk.connectors.rss.parse import MAX_FEED_BYTES, NotAFeed, ParsedFeed,
 DEFAULT_MIN_INTERVAL = 15 * 60
 MAX_HINT = 24 * 3600
 MAX_REDIRECTS = 5
-SEEN_KEPT = 1000
+# Ids of entries already returned, kept in the cursor as short hashes: the feed's own
+# entries plus earlier ones up to this many (an entry that drops out of the feed and
+# comes back later than that is returned again; the caller's dedupe catches it).
+SEEN_KEPT = 300
 ROBOTS_RECHECK = 24 * 3600
 ACCEPT = (
     "application/rss+xml, application/atom+xml, application/rdf+xml, application/feed+json,"
@@ -78,17 +84,36 @@ class FetchedFeed:
     moved_to: str | None
 
 
+def seen_key(source_id: str) -> str:
+    """The short hash a returned entry's id is remembered by in the cursor."""
+    return hashlib.blake2b(source_id.encode(), digest_size=8).hexdigest()
+
+
 def _user_agent(account: FeedAccount) -> str:
     return account.user_agent or crawler_user_agent(account.contact)
 
 
+_CLIENTS: dict[tuple[str, float], httpx.Client] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
 def _client(account: FeedAccount) -> httpx.Client:
-    return http.client(
-        "feeds",
-        base_url="",
-        timeout=account.timeout_seconds,
-        headers={"User-Agent": _user_agent(account), "Accept-Encoding": "gzip, deflate, br"},
-    )
+    """The process's client for this User-Agent and timeout, shared by every feed poll
+    (httpx clients are thread-safe; making one per poll costs a TLS context each time
+    and loses keep-alive connections to hosts serving many feeds)."""
+    key = (_user_agent(account), float(account.timeout_seconds))
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(key)
+        if client is None or client.is_closed:
+            client = http.client(
+                "feeds",
+                base_url="",
+                timeout=account.timeout_seconds,
+                headers={"User-Agent": key[0], "Accept-Encoding": "gzip, deflate, br"},
+                limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            )
+            _CLIENTS[key] = client
+        return client
 
 
 def _seconds_until(value: str, now: datetime) -> float | None:
@@ -192,74 +217,69 @@ def fetch(
     client: httpx.Client | None = None,
 ) -> FetchedFeed:
     """GET `url` conditionally, following redirects ourselves; raises ConnectorError."""
-    own = client is None
     session = client or _client(account)
-    try:
-        headers = {"Accept": ACCEPT}
-        if etag:
-            headers["If-None-Match"] = etag
-        if last_modified:
-            headers["If-Modified-Since"] = last_modified
-        current, permanent = url, True
-        for _hop in range(MAX_REDIRECTS + 1):
-            try:
-                with session.stream("GET", current, headers=headers) as response:
-                    if response.status_code in (301, 302, 303, 307, 308):
-                        location = response.headers.get("location", "")
-                        if not location:
+    headers = {"Accept": ACCEPT}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    current, permanent = url, True
+    for _hop in range(MAX_REDIRECTS + 1):
+        try:
+            with session.stream("GET", current, headers=headers) as response:
+                if response.status_code in (301, 302, 303, 307, 308):
+                    location = response.headers.get("location", "")
+                    if not location:
+                        raise ConnectorError(
+                            f"{current} redirected nowhere (HTTP {response.status_code}).",
+                            permanent=True,
+                            code="bad_redirect",
+                        )
+                    permanent = permanent and response.status_code in (301, 308)
+                    current = urljoin(current, location)
+                    if urlsplit(current).scheme not in ("http", "https"):
+                        raise ConnectorError(
+                            f"{url} redirected to {current}, which is no web address.",
+                            permanent=True,
+                            code="bad_redirect",
+                        )
+                    continue
+                body = b""
+                if response.status_code == 200:
+                    chunks, size = [], 0
+                    for chunk in response.iter_bytes():
+                        size += len(chunk)
+                        if size > MAX_FEED_BYTES:
                             raise ConnectorError(
-                                f"{current} redirected nowhere (HTTP {response.status_code}).",
+                                f"{current} is larger than {MAX_FEED_BYTES // 2**20} MB.",
                                 permanent=True,
-                                code="bad_redirect",
+                                code="too_large",
                             )
-                        permanent = permanent and response.status_code in (301, 308)
-                        current = urljoin(current, location)
-                        if urlsplit(current).scheme not in ("http", "https"):
-                            raise ConnectorError(
-                                f"{url} redirected to {current}, which is no web address.",
-                                permanent=True,
-                                code="bad_redirect",
-                            )
-                        continue
-                    body = b""
-                    if response.status_code == 200:
-                        chunks, size = [], 0
-                        for chunk in response.iter_bytes():
-                            size += len(chunk)
-                            if size > MAX_FEED_BYTES:
-                                raise ConnectorError(
-                                    f"{current} is larger than {MAX_FEED_BYTES // 2**20} MB.",
-                                    permanent=True,
-                                    code="too_large",
-                                )
-                            chunks.append(chunk)
-                        body = b"".join(chunks)
-                    elif response.status_code != 304:
-                        raise _fail_for_status(response, current)
-                    moved = current if permanent and current != url else None
-                    return FetchedFeed(current, response.status_code, body, response.headers, moved)
-            except httpx.TimeoutException:
-                raise ConnectorError(
-                    f"{current} did not answer in time.", permanent=False, code="timeout"
-                ) from None
-            except httpx.DecodingError as error:
-                raise ConnectorError(
-                    f"{current} sent a body that could not be decompressed ({error}).",
-                    permanent=False,
-                    code="decoding",
-                ) from None
-            except httpx.HTTPError as error:
-                raise ConnectorError(
-                    f"{current} could not be reached ({type(error).__name__}: {error}).",
-                    permanent=False,
-                    code="network",
-                ) from None
-        raise ConnectorError(
-            f"{url} redirected more than {MAX_REDIRECTS} times.", permanent=True, code="loop"
-        )
-    finally:
-        if own:
-            session.close()
+                        chunks.append(chunk)
+                    body = b"".join(chunks)
+                elif response.status_code != 304:
+                    raise _fail_for_status(response, current)
+                moved = current if permanent and current != url else None
+                return FetchedFeed(current, response.status_code, body, response.headers, moved)
+        except httpx.TimeoutException:
+            raise ConnectorError(
+                f"{current} did not answer in time.", permanent=False, code="timeout"
+            ) from None
+        except httpx.DecodingError as error:
+            raise ConnectorError(
+                f"{current} sent a body that could not be decompressed ({error}).",
+                permanent=False,
+                code="decoding",
+            ) from None
+        except httpx.HTTPError as error:
+            raise ConnectorError(
+                f"{current} could not be reached ({type(error).__name__}: {error}).",
+                permanent=False,
+                code="network",
+            ) from None
+    raise ConnectorError(
+        f"{url} redirected more than {MAX_REDIRECTS} times.", permanent=True, code="loop"
+    )
 
 
 def _robots_refusal(headers: Mapping[str, str], body: bytes = b"", *, page: bool = False) -> str:
@@ -270,19 +290,35 @@ def _robots_refusal(headers: Mapping[str, str], body: bytes = b"", *, page: bool
     return directive
 
 
+ROBOTS_CACHE_SECONDS = 3600.0
+_ROBOTS: dict[str, tuple[float, str | None]] = {}
+_ROBOTS_LOCK = threading.Lock()
+
+
 def robots_txt_allows(account: FeedAccount, url: str, client: httpx.Client) -> bool:
-    """Whether the site's robots.txt lets us read `url` (unreachable or absent: yes)."""
+    """Whether the site's robots.txt lets us read `url` (unreachable or absent: yes).
+    One robots.txt per site is kept for an hour in the process (many feeds share a host)."""
     parts = urlsplit(url)
-    robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
-    try:
-        response = client.get(robots_url)
-    except httpx.HTTPError:
-        return True
-    if response.status_code in (401, 403):
-        return False  # the robots.txt convention: a refused robots.txt refuses all
-    if response.status_code != 200:
-        return True
-    return robots_allows(response.text[:500_000], url)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    now = time.monotonic()
+    with _ROBOTS_LOCK:
+        cached = _ROBOTS.get(origin)
+    if cached is None or cached[0] < now:
+        rules: str | None = ""
+        try:
+            response = client.get(origin + "/robots.txt")
+        except httpx.HTTPError:
+            response = None
+        if response is not None and response.status_code in (401, 403):
+            rules = None  # the robots.txt convention: a refused robots.txt refuses all
+        elif response is not None and response.status_code == 200:
+            rules = response.text[:500_000]
+        with _ROBOTS_LOCK:
+            _ROBOTS[origin] = cached = (now + ROBOTS_CACHE_SECONDS, rules)
+    rules = cached[1]
+    if rules is None:
+        return False
+    return not rules or robots_allows(rules, url)
 
 
 def read_feed(
@@ -293,76 +329,76 @@ def read_feed(
     cursor = cursor or {}
     now = datetime.now(UTC)
     notes: dict[str, Any] = {}
-    with _client(account) as client:
-        url = account.url
-        if account.check_robots:
-            checked = float(cursor.get("robots_checked", 0) or 0)
-            if now.timestamp() - checked > ROBOTS_RECHECK or cursor.get("robots_url") != url:
-                if not robots_txt_allows(account, url, client):
-                    raise ConnectorError(
-                        f"The site's robots.txt asks crawlers not to read {url}.",
-                        permanent=True,
-                        code="robots",
-                    )
-                notes = {"robots_checked": int(now.timestamp()), "robots_url": url}
-        fetched = fetch(
-            account,
-            url,
-            etag=str(cursor.get("etag") or ""),
-            last_modified=str(cursor.get("last_modified") or ""),
-            client=client,
+    client = _client(account)
+    url = account.url
+    if account.check_robots:
+        checked = float(cursor.get("robots_checked", 0) or 0)
+        if now.timestamp() - checked > ROBOTS_RECHECK or cursor.get("robots_url") != url:
+            if not robots_txt_allows(account, url, client):
+                raise ConnectorError(
+                    f"The site's robots.txt asks crawlers not to read {url}.",
+                    permanent=True,
+                    code="robots",
+                )
+            notes = {"robots_checked": int(now.timestamp()), "robots_url": url}
+    fetched = fetch(
+        account,
+        url,
+        etag=str(cursor.get("etag") or ""),
+        last_modified=str(cursor.get("last_modified") or ""),
+        client=client,
+    )
+    if fetched.status == 304:
+        return fetched, None, notes
+    content_type = fetched.headers.get("content-type")
+    refusal = _robots_refusal(fetched.headers)
+    if refusal:
+        raise ConnectorError(
+            f"{fetched.url} asks not to be indexed (X-Robots-Tag: {refusal}).",
+            permanent=True,
+            code="robots",
         )
-        if fetched.status == 304:
-            return fetched, None, notes
-        content_type = fetched.headers.get("content-type")
-        refusal = _robots_refusal(fetched.headers)
+    try:
+        return (
+            fetched,
+            parse_feed(fetched.body, url=fetched.url, content_type=content_type),
+            notes,
+        )
+    except NotAFeed as error:
+        if not error.feed_links:
+            raise
+        refusal = _robots_refusal(fetched.headers, fetched.body, page=True)
         if refusal:
             raise ConnectorError(
-                f"{fetched.url} asks not to be indexed (X-Robots-Tag: {refusal}).",
+                f"{fetched.url} asks not to be indexed ({refusal}).",
                 permanent=True,
                 code="robots",
-            )
-        try:
-            return (
-                fetched,
-                parse_feed(fetched.body, url=fetched.url, content_type=content_type),
-                notes,
-            )
-        except NotAFeed as error:
-            if not error.feed_links:
-                raise
-            refusal = _robots_refusal(fetched.headers, fetched.body, page=True)
-            if refusal:
-                raise ConnectorError(
-                    f"{fetched.url} asks not to be indexed ({refusal}).",
-                    permanent=True,
-                    code="robots",
-                ) from None
-            feed_url = error.feed_links[0]
-            if account.check_robots and not robots_txt_allows(account, feed_url, client):
-                raise ConnectorError(
-                    f"The site's robots.txt asks crawlers not to read {feed_url}.",
-                    permanent=True,
-                    code="robots",
-                ) from None
-            found = fetch(account, feed_url, client=client)
-            if found.status == 304:  # cannot happen without validators; be safe
-                raise ConnectorError(
-                    f"{feed_url} answered 304 to a plain request.", permanent=False
-                ) from None
-            refusal = _robots_refusal(found.headers)
-            if refusal:
-                raise ConnectorError(
-                    f"{found.url} asks not to be indexed (X-Robots-Tag: {refusal}).",
-                    permanent=True,
-                    code="robots",
-                ) from None
-            parsed = parse_feed(
-                found.body, url=found.url, content_type=found.headers.get("content-type")
-            )
-            # The page is not the feed: from now on, poll the feed it announced.
-            moved = FetchedFeed(found.url, found.status, found.body, found.headers, found.url)
-            return moved, parsed, notes
+            ) from None
+        feed_url = error.feed_links[0]
+        if account.check_robots and not robots_txt_allows(account, feed_url, client):
+            raise ConnectorError(
+                f"The site's robots.txt asks crawlers not to read {feed_url}.",
+                permanent=True,
+                code="robots",
+            ) from None
+        found = fetch(account, feed_url, client=client)
+        if found.status == 304:  # cannot happen without validators; be safe
+            raise ConnectorError(
+                f"{feed_url} answered 304 to a plain request.", permanent=False
+            ) from None
+        refusal = _robots_refusal(found.headers)
+        if refusal:
+            raise ConnectorError(
+                f"{found.url} asks not to be indexed (X-Robots-Tag: {refusal}).",
+                permanent=True,
+                code="robots",
+            ) from None
+        parsed = parse_feed(
+            found.body, url=found.url, content_type=found.headers.get("content-type")
+        )
+        # The page is not the feed: from now on, poll the feed it announced.
+        moved = FetchedFeed(found.url, found.status, found.body, found.headers, found.url)
+        return moved, parsed, notes
 
 
 class FeedConnector(Connector[FeedAccount]):
@@ -393,12 +429,18 @@ class FeedConnector(Connector[FeedAccount]):
             )
             state["poll_after_seconds"] = int(hint)
             return PollResult((), state, next_poll_after=hint, not_modified=True)
-        seen = list(previous.get("seen") or [])
+        seen = [str(i) for i in previous.get("seen") or ()]
         known = set(seen)
-        fresh = tuple(c for c in parsed.entries if c.source_id not in known)
-        current_ids = [c.source_id for c in parsed.entries]
-        kept = current_ids + [i for i in seen if i not in set(current_ids)]
-        state["seen"] = kept[: max(SEEN_KEPT, len(current_ids))]
+        fresh_by_id: dict[str, Candidate] = {}
+        for candidate in parsed.entries:  # a feed repeating a GUID yields it once
+            key = seen_key(candidate.source_id)
+            if key not in known and key not in fresh_by_id:
+                fresh_by_id[key] = candidate
+        fresh = tuple(fresh_by_id.values())
+        current = list(dict.fromkeys(seen_key(c.source_id) for c in parsed.entries))
+        listed = set(current)
+        kept = current + [i for i in seen if i not in listed]
+        state["seen"] = kept[: max(SEEN_KEPT, 2 * len(current))]
         newest = max((c.published_at for c in parsed.entries if c.published_at), default=None)
         if newest is not None:
             state["newest"] = newest.isoformat()

@@ -140,10 +140,17 @@ def _text_of(detail: Any, fallback: str = "") -> str:
 
 
 def _body_of(entry: Any) -> str:
-    texts = [_text_of(c) for c in entry.get("content") or ()]
-    summary = _text_of(entry.get("summary_detail"), entry.get("summary", ""))
-    best = max(texts, key=len, default="")
-    return best if len(best) >= len(summary) else summary
+    """The fullest text of an entry: the longest of its content parts and summary,
+    read into plain text (only the one chosen is converted)."""
+    options = [c for c in entry.get("content") or () if c.get("value")]
+    summary = entry.get("summary_detail") or (
+        {"value": entry.get("summary", ""), "type": ""} if entry.get("summary") else None
+    )
+    if summary is not None:
+        options.append(summary)
+    if not options:
+        return ""
+    return _text_of(max(options, key=lambda d: len(d.get("value") or "")))
 
 
 def _stable_id(link: str, title: str, published: datetime | None, body: str) -> str:
@@ -230,7 +237,12 @@ def _feedparser(body: bytes, url: str, content_type: str | None) -> Any:
     headers = {"content-location": url} if url else {}
     if content_type:
         headers["content-type"] = content_type
-    return feedparser.parse(body, response_headers=headers, sanitize_html=True)
+    # Entry HTML becomes plain text by our own reader (html_to_text drops scripts,
+    # styles and frames, and keeps no markup at all), so feedparser's HTML sanitiser
+    # and its rewriting of relative links inside content would be work thrown away.
+    return feedparser.parse(
+        body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
 
 
 def parse_feed(body: bytes, *, url: str = "", content_type: str | None = None) -> ParsedFeed:
@@ -377,4 +389,10 @@ def parse_json_feed(body: bytes, *, url: str = "") -> ParsedFeed:
 
 def _reason(error: object) -> str:
     text = str(error).strip() or type(error).__name__
-    return text.splitlines()[0][:200]
+    text = text.splitlines()[0]
+    # expat says "<unknown>:2:0: syntax error": say where in words.
+    where = re.match(r"<unknown>:(\d+):(\d+): (.*)", text)
+    if where:
+        line, column, what = where.groups()
+        text = f"{what} at line {line}, column {int(column) + 1}"
+    return text[:200]

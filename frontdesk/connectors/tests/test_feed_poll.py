@@ -60,6 +60,8 @@ def test_only_unseen_entries_come_back_and_an_edit_does_not_re_alert():
     with serve({"/f": lambda s: (200, {"Content-Type": "text/xml"}, feed["body"])}) as peer:
         first = poll(peer.url + "/f")
         assert len(first.candidates) == 2
+        # The cursor remembers ids as short hashes, not the (possibly long) ids themselves.
+        assert [len(k) for k in first.cursor["seen"]] == [16, 16]
         feed["body"] = RSS.replace(b"Short version: it is slow.", b"Edited: it is slow.")
         assert poll(peer.url + "/f", first.cursor).candidates == ()
         feed["body"] = RSS.replace(
@@ -69,6 +71,11 @@ def test_only_unseen_entries_come_back_and_an_edit_does_not_re_alert():
         )
         third = poll(peer.url + "/f", first.cursor)
         assert [c.source_id for c in third.candidates] == ["new-1"]
+        # A feed that repeats a GUID gives its entry once.
+        twice = b'<item><title>Twice</title><guid isPermaLink="false">dup</guid></item>'
+        feed["body"] = RSS.replace(b"<item>", twice + twice + b"<item>", 1)
+        fourth = poll(peer.url + "/f", third.cursor)
+        assert [c.source_id for c in fourth.candidates] == ["dup"]
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "br"])

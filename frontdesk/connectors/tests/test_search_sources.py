@@ -62,6 +62,12 @@ def test_mastodon_search_keeps_only_indexable_authors_and_sends_the_token():
         assert result.cursor["since_id"] == "113560000000000030"
 
 
+def test_mastodon_search_without_a_token_says_it_needs_one():
+    with pytest.raises(ConnectorError) as caught:
+        MastodonConnector().poll(MastodonAccount(url="http://127.0.0.1:9", query="two words"), {})
+    assert caught.value.permanent and "needs the account's access token" in caught.value.message
+
+
 def test_mastodon_refusing_the_token_is_permanent():
     refuse = {"/api/v2/search": lambda s: (401, JSON, b'{"error":"The access token is invalid"}')}
     with serve(refuse) as peer, pytest.raises(ConnectorError) as caught:

@@ -118,6 +118,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options.get("action") != "parse":
             raise CommandError("Say what to do: `frontdesk feeds parse SOURCE ...`.", returncode=2)
+        missing = [
+            given
+            for given in options["sources"]
+            if not given.startswith(("http://", "https://")) and not Path(given).exists()
+        ]
+        if missing:
+            raise CommandError(f"No such file or folder: {', '.join(missing)}", returncode=2)
         sources = [one for given in options["sources"] for one in expand(given)]
         if not sources:
             raise CommandError("No feed files found in what was given.", returncode=2)
