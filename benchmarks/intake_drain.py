@@ -28,7 +28,9 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -195,6 +197,8 @@ def drain_with_workers(args: argparse.Namespace, channel_id: int, workers: int) 
     started = time.monotonic()
     for service in services:
         service.__enter__()
+    sampler = WaitSampler()
+    sampler.start()
     try:
         drained = data.wait_for_drain(channel_id, timeout_s=args.drain_timeout, log=log)
         seconds = time.monotonic() - started
@@ -202,6 +206,7 @@ def drain_with_workers(args: argparse.Namespace, channel_id: int, workers: int) 
         # CPU seconds (start-up included) say what the drain cost.
         cpu = sum(cpu_seconds(service.process.pid) for service in services if service.process)
     finally:
+        sampler.stop()
         for service in services:
             service.__exit__(None, None, None)
     counts = data.drained_counts(channel_id, seconds)
@@ -215,8 +220,61 @@ def drain_with_workers(args: argparse.Namespace, channel_id: int, workers: int) 
         "cpu_seconds": round(cpu, 1),
         "line": f"intake drain: {rate:,.0f} events/s ({workers} worker{'s' * (workers > 1)})",
         "detail": f"{counts['events'] / cpu:,.0f} events per worker CPU second; "
-        + mix_detail(channel_id, counts),
+        + mix_detail(channel_id, counts)
+        + sampler.summary(),
+        "waits": sampler.shares(),
     }
+
+
+class WaitSampler(threading.Thread):
+    """What the workers' PostgreSQL sessions wait on, sampled every 20 ms during a drain.
+
+    Each sample reads pg_stat_activity for the benchmark database's other client
+    sessions (the workers); a session running counts as "CPU", one waiting as its
+    wait event (Lock:transactionid is a row another transaction inserted or locked).
+    The shares say where the workers spend their time on the server's side, whatever
+    else loads the machine. Samples nothing on SQLite.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.counts: Counter[str] = Counter()
+        self.samples = 0
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            return
+        sql = (
+            "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend' AND state = 'active'"
+        )
+        try:
+            with connection.cursor() as cursor:
+                while not self._stop_event.wait(0.02):
+                    cursor.execute(sql)
+                    self.samples += 1
+                    self.counts.update(wait for (wait,) in cursor.fetchall())
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(5)
+
+    def shares(self) -> dict[str, float]:
+        total = sum(self.counts.values())
+        return {k: round(v / total, 3) for k, v in self.counts.most_common()} if total else {}
+
+    def summary(self) -> str:
+        shares = self.shares()
+        if not shares:
+            return ""
+        top = ", ".join(f"{k} {v:.0%}" for k, v in list(shares.items())[:5])
+        return f"; active worker sessions sampled {self.samples:,} times: {top}"
 
 
 def cpu_seconds(pid: int) -> float:

@@ -33,17 +33,18 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, close_old_connections, connections, router, transaction
-from django.db.models import F, Field
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import F, Field, Model
 from django.db.models.sql.subqueries import InsertQuery
 from django.utils import timezone
 
 from frontdesk.connectors import base
 from frontdesk.core.actions.contacts import resolve_contact
-from frontdesk.core.models import Contact, ContactIdentity, Membership, normalise_identity
+from frontdesk.core.models import Contact, ContactIdentity, normalise_identity
 from frontdesk.core.pictures import check_file
-from frontdesk.inbox import kinds, live
+from frontdesk.inbox import kinds, live, numbering
 from frontdesk.inbox.actions.conversations import inbox_settings_for, start_conversation
-from frontdesk.inbox.actions.notifications import notify
+from frontdesk.inbox.actions.routing import Arrival, finish_routing, plan_routing
 from frontdesk.inbox.models import (
     ACTIVE_STATUSES,
     Attachment,
@@ -53,13 +54,10 @@ from frontdesk.inbox.models import (
     DeliveryStatus,
     InboundEvent,
     InboundEventStatus,
-    InboxSettings,
     Message,
     MessageKind,
-    NotificationKind,
 )
 from frontdesk.inbox.models.messages import attachment_path
-from frontdesk.inbox.routing import route_conversation
 from frontdesk.triage.hooks import triage_message
 
 logger = logging.getLogger(__name__)
@@ -359,8 +357,16 @@ def _process_batch(ids: list[int]) -> None:
     """
     rows = _claimed_rows(ids)
     try:
+        # Who sent them, first and in a short transaction of its own: a new
+        # customer's contact is then committed before the long one below, so another
+        # worker whose batch has the same new number waits milliseconds for it, not
+        # for this whole batch (PostgreSQL's unique index makes it wait for the
+        # inserting transaction). A contact without a message yet is harmless: the
+        # events stay claimed, and a crash leaves them to the sweep.
         with transaction.atomic():
-            _record_batch(rows)
+            prepared = _prepare_batch(rows)
+        with transaction.atomic():
+            _record_batch(rows, prepared)
     except Exception:
         logger.warning(
             "intake batch failed; processing its events one at a time",
@@ -375,6 +381,8 @@ def _process_batch(ids: list[int]) -> None:
                 failure = exc
         if failure is not None:
             raise failure from None
+    finally:
+        numbering.close_side_connections()
 
 
 def _prepare(row: InboundEvent) -> tuple[str, str] | None:
@@ -427,16 +435,21 @@ class _Threaded:
     last_message: Message | None = None
 
 
-def _record_batch(rows: list[InboundEvent]) -> None:
-    """Record claimed events as messages, as `_record` does one by one, set-based.
+@dataclass
+class _Prepared:
+    """A batch's events that make messages, with their senders' contacts."""
 
-    Call inside a transaction. Events are taken in id order; a customer's second
-    event of the batch is threaded in a second round, after the first is stored
-    and its channel reaction ran, so each event sees exactly what `_record` would
-    have seen. Per round: one query for the open conversations of its customers
-    (locked), one for recently resolved ones, one INSERT for new conversations and
-    one for the messages, one UPDATE per conversation; each channel reaction
-    in its own savepoint, as in `_record`.
+    readable: list[tuple[InboundEvent, str]]
+    contacts: dict[tuple[int, str, str], Contact]
+
+
+def _prepare_batch(rows: list[InboundEvent]) -> _Prepared:
+    """The events of a claimed batch that make a message, and their contacts.
+
+    Skips events already stored as messages (a claim that expired while its worker
+    finished), runs each kind's `prepare_inbound` hook (marking the events that make
+    no message), fails unreadable sender addresses, and resolves (creating) the
+    senders' contacts. Call inside a transaction.
     """
     stored = set(
         Message.objects.filter(inbound_event_id__in=[row.pk for row in rows]).values_list(
@@ -458,22 +471,59 @@ def _record_batch(rows: list[InboundEvent]) -> None:
             _fail(row, "; ".join(exc.messages))  # unreadable: no retry can fix that
             continue
         readable.append((row, address))
-    contacts = _resolve_contacts(readable)
+    # The counter rows that number new conversations, made here if missing (a new
+    # workspace's first messages), so they are committed before the long transaction.
+    for workspace in {row.workspace_id: row.workspace for row, _ in readable}.values():
+        inbox_settings_for(workspace)
+    return _Prepared(readable, _resolve_contacts(readable))
+
+
+def _record_batch(rows: list[InboundEvent], prepared: _Prepared | None = None) -> None:
+    """Record claimed events as messages, as `_record` does one by one, set-based.
+
+    Call inside a transaction; `prepared` is `_prepare_batch(rows)` (run here when
+    not given). Events are taken in id order; a customer's second event of the
+    batch is threaded in a second round, after the first is stored and its channel
+    reaction ran, so each event sees exactly what `_record` would have seen. Per
+    round: one query for the open conversations of its customers (locked), one for
+    recently resolved ones, one INSERT for new conversations and one for the
+    messages, one UPDATE per conversation; each channel reaction in its own
+    savepoint, as in `_record`.
+    """
+    if prepared is None:
+        prepared = _prepare_batch(rows)
+    readable, contacts = prepared.readable, prepared.contacts
     # One customer's messages are threaded by one worker at a time (see _record);
     # the locks are taken in id order so two batches cannot wait on each other.
     # The locked rows are read again: what another worker committed before the lock
     # (an opt-out) is what the channel reactions below see.
+    wanted = {contact.pk for contact in contacts.values()}
+    # Where the engine can skip locked rows (PostgreSQL), a customer another
+    # worker's batch is threading right now is not waited for: that customer's
+    # events are handed back, unclaimed, and claimed again once the other batch has
+    # committed. Waiting would hold this whole batch (and its own locks) behind the
+    # other one; with customers who text twice in a burst, most pairs of batches
+    # share one, and two workers would take turns instead of working at once.
+    skip = _connection_for_write(Contact).features.has_select_for_update_skip_locked
     locked = {
         contact.pk: contact
-        for contact in Contact.objects.select_for_update()
-        .filter(pk__in={contact.pk for contact in contacts.values()})
+        for contact in Contact.objects.select_for_update(skip_locked=skip)
+        .filter(pk__in=wanted)
         .order_by("pk")
     }
-    contacts = {key: locked[contact.pk] for key, contact in contacts.items()}
+    if len(locked) < len(wanted):
+        busy = [
+            row.pk for row, address in readable if contacts[_key(row, address)].pk not in locked
+        ]
+        _hand_back(busy)
+        readable = [(row, a) for row, a in readable if contacts[_key(row, a)].pk in locked]
+    contacts = {
+        key: locked[contact.pk] for key, contact in contacts.items() if contact.pk in locked
+    }
     rounds: list[list[tuple[InboundEvent, Contact]]] = []
     seen: Counter[tuple[int, int]] = Counter()
     for row, address in readable:
-        contact = contacts[(row.workspace_id, row.sender_kind, address)]
+        contact = contacts[_key(row, address)]
         key = (contact.pk, row.channel_id)
         if seen[key] == len(rounds):
             rounds.append([])
@@ -496,6 +546,25 @@ def _record_batch(rows: list[InboundEvent]) -> None:
     )
     for attachment_id in pending_fetch:
         transaction.on_commit(functools.partial(_enqueue_fetch, attachment_id))
+
+
+def _key(row: InboundEvent, address: str) -> tuple[int, str, str]:
+    """How `_resolve_contacts` names an event's sender."""
+    return (row.workspace_id, row.sender_kind, address)
+
+
+def _connection_for_write(model: type[Model]) -> BaseDatabaseWrapper:
+    return connections[router.db_for_write(model)]
+
+
+def _hand_back(ids: list[int]) -> None:
+    """Unclaim events this batch will not process now (their customer is being
+    threaded by another worker): pending again and not counted as a try, so the next
+    claim takes them, in id order, after that worker's batch has committed."""
+    InboundEvent.objects.filter(pk__in=ids, status=InboundEventStatus.PROCESSING).update(
+        status=InboundEventStatus.PENDING, claimed_at=None, attempts=F("attempts") - 1
+    )
+    logger.debug("intake handed back events of busy customers", extra={"events": len(ids)})
 
 
 def _record_round(
@@ -524,7 +593,7 @@ def _record_round(
     Message.objects.bulk_create(messages)
     pending_fetch: list[int] = []
     changed: dict[int, Conversation] = {}
-    assigned: list[tuple[Conversation, Membership]] = []
+    arrivals: list[Arrival] = []
     for (row, contact), (conversation, created), message in zip(
         round_rows, conversations, messages, strict=True
     ):
@@ -544,20 +613,16 @@ def _record_round(
         conversation.contact = contact
         conversation.workspace = row.workspace
         conversation.channel = row.channel
-        assignee_before = conversation.assignee_id
-        _receive_into(conversation, row, message)
-        if conversation.assignee is not None and conversation.assignee_id != assignee_before:
-            assigned.append((conversation, conversation.assignee))
-        changed[conversation.pk] = conversation
-    _save_received([changed[pk] for pk in sorted(changed)])
-    for conversation, assignee in assigned:
-        # Routing handed it to someone (the person the web form named): tell them.
-        notify(
-            assignee,
-            kind=NotificationKind.ASSIGNED,
-            conversation=conversation,
-            actor=None,
+        started_wait = _receive_into(conversation, row, message)
+        arrivals.append(
+            Arrival(conversation, message, row, created=created, started_wait=started_wait)
         )
+        changed[conversation.pk] = conversation
+    # The workspace's routing rules, read once for the round (frontdesk/inbox/actions/
+    # routing.py): assignee, team and priority go out with the round's UPDATE.
+    plans = plan_routing(arrivals)
+    _save_received([changed[pk] for pk in sorted(changed)])
+    finish_routing(plans)
     _react_all(
         [
             (row.channel, message, created)
@@ -646,6 +711,9 @@ _RECEIVED_FIELDS = [
     "waiting_since",
     "subject",
     "assignee",
+    # Routing rules may set these (frontdesk/inbox/actions/routing.py).
+    "team",
+    "priority",
     # Set by triage (frontdesk/triage/hooks.py) from the newest message.
     "sentiment_label",
     "sentiment_score",
@@ -656,8 +724,9 @@ _RECEIVED_FIELDS = [
 ]
 
 
-def _receive_into(conversation: Conversation, row: InboundEvent, message: Message) -> None:
-    """What a customer's message changes in its conversation (as in `_record`)."""
+def _receive_into(conversation: Conversation, row: InboundEvent, message: Message) -> bool:
+    """What a customer's message changes in its conversation (as in `_record`);
+    returns whether it started the customer's wait. Routing comes after."""
     received = row.received_at
     conversation.status = ConversationStatus.OPEN
     conversation.snoozed_until = None
@@ -666,11 +735,12 @@ def _receive_into(conversation: Conversation, row: InboundEvent, message: Messag
     conversation.last_customer_message_at = max(
         conversation.last_customer_message_at or received, received
     )
-    if conversation.waiting_since is None:
+    started_wait = conversation.waiting_since is None
+    if started_wait:
         conversation.waiting_since = received
     if not conversation.subject and row.subject:
         conversation.subject = row.subject[:255]
-    conversation.assignee = route_conversation(conversation, message=message)
+    return started_wait
 
 
 def _threads(round_rows: list[tuple[InboundEvent, Contact]]) -> list[tuple[Conversation, bool]]:
@@ -740,7 +810,7 @@ def _start_conversations(
     new: list[tuple[InboundEvent, Contact]],
 ) -> list[tuple[InboundEvent, Conversation]]:
     """`start_conversation` for several customers: numbers taken per workspace in one
-    UPDATE (its row lock held until commit, as there), the rows in one INSERT."""
+    UPDATE (on PostgreSQL outside this transaction: `numbering`), the rows in one INSERT."""
     started: list[tuple[InboundEvent, Conversation]] = []
     by_workspace: dict[int, list[tuple[InboundEvent, Contact]]] = {}
     for row, contact in new:
@@ -748,9 +818,7 @@ def _start_conversations(
     for workspace_id, items in sorted(by_workspace.items()):
         workspace = items[0][0].workspace
         inbox_settings_for(workspace)
-        numbers = InboxSettings.objects.filter(workspace_id=workspace_id)
-        numbers.update(last_conversation_number=F("last_conversation_number") + len(items))
-        last = numbers.values_list("last_conversation_number", flat=True)[0]
+        last = numbering.take_numbers(workspace_id, len(items))
         conversations = [
             Conversation(
                 workspace=workspace,
@@ -874,22 +942,19 @@ def _record(row: InboundEvent) -> Message:
     conversation.last_customer_message_at = max(
         conversation.last_customer_message_at or received, received
     )
-    if conversation.waiting_since is None:
+    started_wait = conversation.waiting_since is None
+    if started_wait:
         conversation.waiting_since = received
     if not conversation.subject and row.subject:
         conversation.subject = row.subject[:255]
 
-    previous_assignee_id = conversation.assignee_id
-    conversation.assignee = route_conversation(conversation, message=message)
+    # Routing rules (and a promise the acknowledgement made): who takes it, its
+    # priority and team, before the save; tags, draft and notifications after.
+    plans = plan_routing(
+        [Arrival(conversation, message, row, created=created, started_wait=started_wait)]
+    )
     conversation.save()
-    if conversation.assignee is not None and conversation.assignee_id != previous_assignee_id:
-        # Routing handed it to someone (the person the web form named): tell them.
-        notify(
-            conversation.assignee,
-            kind=NotificationKind.ASSIGNED,
-            conversation=conversation,
-            actor=None,
-        )
+    finish_routing(plans)
 
     live.conversation_changed(conversation, created=created, reopened=reopened, woke=woke)
     live.message_published(message)

@@ -61,3 +61,13 @@ def analyze(text: str, context: Context = NO_CONTEXT) -> Triage:
         urgency=_urgency.analyze(text, context),
         evidence=found,
     )
+
+
+def warm_up() -> None:
+    """Load every analyzer's model now (a worker calls this before it takes work, so
+    the first customer message does not wait for them)."""
+    from frontdesk.triage import abuse, language
+
+    abuse._load()
+    language._get()
+    evidence("warm up")

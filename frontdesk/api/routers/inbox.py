@@ -34,6 +34,7 @@ from frontdesk.inbox.models import (
     Priority,
 )
 from frontdesk.inbox.models.conversations import MAX_SNOOZE
+from frontdesk.triage.priority import for_conversation as priority_for
 
 router = Router(tags=["conversations"])
 
@@ -102,6 +103,13 @@ class ConversationOut(Schema):
     tags: list[str]
     snoozed_until: datetime | None
     sentiment: str = Field(description="negative, neutral or positive; empty if not scored.")
+    priority_score: int = Field(
+        description="How much it needs someone now, 0-100: waiting time, mood, urgency, "
+        "priority and repeat contact (frontdesk/triage/priority.py)."
+    )
+    priority_reasons: list[str] = Field(
+        description='Why, in words: e.g. ["negative", "waiting 3 h", "repeat contact"].'
+    )
     created_at: datetime
     last_message_at: datetime
     waiting_since: datetime | None = Field(
@@ -189,6 +197,7 @@ def _member(member: Membership | None) -> dict[str, object] | None:
 
 def conversation_out(conversation: Conversation) -> dict[str, object]:
     contact = conversation.contact
+    rank = priority_for(conversation, timezone.now())
     return {
         "number": conversation.number,
         "status": conversation.status,
@@ -200,6 +209,8 @@ def conversation_out(conversation: Conversation) -> dict[str, object]:
         "tags": sorted((t.name for t in conversation.tags.all()), key=str.lower),
         "snoozed_until": conversation.snoozed_until,
         "sentiment": conversation.sentiment_label,
+        "priority_score": rank.score,
+        "priority_reasons": list(rank.reasons),
         "created_at": conversation.created_at,
         "last_message_at": conversation.last_message_at,
         "waiting_since": conversation.waiting_since,

@@ -77,6 +77,7 @@ class SavedReply(WorkspaceScoped):
 class NotificationKind(models.TextChoices):
     ASSIGNED = "assigned", "Assigned to you"
     MENTIONED = "mentioned", "Mentioned you"
+    ROUTED = "routed", "A routing rule flagged"
 
 
 class Notification(WorkspaceScoped):

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from frontdesk.core.models import Contact, ContactIdentity
@@ -130,10 +130,15 @@ def test_a_crash_mid_batch_leaves_its_rows_claimed_for_the_sweep(
     monkeypatch.setattr(intake, "_react_all", dies)  # the reactions of a round
     with pytest.raises(KeyboardInterrupt):
         intake._process_batch(ids)
-    # Rolled back whole: still claimed, nothing recorded, nothing to publish.
+    # Rolled back whole: still claimed, nothing recorded, nothing to publish. The
+    # senders' contacts were committed first, on purpose (a short transaction of
+    # their own, so other workers do not wait on this batch for them): one each.
     assert set(InboundEvent.objects.values_list("status", flat=True)) == {"processing"}
     assert (Message.objects.count(), Conversation.objects.count()) == (0, 0)
-    assert ContactIdentity.objects.count() == 0
+    assert sorted(ContactIdentity.objects.values_list("value", flat=True)) == [
+        "a@example.org",
+        "b@example.org",
+    ]
 
     monkeypatch.undo()
     later = timezone.now() + timedelta(minutes=6)
@@ -144,6 +149,8 @@ def test_a_crash_mid_batch_leaves_its_rows_claimed_for_the_sweep(
         row.pk for row in rows
     ]
     assert Conversation.objects.count() == 2
+    # Processing again found those contacts: none made twice.
+    assert (Contact.objects.count(), ContactIdentity.objects.count()) == (2, 2)
 
 
 def test_one_bad_event_fails_alone_and_the_rest_of_its_batch_is_recorded(channel, make_event):
@@ -345,3 +352,72 @@ def test_a_failing_channel_reaction_loses_only_itself_and_keeps_the_batch(
     assert notes == {"a@example.org": "reacted", "bad@example.org": "", "c@example.org": "reacted"}
     # Together up to the failing one (rolled back with it), then each alone.
     assert len(ran) == 2 + 3
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="PostgreSQL's row locks (SKIP LOCKED)")
+def test_a_customer_another_batch_is_threading_is_handed_back_not_waited_for(
+    settings, channel, make_event
+):
+    from huey.contrib.djhuey import HUEY
+
+    settings.INBOX_INTAKE = "poll"
+    was, HUEY.immediate = HUEY.immediate, False
+    try:
+        busy, free, busy_again = _store(
+            channel, make_event, ["busy@example.org", "free@example.org", "busy@example.org"]
+        )
+    finally:
+        HUEY.immediate = was
+    contact = Contact.objects.create(workspace=channel.workspace, name="Busy")
+    ContactIdentity.objects.create(
+        workspace=channel.workspace, contact=contact, kind="email", value="busy@example.org"
+    )
+    locked, release, done = threading.Event(), threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        # Another worker's batch, threading this customer: it holds the contact's lock.
+        try:
+            with transaction.atomic():
+                Contact.objects.select_for_update().get(pk=contact.pk)
+                locked.set()
+                release.wait(30)
+        finally:
+            locked.set()
+            connections.close_all()
+
+    holder = threading.Thread(target=other_worker)
+    holder.start()
+    try:
+        assert locked.wait(30)
+        ids = intake.claim_inbound_events()
+        assert ids == [busy.pk, free.pk, busy_again.pk]
+
+        def this_worker() -> None:
+            try:
+                intake._process_batch(ids)
+                done.set()
+            finally:
+                connections.close_all()
+
+        worker = threading.Thread(target=this_worker)
+        worker.start()
+        worker.join(30)
+        # The batch did not wait for the lock: the free customer's text is recorded,
+        # the busy customer's two are pending again, their claim not counted as a try.
+        assert done.is_set()
+        statuses = dict(InboundEvent.objects.values_list("pk", "status"))
+        assert statuses == {busy.pk: "pending", free.pk: "processed", busy_again.pk: "pending"}
+        assert set(InboundEvent.objects.values_list("attempts", flat=True)) == {0, 1}
+        assert Message.objects.get().inbound_event_id == free.pk
+    finally:
+        release.set()
+        holder.join(30)
+    # Once the other batch has committed, the next claim takes them, in order.
+    assert intake.claim_inbound_events() == [busy.pk, busy_again.pk]
+    intake._process_batch([busy.pk, busy_again.pk])
+    conversation = Conversation.objects.get(contact=contact)
+    assert list(conversation.messages.values_list("inbound_event_id", flat=True)) == [
+        busy.pk,
+        busy_again.pk,
+    ]

@@ -106,10 +106,10 @@ def test_a_failure_is_left_to_the_sweep_and_the_poller_goes_on(
             raise RuntimeError("a bug in processing")
         return real_record(row)
 
-    def record_batch(rows):
+    def record_batch(rows, prepared=None):
         if any(row.pk == failing.pk for row in rows):
             raise RuntimeError("a bug in processing")
-        return real_record_batch(rows)
+        return real_record_batch(rows, prepared)
 
     monkeypatch.setattr(intake, "_record", record)
     monkeypatch.setattr(intake, "_record_batch", record_batch)

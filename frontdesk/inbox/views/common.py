@@ -37,6 +37,7 @@ from frontdesk.inbox.models import (
 )
 from frontdesk.inbox.templatetags.inbox_tags import avatar_markup, initial
 from frontdesk.inbox.templatetags.inbox_tags import icon as icon_markup
+from frontdesk.triage import priority
 
 PAGE_SIZE = 40
 SAVED_REPLIES_MAX = 200
@@ -189,6 +190,8 @@ class Row:
     replied_by: str = ""
     snippet: str = ""
     sender: str = ""  # “Short code” / “Sender ID”: a one-way sender, labelled
+    score: str = ""  # the explained priority score (triage/priority.py), when above 0
+    why: str = ""
 
     def __getitem__(self, name: str) -> Any:
         # The template reads `row.name`: Django tries `row["name"]` first, and the
@@ -263,6 +266,13 @@ def _row_markup(row: Row) -> str:
             '<span class="badge mood-negative" title="Unhappy">'
             f"{icon_markup('frown', 13)}Unhappy</span>"
         )
+    score = ""
+    if row.why:
+        score = (
+            f'<span class="conv-score" title="Priority {e(row.score)}: {e(row.why)}">'
+            f'<span class="visually-hidden">Priority </span>{e(row.score)}'
+            f'<span class="visually-hidden">: {e(row.why)}</span></span>'
+        )
     status = ""
     if row.status != "open":
         status = (
@@ -303,6 +313,7 @@ def _row_markup(row: Row) -> str:
         f"        {sla}\n"
         f"        {priority}\n"
         f"        {unhappy}\n"
+        f"        {score}\n"
         f"        {status}\n"
         f"        {tags}\n"
         f'        <span class="presence-mini" data-presence-for="{number}"></span>\n'
@@ -347,6 +358,7 @@ def _rows(
     rows = []
     for c in conversations:
         name = c.contact.display_name
+        rank = priority.for_conversation(c, now)
         last = latest.get(c.pk)
         # A waiting customer's row shows how long they have waited (as the
         # conversation's header does, and as the attention order sorts them).
@@ -391,6 +403,8 @@ def _rows(
                 # `snippet` is annotated on the last message by queries.inbox_page.
                 snippet=(last.snippet if last is not None else "")  # type: ignore[attr-defined]
                 or "No messages yet",
+                score=str(rank.score) if rank.score else "",
+                why=rank.why if rank.score else "",
             )
         )
     return rows

@@ -22,6 +22,7 @@ from frontdesk.core.models import ConsentTopic, Membership
 from frontdesk.core.permissions import require_capability
 from frontdesk.inbox import actions, queries, reach, service_levels
 from frontdesk.inbox.actions.replies import _sign_off
+from frontdesk.inbox.actions.routing import latest_decision
 from frontdesk.inbox.forms import (
     snooze_presets,
 )
@@ -118,6 +119,9 @@ def conversation(request: WorkspaceRequest, number: int) -> HttpResponse:
     ]
     routes = reach.reply_routes(conversation)
     route = reach.chosen_route(routes, conversation)
+    # Which routing rule brought the customer's newest message here, and the reply it
+    # drafted (offered while the customer still waits for an answer).
+    routed = latest_decision(conversation)
     context = _header_context(request, conversation) | {
         "timeline": timeline,
         "last_id": max((m.pk for m in timeline), default=0),
@@ -138,6 +142,8 @@ def conversation(request: WorkspaceRequest, number: int) -> HttpResponse:
             "note" if request.GET.get("compose") == "note" or not me.can(roles.REPLY) else "reply"
         ),
         "unread_count": _unread_count(me),
+        "routed": routed,
+        "draft": routed.draft if routed and conversation.waiting_since else "",
     }
     # Colleagues a note can mention: active, able to read the inbox, not oneself.
     context["mention_list"] = [

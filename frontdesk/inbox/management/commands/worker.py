@@ -45,6 +45,11 @@ class Command(run_huey.Command):
             "worker starting",
             extra={"threads": workers, "queue": settings.HUEY["huey_class"].rsplit(".", 1)[-1]},
         )
+        # Triage's models are loaded now, before any work is taken: not by the first
+        # customer message (frontdesk/triage/pipeline.py).
+        from frontdesk.triage.pipeline import warm_up
+
+        warm_up()
         poller = stop = None
         if settings.INBOX_INTAKE == "poll":
             from frontdesk.inbox.intake import IntakePoller
