@@ -409,3 +409,10 @@ IMAP_POLL_SECONDS = max(60, env_int("FRONTDESK_IMAP_POLL_SECONDS", 60))
 IMAP_BATCH_SIZE = max(1, env_int("FRONTDESK_IMAP_BATCH_SIZE", 25))
 IMAP_TIMEOUT_SECONDS = max(5, env_int("FRONTDESK_IMAP_TIMEOUT_SECONDS", 30))
 IMAP_CA_FILE = env_str("FRONTDESK_IMAP_CA_FILE", "")
+
+# Listening (frontdesk/listening/polling.py): how many requests the poller makes to one
+# host at once, the pause between two requests to one host (feeds often share one),
+# and the threads one poll run fetches with.
+LISTENING_HOST_CONCURRENCY = max(1, env_int("FRONTDESK_LISTENING_HOST_CONCURRENCY", 2))
+LISTENING_HOST_DELAY_SECONDS = max(0, env_int("FRONTDESK_LISTENING_HOST_DELAY_MS", 1000)) / 1000
+LISTENING_POLL_THREADS = max(1, env_int("FRONTDESK_LISTENING_POLL_THREADS", 8))

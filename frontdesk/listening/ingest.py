@@ -1,0 +1,256 @@
+"""Storing what a poll found: candidates -> matched, de-duplicated mentions.
+
+Called by the poller with one source's `PollResult`, inside one transaction. A
+candidate becomes a mention only when an active watch of the source's workspace
+matches it. One story is one mention:
+- a post already sighted on this source (its own id) is skipped, so an edit never
+  re-alerts;
+- a post whose exact fingerprint (folded words) or canonical URL is already a
+  mention, or whose SimHash is within a few bits of a recent mention's (a syndicated
+  copy with another footer), becomes another sighting of that mention.
+New mentions are triaged and may alert (listening/alerts.py). A candidate the
+network says was removed (a Reddit removal) marks its mention removed: it leaves the
+lists and alerts no more.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import nh3
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from frontdesk.connectors.base import Candidate
+from frontdesk.listening import alerts, stories
+from frontdesk.listening.models import Mention, Sighting, Source, Watch
+from frontdesk.listening.query import Query, QueryError, parse
+from frontdesk.triage.pipeline import analyze
+
+logger = logging.getLogger(__name__)
+
+EXCERPT_CHARS = 400
+TEXT_CHARS = 20_000
+# How far back a near copy is looked for, and how many mentions at most are compared.
+NEAR_WINDOW = timedelta(days=14)
+NEAR_POOL = 2000
+# Shorter texts are compared exactly only: a SimHash of a few words says little.
+NEAR_MIN_WORDS = 12
+
+
+@dataclass
+class IngestReport:
+    seen: int = 0
+    new_mentions: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    unmatched: int = 0
+    removed: int = 0
+
+
+def plain(text: str) -> str:
+    """Text as a person reads it: tags removed, entities decoded, spaces collapsed."""
+    if "<" in text or "&" in text:
+        text = html.unescape(nh3.clean(text, tags=set()))
+    return " ".join(text.split())
+
+
+def compiled_watches(source: Source) -> list[tuple[Watch, Query]]:
+    found = []
+    for watch in Watch.objects.for_workspace(source.workspace).filter(is_active=True):
+        try:
+            found.append((watch, parse(watch.query)))
+        except QueryError:  # stored before a rule changed: skipped, shown on its page
+            logger.warning("watch query unreadable", extra={"watch": watch.pk})
+    return found
+
+
+def _reach(candidate: Candidate) -> dict[str, Any]:
+    return {
+        str(k): v
+        for k, v in (candidate.reach or {}).items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def _excerpt(text: str, spans: list[tuple[int, int]]) -> str:
+    """About EXCERPT_CHARS of `text` around its first match."""
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    start = max(0, (spans[0][0] if spans else 0) - EXCERPT_CHARS // 3)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 40 else start
+    piece = text[start : start + EXCERPT_CHARS]
+    return ("…" if start else "") + piece.rstrip() + "…"
+
+
+class _Recent:
+    """The workspace's recent SimHashes, read once per poll, for near copies."""
+
+    def __init__(self, source: Source, now: datetime) -> None:
+        self.source, self.now = source, now
+        self._rows: list[tuple[int, int]] | None = None
+
+    def find(self, simhash: int, title: str, text: str) -> int | None:
+        if self._rows is None:
+            self._rows = list(
+                Mention.objects.for_workspace(self.source.workspace)
+                .filter(found_at__gte=self.now - NEAR_WINDOW)
+                .exclude(simhash=0)
+                .order_by("-found_at")
+                .values_list("pk", "simhash")[:NEAR_POOL]
+            )
+        close = [pk for pk, other in self._rows if stories.maybe_near(simhash, other)]
+        if not close:
+            return None
+        mine = stories.shingles(title, text)
+        for pk, other_title, other_text in Mention.objects.filter(pk__in=close).values_list(
+            "pk", "title", "text"
+        ):
+            if stories.same_story(mine, stories.shingles(other_title, other_text)):
+                return pk
+        return None
+
+    def add(self, pk: int, simhash: int) -> None:
+        if self._rows is not None and simhash:
+            self._rows.append((pk, simhash))
+
+
+def _remove(source: Source, key: str, now: datetime) -> bool:
+    sighting = Sighting.objects.filter(source=source, external_key=key).first()
+    if sighting is None:
+        return False
+    Mention.objects.filter(pk=sighting.mention_id, removed_at__isnull=True).update(removed_at=now)
+    return True
+
+
+def ingest(
+    source: Source,
+    candidates: tuple[Candidate, ...] | list[Candidate],
+    *,
+    now: datetime | None = None,
+) -> IngestReport:
+    """Store `candidates` from `source` as mentions (see the module docstring)."""
+    now = now or timezone.now()
+    report = IngestReport()
+    watches = compiled_watches(source)
+    workspace = source.workspace
+    recent = _Recent(source, now)
+    touched: dict[int, Watch] = {}
+    keys = [stories.key_of(c.source_id) for c in candidates]
+    # One read for the whole poll: which of these posts this source has sighted before.
+    sighted = set(
+        Sighting.objects.filter(source=source, external_key__in=keys).values_list(
+            "external_key", flat=True
+        )
+    )
+    for candidate, key in zip(candidates, keys, strict=True):
+        report.seen += 1
+        if candidate.removed:
+            report.removed += int(_remove(source, key, now))
+            continue
+        if key in sighted:
+            report.duplicates += 1
+            continue
+        sighted.add(key)
+        title = plain(candidate.title)[:500]
+        text = plain(candidate.body)[:TEXT_CHARS]
+        matched: list[tuple[Watch, list[str]]] = []
+        analysis = None
+        for watch, query in watches:
+            hit = query.match(title, text)
+            if hit is None:
+                continue
+            if watch.language:
+                if analysis is None:
+                    analysis = analyze(f"{title}\n{text}")
+                language = (candidate.language or analysis.language.label or "").lower()[:2]
+                if language and language != watch.language[:2]:
+                    continue
+            matched.append((watch, hit.terms))
+        if not matched:
+            report.unmatched += 1
+            continue
+        canonical = stories.canonical_url(candidate.url)[:1000]
+        if title or text:
+            fingerprint = stories.fingerprint(title, text)
+        else:  # nothing to hash: the post is its address
+            fingerprint = stories.key_of(canonical or f"{source.pk}:{candidate.source_id}")
+        simhash = stories.simhash(title, text) if len(text.split()) >= NEAR_MIN_WORDS else 0
+        same = Q(story_key=fingerprint)
+        if canonical:
+            same |= Q(canonical_url=canonical)
+        existing = Mention.objects.for_workspace(workspace).filter(same).first()
+        if existing is None and simhash:
+            near = recent.find(simhash, title, text)
+            existing = Mention.objects.filter(pk=near).first() if near else None
+        if existing is None:
+            analysis = analysis or analyze(f"{title}\n{text}")
+            terms: list[str] = []
+            for _, found in matched:
+                terms.extend(t for t in found if t not in terms)
+            spans = sorted(s for _, q in watches for s in q.spans_in(text))[:1]
+            try:
+                with transaction.atomic():
+                    existing = Mention.objects.create(
+                        workspace=workspace,
+                        source=source,
+                        external_id=candidate.source_id[:1000],
+                        url=candidate.url[:2000],
+                        canonical_url=canonical,
+                        story_key=fingerprint,
+                        simhash=simhash,
+                        author_name=plain(candidate.author_name)[:200],
+                        author_handle=candidate.author_handle[:200],
+                        author_url=candidate.author_url[:1000],
+                        author_email=candidate.author_email[:254],
+                        title=title,
+                        excerpt=_excerpt(text, spans),
+                        text=text,
+                        language=(candidate.language or analysis.language.label or "")[:8],
+                        published_at=candidate.published_at,
+                        found_at=now,
+                        reach=_reach(candidate),
+                        matched_terms=terms,
+                        sentiment_label=analysis.sentiment.label,
+                        sentiment_score=analysis.sentiment.score,
+                        sentiment_reason=analysis.sentiment.reason[:300],
+                        needs_reply=analysis.needs_reply.score >= 1.0,
+                        needs_reply_reason=analysis.needs_reply.reason[:300],
+                    )
+                    existing.watches.set([w for w, _ in matched])
+            except IntegrityError:  # another poller stored this story a moment ago
+                existing = Mention.objects.get(workspace=workspace, story_key=fingerprint)
+            else:
+                report.new_mentions.append(existing.pk)
+                recent.add(existing.pk, simhash)
+                alerts.on_new_mention(existing, [w for w, _ in matched], now=now)
+                for watch, _ in matched:
+                    touched[watch.pk] = watch
+        else:
+            report.duplicates += 1
+            existing.watches.add(*[w for w, _ in matched])
+            reach = _reach(candidate)
+            if reach:  # a copy seen later may have counted more
+                merged = dict(existing.reach)
+                for name, value in reach.items():
+                    merged[name] = max(value, merged.get(name, 0))
+                Mention.objects.filter(pk=existing.pk).update(reach=merged)
+        Sighting.objects.get_or_create(
+            source=source,
+            external_key=key,
+            defaults={
+                "workspace": workspace,
+                "external_id": candidate.source_id[:1000],
+                "mention": existing,
+                "seen_at": now,
+            },
+        )
+    for watch in touched.values():
+        alerts.check_spike(watch, now=now)
+    return report

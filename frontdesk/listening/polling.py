@@ -1,0 +1,192 @@
+"""Polling sources: claim the due ones, fetch them, store what they found.
+
+`poll_due_sources()` is what the periodic task runs (tasks.py). It claims due
+sources with one conditional UPDATE (a claim token and time on rows still due and
+unclaimed, or claimed by a worker that died), so two workers never poll one source.
+Fetching runs in a small thread pool with a per-host limit and a delay between
+requests to one host (feeds often share a host); storing runs in the calling
+thread, one transaction per source. A failure backs the source off exponentially
+with the reason kept for staff; it is retried for ever, never disabled.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from frontdesk.connectors.base import ConnectorError, PollResult
+from frontdesk.listening.adapters import NoAdapter, connector_for
+from frontdesk.listening.ingest import IngestReport, ingest
+from frontdesk.listening.models import MAX_BACKOFF, MIN_POLL_SECONDS, Source
+
+logger = logging.getLogger(__name__)
+
+CLAIM_BATCH = 50
+CLAIM_TIMEOUT = timedelta(minutes=10)
+
+
+def claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[Source]:
+    """Claim up to `limit` due sources for this caller (one UPDATE) and return them."""
+    now = now or timezone.now()
+    token = secrets.token_hex(8)
+    claimable = Q(is_active=True, next_poll_at__lte=now) & (
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_TIMEOUT)
+    )
+    due = Source.objects.filter(claimable).order_by("next_poll_at").values("pk")[:limit]
+    # The claim's WHERE repeats the conditions: a row another worker claimed between
+    # the sub-select and the update is not taken twice (PostgreSQL re-checks the
+    # updated row; SQLite runs one writer at a time).
+    Source.objects.filter(claimable, pk__in=list(due.values_list("pk", flat=True))).update(
+        claimed_at=now, claim_token=token
+    )
+    return list(
+        Source.objects.filter(claim_token=token, claimed_at=now).select_related("workspace")
+    )
+
+
+def backoff_for(source: Source) -> timedelta:
+    """After `failures` failures in a row: the interval doubled each time, at most MAX_BACKOFF."""
+    base = timedelta(seconds=max(MIN_POLL_SECONDS, source.interval_seconds))
+    return min(base * (2 ** max(0, source.failures - 1)), MAX_BACKOFF)
+
+
+def next_interval(source: Source, result: PollResult) -> timedelta:
+    """The source's interval, or longer when the source asked (Cache-Control, TTL, ...)."""
+    wanted = source.interval_seconds
+    hint = result.next_poll_after
+    if hint is None:  # an adapter that only keeps the hint in its cursor
+        hint = (result.cursor or {}).get("poll_after_seconds")
+    if isinstance(hint, int | float) and hint > wanted:
+        wanted = int(min(hint, MAX_BACKOFF.total_seconds()))
+    return timedelta(seconds=max(MIN_POLL_SECONDS, wanted))
+
+
+@dataclass
+class Outcome:
+    source: Source
+    result: PollResult | None = None
+    error: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+def fetch(source: Source) -> Outcome:
+    """One poll of one source through its connector (no database access)."""
+    try:
+        connector, account = connector_for(source)
+        return Outcome(source, result=connector.poll(account, dict(source.cursor or {})))
+    except ConnectorError as error:
+        return Outcome(
+            source, error=error.message, permanent=error.permanent, retry_after=error.retry_after
+        )
+    except NoAdapter as error:
+        return Outcome(source, error=str(error), permanent=True)
+    except Exception as error:  # a bug in an adapter must not stop the other sources
+        logger.exception("source poll crashed", extra={"source": source.pk})
+        return Outcome(source, error=f"Unexpected error: {type(error).__name__}: {error}")
+
+
+def record(outcome: Outcome, *, now: datetime | None = None) -> IngestReport | None:
+    """Store one poll's outcome: mentions, cursor, next poll, or the failure."""
+    source, now = outcome.source, now or timezone.now()
+    fields: dict[str, Any] = {"claimed_at": None, "claim_token": "", "last_polled_at": now}
+    report = None
+    with transaction.atomic():
+        if outcome.result is not None:
+            report = ingest(source, outcome.result.candidates, now=now)
+            cursor = dict(outcome.result.cursor)
+            moved = outcome.result.moved_to or cursor.get("moved_to")
+            if isinstance(moved, str) and moved.startswith(("http://", "https://")):
+                fields["url"] = moved[:1000]  # a permanent redirect: follow it from now on
+            fields |= {
+                "cursor": cursor,
+                "failures": 0,
+                "last_error": "",
+                "last_ok_at": now,
+                "next_poll_at": now + next_interval(source, outcome.result),
+            }
+        else:
+            source.failures += 1
+            wait = backoff_for(source)
+            if outcome.retry_after:  # the source said when to come back (Retry-After)
+                wait = max(wait, timedelta(seconds=min(outcome.retry_after, 86_400)))
+            kind = "Refused or gone" if outcome.permanent else "Failed"
+            fields |= {
+                "failures": source.failures,
+                "last_error": f"{kind}: {outcome.error}"[:2000],
+                "next_poll_at": now + wait,
+            }
+            logger.warning(
+                "source poll failed",
+                extra={"source": source.pk, "failures": source.failures, "error": outcome.error},
+            )
+        Source.objects.filter(pk=source.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(source, name, value)
+    return report
+
+
+class HostGate:
+    """At most `limit` requests at once to one host, `delay` seconds apart."""
+
+    def __init__(self, limit: int, delay: float) -> None:
+        self.limit, self.delay = limit, delay
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = defaultdict(
+            lambda: threading.Semaphore(limit)
+        )
+        self._last: dict[str, float] = {}
+
+    def run(self, host: str, call: Callable[[], Outcome]) -> Outcome:
+        with self._lock:
+            slot = self._slots[host]
+        with slot:
+            with self._lock:
+                wait = self._last.get(host, 0.0) + self.delay - time.monotonic()
+                self._last[host] = time.monotonic() + max(0.0, wait)
+            if wait > 0:
+                time.sleep(wait)
+            return call()
+
+
+def _host(source: Source) -> str:
+    return (urlsplit(source.url).hostname or source.kind).lower()
+
+
+def poll_sources(sources: list[Source]) -> list[Outcome]:
+    """Fetch `sources` concurrently, per-host limited; returns their outcomes."""
+    if not sources:
+        return []
+    gate = HostGate(settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS)
+    workers = max(1, min(settings.LISTENING_POLL_THREADS, len(sources)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listening") as pool:
+        futures = [pool.submit(gate.run, _host(s), partial(fetch, s)) for s in sources]
+        return [f.result() for f in futures]
+
+
+def poll_due_sources(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[Outcome]:
+    """Claim, fetch and record every due source (up to `limit`)."""
+    claimed = claim_due(now=now, limit=limit)
+    outcomes = poll_sources(claimed)
+    for outcome in outcomes:
+        try:
+            record(outcome)
+        except Exception:  # one source's bad data must not block the rest; retried later
+            logger.exception("storing a poll failed", extra={"source": outcome.source.pk})
+            Source.objects.filter(pk=outcome.source.pk).update(claimed_at=None, claim_token="")
+    return outcomes

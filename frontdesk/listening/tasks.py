@@ -1,0 +1,20 @@
+"""Background tasks of listening: a few lines each."""
+
+from __future__ import annotations
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from frontdesk.listening import alerts, polling
+
+
+# Every minute: each source is polled when due (next_poll_at), not every minute.
+@db_periodic_task(crontab(minute="*"))
+def poll_sources() -> None:
+    polling.poll_due_sources()
+
+
+@db_periodic_task(crontab(minute="7"))
+@lock_task("listening-digests")
+def send_listening_digests() -> None:
+    alerts.send_digests()

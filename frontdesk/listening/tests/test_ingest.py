@@ -1,0 +1,197 @@
+"""From candidates to mentions: matching, one mention per story, triage, alerts."""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from frontdesk.listening import alerts
+from frontdesk.listening.ingest import ingest
+from frontdesk.listening.models import Mention, Sighting
+
+pytestmark = pytest.mark.django_db
+
+
+def test_only_posts_a_watch_matches_become_mentions(make_watch, make_source, make_candidate):
+    watch = make_watch('"riverside library" -california')
+    source = make_source()
+    report = ingest(
+        source,
+        [
+            make_candidate("Loved storytime at Riverside Library today!"),
+            make_candidate("The Riverside Library, California, hosts a sale."),
+            make_candidate("Nothing about us at all."),
+        ],
+    )
+    assert report.seen == 3 and report.unmatched == 2
+    mention = Mention.objects.get()
+    assert mention.workspace_id == source.workspace_id
+    assert list(mention.watches.all()) == [watch]
+    assert mention.matched_terms == ["riverside library"]
+    assert mention.sentiment_label == "positive"
+    assert mention.status == "new"
+
+
+def test_repolling_and_syndication_make_one_mention(make_watch, make_source, make_candidate):
+    make_watch("riverside")
+    blog, planet = make_source(), make_source(url="http://127.0.0.1:9/planet.xml")
+    original = make_candidate(
+        "Riverside Library's new maker space is open.",
+        source_id="tag:blog,2026:1",
+        url="https://blog.example/maker?utm_source=rss",
+    )
+    ingest(blog, [original])
+    ingest(blog, [original])  # re-polled
+    # The same story syndicated: other markup and case, another id, tracking-free URL.
+    copy = make_candidate(
+        "<p>RIVERSIDE LIBRARY'S new <b>maker space</b> is open.</p>",
+        source_id="planet-77",
+        url="https://www.blog.example/maker/",
+    )
+    report = ingest(planet, [copy])
+    assert report.duplicates == 1 and not report.new_mentions
+    assert Mention.objects.count() == 1
+    assert Sighting.objects.count() == 2
+    # Shared elsewhere under the same canonical URL with other text: still one story.
+    ingest(planet, [make_candidate("Riverside shared this", url="http://blog.example/maker")])
+    assert Mention.objects.count() == 1
+
+
+def test_an_edited_post_does_not_alert_again(
+    make_watch, make_source, make_candidate, listen, django_capture_on_commit_callbacks
+):
+    make_watch("riverside")
+    source = make_source()
+    listener = listen(source.workspace_id)
+    first = make_candidate("Riverside Library lost my hold. Terrible.", source_id="entry-1")
+    edited = make_candidate(
+        "Riverside Library lost my hold, twice. Terrible!!", source_id="entry-1"
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, [first])
+        ingest(source, [edited])
+    assert Mention.objects.count() == 1
+    assert len([e for e in listener.events() if e["type"] == "listening.alert"]) == 1
+
+
+def test_unhappy_mention_alerts_live_with_its_reasons(
+    make_watch, make_source, make_candidate, listen, django_capture_on_commit_callbacks
+):
+    make_watch("riverside", name="Our name")
+    source = make_source()
+    listener = listen(source.workspace_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, [make_candidate("Riverside Library lost my hold again. Terrible.")])
+    mention = Mention.objects.get()
+    assert mention.sentiment_label == "negative" and mention.needs_reply
+    assert any(r.startswith("Unhappy") for r in mention.alert_reasons)
+    events = [e for e in listener.events() if e["type"] == "listening.alert"]
+    assert len(events) == 1
+    assert events[0]["data"]["watch"] == "Our name"
+    assert events[0]["data"]["reasons"] == mention.alert_reasons
+    assert events[0]["data"]["page"].endswith(f"#mention-{mention.pk}")
+
+
+def test_quiet_hours_hold_the_live_alert_but_keep_it_for_the_digest(
+    make_watch, make_source, make_candidate, listen, django_capture_on_commit_callbacks, cast
+):
+    now = timezone.now()
+    start = (now - timedelta(hours=1)).time().replace(microsecond=0)
+    end = (now + timedelta(hours=1)).time().replace(microsecond=0)
+    watch = make_watch("riverside", quiet_start=start, quiet_end=end)
+    source = make_source()
+    listener = listen(source.workspace_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, [make_candidate("Riverside Library was rude to me. Awful.")], now=now)
+    assert Mention.objects.get().alert_reasons
+    assert not [e for e in listener.events() if e["type"] == "listening.alert"]
+    assert alerts.send_digests(now=now) == 0  # still quiet
+    later = now + timedelta(hours=2)
+    assert alerts.send_digests(now=later) == 1
+    sent = mail.outbox[-1]
+    assert watch.name in sent.subject
+    assert "Unhappy" in sent.body and "rude" in sent.body
+    assert cast["agent"].user.email in sent.to
+    assert cast["moderator"].user.email not in sent.to  # cannot answer customers
+    assert alerts.send_digests(now=later + timedelta(hours=1)) == 0  # nothing new
+
+
+def test_quiet_hours_over_midnight(make_watch):
+    watch = make_watch("riverside", quiet_start=time(22, 0), quiet_end=time(7, 0))
+    day = timezone.now().replace(hour=12, minute=0)
+    assert not watch.is_quiet(day)
+    assert watch.is_quiet(day.replace(hour=23))
+    assert watch.is_quiet(day.replace(hour=3))
+
+
+def test_a_spike_alerts_once_with_the_rate(
+    make_watch, make_source, make_candidate, listen, django_capture_on_commit_callbacks
+):
+    make_watch("riverside", name="Spiky")
+    source = make_source()
+    listener = listen(source.workspace_id)
+    with django_capture_on_commit_callbacks(execute=True):
+        ingest(source, [make_candidate(f"Riverside fact number {n} is neutral") for n in range(6)])
+        ingest(source, [make_candidate("Riverside fact number seven is neutral")])
+    spikes = [e for e in listener.events() if e["type"] == "listening.spike"]
+    assert len(spikes) == 1
+    assert spikes[0]["data"]["count"] == 6
+    assert "6 mentions in the last hour" in spikes[0]["data"]["reasons"][0]
+
+
+def test_language_filter(make_watch, make_source, make_candidate):
+    make_watch("riverside", language="fr")
+    source = make_source()
+    ingest(source, [make_candidate("The Riverside library is closed today for the holiday")])
+    assert not Mention.objects.exists()
+    ingest(
+        source, [make_candidate("La bibliothèque Riverside est fermée aujourd'hui.", language="fr")]
+    )
+    assert Mention.objects.count() == 1
+
+
+def test_other_workspaces_watches_do_not_match(make_watch, make_source, make_candidate, cast):
+    hillview = cast["outsider"].workspace
+    make_watch("riverside", workspace=hillview)
+    ingest(make_source(), [make_candidate("Riverside library is great")])
+    assert not Mention.objects.exists()
+
+
+def test_different_posts_about_the_same_thing_stay_apart(make_watch, make_source, make_candidate):
+    make_watch("riverside")
+    ingest(
+        make_source(),
+        [
+            make_candidate(
+                "Riverside Library lost my hold again and nobody answered the phone when I "
+                "called twice this week about it."
+            ),
+            make_candidate(
+                "Riverside Library cancelled the chess club again and nobody told the kids "
+                "who turned up on Saturday morning."
+            ),
+        ],
+    )
+    assert Mention.objects.count() == 2
+
+
+def test_a_post_the_network_removed_leaves_the_list(
+    make_watch, make_source, make_candidate, client_for, cast
+):
+    make_watch("riverside")
+    source = make_source(kind="reddit", url="https://oauth.reddit.com", query="riverside")
+    post = make_candidate("Riverside Library is hiring pages", source_id="t3_abc")
+    ingest(source, [post])
+    mention = Mention.objects.get()
+    page = client_for(cast["agent"]).get("/w/riverside/listening/").content.decode()
+    assert "hiring pages" in page
+    removed = make_candidate("[removed]", source_id="t3_abc", removed=True)
+    report = ingest(source, [removed])
+    assert report.removed == 1
+    mention.refresh_from_db()
+    assert mention.removed_at is not None
+    page = client_for(cast["agent"]).get("/w/riverside/listening/").content.decode()
+    assert "hiring pages" not in page

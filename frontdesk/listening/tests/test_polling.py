@@ -1,0 +1,106 @@
+"""The poller: claims, backoff with the reason, the per-host gate."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from frontdesk.connectors.base import PollResult
+from frontdesk.listening import polling
+from frontdesk.listening.models import MAX_BACKOFF, Source
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_due_source_is_claimed_once(make_source):
+    now = timezone.now()
+    due = make_source(next_poll_at=now - timedelta(minutes=1))
+    make_source(next_poll_at=now + timedelta(hours=1))  # not due
+    make_source(next_poll_at=now - timedelta(minutes=1), is_active=False)  # paused
+    first = polling.claim_due(now=now)
+    second = polling.claim_due(now=now)
+    assert [s.pk for s in first] == [due.pk]
+    assert second == []
+    # A claim left by a worker that died is taken again once stale.
+    later = now + polling.CLAIM_TIMEOUT + timedelta(seconds=1)
+    assert [s.pk for s in polling.claim_due(now=later)] == [due.pk]
+
+
+def test_failures_back_off_exponentially_with_the_reason_and_are_never_disabled(make_source):
+    source = make_source(kind="feed", interval_seconds=900)
+    waits = []
+    for _ in range(8):
+        now = timezone.now()
+        outcome = polling.Outcome(source, error="HTTP 503 from blog.example")
+        polling.record(outcome, now=now)
+        source.refresh_from_db()
+        waits.append(source.next_poll_at - now)
+    assert waits[:3] == [timedelta(minutes=15), timedelta(minutes=30), timedelta(minutes=60)]
+    assert waits[-1] == MAX_BACKOFF
+    assert source.failures == 8 and source.is_active
+    assert source.last_error == "Failed: HTTP 503 from blog.example"
+    assert source.claimed_at is None
+    # One good poll clears it.
+    polling.record(polling.Outcome(source, result=PollResult((), {"etag": '"x"'})))
+    source.refresh_from_db()
+    assert (source.failures, source.last_error, source.cursor) == (0, "", {"etag": '"x"'})
+
+
+def test_a_source_without_an_adapter_shows_why(make_source):
+    source = make_source(kind="feed")
+    Source.objects.filter(pk=source.pk).update(kind="pigeon")
+    source.refresh_from_db()
+    polling.poll_due_sources()
+    source.refresh_from_db()
+    assert source.last_error.startswith("Refused or gone: No adapter")
+    assert source.failures == 1
+
+
+def test_the_source_may_ask_for_slower_polls_and_a_moved_feed_is_followed(make_source):
+    source = make_source(interval_seconds=900)
+    now = timezone.now()
+    result = PollResult((), {"poll_after_seconds": 3600, "moved_to": "https://new.example/f"})
+    polling.record(polling.Outcome(source, result=result), now=now)
+    source.refresh_from_db()
+    assert source.next_poll_at - now == timedelta(hours=1)
+    assert source.url == "https://new.example/f"
+
+
+def test_the_host_gate_limits_concurrent_requests_per_host():
+    gate = polling.HostGate(limit=2, delay=0)
+    running: dict[str, int] = {"a": 0, "b": 0}
+    most: dict[str, int] = {"a": 0, "b": 0}
+    lock = threading.Lock()
+    release = threading.Event()
+
+    def call(host):
+        with lock:
+            running[host] += 1
+            most[host] = max(most[host], running[host])
+        release.wait(5)
+        with lock:
+            running[host] -= 1
+        return polling.Outcome(None)  # type: ignore[arg-type]
+
+    threads = [
+        threading.Thread(target=gate.run, args=(host, lambda h=host: call(h))) for host in "aaaaabb"
+    ]
+    for thread in threads:
+        thread.start()
+    # Release them once both hosts are at their limit (a condition, not a sleep).
+    deadline = threading.Event()
+    for _ in range(1000):
+        with lock:
+            if running == {"a": 2, "b": 2}:
+                break
+        deadline.wait(0.01)
+    with lock:
+        at_limit = dict(running)
+    release.set()
+    for thread in threads:
+        thread.join(10)
+    assert at_limit == {"a": 2, "b": 2}
+    assert most == {"a": 2, "b": 2}  # never a third request to one host at once

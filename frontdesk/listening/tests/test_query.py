@@ -1,0 +1,132 @@
+"""The watch query language: words, phrases, boolean logic, folding, errors, spans."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from frontdesk.listening.query import QueryError, fold, highlight, parse
+
+
+def matches(query: str, text: str) -> bool:
+    return parse(query).matches(text)
+
+
+@pytest.mark.parametrize(
+    ("query", "text", "expected"),
+    [
+        ("riverside", "I love Riverside Library!", True),
+        ("riverside", "Riversides are nice", False),  # whole words only
+        ("river", "Riverside library", False),
+        ("librar*", "the libraries were shut", True),
+        ("riverside library", "library in riverside", True),  # implied AND
+        ("riverside AND library", "riverside only", False),
+        ('"riverside library"', "Riverside  Library rocks", True),
+        ('"riverside library"', "library, riverside", False),
+        ("riverside OR hillview", "the Hillview branch", True),
+        ("riverside -california", "Riverside, California news", False),
+        ("riverside -california", "Riverside library news", True),
+        ('riverside -"riverside, ca"', "Sunny day in Riverside, CA", False),
+        ("riverside NOT (ca OR california)", "Riverside library", True),
+        ("riverside NOT (ca OR california)", "Riverside CA", False),
+        ("(library OR libraries) AND riverside", "Riverside libraries rock", True),
+        ("bibliotheque", "La Bibliothèque de Riverside", True),
+        ("Bibliothèque", "BIBLIOTHEQUE", True),
+        ("café", "the cafe at the library", True),
+        ("e-books", "their e books are slow", True),
+        ("e-books", "ebooks are slow", False),
+        ("ﬁle", "file a complaint", True),  # compatibility ligature folds (NFKD)
+        ("straße", "STRASSE", True),  # casefold
+        ("riverside and", "riverside and", True),  # lower-case and is a word
+        ("“riverside library”", "riverside library", True),  # typographic quotes
+    ],
+)
+def test_query_matching(query, text, expected):
+    assert matches(query, text) is expected
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "position"),
+    [
+        ("", "Type at least one word", 0),
+        ("   ", "Type at least one word", 0),
+        ('"riverside library', "never closed", 0),
+        ("(riverside OR hillview", "never closed", 0),
+        ("riverside)", "no ( before it", 9),
+        ("riverside OR", "missing at the end", 12),
+        ("OR riverside", "needs a word on each side", 0),
+        ("riverside AND OR library", "needs a word on each side", 14),
+        ("()", "empty", 0),
+        ('""', "phrase is empty", 0),
+        ("-riverside", "not only what to leave out", 0),
+        ("riverside NOT", "excludes", 13),
+        ("riverside NOT )", "excludes", 14),
+    ],
+)
+def test_bad_queries_say_what_and_where(query, message, position):
+    with pytest.raises(QueryError) as caught:
+        parse(query)
+    assert message in caught.value.message
+    assert caught.value.position == position
+    assert f"character {position + 1}" in str(caught.value)
+
+
+def test_nesting_is_bounded():
+    with pytest.raises(QueryError, match="Too many parentheses"):
+        parse("(" * 50 + "a" + ")" * 50)
+
+
+def test_spans_point_at_the_original_text_even_with_accents():
+    text = "Je suis allée à la Bibliothèque Riverside hier."
+    found = parse("bibliotheque riverside").match(text)
+    assert found is not None
+    assert [text[s:e] for s, e in found.spans] == ["Bibliothèque", "Riverside"]
+    assert found.terms == ["bibliotheque", "riverside"]
+
+
+def test_excluded_words_are_not_highlighted_and_or_alternatives_all_are():
+    text = "Riverside library and the Hillview library"
+    query = parse("(riverside OR hillview) -closed")
+    found = query.match(text)
+    assert found is not None
+    assert [text[s:e] for s, e in found.spans] == ["Riverside", "Hillview"]
+    pieces = highlight(text, query.spans_in(text))
+    assert "".join(p for p, _ in pieces) == text
+    assert [p for p, marked in pieces if marked] == ["Riverside", "Hillview"]
+
+
+def test_phrase_spans_cover_the_whole_phrase():
+    text = "I was at riverside  public library today"
+    found = parse('"riverside public library"').match(text)
+    assert found is not None
+    assert [text[s:e] for s, e in found.spans] == ["riverside  public library"]
+
+
+WORDS = st.sampled_from(["riverside", "library", "hillview", "closed", "books", "café"])
+
+
+@given(st.lists(WORDS, min_size=1, max_size=8), WORDS)
+def test_a_word_matches_exactly_when_the_text_has_it(text_words, word):
+    text = " ".join(w.upper() for w in text_words)
+    assert matches(word, text) is (fold(word) in {fold(w) for w in text_words})
+
+
+@given(st.lists(WORDS, min_size=1, max_size=8), WORDS, WORDS)
+def test_boolean_laws(text_words, a, b):
+    text = " ".join(text_words)
+    has_a, has_b = matches(a, text), matches(b, text)
+    assert matches(f"{a} OR {b}", text) is (has_a or has_b)
+    assert matches(f"{a} AND {b}", text) is (has_a and has_b)
+    assert matches(f"{a} -{b}", text) is (has_a and not has_b)
+    assert matches(f"({a} OR {b}) NOT {b}", text) is (has_a and not has_b)
+
+
+@given(st.text(max_size=40))
+def test_any_input_parses_or_fails_with_a_query_error(text):
+    try:
+        query = parse(text)
+    except QueryError as error:
+        assert 0 <= error.position <= len(text)
+    else:
+        query.match(text)  # and matching never crashes
