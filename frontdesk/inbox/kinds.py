@@ -45,6 +45,9 @@ FindThread = Callable[[Any, Any], "int | None"]
 # compose(message, outbound): the OutboundMessage a reply is sent as, with what this
 # kind adds (email: Reply-To, References, CC); for the kinds named in `compose_for`.
 Compose = Callable[[Any, Any], Any]
+# address_problem(workspace id, identity kind, value): why a reply cannot be delivered
+# to this address ("" when nothing is known against it; email: it bounced).
+AddressProblem = Callable[[int, str, str], str]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +76,8 @@ class ChannelKind:
     - `find_thread`: dotted path of a `FindThread` hook, or "".
     - `compose`, `compose_for`: dotted path of a `Compose` hook and the kinds whose
       replies it shapes (email shapes its own and the web form's email replies).
+    - `address_problem`: dotted path of an `AddressProblem` hook, or "": what the kind
+      knows against a customer's address of any channel (email: a bounce).
     """
 
     kind: str
@@ -94,6 +99,7 @@ class ChannelKind:
     find_thread: str = ""
     compose: str = ""
     compose_for: tuple[str, ...] = ()
+    address_problem: str = ""
     _resolved: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def _resolve(self, name: str) -> Any:
@@ -127,6 +133,10 @@ class ChannelKind:
 
     def compose_hook(self) -> Compose | None:
         hook: Compose | None = self._resolve("compose")
+        return hook
+
+    def address_problem_hook(self) -> AddressProblem | None:
+        hook: AddressProblem | None = self._resolve("address_problem")
         return hook
 
     def addresses_of(self, channels: Iterable[Channel]) -> Mapping[int, str]:
@@ -199,6 +209,19 @@ def composers_for(kind: str) -> list[Compose]:
         if hook is not None:
             found.append(hook)
     return found
+
+
+def address_problem(workspace_id: int, identity_kind: str, value: str) -> str:
+    """Why a reply to `value` (an address of `identity_kind`) cannot be delivered, as
+    the installed kinds know it ("" when none knows anything against it)."""
+    if not value:
+        return ""
+    for declared in installed().values():
+        hook = declared.address_problem_hook()
+        problem = hook(workspace_id, identity_kind, value) if hook else ""
+        if problem:
+            return problem
+    return ""
 
 
 def kind_choices() -> list[tuple[str, str]]:

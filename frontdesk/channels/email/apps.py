@@ -32,7 +32,10 @@ class EmailConfig(AppConfig):
         find_thread="frontdesk.channels.email.threading.find_thread",
         compose="frontdesk.channels.email.outbound.compose",
         compose_for=("email", "webform"),
+        address_problem="frontdesk.channels.email.undeliverable.address_problem",
     )
+    # A contact's addresses that bounced, on their page (core/contact_sections.py).
+    contact_sections = ("frontdesk.channels.email.undeliverable.contact_section",)
 
     def ready(self) -> None:
         # Registers the periodic IMAP poll with the task queue.

@@ -28,6 +28,7 @@ from frontdesk.channels.email.models import (
 from frontdesk.channels.email.webhooks import PROVIDERS
 from frontdesk.core import roles
 from frontdesk.core.http import WorkspaceRequest
+from frontdesk.core.models import Contact
 from frontdesk.core.permissions import require, require_capability
 from frontdesk.inbox.models import Attachment, Channel, Conversation, InboundEvent, Message
 
@@ -184,3 +185,19 @@ def email_move(request: WorkspaceRequest, message_pk: int) -> HttpResponse:
     actions.move_message(message, to=target, by=request.membership)
     messages.success(request, f"Moved to conversation {target.number}.")
     return redirect("inbox:conversation", ws=request.workspace.slug, number=target.number)
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def email_undeliverable_clear(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """Staff say an address that bounced works again (back to the contact's page)."""
+    marked = get_object_or_404(UndeliverableAddress.objects.for_workspace(request.workspace), pk=pk)
+    address = actions.clear_undeliverable(marked, by=request.membership)
+    messages.success(request, f"{address} is deliverable again: replies by email go out.")
+    contact = request.POST.get("contact", "")
+    if (
+        contact.isdigit()
+        and Contact.objects.for_workspace(request.workspace).filter(pk=int(contact)).exists()
+    ):
+        return redirect("core:contact-detail", ws=request.workspace.slug, pk=int(contact))
+    return redirect("core:contact-list", ws=request.workspace.slug)

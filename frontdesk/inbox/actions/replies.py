@@ -134,6 +134,7 @@ def send_reply(
     if not channel.is_active:
         raise InboxError(f"The channel “{channel.name}” is switched off; replies can’t go out.")
     _refuse_one_way_sender(conversation, channel)
+    _refuse_undeliverable(conversation, channel)
     # Kept as check_file makes them: the type their bytes are (the stored name's
     # extension follows it), photos without their EXIF/GPS metadata.
     checked_files = [_checked(upload) for upload in files]
@@ -223,6 +224,21 @@ def _refuse_one_way_sender(conversation: Conversation, channel: Channel) -> None
         f"{conversation.contact.display_name} is an automated sender (a short code or "
         "sender ID): it can’t receive replies."
     )
+
+
+def _refuse_undeliverable(conversation: Conversation, channel: Channel) -> None:
+    """An address a channel kind knows cannot receive (an email that bounced) is
+    refused before anything is stored; the composer shows the same reason."""
+    try:
+        reply_kind = kinds.get(channel.kind).adapter.reply_identity_kind
+    except UnknownChannelKind:
+        return
+    if not reply_kind:
+        return
+    value = reply_address(conversation, reply_kind) or ""
+    problem = kinds.address_problem(conversation.workspace_id, reply_kind, value)
+    if problem:
+        raise InboxError(f"{value} can’t receive this reply: {problem}.")
 
 
 def _checked(upload: File[Any]) -> CheckedFile:
