@@ -48,6 +48,9 @@ Compose = Callable[[Any, Any], Any]
 # address_problem(workspace id, identity kind, value): why a reply cannot be delivered
 # to this address ("" when nothing is known against it; email: it bounced).
 AddressProblem = Callable[[int, str, str], str]
+# message_notes(messages): {message id: a short note staff read on the message} for
+# messages that came through this kind's channels (email: which signal threaded it).
+MessageNotes = Callable[[list[Any]], Mapping[int, str]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,6 +81,7 @@ class ChannelKind:
       replies it shapes (email shapes its own and the web form's email replies).
     - `address_problem`: dotted path of an `AddressProblem` hook, or "": what the kind
       knows against a customer's address of any channel (email: a bounce).
+    - `message_notes`: dotted path of a `MessageNotes` hook, or "".
     """
 
     kind: str
@@ -100,6 +104,7 @@ class ChannelKind:
     compose: str = ""
     compose_for: tuple[str, ...] = ()
     address_problem: str = ""
+    message_notes: str = ""
     _resolved: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def _resolve(self, name: str) -> Any:
@@ -137,6 +142,10 @@ class ChannelKind:
 
     def address_problem_hook(self) -> AddressProblem | None:
         hook: AddressProblem | None = self._resolve("address_problem")
+        return hook
+
+    def message_notes_hook(self) -> MessageNotes | None:
+        hook: MessageNotes | None = self._resolve("message_notes")
         return hook
 
     def addresses_of(self, channels: Iterable[Channel]) -> Mapping[int, str]:
@@ -222,6 +231,24 @@ def address_problem(workspace_id: int, identity_kind: str, value: str) -> str:
         if problem:
             return problem
     return ""
+
+
+def annotate_messages(messages: Iterable[Any]) -> None:
+    """Set `channel_note` on each message (loaded with its channel): what its channel
+    kind tells staff about it, or "". One query per kind that has notes."""
+    rows = list(messages)
+    for message in rows:
+        message.channel_note = ""
+    for declared in installed().values():
+        hook = declared.message_notes_hook()
+        if hook is None:
+            continue
+        mine = [m for m in rows if m.channel_id and m.channel.kind == declared.kind]
+        if not mine:
+            continue
+        notes = hook(mine)
+        for message in mine:
+            message.channel_note = notes.get(message.pk, "")
 
 
 def kind_choices() -> list[tuple[str, str]]:

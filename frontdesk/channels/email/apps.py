@@ -33,6 +33,7 @@ class EmailConfig(AppConfig):
         compose="frontdesk.channels.email.outbound.compose",
         compose_for=("email", "webform"),
         address_problem="frontdesk.channels.email.undeliverable.address_problem",
+        message_notes="frontdesk.channels.email.threading.message_notes",
     )
     # A contact's addresses that bounced, on their page (core/contact_sections.py).
     contact_sections = ("frontdesk.channels.email.undeliverable.contact_section",)
