@@ -33,6 +33,7 @@ SETUP_FIELDS = (
     "plus_addressing",
     "inbound_provider",
     "webhook_secret",
+    "tracking_verification_key",
     "outbound_backend",
     "smtp_host",
     "smtp_port",

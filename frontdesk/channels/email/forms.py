@@ -26,6 +26,7 @@ class EmailChannelForm(forms.ModelForm):
         widgets = {
             "other_addresses": forms.Textarea(attrs={"rows": 2}),
             "auto_ack_text": forms.Textarea(attrs={"rows": 3}),
+            "tracking_verification_key": forms.Textarea(attrs={"rows": 2}),
             "webhook_secret": forms.PasswordInput(render_value=False),
             "smtp_password": forms.PasswordInput(render_value=False),
             "api_key": forms.PasswordInput(render_value=False),
