@@ -398,3 +398,6 @@ IMAP_POLL_SECONDS = max(60, env_int("FRONTDESK_IMAP_POLL_SECONDS", 60))
 IMAP_BATCH_SIZE = max(1, env_int("FRONTDESK_IMAP_BATCH_SIZE", 25))
 IMAP_TIMEOUT_SECONDS = max(5, env_int("FRONTDESK_IMAP_TIMEOUT_SECONDS", 30))
 IMAP_CA_FILE = env_str("FRONTDESK_IMAP_CA_FILE", "")
+# IMAP IDLE in the worker (frontdesk/channels/email/imap_idle.py): at most this many
+# mailboxes keep a connection waiting for new mail (the rest are polled); 0: poll only.
+IMAP_IDLE_MAILBOXES = max(0, env_int("FRONTDESK_IMAP_IDLE_MAILBOXES", 20))

@@ -38,6 +38,9 @@ class EmailConfig(AppConfig):
     # A contact's addresses that bounced, on their page (core/contact_sections.py).
     contact_sections = ("frontdesk.channels.email.undeliverable.contact_section",)
 
+    # Threads `frontdesk worker` runs beside its tasks: IMAP IDLE (imap_idle.py).
+    worker_threads = ("frontdesk.channels.email.imap_idle.run_in_worker",)
+
     def ready(self) -> None:
         # Registers the periodic IMAP poll with the task queue.
         from frontdesk.channels.email import imap_poll  # noqa: F401
