@@ -23,6 +23,7 @@ from frontdesk.channels.email.models import (
     DEFAULT_AUTO_ACK_TEXT,
     EmailChannelConfig,
     EmailDetail,
+    ImapMailbox,
     UndeliverableAddress,
 )
 from frontdesk.channels.email.webhooks import PROVIDERS
@@ -33,6 +34,13 @@ from frontdesk.core.permissions import require, require_capability
 from frontdesk.inbox.models import Attachment, Channel, Conversation, InboundEvent, Message
 
 SECRETS = ("webhook_secret", "smtp_password", "api_key")
+PROVIDER_NAMES = {
+    "mailgun": "Mailgun",
+    "postmark": "Postmark",
+    "sendgrid": "SendGrid",
+    "amazon_ses": "Amazon SES",
+    "brevo": "Brevo",
+}
 
 
 def _apply_error(form: Any, exc: ChannelSetupError) -> None:
@@ -43,7 +51,10 @@ def _apply_error(form: Any, exc: ChannelSetupError) -> None:
 @sensitive_post_parameters(*SECRETS)
 @require_capability(roles.MANAGE_CHANNELS)
 def email_create(request: WorkspaceRequest) -> HttpResponse:
-    form = EmailChannelForm(request.POST or None, initial={"auto_ack_text": DEFAULT_AUTO_ACK_TEXT})
+    form = EmailChannelForm(
+        request.POST if request.method == "POST" else None,
+        initial={"auto_ack_text": DEFAULT_AUTO_ACK_TEXT},
+    )
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -91,7 +102,9 @@ def email_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
         "auto_acknowledge": channel.auto_acknowledge,
     }
     # Not bound to the row: a blank secret must not overwrite the saved one.
-    form = EmailChannelForm(request.POST or None, initial=initial, editing=True)
+    form = EmailChannelForm(
+        request.POST if request.method == "POST" else None, initial=initial, editing=True
+    )
     status = 200
     if request.method == "POST":
         require(request.membership, roles.MANAGE_CHANNELS)
@@ -122,7 +135,8 @@ def email_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
             "config": config,
             "form": form,
             "can_manage": can_manage,
-            "hooks": webhook_urls(config),
+            "hooks": [(PROVIDER_NAMES.get(p, p), i, t) for p, i, t in webhook_urls(config)],
+            "imap_mailboxes": list(ImapMailbox.objects.filter(channel=channel).order_by("pk")[:20]),
             "failed_events": failed,
             "undeliverable": UndeliverableAddress.objects.for_workspace(request.workspace)[:50],
         },
