@@ -416,3 +416,7 @@ IMAP_CA_FILE = env_str("FRONTDESK_IMAP_CA_FILE", "")
 LISTENING_HOST_CONCURRENCY = max(1, env_int("FRONTDESK_LISTENING_HOST_CONCURRENCY", 2))
 LISTENING_HOST_DELAY_SECONDS = max(0, env_int("FRONTDESK_LISTENING_HOST_DELAY_MS", 1000)) / 1000
 LISTENING_POLL_THREADS = max(1, env_int("FRONTDESK_LISTENING_POLL_THREADS", 8))
+
+# IMAP IDLE in the worker (frontdesk/channels/email/imap_idle.py): at most this many
+# mailboxes keep a connection waiting for new mail (the rest are polled); 0: poll only.
+IMAP_IDLE_MAILBOXES = max(0, env_int("FRONTDESK_IMAP_IDLE_MAILBOXES", 20))

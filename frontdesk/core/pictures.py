@@ -6,6 +6,8 @@ a patron's (an MMS picture, a web-form upload), is decoded and encoded again upr
 (`ImageOps.exif_transpose`) with none of it: no EXIF, XMP, ICC profile or comments.
 The stored name's extension comes from the type the bytes turned out to be, never
 from the name the browser or provider sent (a "cat.jpg" that is HTML stays inert).
+HEIC/HEIF photos (iPhones) are read through pillow-heif and kept as JPEG (or PNG),
+without their metadata, like the rest.
 """
 
 from __future__ import annotations
@@ -17,8 +19,18 @@ from io import BytesIO
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+try:  # HEIC/HEIF (iPhone photos) through libheif: read like any other picture.
+    import pillow_heif
+except ImportError:  # pragma: no cover - a dependency; without it HEIC stays opaque
+    pass
+else:
+    pillow_heif.register_heif_opener()
+
 # Pillow's format name -> the content type a picture of that format is served with.
 PICTURE_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "GIF": "image/gif", "WEBP": "image/webp"}
+# Formats read but not kept as they are: re-encoded as JPEG (or PNG with transparency),
+# which every browser shows, without their metadata (a HEIC photo's EXIF and GPS).
+CONVERTED_FORMATS = frozenset({"HEIF"})
 # A patron's picture is re-encoded only up to this size (pixels); larger ones are
 # refused before (web form: 50 MP) or come from MMS (a few MB): a bound for safety.
 MAX_PIXELS = 60_000_000
@@ -130,7 +142,12 @@ def _picture(data: bytes) -> tuple[bytes, str] | None:
     try:
         with Image.open(BytesIO(data)) as image:
             kind = PICTURE_TYPES.get(image.format or "")
-            if kind is None or image.width * image.height > MAX_PIXELS:
+            if image.width * image.height > MAX_PIXELS:
+                return None
+            if kind is None and image.format in CONVERTED_FORMATS:
+                image.load()
+                return encode_without_metadata(image)
+            if kind is None:
                 return None
             if kind == "image/gif" and getattr(image, "n_frames", 1) > 1:
                 return data, kind  # an animation: re-encoding would keep one frame

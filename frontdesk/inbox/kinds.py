@@ -45,6 +45,12 @@ FindThread = Callable[[Any, Any], "int | None"]
 # compose(message, outbound): the OutboundMessage a reply is sent as, with what this
 # kind adds (email: Reply-To, References, CC); for the kinds named in `compose_for`.
 Compose = Callable[[Any, Any], Any]
+# address_problem(workspace id, identity kind, value): why a reply cannot be delivered
+# to this address ("" when nothing is known against it; email: it bounced).
+AddressProblem = Callable[[int, str, str], str]
+# message_notes(messages): {message id: a short note staff read on the message} for
+# messages that came through this kind's channels (email: which signal threaded it).
+MessageNotes = Callable[[list[Any]], Mapping[int, str]]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -73,6 +79,9 @@ class ChannelKind:
     - `find_thread`: dotted path of a `FindThread` hook, or "".
     - `compose`, `compose_for`: dotted path of a `Compose` hook and the kinds whose
       replies it shapes (email shapes its own and the web form's email replies).
+    - `address_problem`: dotted path of an `AddressProblem` hook, or "": what the kind
+      knows against a customer's address of any channel (email: a bounce).
+    - `message_notes`: dotted path of a `MessageNotes` hook, or "".
     """
 
     kind: str
@@ -94,6 +103,8 @@ class ChannelKind:
     find_thread: str = ""
     compose: str = ""
     compose_for: tuple[str, ...] = ()
+    address_problem: str = ""
+    message_notes: str = ""
     _resolved: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def _resolve(self, name: str) -> Any:
@@ -127,6 +138,14 @@ class ChannelKind:
 
     def compose_hook(self) -> Compose | None:
         hook: Compose | None = self._resolve("compose")
+        return hook
+
+    def address_problem_hook(self) -> AddressProblem | None:
+        hook: AddressProblem | None = self._resolve("address_problem")
+        return hook
+
+    def message_notes_hook(self) -> MessageNotes | None:
+        hook: MessageNotes | None = self._resolve("message_notes")
         return hook
 
     def addresses_of(self, channels: Iterable[Channel]) -> Mapping[int, str]:
@@ -199,6 +218,37 @@ def composers_for(kind: str) -> list[Compose]:
         if hook is not None:
             found.append(hook)
     return found
+
+
+def address_problem(workspace_id: int, identity_kind: str, value: str) -> str:
+    """Why a reply to `value` (an address of `identity_kind`) cannot be delivered, as
+    the installed kinds know it ("" when none knows anything against it)."""
+    if not value:
+        return ""
+    for declared in installed().values():
+        hook = declared.address_problem_hook()
+        problem = hook(workspace_id, identity_kind, value) if hook else ""
+        if problem:
+            return problem
+    return ""
+
+
+def annotate_messages(messages: Iterable[Any]) -> None:
+    """Set `channel_note` on each message (loaded with its channel): what its channel
+    kind tells staff about it, or "". One query per kind that has notes."""
+    rows = list(messages)
+    for message in rows:
+        message.channel_note = ""
+    for declared in installed().values():
+        hook = declared.message_notes_hook()
+        if hook is None:
+            continue
+        mine = [m for m in rows if m.channel_id and m.channel.kind == declared.kind]
+        if not mine:
+            continue
+        notes = hook(mine)
+        for message in mine:
+            message.channel_note = notes.get(message.pk, "")
 
 
 def kind_choices() -> list[tuple[str, str]]:

@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 
 from frontdesk.core.http import MAX_ID, parse_id
 from frontdesk.core.models import Contact, Membership, Workspace
+from frontdesk.inbox import kinds
 from frontdesk.inbox.models import (
     Attachment,
     Conversation,
@@ -463,7 +464,7 @@ def conversation_timeline(conversation: Conversation, *, after: int | None = Non
     rows = Message.objects.filter(conversation=conversation)
     if after is not None:
         rows = rows.filter(pk__gt=after)
-    return list(
+    timeline = list(
         rows.select_related("author", "channel")
         .prefetch_related(
             Prefetch("attachments", queryset=Attachment.objects.order_by("id")),
@@ -471,6 +472,9 @@ def conversation_timeline(conversation: Conversation, *, after: int | None = Non
         )
         .order_by("created_at", "id")
     )
+    # What each channel kind tells staff about its messages (email: the threading signal).
+    kinds.annotate_messages(timeline)
+    return timeline
 
 
 def contact_history(conversation: Conversation, *, limit: int = 20) -> QuerySet[Conversation]:

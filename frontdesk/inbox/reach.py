@@ -118,7 +118,9 @@ def reply_routes(conversation: Conversation) -> list[ReplyRoute]:
                 channel=channel,
                 verb=VERBS.get(identity_kind, channel.name),
                 address=address,
-                problem=problem or _problem_with_consent(contact, identity_kind),
+                problem=problem
+                or _problem_with_consent(contact, identity_kind)
+                or kinds.address_problem(conversation.workspace_id, identity_kind, value or ""),
                 attachments=adapter.sends_attachments,
             )
         )

@@ -215,8 +215,8 @@ def test_a_reply_is_emailed_through_the_form_channel_signed_by_the_token_owner(
     assert body["status"] == "queued"
     [email] = mailoutbox
     assert email.to == ["Ana <ana@example.org>"]
-    assert email.from_email.startswith('"Maya Patel (Riverside Public Library)" <')
-    assert email.body == "Ready now!\n\n-- \nMaya Patel\nYouth Services, Riverside Public Library"
+    assert email.from_email.startswith("Maya Patel via Riverside Public Library <")
+    assert email.body == "Ready now!\n\n-- \nMaya Patel\nYouth Services, Riverside Public Library\n"
     # ...and sent once the adapter took it, as the API then reports.
     [reply] = maya_api.get(f"/api/v1/conversations/{a.number}").json()["messages"][1:]
     assert reply["status"] == "sent"

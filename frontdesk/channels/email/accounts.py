@@ -92,6 +92,9 @@ def config_for_recipient(
     address: str, table: dict[str, EmailChannelConfig]
 ) -> EmailChannelConfig | None:
     """The config mail to `address` belongs to: the address itself or its plus-address."""
+    plain = address.strip().lower()
+    if plain in table:  # an SMTP envelope address is bare: no parsing needed
+        return table[plain]
     _, plain = parseaddr(address)
     plain = plain.strip().lower()
     if plain in table:

@@ -10,7 +10,12 @@ from django.db import transaction
 from django.db.models import Max
 
 from frontdesk.channels.actions import ChannelSetupError
-from frontdesk.channels.email.models import EmailChannelConfig, EmailDetail, ThreadSignal
+from frontdesk.channels.email.models import (
+    EmailChannelConfig,
+    EmailDetail,
+    ThreadSignal,
+    UndeliverableAddress,
+)
 from frontdesk.core import roles
 from frontdesk.core.models import Membership, Workspace
 from frontdesk.core.permissions import require
@@ -28,6 +33,7 @@ SETUP_FIELDS = (
     "plus_addressing",
     "inbound_provider",
     "webhook_secret",
+    "tracking_verification_key",
     "outbound_backend",
     "smtp_host",
     "smtp_port",
@@ -145,3 +151,12 @@ def move_message(message: Message, *, to: Conversation, by: Membership) -> Messa
         live.conversation_changed(conversation)
     live.message_published(message, event_type="message.updated")
     return message
+
+
+def clear_undeliverable(marked: UndeliverableAddress, *, by: Membership) -> str:
+    """Staff say an address that bounced can receive mail again: the mark is removed,
+    so the composer offers email to it and replies go out. Returns the address."""
+    require(by, roles.REPLY, workspace_id=marked.workspace_id)
+    address = marked.address
+    UndeliverableAddress.objects.filter(pk=marked.pk, workspace_id=marked.workspace_id).delete()
+    return address

@@ -32,7 +32,14 @@ class EmailConfig(AppConfig):
         find_thread="frontdesk.channels.email.threading.find_thread",
         compose="frontdesk.channels.email.outbound.compose",
         compose_for=("email", "webform"),
+        address_problem="frontdesk.channels.email.undeliverable.address_problem",
+        message_notes="frontdesk.channels.email.threading.message_notes",
     )
+    # A contact's addresses that bounced, on their page (core/contact_sections.py).
+    contact_sections = ("frontdesk.channels.email.undeliverable.contact_section",)
+
+    # Threads `frontdesk worker` runs beside its tasks: IMAP IDLE (imap_idle.py).
+    worker_threads = ("frontdesk.channels.email.imap_idle.run_in_worker",)
 
     def ready(self) -> None:
         # Registers the periodic IMAP poll with the task queue.

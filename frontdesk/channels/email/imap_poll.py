@@ -1,5 +1,5 @@
 """Read IMAP mailboxes into the inbox: a periodic task in the worker, `frontdesk
-imap_poll`, and optionally IDLE.
+imap_poll`; IMAP IDLE waits between polls live in imap_idle.py.
 
 One poll of one mailbox: claim it (a conditional UPDATE, so two workers never read it
 at once), get a fresh OAuth2 access token if it uses one (storing a rotated refresh
@@ -20,12 +20,10 @@ from __future__ import annotations
 
 import imaplib
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections
 from django.db.models import F, Q
 from django.utils import timezone
 from huey import crontab
@@ -388,35 +386,6 @@ def poll_all(*, everyone: bool = True) -> list[PollReport]:
     return [poll_mailbox(pk) for pk in due_mailboxes(everyone=everyone)]
 
 
-def watch_mailbox(mailbox_id: int, stop: threading.Event, *, idle_seconds: float = 600) -> None:
-    """Poll, then wait in IDLE for new mail (or `idle_seconds`), and again, until `stop`.
-
-    IDLE only shortens the wait: every read is the same watermark poll.
-    """
-    while not stop.is_set():
-        report = poll_mailbox(mailbox_id)
-        try:
-            mailbox = ImapMailbox.objects.get(pk=mailbox_id)
-            if report.error or report.skipped or mailbox.state != ImapState.ACTIVE:
-                stop.wait(poll_interval().total_seconds())
-                continue
-            session = _connect(mailbox)
-            try:
-                remaining = idle_seconds
-                while not stop.is_set() and remaining > 0:
-                    # Short rounds, so `stop` is noticed; a change ends the wait.
-                    if session.idle(min(remaining, 2.0)):
-                        break
-                    remaining -= 2.0
-            finally:
-                session.close()
-        except (imap.ImapError, oauth.OAuthError, OSError, IMAPClientError, imaplib.IMAP4.error):
-            logger.warning("imap idle failed; polling instead", extra={"mailbox": mailbox_id})
-            stop.wait(poll_interval().total_seconds())
-        finally:
-            close_old_connections()
-
-
 # --- tasks -------------------------------------------------------------------------------
 
 
@@ -437,5 +406,4 @@ __all__ = [
     "PollReport",
     "poll_all",
     "poll_mailbox",
-    "watch_mailbox",
 ]

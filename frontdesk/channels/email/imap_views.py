@@ -79,7 +79,7 @@ def _initial(mailbox: ImapMailbox) -> dict[str, Any]:
 def imap_list(request: WorkspaceRequest, pk: int) -> HttpResponse:
     """The channel's IMAP mailboxes, and (for admins) the form to connect another."""
     channel = access_email_channel(request.workspace, pk)
-    form = ImapMailboxForm(request.POST or None)
+    form = ImapMailboxForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST":
         require(request.membership, roles.MANAGE_CHANNELS)

@@ -78,8 +78,15 @@ class EmailChannelConfig(WorkspaceScoped):
     webhook_secret = models.CharField(
         max_length=255,
         blank=True,
-        help_text="Mailgun: the webhook signing key. SendGrid: the verification key. "
-        "Postmark, Amazon SES, Brevo: user:password of the webhook URL (basic auth).",
+        help_text="Mailgun: the webhook signing key. Postmark, SendGrid, Amazon SES, Brevo: "
+        "user:password of the webhook URL (basic auth).",
+    )
+    # SendGrid's Signed Event Webhook: the public key its tracking posts are signed with.
+    tracking_verification_key = models.TextField(
+        blank=True,
+        help_text="SendGrid only: the Signed Event Webhook's verification key (Settings → "
+        "Mail Settings → Event Webhook → Signature verification). Set, tracking events "
+        "must carry SendGrid's ECDSA signature.",
     )
     outbound_backend = models.CharField(
         max_length=16, choices=OutboundBackend.choices, default=OutboundBackend.DEFAULT

@@ -17,13 +17,9 @@ customer message is made:
 
 from __future__ import annotations
 
-import email
-import email.policy
 import logging
-import re
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import Message as MimeMessage
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -39,11 +35,6 @@ from frontdesk.inbox.models.messages import attachment_path
 from frontdesk.outreach.actions.recipients import record_provider_event
 
 logger = logging.getLogger(__name__)
-
-_RECIPIENT = re.compile(r"^(?:final|original)-recipient\s*:\s*(?:rfc822\s*;)?\s*(.+)$", re.I | re.M)
-_DIAGNOSTIC = re.compile(r"^diagnostic-code\s*:\s*(?:smtp\s*;)?\s*(.+)$", re.I | re.M)
-_STATUS = re.compile(r"^status\s*:\s*([245]\.\d+\.\d+)", re.I | re.M)
-_ACTION = re.compile(r"^action\s*:\s*(\w+)", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -73,67 +64,17 @@ class BounceReport:
     original_message_id: str
 
 
-def read_bounce(raw: bytes, parsed: ParsedEmail) -> BounceReport:
-    """Who bounced, why, and which of our messages (RFC 3464 delivery-status and the
-    returned message or its headers). The parser's fields come first."""
-    recipients = list(parsed.bounced_recipients)
-    reason = parsed.bounce_reason
-    original = ""
-    try:
-        mime = email.message_from_bytes(raw, policy=email.policy.compat32)
-    except Exception:
-        mime = None
-    if mime is not None:
-        for part in mime.walk():
-            kind = part.get_content_type()
-            if kind == "message/delivery-status":
-                text = _part_text(part)
-                failed = not _ACTION.search(text) or any(
-                    a.lower() in ("failed", "delayed") for a in _ACTION.findall(text)
-                )
-                if not failed:
-                    continue
-                for found in _RECIPIENT.findall(text):
-                    address = found.strip().strip("<>").lower()
-                    if address and address not in recipients:
-                        recipients.append(address)
-                if not reason:
-                    diagnostic = _DIAGNOSTIC.search(text)
-                    status = _STATUS.search(text)
-                    reason = (diagnostic.group(1) if diagnostic else "").strip()
-                    if status and status.group(1) not in reason:
-                        reason = f"{reason} (status {status.group(1)})".strip()
-            elif kind in ("message/rfc822", "text/rfc822-headers") and not original:
-                original = _original_id(part)
+def read_bounce(parsed: ParsedEmail) -> BounceReport:
+    """Who bounced, why, and which of our messages: the parser's reading of the RFC 3464
+    report (or of a plain-text bounce) and of the returned message's headers."""
+    reason = parsed.bounce_reason or "The receiving mail server returned the message."
     return BounceReport(
-        recipients=tuple(recipients),
-        reason=" ".join((reason or "The receiving mail server returned the message.").split()),
-        original_message_id=original,
+        recipients=tuple(
+            dict.fromkeys(a.strip().strip("<>").lower() for a in parsed.bounced_recipients)
+        ),
+        reason=" ".join(reason.split()),
+        original_message_id=parsed.bounced_message_id,
     )
-
-
-def _part_text(part: MimeMessage) -> str:
-    payload = part.get_payload()
-    if isinstance(payload, list):  # delivery-status parsed as header blocks
-        return "\n\n".join(
-            "\n".join(f"{k}: {v}" for k, v in block.items())
-            for block in payload
-            if isinstance(block, MimeMessage)
-        )
-    data = part.get_payload(decode=True)
-    if isinstance(data, bytes):
-        return data.decode("utf-8", "replace")
-    return str(payload or "")
-
-
-def _original_id(part: MimeMessage) -> str:
-    payload = part.get_payload()
-    if isinstance(payload, list) and payload and isinstance(payload[0], MimeMessage):
-        return str(payload[0].get("Message-ID", "")).strip()
-    data = part.get_payload(decode=True)
-    text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(payload or "")
-    headers = email.message_from_string(text.split("\n\n", 1)[0] + "\n\n")
-    return str(headers.get("Message-ID", "")).strip()
 
 
 def prepare(row: InboundEvent) -> tuple[str, str] | None:
@@ -148,7 +89,7 @@ def prepare(row: InboundEvent) -> tuple[str, str] | None:
         return ("failed", f"Unreadable mail: {type(exc).__name__}: {exc}")
     flags = mail_flags(parsed)
     if flags.bounce:
-        return ("processed", record_bounce(row, read_bounce(raw, parsed)))
+        return ("processed", record_bounce(row, read_bounce(parsed)))
     sender = parsed.from_address.strip().lower()
     if not sender or "@" not in sender:
         return ("failed", "The mail names no sender address (From).")

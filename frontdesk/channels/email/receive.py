@@ -104,6 +104,24 @@ def _decoded(value: str) -> str:
         return value
 
 
+# `Name <user@host>` or a bare `user@host` with nothing tricky in it (no quotes,
+# comments, groups or several addresses): what nearly every From header is.
+_SIMPLE_FROM = re.compile(r"^\s*([^\"(),:;<>@]*?)\s*<([^\s<>()\",;:@]+@[^\s<>()\",;:@]+)>\s*$")
+_BARE_FROM = re.compile(r"^\s*([^\s<>()\",;:@]+@[^\s<>()\",;:@]+)\s*$")
+
+
+def _sender(value: str) -> tuple[str, str]:
+    """(name, address) of a From header, as `email.utils.parseaddr` gives them; the
+    plain forms without its cost (every received mail runs this)."""
+    simple = _SIMPLE_FROM.match(value)
+    if simple:
+        return " ".join(simple.group(1).split()), simple.group(2)
+    bare = _BARE_FROM.match(value)
+    if bare:
+        return "", bare.group(1)
+    return parseaddr(value)
+
+
 def content_key(raw: bytes, headers: dict[str, str] | None = None) -> tuple[str, str]:
     """(Message-ID, content hash) of a raw mail: what makes two deliveries the same."""
     head, body = _split(raw)
@@ -190,7 +208,7 @@ def receive_raw(
         message_id, content_hash = "", hashlib.sha256(raw).hexdigest()
         headers = {}
         reason = f"Unreadable mail: {type(exc).__name__}: {exc}"
-    name, address = parseaddr(_decoded(headers.get("from", "")))
+    name, address = _sender(_decoded(headers.get("from", "")))
     limit = max_bytes if max_bytes is not None else _limit_of(channel)
     if not raw.strip():
         reason = "Empty message: there was nothing to read."

@@ -8,7 +8,9 @@
 - STARTTLS is offered when a certificate and key are given.
 - DATA is answered 250 only after `receive_raw` has made the message durable for
   every channel it was addressed to; a database failure answers 451 (the sending
-  server keeps the mail and tries again).
+  server keeps the mail and tries again). Messages that arrive while a transaction
+  is being written are stored together in the next one (group commit: one COMMIT
+  for several, each still answered only after its own transaction committed).
 
 Database work runs in a small thread pool (the ORM is synchronous); the address
 table is read again every `refresh` seconds, so a new channel is accepted within
@@ -26,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from django.db import close_old_connections, connections
+from django.db import close_old_connections, connections, transaction
 
 from frontdesk.channels.email.accounts import address_table, config_for_recipient
 from frontdesk.channels.email.models import DEFAULT_MAX_MESSAGE_BYTES, EmailChannelConfig
@@ -34,6 +36,9 @@ from frontdesk.channels.email.receive import receive_raw
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+TRY_LATER = "451 4.3.0 Could not store the message; try again later"
+# At most this many messages share one transaction (group commit).
+GROUP_COMMIT_MAX = 64
 
 
 class AddressBook:
@@ -82,6 +87,12 @@ class FrontdeskHandler:
         self.book = book or AddressBook()
         self.max_size = max_size
         self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpd-db")
+        # (raw, recipients, the answer awaited) of messages waiting for the next commit.
+        self._waiting: list[tuple[bytes, list[str], asyncio.Future[str]]] = []
+        # Writers at work (at most one per database thread), and their tasks.
+        self.workers = workers
+        self._writers = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -109,11 +120,53 @@ class FrontdeskHandler:
             raw = raw.encode("utf-8", "surrogateescape")
         if self.max_size and len(raw) > self.max_size:
             return "552 5.3.4 Message too big"
+        # Group commit: messages arriving while a transaction is being written wait
+        # for the next one together, so one COMMIT makes several durable; each is
+        # answered only after the transaction holding it committed.
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[str] = loop.create_future()
+        self._waiting.append((raw, list(envelope.rcpt_tos), answer))
+        if self._writers < self.workers:
+            self._writers += 1
+            task = loop.create_task(self._write_waiting())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await answer
+
+    async def _write_waiting(self) -> None:
         try:
-            return await self._run(self._store, raw, list(envelope.rcpt_tos))
+            while self._waiting:
+                batch = self._waiting[:GROUP_COMMIT_MAX]
+                del self._waiting[:GROUP_COMMIT_MAX]
+                try:
+                    answers = await self._run(self._store_batch, [(r, t) for r, t, _ in batch])
+                except Exception:
+                    logger.exception("smtpd could not store a message")
+                    answers = [TRY_LATER] * len(batch)
+                for (_raw, _to, future), answer in zip(batch, answers, strict=True):
+                    if not future.done():
+                        future.set_result(answer)
+        finally:
+            self._writers -= 1
+
+    def _store_batch(self, items: list[tuple[bytes, list[str]]]) -> list[str]:
+        """Store several messages in one transaction (one COMMIT for all); if that
+        transaction fails, each alone, so one bad message costs only its own 451."""
+        if len(items) == 1:
+            return [self._store_alone(*items[0])]
+        try:
+            with transaction.atomic():
+                return [self._store(raw, recipients) for raw, recipients in items]
+        except Exception:
+            logger.warning("smtpd group commit failed; storing one by one", exc_info=True)
+            return [self._store_alone(raw, recipients) for raw, recipients in items]
+
+    def _store_alone(self, raw: bytes, recipients: list[str]) -> str:
+        try:
+            return self._store(raw, recipients)
         except Exception:
             logger.exception("smtpd could not store a message")
-            return "451 4.3.0 Could not store the message; try again later"
+            return TRY_LATER
 
     def _store(self, raw: bytes, recipients: list[str]) -> str:
         by_channel: dict[int, tuple[EmailChannelConfig, list[str]]] = {}

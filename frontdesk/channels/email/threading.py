@@ -113,3 +113,31 @@ def find_thread(row: InboundEvent, contact: Any) -> int | None:
         subject=row.subject,
         received_at=row.received_at,
     )
+
+
+# What staff read on a customer's mail in the conversation (the `message_notes` hook).
+SIGNAL_NOTES: dict[str, str] = {
+    ThreadSignal.HEADERS: "Threaded by In-Reply-To / References",
+    ThreadSignal.REPLY_ADDRESS: "Threaded by the conversation's reply address",
+    ThreadSignal.BODY_MARKER: "Threaded by the reference in the quoted text",
+    ThreadSignal.SUBJECT_NUMBER: "Threaded by the conversation number in the subject",
+    ThreadSignal.CONTACT: "Joined the sender's open conversation",
+    ThreadSignal.MOVED: "Moved here by staff",
+}
+NEW_CONVERSATION_NOTE = "Started a new conversation"
+
+
+def message_notes(messages: list[Any]) -> dict[int, str]:
+    """The email kind's message_notes hook: which threading signal placed each of
+    these customer mails (one query)."""
+    incoming = [m.pk for m in messages if m.kind == "incoming"]
+    if not incoming:
+        return {}
+    found = EmailDetail.objects.filter(message_id__in=incoming).values_list(
+        "message_id", "thread_signal"
+    )
+    return {
+        int(message_id): SIGNAL_NOTES.get(signal, NEW_CONVERSATION_NOTE)
+        for message_id, signal in found
+        if message_id is not None
+    }

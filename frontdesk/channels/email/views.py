@@ -23,15 +23,24 @@ from frontdesk.channels.email.models import (
     DEFAULT_AUTO_ACK_TEXT,
     EmailChannelConfig,
     EmailDetail,
+    ImapMailbox,
     UndeliverableAddress,
 )
 from frontdesk.channels.email.webhooks import PROVIDERS
 from frontdesk.core import roles
 from frontdesk.core.http import WorkspaceRequest
+from frontdesk.core.models import Contact
 from frontdesk.core.permissions import require, require_capability
 from frontdesk.inbox.models import Attachment, Channel, Conversation, InboundEvent, Message
 
 SECRETS = ("webhook_secret", "smtp_password", "api_key")
+PROVIDER_NAMES = {
+    "mailgun": "Mailgun",
+    "postmark": "Postmark",
+    "sendgrid": "SendGrid",
+    "amazon_ses": "Amazon SES",
+    "brevo": "Brevo",
+}
 
 
 def _apply_error(form: Any, exc: ChannelSetupError) -> None:
@@ -42,7 +51,10 @@ def _apply_error(form: Any, exc: ChannelSetupError) -> None:
 @sensitive_post_parameters(*SECRETS)
 @require_capability(roles.MANAGE_CHANNELS)
 def email_create(request: WorkspaceRequest) -> HttpResponse:
-    form = EmailChannelForm(request.POST or None, initial={"auto_ack_text": DEFAULT_AUTO_ACK_TEXT})
+    form = EmailChannelForm(
+        request.POST if request.method == "POST" else None,
+        initial={"auto_ack_text": DEFAULT_AUTO_ACK_TEXT},
+    )
     if request.method == "POST":
         if form.is_valid():
             try:
@@ -90,7 +102,9 @@ def email_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
         "auto_acknowledge": channel.auto_acknowledge,
     }
     # Not bound to the row: a blank secret must not overwrite the saved one.
-    form = EmailChannelForm(request.POST or None, initial=initial, editing=True)
+    form = EmailChannelForm(
+        request.POST if request.method == "POST" else None, initial=initial, editing=True
+    )
     status = 200
     if request.method == "POST":
         require(request.membership, roles.MANAGE_CHANNELS)
@@ -121,7 +135,8 @@ def email_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
             "config": config,
             "form": form,
             "can_manage": can_manage,
-            "hooks": webhook_urls(config),
+            "hooks": [(PROVIDER_NAMES.get(p, p), i, t) for p, i, t in webhook_urls(config)],
+            "imap_mailboxes": list(ImapMailbox.objects.filter(channel=channel).order_by("pk")[:20]),
             "failed_events": failed,
             "undeliverable": UndeliverableAddress.objects.for_workspace(request.workspace)[:50],
         },
@@ -184,3 +199,19 @@ def email_move(request: WorkspaceRequest, message_pk: int) -> HttpResponse:
     actions.move_message(message, to=target, by=request.membership)
     messages.success(request, f"Moved to conversation {target.number}.")
     return redirect("inbox:conversation", ws=request.workspace.slug, number=target.number)
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def email_undeliverable_clear(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """Staff say an address that bounced works again (back to the contact's page)."""
+    marked = get_object_or_404(UndeliverableAddress.objects.for_workspace(request.workspace), pk=pk)
+    address = actions.clear_undeliverable(marked, by=request.membership)
+    messages.success(request, f"{address} is deliverable again: replies by email go out.")
+    contact = request.POST.get("contact", "")
+    if (
+        contact.isdigit()
+        and Contact.objects.for_workspace(request.workspace).filter(pk=int(contact)).exists()
+    ):
+        return redirect("core:contact-detail", ws=request.workspace.slug, pk=int(contact))
+    return redirect("core:contact-list", ws=request.workspace.slug)

@@ -12,7 +12,11 @@ Inbound: each received mail's raw bytes go to `receive_raw` (stored first, dedup
 per mailbox on Message-ID plus a content hash, so a retried webhook is stored once);
 2xx follows only once they are durable. Tracking: delivered, bounced, complained
 events update the reply they concern (found by the Message-ID we put in the mail's
-metadata, or the provider's id).
+metadata, the mail's own Message-ID header as the provider reports it, or the
+provider's id); a soft bounce (the provider keeps trying) changes nothing; an event
+about mail that is not one of our replies is ignored. SendGrid's Signed Event Webhook
+is checked too when the channel has its verification key (ECDSA P-256 over the
+timestamp header and the body), with or without basic auth.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -89,7 +94,7 @@ def _config(key: str, provider: str) -> EmailChannelConfig:
     return config
 
 
-def _view(path: str, provider: str, secret: str) -> Any:
+def _view(path: str, provider: str, secret: str, verification_key: str = "") -> Any:
     from django.utils.module_loading import import_string
 
     view_class = import_string(path)
@@ -99,7 +104,10 @@ def _view(path: str, provider: str, secret: str) -> Any:
     if PROVIDERS[provider].signed:
         kwargs = {"webhook_signing_key": secret, "webhook_secret": []}
     else:
-        kwargs = {"webhook_secret": [secret]}
+        kwargs = {"webhook_secret": [secret] if secret else []}
+    if verification_key and path == PROVIDERS["sendgrid"].tracking:
+        # SendGrid's Signed Event Webhook: ECDSA over timestamp + body (anymail checks).
+        kwargs["tracking_webhook_verification_key"] = verification_key
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # anymail's notes about SendGrid support
         return view_class(**kwargs)
@@ -127,13 +135,17 @@ def _checked_events(
     """(events, None) for a verified request, or (None, the refusal response)."""
     from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
 
-    if not config.webhook_secret.strip():
+    secret = config.webhook_secret.strip()
+    verification_key = "".join(config.tracking_verification_key.split())
+    if provider != "sendgrid" or which != "tracking":
+        verification_key = ""
+    if not secret and not verification_key:
         return None, HttpResponse("This channel has no webhook secret yet.", status=403)
     if not config.channel.is_active:
         return None, HttpResponse("This channel is switched off.", status=403)
     views = PROVIDERS[provider]
     try:
-        view = _view(getattr(views, which), provider, config.webhook_secret.strip())
+        view = _view(getattr(views, which), provider, secret, verification_key)
         view.setup(request)
         view.run_validators(request)
     except AnymailWebhookValidationFailure:
@@ -188,6 +200,63 @@ def inbound(request: HttpRequest, key: str, provider: str) -> HttpResponse:
 
 
 TRACKING_FAILED = frozenset({"bounced", "rejected", "failed"})
+# Bounces a provider reports as temporary (it tries again, then says delivered or
+# bounced for good): they neither fail the reply nor mark the address.
+SOFT_BOUNCES = {
+    "brevo": ("event", frozenset({"soft_bounce"})),
+    "postmark": ("Type", frozenset({"SoftBounce", "Transient", "DnsError"})),
+    "sendgrid": ("type", frozenset({"blocked"})),
+}
+
+
+def _is_soft_bounce(event: Any, provider: str) -> bool:
+    esp_event = getattr(event, "esp_event", None)
+    if not isinstance(esp_event, dict):
+        return False
+    if provider == "amazon_ses":
+        bounce = esp_event.get("bounce") or {}
+        return isinstance(bounce, dict) and bounce.get("bounceType") == "Transient"
+    field, values = SOFT_BOUNCES.get(provider, ("", frozenset()))
+    return bool(field) and esp_event.get(field) in values
+
+
+def _candidate_ids(event: Any) -> list[str]:
+    """The ids a tracking event may name our reply by, most specific first: the
+    Message-ID we put in the metadata (Mailgun, Postmark, SendGrid, Brevo), the mail's
+    own Message-ID header as the provider saw it (Amazon SES's mail headers), the
+    provider's message id (Brevo's is the Message-ID header)."""
+    found: list[str] = []
+    metadata = getattr(event, "metadata", None) or {}
+    if isinstance(metadata, dict) and metadata.get("frontdesk_message_id"):
+        found.append(str(metadata["frontdesk_message_id"]))
+    esp_event = getattr(event, "esp_event", None)
+    mail = esp_event.get("mail") if isinstance(esp_event, dict) else None
+    if isinstance(mail, dict):
+        found.extend(
+            str(header.get("value", ""))
+            for header in mail.get("headers") or []
+            if isinstance(header, dict) and str(header.get("name", "")).lower() == "message-id"
+        )
+        common = mail.get("commonHeaders") or {}
+        if isinstance(common, dict) and common.get("messageId"):
+            found.append(str(common["messageId"]))
+    if event.message_id:
+        found.append(str(event.message_id))
+    return [value.strip() for value in found if value and value.strip()]
+
+
+def _our_reply(workspace: Any, event: Any) -> Message | None:
+    for candidate in _candidate_ids(event):
+        for value in dict.fromkeys((candidate, f"<{candidate.strip('<>')}>")):
+            reply = (
+                Message.objects.for_workspace(workspace)
+                .filter(provider_message_id=value, kind=MessageKind.REPLY)
+                .select_related("conversation__contact")
+                .first()
+            )
+            if reply is not None:
+                return reply
+    return None
 
 
 @csrf_exempt
@@ -199,10 +268,10 @@ def tracking(request: HttpRequest, key: str, provider: str) -> HttpResponse:
         return refusal
     workspace = config.channel.workspace
     for event in events:
-        metadata = getattr(event, "metadata", None) or {}
-        message_id = str(metadata.get("frontdesk_message_id") or event.message_id or "")
-        if not message_id:
-            continue
+        reply = _our_reply(workspace, event)
+        if reply is None or not reply.provider_message_id:
+            continue  # not one of ours (another sender on the same provider account)
+        message_id = reply.provider_message_id
         kind = event.event_type
         if kind in ("bounced", "complained"):
             # An outreach message's bounce or spam report: never send it outreach again.
@@ -216,34 +285,30 @@ def tracking(request: HttpRequest, key: str, provider: str) -> HttpResponse:
         if kind == "delivered":
             record_delivery_status(workspace, provider_message_id=message_id, status="delivered")
         elif kind in TRACKING_FAILED:
+            if kind == "bounced" and _is_soft_bounce(event, provider):
+                logger.info("email soft bounce", extra={"reply": reply.pk, "provider": provider})
+                continue
             reason = event.mta_response or event.description or f"The provider reports: {kind}"
-            reply = record_delivery_status(
+            record_delivery_status(
                 workspace,
                 provider_message_id=message_id,
                 status="failed",
                 error_code=kind,
                 error_message=f"{kind.capitalize()}: {reason}",
             )
-            if reply is not None and event.recipient and kind == "bounced":
+            if event.recipient and kind == "bounced":
                 UndeliverableAddress.objects.update_or_create(
                     workspace=workspace,
                     address=str(event.recipient).strip().lower()[:320],
-                    defaults={"reason": str(reason)[:500]},
+                    defaults={"reason": str(reason)[:500], "bounced_at": timezone.now()},
                 )
         elif kind == "complained":
-            reply = (
-                Message.objects.for_workspace(workspace)
-                .filter(provider_message_id=message_id, kind=MessageKind.REPLY)
-                .select_related("conversation__contact")
-                .first()
-            )
             # Email consent (what outreach sends by); replies to their own mail stay possible.
-            if reply is not None:
-                set_consent(
-                    reply.conversation.contact,
-                    topic=ConsentTopic.EMAIL,
-                    status=ConsentStatus.REVOKED,
-                    source="Email marked as spam (provider complaint)",
-                    by=None,  # the system, on the provider's word
-                )
+            set_consent(
+                reply.conversation.contact,
+                topic=ConsentTopic.EMAIL,
+                status=ConsentStatus.REVOKED,
+                source="Email marked as spam (provider complaint)",
+                by=None,  # the system, on the provider's word
+            )
     return HttpResponse("ok")

@@ -106,6 +106,9 @@ class ParsedEmail:
     # For a bounce: the addresses that failed and the reason the report gave.
     bounced_recipients: tuple[str, ...] = ()
     bounce_reason: str = ""
+    # For a bounce: the Message-ID of the returned message (its message/rfc822 or
+    # text/rfc822-headers part), "" when the report did not include it.
+    bounced_message_id: str = ""
     language: str = ""  # ISO 639-1 of body_text, "" when unsure
     # Header names lower-cased, first value of each, decoded (for threading signals).
     headers: dict[str, str] = field(default_factory=dict)
@@ -455,6 +458,25 @@ def parse_message(raw: bytes) -> ParsedEmail:
         )
 
 
+def _returned_message_id(msg: Message, defects: list[str]) -> str:
+    """The Message-ID of the message a bounce returns (RFC 3464's third part: the
+    whole message, or only its headers)."""
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/rfc822":
+            payload = part.get_payload()
+            if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+                found = payload[0].get("Message-ID", "")
+                return next(iter(message_ids(header_text(str(found), defects))), "")
+        elif ctype == "text/rfc822-headers":
+            data = part.get_payload(decode=True)
+            text = data.decode("utf-8", "replace") if isinstance(data, bytes) else ""
+            head = email.message_from_string(text.split("\n\n", 1)[0] + "\n\n")
+            found = head.get("Message-ID", "")
+            return next(iter(message_ids(header_text(str(found), defects))), "")
+    return ""
+
+
 def _parse(data: bytes) -> ParsedEmail:
     defects: list[str] = []
     # A byte-order mark or blank lines before the headers would make them the body.
@@ -533,6 +555,7 @@ def _parse(data: bytes) -> ParsedEmail:
         bounced, reason = signals.read_plain_bounce(body_text_full, own)
         is_bounce = True
     is_auto = is_bounce or bool(collected.reports) or signals.is_auto_reply(headers, subject)
+    bounced_message_id = _returned_message_id(msg, defects) if is_bounce else ""
     try:
         language = detect_language(body_text)
     except Exception as exc:
@@ -565,6 +588,7 @@ def _parse(data: bytes) -> ParsedEmail:
         is_list_mail=signals.is_list_mail(headers),
         bounced_recipients=tuple(bounced),
         bounce_reason=reason,
+        bounced_message_id=bounced_message_id,
         language=language,
         headers=headers,
         defects=tuple(dict.fromkeys(defects)),

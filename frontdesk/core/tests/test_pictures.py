@@ -70,3 +70,20 @@ def test_an_animated_gif_is_kept_as_sent():
         "image/gif",
         "dance.gif",
     )
+
+
+@pytest.mark.parametrize("declared", ["image/heic", "image/heif", "application/octet-stream"])
+def test_an_iphone_heic_photo_becomes_a_jpeg_without_its_camera_or_gps(declared):
+    sent = photo_with_gps("HEIF")
+    assert sent[4:12] == b"ftypheic"
+    assert metadata_of(sent)["gps"] and CAMERA.encode() in sent  # it does carry them
+    kept = check_file(sent, content_type=declared, filename="IMG_0042.HEIC")
+    found = metadata_of(kept.data)
+    assert (found["exif"], found["gps"], found["info"]) == ({}, {}, [])
+    assert CAMERA.encode() not in kept.data
+    assert (found["format"], kept.content_type, kept.filename) == (
+        "JPEG",
+        "image/jpeg",
+        "IMG_0042.jpg",
+    )
+    assert found["size"] == (16, 8)

@@ -18,7 +18,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 from frontdesk.core.models import Membership
-from frontdesk.inbox import queries
+from frontdesk.inbox import kinds, queries
 from frontdesk.inbox.models import Message, MessageKind
 
 register = template.Library()
@@ -71,6 +71,15 @@ def message_text(message: Message) -> SafeString:
             flags=re.IGNORECASE,
         )
     return linebreaksbr(mark_safe(html))  # noqa: S308 - escaped above, spans are ours
+
+
+@register.filter
+def channel_note(message: Message) -> str:
+    """What the message's channel kind tells staff about it (email: which signal
+    threaded it); read once for a whole timeline by `queries.conversation_timeline`."""
+    if not hasattr(message, "channel_note"):
+        kinds.annotate_messages([message])
+    return str(getattr(message, "channel_note", ""))
 
 
 @register.filter

@@ -165,7 +165,7 @@ def test_the_reply_preview_shows_the_email_signature(cast, client_for, conversat
         signature="Maya Patel\nYouth Services, Riverside"
     )
     body = client_for(cast["agent"]).get(url(conversation)).content.decode()
-    assert "Sent as <strong>Maya Patel</strong> (Riverside Public Library)" in body
+    assert "Sent as <strong>Maya Patel</strong> via Riverside Public Library" in body
     assert "Maya Patel · Youth Services, Riverside" in body
 
 

@@ -64,11 +64,11 @@ def test_a_reply_goes_out_by_email_as_the_staff_member_with_their_signature(
     assert message.sent_at is not None
     [email] = mail.outbox
     assert email.to == ["Ada Lovelace <ada@example.org>"]
-    assert email.from_email.startswith('"Maya Patel (Riverside Public Library)" <')
+    assert email.from_email.startswith("Maya Patel via Riverside Public Library <")
     assert email.subject == "Re: Sunday hours"
     assert email.body == (
         "Yes, we open at noon on Sundays.\n\n-- \n"
-        "Maya Patel\nYouth Services Librarian\nRiverside Public Library"
+        "Maya Patel\nYouth Services Librarian\nRiverside Public Library\n"
     )
     assert message.provider_message_id == email.extra_headers["Message-ID"]
 

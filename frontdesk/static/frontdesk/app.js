@@ -44,6 +44,29 @@
     });
   });
 
+  // Fields that only matter for some choices of a select in the same form:
+  // <div data-show-when="name" data-show-values="a b" [data-show-also="other:c d"]>
+  // shows while the select `name` is a or b (or `other` is c or d). Without
+  // JavaScript every field stays visible.
+  function showWhen(root) {
+    root.querySelectorAll("[data-show-when]").forEach(function (block) {
+      var form = block.closest("form");
+      if (!form) return;
+      var rules = [[block.getAttribute("data-show-when"), block.getAttribute("data-show-values")]];
+      var also = block.getAttribute("data-show-also");
+      if (also) rules.push(also.split(":"));
+      var shown = rules.some(function (rule) {
+        var select = form.elements[rule[0]];
+        return select && (rule[1] || "").split(" ").indexOf(select.value) !== -1;
+      });
+      block.hidden = !shown;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("select")) showWhen(event.target.form || document);
+  });
+  document.addEventListener("DOMContentLoaded", function () { showWhen(document); });
+
   // Confirm destructive actions: <form data-confirm="Really?">.
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute("data-confirm");

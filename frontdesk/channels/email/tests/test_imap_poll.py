@@ -302,7 +302,7 @@ def test_the_periodic_task_reads_due_mailboxes(imap_settings, imap_user, make_ma
 
 
 def test_idle_wakes_on_new_mail(imap_settings, imap_user, make_mailbox, monkeypatch):
-    """`watch_mailbox`: poll, wait in IDLE; mail arriving while it waits is read.
+    """`imap_idle.watch`: poll, wait in IDLE; mail arriving while it waits is read.
 
     One thread: the mail is appended (by another connection) just as the watcher
     enters IDLE, and the watcher is stopped once that mail is stored."""
@@ -327,7 +327,9 @@ def test_idle_wakes_on_new_mail(imap_settings, imap_user, make_mailbox, monkeypa
     monkeypatch.setattr(imap.ImapSession, "idle", idle_while_mail_arrives)
     monkeypatch.setattr(receive, "receive_raw", receive_then_stop)
 
-    imap_poll.watch_mailbox(mailbox.pk, stop, idle_seconds=30)
+    from frontdesk.channels.email import imap_idle
+
+    assert imap_idle.watch(mailbox.pk, stop, idle_seconds=30) == "stopped"
 
     assert stop.is_set()
     assert len(idles) == 1, "the first IDLE round must have seen the new mail"

@@ -17,7 +17,7 @@ NEW = {
     "inbound_provider": "smtpd",
     "outbound_backend": "default",
     "smtp_port": "587",
-    "max_message_bytes": "26214400",
+    "max_message_mb": "25",
     "auto_ack_text": "Thanks for writing to {workspace}.",
 }
 
@@ -74,3 +74,40 @@ def test_an_agent_cannot_add_or_change_email_channels(client, cast, config):
     assert client.post(url, {**NEW, "display_name": "Hacked"}).status_code == 403
     config.refresh_from_db()
     assert config.display_name == ""
+
+
+def test_an_empty_form_says_what_is_missing_and_saves_nothing(client, cast):
+    client.force_login(cast["admin"].user)
+    response = client.post("/w/riverside/settings/channels/email/new/", {})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "data-form-errors" in html and "Not saved: check the" in html
+    # Each missing field carries its own message, tied to it for screen readers.
+    for name in ("name", "address"):
+        assert f'id="id_{name}_error"' in html
+    assert html.count("This field is required.") >= 2
+    assert not EmailChannelConfig.objects.exists()
+
+
+def test_the_page_speaks_people_s_words_and_units(client, cast, config):
+    client.force_login(cast["admin"].user)
+    html = client.get(f"/w/riverside/settings/channels/email/{config.channel_id}/").content.decode()
+    for label in ("SMTP server", "SMTP port", "Provider API key", "Largest message (MB)"):
+        assert f">{label}" in html
+    for raw in ("Smtp host", "Api key", "Max message bytes", "26214400"):
+        assert raw not in html
+    assert 'name="max_message_mb"' in html and 'value="25"' in html
+    # SMTP fields belong to the SMTP choice, the API key to the providers'.
+    assert 'data-show-when="outbound_backend" data-show-values="smtp" data-smtp-fields' in html
+    # IMAP mailboxes are one click away from the side panel.
+    assert "Mailboxes read by IMAP" in html
+    assert f"/w/riverside/settings/channels/email/imap/channel/{config.channel_id}/" in html
+
+
+def test_the_size_limit_is_saved_in_megabytes(client, cast, config):
+    client.force_login(cast["admin"].user)
+    url = f"/w/riverside/settings/channels/email/{config.channel_id}/"
+    response = client.post(url, {**NEW, "address": config.address, "max_message_mb": "10"})
+    assert response.status_code == 302
+    config.refresh_from_db()
+    assert config.max_message_bytes == 10 * 1024 * 1024

@@ -97,3 +97,70 @@ def test_starttls_is_offered_with_a_certificate(email_channel, tmp_path):
     finally:
         controller.stop()
     assert InboundEvent.objects.count() == 1
+
+
+def _send_all(port: int, mails: list[bytes], clients: int) -> list[tuple[int, bytes]]:
+    """Send `mails` over `clients` parallel connections; each DATA's (code, text)."""
+    import threading
+
+    answers: list[tuple[int, bytes]] = []
+    lock = threading.Lock()
+
+    def client(mine: list[bytes]) -> None:
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as smtp:
+            smtp.ehlo()
+            for raw in mine:
+                smtp.mail("grace@example.org")
+                smtp.rcpt("desk@riverside.example")
+                try:
+                    answer = smtp.data(raw)
+                except smtplib.SMTPDataError as refused:
+                    answer = (refused.smtp_code, refused.smtp_error)
+                    smtp.rset()
+                with lock:
+                    answers.append(answer)
+
+    threads = [threading.Thread(target=client, args=(mails[i::clients],)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
+
+
+def test_parallel_senders_share_commits_and_every_250_is_stored(smtpd, monkeypatch):
+    from frontdesk.channels.email import smtpd as module
+
+    batches: list[int] = []
+    real = module.FrontdeskHandler._store_batch
+
+    def counting(self, items):
+        batches.append(len(items))
+        return real(self, items)
+
+    monkeypatch.setattr(module.FrontdeskHandler, "_store_batch", counting)
+    mails = [write_mail(subject=f"Parallel {n}") for n in range(40)]
+    answers = _send_all(smtpd, mails, clients=6)
+    assert [code for code, _text in answers] == [250] * 40
+    assert sum(batches) == 40  # every message went through a committed batch
+    subjects = set(InboundEvent.objects.values_list("subject", flat=True))
+    assert subjects == {f"Parallel {n}" for n in range(40)}
+
+
+def test_a_message_that_cannot_be_stored_fails_alone(smtpd, monkeypatch):
+    from frontdesk.channels.email import smtpd as module
+
+    real = module.receive_raw
+
+    def refuses_one(channel, raw, **kwargs):
+        if b"Subject: Poison" in raw:
+            raise RuntimeError("the database refused this one")
+        return real(channel, raw, **kwargs)
+
+    monkeypatch.setattr(module, "receive_raw", refuses_one)
+    mails = [write_mail(subject="Poison")] + [write_mail(subject=f"Fine {n}") for n in range(11)]
+    answers = _send_all(smtpd, mails, clients=4)
+    codes = sorted(code for code, _text in answers)
+    assert codes == [250] * 11 + [451]
+    subjects = set(InboundEvent.objects.values_list("subject", flat=True))
+    assert subjects == {f"Fine {n}" for n in range(11)}

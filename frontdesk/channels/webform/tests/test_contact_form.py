@@ -376,7 +376,7 @@ def test_a_staff_reply_to_a_form_message_reaches_the_customer_by_email(
     [email] = [m for m in mailoutbox if "ana.lopez@example.org" in m.to[0]]
     assert parseaddr(email.to[0]) == ("=?utf-8?q?Ana_L=C3=B3pez?=", "ana.lopez@example.org")
     assert email.subject == "Re: The printer on the second floor is jammed again."
-    assert email.from_email.startswith('"Maya Patel (Riverside Public Library)"')
+    assert email.from_email.startswith("Maya Patel via Riverside Public Library <")
 
 
 def test_a_returning_customer_continues_their_open_conversation(send_form, ana, riverside):

@@ -35,10 +35,12 @@ def test_a_reply_is_an_email_from_the_person_with_their_signature(settings):
     assert result.provider_message_id == email.extra_headers["Message-ID"]
     assert result.provider_message_id.endswith("@riverside.example>")
     message = email.message()
-    assert message["From"] == '"Maya Patel (Riverside Library)" <desk@riverside.example>'
+    # The email channel's own message (one path for both): "via", text and HTML.
+    assert message["From"] == "Maya Patel via Riverside Library <desk@riverside.example>"
     assert message["To"] == "Ada <ada@example.org>"
     assert message["In-Reply-To"] == "<earlier@riverside.example>"
-    assert email.body == "See you Sunday.\n\n-- \nMaya\nYouth Services"
+    assert email.body == "See you Sunday.\n\n-- \nMaya\nYouth Services\n"
+    assert email.alternatives[0][1] == "text/html"
     assert email.attachments == [("a.txt", "hi", "text/plain")]
 
 

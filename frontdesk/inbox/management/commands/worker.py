@@ -4,7 +4,9 @@
 SQLite setup, settings.INBOX_INTAKE) it also runs the IntakePoller thread, which
 turns new inbound events into messages. At scale, run several, on
 several machines sharing REDIS_URL; give all but one `--no-periodic`, or every
-worker would enqueue each periodic job (feed polls, digests) once more.
+worker would enqueue each periodic job (feed polls, digests) once more. Apps may
+ask for threads of their own beside the tasks (`worker_threads` on their AppConfig:
+the email app's IMAP IDLE watchers).
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import logging
 import threading
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
+from django.utils.module_loading import import_string
 from huey.contrib.djhuey.management.commands import run_huey
 
 
@@ -59,10 +63,26 @@ class Command(run_huey.Command):
                 target=IntakePoller().run, args=(stop,), name="intake-poller", daemon=True
             )
             poller.start()
+        # Threads apps ask for (the email app's IMAP IDLE watchers), named by dotted
+        # path in their AppConfig's `worker_threads`: `function(stop_event)`.
+        app_stop = threading.Event()
+        app_threads = [
+            threading.Thread(
+                target=import_string(path), args=(app_stop,), name=path.rsplit(".", 2)[-2]
+            )
+            for config in apps.get_app_configs()
+            for path in getattr(config, "worker_threads", ())
+        ]
+        for thread in app_threads:
+            thread.daemon = True
+            thread.start()
         try:
             super().handle(*args, **options)
         finally:
+            app_stop.set()
             if poller is not None and stop is not None:
                 # The consumer has stopped: let the poller finish the event in hand.
                 stop.set()
                 poller.join(timeout=30)
+            for thread in app_threads:
+                thread.join(timeout=15)

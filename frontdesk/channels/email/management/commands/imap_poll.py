@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from frontdesk.channels.email import imap_poll
+from frontdesk.channels.email import imap_idle, imap_poll
 from frontdesk.channels.email.imap_models import ImapMailbox
 
 
@@ -51,8 +51,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         if options["idle"]:
             threads = [
-                threading.Thread(target=imap_poll.watch_mailbox, args=(pk, stop), daemon=True)
-                for pk in ids
+                threading.Thread(target=imap_idle.watch, args=(pk, stop), daemon=True) for pk in ids
             ]
             for thread in threads:
                 thread.start()
