@@ -42,7 +42,7 @@ def test_the_home_page_counts_waiting_overdue_and_mine(
 
 def test_placeholder_sections_say_what_they_will_do(cast, client_for, riverside):
     client = client_for(cast["agent"])
-    for name in ("listening:index", "outreach:index", "community:index", "insights"):
+    for name in ("listening:index", "outreach:index", "insights"):
         body = client.get(reverse(name, kwargs={"ws": riverside.slug})).content.decode()
         assert "Not in this version yet" in body
         assert "it will let you" in body
