@@ -149,15 +149,21 @@ def finish_sms_sign_in(workspace: Workspace, *, phone: str, code: str) -> Partic
         if row is None or row.attempts >= MAX_ATTEMPTS:
             raise CommunityError("That code has expired. Ask for a new one.", field="code")
         salt, _, digest = row.secret_hash.partition("$")
-        if not hmac.compare_digest(_hash(salt + code.strip()), digest):
+        right = hmac.compare_digest(_hash(salt + code.strip()), digest)
+        if right:
+            row.used_at = now
+        else:
+            # Counted and committed here: the refusal below must not roll it back.
             row.attempts += 1
-            row.save(update_fields=["attempts"])
-            raise CommunityError(
-                "That code is not right. Check the text and try again.", field="code"
-            )
-        row.used_at = now
-        row.save(update_fields=["used_at"])
-        return _participant_for(workspace, IdentityKind.PHONE, address, row.display_name)
+        row.save(update_fields=["used_at", "attempts"])
+        participant = (
+            _participant_for(workspace, IdentityKind.PHONE, address, row.display_name)
+            if right
+            else None
+        )
+    if participant is None:
+        raise CommunityError("That code is not right. Check the text and try again.", field="code")
+    return participant
 
 
 def _participant_for(workspace: Workspace, kind: str, address: str, name: str) -> Participant:
