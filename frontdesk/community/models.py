@@ -185,39 +185,34 @@ class Suggestion(WorkspaceScoped):
 
 
 class Vote(WorkspaceScoped):
-    """One person's vote: for a suggestion, or for one choice of a poll. The database
-    allows one per participant per suggestion and one per participant per poll, so
-    two racing requests from one person end with one vote."""
+    """One person's vote for a suggestion. The database allows one per participant
+    per suggestion, so two racing requests from one person end with one vote."""
 
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="votes")
-    suggestion = models.ForeignKey(
-        Suggestion, on_delete=models.CASCADE, null=True, blank=True, related_name="votes"
-    )
-    poll = models.ForeignKey(
-        Question, on_delete=models.CASCADE, null=True, blank=True, related_name="poll_votes"
-    )
-    choice = models.ForeignKey(
-        Choice, on_delete=models.CASCADE, null=True, blank=True, related_name="votes"
-    )
+    suggestion = models.ForeignKey(Suggestion, on_delete=models.CASCADE, related_name="votes")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["participant", "suggestion"],
-                condition=Q(suggestion__isnull=False),
-                name="vote_one_per_suggestion",
+                fields=["participant", "suggestion"], name="vote_one_per_suggestion"
             ),
-            models.UniqueConstraint(
-                fields=["participant", "poll"],
-                condition=Q(poll__isnull=False),
-                name="vote_one_per_poll",
-            ),
-            models.CheckConstraint(
-                condition=(Q(suggestion__isnull=False) & Q(poll__isnull=True))
-                | (Q(suggestion__isnull=True) & Q(poll__isnull=False) & Q(choice__isnull=False)),
-                name="vote_for_one_thing",
-            ),
+        ]
+
+
+class PollVote(WorkspaceScoped):
+    """One person's answer to a poll: one per participant per poll (a constraint)."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, related_name="poll_votes"
+    )
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="poll_votes")
+    choice = models.ForeignKey(Choice, on_delete=models.CASCADE, related_name="votes")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["participant", "question"], name="vote_one_per_poll"),
         ]
 
 

@@ -13,6 +13,7 @@ from frontdesk.community.models import (
     Announcement,
     Comment,
     Participant,
+    PollVote,
     Question,
     Suggestion,
     Visibility,
@@ -139,7 +140,7 @@ def my_poll_choice(question: Question, participant: Participant | None) -> int |
     if participant is None:
         return None
     return (
-        Vote.objects.filter(participant=participant, poll=question)
+        PollVote.objects.filter(participant=participant, question=question)
         .values_list("choice_id", flat=True)
         .first()
     )
@@ -225,7 +226,4 @@ def contributors(workspace: Workspace, limit: int = 50) -> list[Contributor]:
             :limit
         ]
     )
-    return [
-        Contributor(p, p.n_suggestions, p.n_adopted, p.n_helpful, p.n_comments)  # type: ignore[attr-defined]
-        for p in rows
-    ]
+    return [Contributor(p, p.n_suggestions, p.n_adopted, p.n_helpful, p.n_comments) for p in rows]

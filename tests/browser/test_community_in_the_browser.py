@@ -82,7 +82,13 @@ def smtp_sink(settings):
 
 
 def test_customer_suggests_and_votes_staff_merges_and_announces(
-    transactional_db, cast, riverside, make_participant, live_server, new_page, screenshot,
+    transactional_db,
+    cast,
+    riverside,
+    make_participant,
+    live_server,
+    new_page,
+    screenshot,
     smtp_sink,
 ):
     riverside.brand_color = "#2d5aa8"

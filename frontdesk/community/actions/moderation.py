@@ -28,6 +28,18 @@ def _target(post: Post) -> dict[str, Post]:
     return {"suggestion": post} if isinstance(post, Suggestion) else {"comment": post}
 
 
+def _log(kind: str, post: Post, *, by: Membership, note: str) -> None:
+    log(
+        post.workspace_id,
+        kind,
+        by=by,
+        participant=post.author,
+        suggestion=post if isinstance(post, Suggestion) else None,
+        comment=post if isinstance(post, Comment) else None,
+        note=note,
+    )
+
+
 def _author(post: Post) -> Participant | None:
     return post.author
 
@@ -50,7 +62,7 @@ def approve(post: Post, *, by: Membership, edited: str | None = None) -> Post:
         Report.objects.filter(resolved_at__isnull=True, **_target(post)).update(
             resolved_at=timezone.now()
         )
-        log(post.workspace_id, kind, by=by, participant=_author(post), note=note, **_target(post))  # type: ignore[arg-type]
+        _log(kind, post, by=by, note=note)
     return post
 
 
@@ -65,14 +77,7 @@ def reject(post: Post, *, by: Membership, message: str = "") -> Post:
         Report.objects.filter(resolved_at__isnull=True, **_target(post)).update(
             resolved_at=timezone.now()
         )
-        log(
-            post.workspace_id,
-            ModerationAction.Kind.REJECT,
-            by=by,
-            participant=_author(post),
-            note=message,
-            **_target(post),
-        )  # type: ignore[arg-type]
+        _log(ModerationAction.Kind.REJECT, post, by=by, note=message)
         author = _author(post)
         if message and author is not None:
             notice = Notice(

@@ -19,6 +19,7 @@ from frontdesk.community.models import (
     Comment,
     ModerationAction,
     Participant,
+    PollVote,
     Question,
     Report,
     Suggestion,
@@ -114,7 +115,7 @@ def unvote(suggestion: Suggestion, *, participant: Participant) -> bool:
     return bool(deleted)
 
 
-def vote_in_poll(question: Question, *, participant: Participant, choice: Choice) -> Vote:
+def vote_in_poll(question: Question, *, participant: Participant, choice: Choice) -> PollVote:
     """Pick one answer of a poll; picking again changes the answer (still one vote)."""
     _same_workspace(participant, question.workspace_id)
     if choice.question_id != question.pk or not question.is_poll:
@@ -122,14 +123,14 @@ def vote_in_poll(question: Question, *, participant: Participant, choice: Choice
     _require_open(question)
     try:
         with transaction.atomic():
-            return Vote.objects.create(
+            return PollVote.objects.create(
                 workspace_id=question.workspace_id,
                 participant=participant,
-                poll=question,
+                question=question,
                 choice=choice,
             )
     except IntegrityError:
-        existing = Vote.objects.get(participant=participant, poll=question)
+        existing = PollVote.objects.get(participant=participant, question=question)
         if existing.choice_id != choice.pk:
             existing.choice = choice
             existing.save(update_fields=["choice"])

@@ -86,9 +86,7 @@ def start_email_sign_in(
 def finish_email_sign_in(workspace: Workspace, *, token: str) -> Participant:
     """The participant a magic link signs in (refuses a forged, stale or used link)."""
     try:
-        value = signing.TimestampSigner(salt=SALT).unsign(
-            token, max_age=LINK_LIFETIME.total_seconds()
-        )
+        value = signing.TimestampSigner(salt=SALT).unsign(token, max_age=LINK_LIFETIME)
     except signing.SignatureExpired:
         raise CommunityError("This link has expired. Ask for a new one.", code="expired") from None
     except signing.BadSignature:

@@ -16,6 +16,7 @@ from frontdesk.community.models import (
     Comment,
     ModerationAction,
     Participant,
+    PollVote,
     Question,
     QuestionKind,
     Suggestion,
@@ -207,7 +208,7 @@ def close_question(
         assert chosen_choice is not None
         if chosen_choice.question_id != question.pk:
             raise CommunityError("Choose one of this poll's answers.")
-        voters = Vote.objects.filter(poll=question, choice=chosen_choice).count()
+        voters = PollVote.objects.filter(question=question, choice=chosen_choice).count()
         label = chosen_choice.label
     credit = credit_line(voters, first)
     workspace = question.workspace
@@ -235,7 +236,7 @@ def close_question(
             contacts = set(
                 Participant.objects.filter(
                     Q(votes__suggestion__question=question)
-                    | Q(votes__poll=question)
+                    | Q(poll_votes__question=question)
                     | Q(suggestions__question=question)
                 ).values_list("contact_id", flat=True)
             )

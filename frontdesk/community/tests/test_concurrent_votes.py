@@ -12,7 +12,7 @@ from django.db import connection, connections
 
 from frontdesk.community.actions import posts, staff
 from frontdesk.community.actions.signin import _participant_for
-from frontdesk.community.models import Participant, QuestionKind, Vote
+from frontdesk.community.models import Participant, PollVote, QuestionKind, Vote
 from frontdesk.community.queries import ranked_suggestions
 from frontdesk.core.models import IdentityKind
 
@@ -112,4 +112,4 @@ def test_a_person_racing_two_votes_gets_one(cast, riverside):
                 t.join(timeout=60)
 
     assert Vote.objects.filter(suggestion=idea).count() == RACERS
-    assert Vote.objects.filter(poll=question).count() == RACERS
+    assert PollVote.objects.filter(question=question).count() == RACERS

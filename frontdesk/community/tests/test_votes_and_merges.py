@@ -7,7 +7,7 @@ from django.core import mail
 
 from frontdesk.community.actions import posts, staff
 from frontdesk.community.actions.common import CommunityError
-from frontdesk.community.models import Comment, ModerationAction, Suggestion, Vote
+from frontdesk.community.models import Comment, ModerationAction, PollVote, Suggestion, Vote
 from frontdesk.community.queries import contributors, ranked_suggestions, similar_suggestions
 from frontdesk.core.errors import NotAllowed
 
@@ -106,7 +106,9 @@ def test_poll_gives_one_vote_per_person_and_lets_them_change_it(poll, make_parti
     seeds, tools, _ = poll.choices.all()
     posts.vote_in_poll(poll, participant=ana, choice=seeds)
     posts.vote_in_poll(poll, participant=ana, choice=tools)
-    assert list(Vote.objects.filter(poll=poll).values_list("choice", flat=True)) == [tools.pk]
+    assert list(PollVote.objects.filter(question=poll).values_list("choice", flat=True)) == [
+        tools.pk
+    ]
 
 
 def test_similar_suggestions_are_offered_for_realistic_near_duplicates(question, make_suggestion):

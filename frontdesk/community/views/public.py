@@ -99,7 +99,7 @@ def conduct(request: HttpRequest, community: str) -> HttpResponse:
 class SuggestForm(forms.Form):
     text = forms.CharField(label="Your suggestion", max_length=200)
     details = forms.CharField(
-        label="Why? (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Why?", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
     website = forms.CharField(required=False)  # honeypot: people never see it

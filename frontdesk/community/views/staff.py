@@ -23,7 +23,6 @@ from frontdesk.community.models import (
     QuestionKind,
     Suggestion,
     Visibility,
-    Vote,
 )
 from frontdesk.core import roles
 from frontdesk.core.permissions import require_capability
@@ -93,8 +92,8 @@ def question(request: HttpRequest, number: int) -> HttpResponse:
         .select_related("merged_into", "author")
     )
     voters = (
-        Vote.objects.filter(Q(suggestion__question=found) | Q(poll=found))
-        .values("participant")
+        Participant.objects.for_workspace(workspace)
+        .filter(Q(votes__suggestion__question=found) | Q(poll_votes__question=found))
         .distinct()
         .count()
     )
@@ -146,8 +145,8 @@ def set_status(request: HttpRequest, pk: int) -> HttpResponse:
         )
     return redirect(
         "community:question",
-        ws=request.workspace.slug,
-        number=suggestion.question.number,  # type: ignore[attr-defined]
+        ws=request.workspace.slug,  # type: ignore[attr-defined]
+        number=suggestion.question.number,
     )
 
 
@@ -182,8 +181,8 @@ def staff_comment(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Your comment is published, marked as staff.")
     return redirect(
         "community:question",
-        ws=request.workspace.slug,
-        number=suggestion.question.number,  # type: ignore[attr-defined]
+        ws=request.workspace.slug,  # type: ignore[attr-defined]
+        number=suggestion.question.number,
     )
 
 
@@ -211,11 +210,9 @@ def decide(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """approve / edit / reject a held post, or ban its author."""
     workspace = request.workspace  # type: ignore[attr-defined]
     by = request.membership  # type: ignore[attr-defined]
-    post: Suggestion | Comment
-    if kind == "comment":
-        post = queries.access_comment(workspace, pk)
-    else:
-        post = _suggestion(request, pk)
+    post: Suggestion | Comment = (
+        queries.access_comment(workspace, pk) if kind == "comment" else _suggestion(request, pk)
+    )
     if request.method == "POST":
         decision = request.POST.get("decision")
         if decision == "approve":
