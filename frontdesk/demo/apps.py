@@ -13,8 +13,9 @@ class DemoConfig(AppConfig):
     def ready(self) -> None:
         # Each part's demo data joins `load_demo` (added once), and the demo phone's
         # tasks are registered in every process, the worker's too.
-        from frontdesk.demo import inbox, sms
+        from frontdesk.demo import community, inbox, sms
         from frontdesk.demo.phone import tasks  # noqa: F401
 
         inbox.register()
         sms.register()
+        community.register()

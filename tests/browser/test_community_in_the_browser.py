@@ -15,7 +15,7 @@ import pytest
 from django.utils import timezone
 
 from frontdesk.community.actions import posts, staff
-from frontdesk.community.actions.signin import _participant_for
+from frontdesk.community.actions.signin import participant_for
 from frontdesk.community.models import QuestionKind, Suggestion, Vote
 from frontdesk.core.models import IdentityKind
 
@@ -64,7 +64,7 @@ def _orm_beside_playwright():
 def make_participant():
     def make(workspace, name: str):
         address = f"{name.lower().replace(' ', '.')}@patrons.example"
-        return _participant_for(workspace, IdentityKind.EMAIL, address, name)
+        return participant_for(workspace, IdentityKind.EMAIL, address, name)
 
     return make
 

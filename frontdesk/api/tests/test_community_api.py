@@ -8,7 +8,7 @@ import json
 import pytest
 
 from frontdesk.community.actions import posts, staff
-from frontdesk.community.actions.signin import _participant_for
+from frontdesk.community.actions.signin import participant_for
 from frontdesk.community.models import ModerationAction, QuestionKind, Visibility
 from frontdesk.community.queries import access_question
 from frontdesk.core.models import IdentityKind
@@ -22,7 +22,7 @@ def _post(client, path: str, body: dict):
 
 def _person(workspace, name: str):
     email = f"{name.lower()}@patrons.example"
-    return _participant_for(workspace, IdentityKind.EMAIL, email, name)
+    return participant_for(workspace, IdentityKind.EMAIL, email, name)
 
 
 def test_moderator_asks_merges_and_announces_through_the_api(cast, api_as, riverside):

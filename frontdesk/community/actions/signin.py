@@ -106,7 +106,7 @@ def finish_email_sign_in(workspace: Workspace, *, token: str) -> Participant:
         )
         if not claimed or row is None:
             raise CommunityError("This link has already been used. Ask for a new one.", code="used")
-        return _participant_for(workspace, IdentityKind.EMAIL, row.address, row.display_name)
+        return participant_for(workspace, IdentityKind.EMAIL, row.address, row.display_name)
 
 
 def start_sms_sign_in(workspace: Workspace, *, phone: str, display_name: str) -> SignInCode:
@@ -155,7 +155,7 @@ def finish_sms_sign_in(workspace: Workspace, *, phone: str, code: str) -> Partic
             row.attempts += 1
         row.save(update_fields=["used_at", "attempts"])
         participant = (
-            _participant_for(workspace, IdentityKind.PHONE, address, row.display_name)
+            participant_for(workspace, IdentityKind.PHONE, address, row.display_name)
             if right
             else None
         )
@@ -164,9 +164,10 @@ def finish_sms_sign_in(workspace: Workspace, *, phone: str, code: str) -> Partic
     return participant
 
 
-def _participant_for(workspace: Workspace, kind: str, address: str, name: str) -> Participant:
+def participant_for(workspace: Workspace, kind: str, address: str, name: str) -> Participant:
     """The contact owning the address (made if new, identity marked verified) and its
-    participant (made on first sign-in)."""
+    participant (made on first sign-in). Sign-in calls this once the address is
+    proven; so do demo data and tests."""
     contact, _ = resolve_contact(workspace, kind=kind, value=address, name=name, by=None)
     ContactIdentity.objects.for_workspace(workspace).filter(
         contact=contact, kind=kind, value=address

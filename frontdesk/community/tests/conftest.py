@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from frontdesk.community.actions import posts, staff
-from frontdesk.community.actions.signin import _participant_for
+from frontdesk.community.actions.signin import participant_for
 from frontdesk.community.models import Participant, Question, QuestionKind, Suggestion
 from frontdesk.core.models import IdentityKind, Workspace
 
@@ -15,7 +15,7 @@ from frontdesk.core.models import IdentityKind, Workspace
 def make_participant(db):
     def make(workspace: Workspace, name: str, email: str | None = None) -> Participant:
         address = email or f"{name.lower().replace(' ', '.')}@patrons.example"
-        return _participant_for(workspace, IdentityKind.EMAIL, address, name)
+        return participant_for(workspace, IdentityKind.EMAIL, address, name)
 
     return make
 

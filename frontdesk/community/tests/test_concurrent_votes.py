@@ -11,7 +11,7 @@ import pytest
 from django.db import connection, connections
 
 from frontdesk.community.actions import posts, staff
-from frontdesk.community.actions.signin import _participant_for
+from frontdesk.community.actions.signin import participant_for
 from frontdesk.community.models import Participant, PollVote, QuestionKind, Vote
 from frontdesk.community.queries import ranked_suggestions
 from frontdesk.core.models import IdentityKind
@@ -32,7 +32,7 @@ RACERS = 40
 
 def _voters(workspace, count: int) -> list[Participant]:
     return [
-        _participant_for(workspace, IdentityKind.EMAIL, f"voter{i}@patrons.example", f"Voter {i}")
+        participant_for(workspace, IdentityKind.EMAIL, f"voter{i}@patrons.example", f"Voter {i}")
         for i in range(count)
     ]
 
