@@ -84,27 +84,44 @@ def suggest(
     return suggestion
 
 
+class _MergedMeanwhile(Exception):
+    def __init__(self, into_id: int) -> None:
+        self.into_id = into_id
+
+
 def vote(suggestion: Suggestion, *, participant: Participant) -> tuple[Vote, bool]:
     """Vote for a suggestion (or the one it was merged into). Returns (vote, created):
     a second vote, even two racing requests, leaves the one vote there is."""
     _same_workspace(participant, suggestion.workspace_id)
-    if suggestion.merged_into_id:
-        suggestion = Suggestion.objects.get(pk=suggestion.merged_into_id)
-    if suggestion.visibility != Visibility.PUBLISHED:
-        raise CommunityError("This suggestion is not open for votes.")
-    _require_open(suggestion.question)
-    try:
-        with transaction.atomic():
-            return (
-                Vote.objects.create(
+    for _attempt in range(3):
+        if suggestion.merged_into_id:
+            suggestion = Suggestion.objects.get(pk=suggestion.merged_into_id)
+        if suggestion.visibility != Visibility.PUBLISHED:
+            raise CommunityError("This suggestion is not open for votes.")
+        _require_open(suggestion.question)
+        try:
+            with transaction.atomic():
+                made = Vote.objects.create(
                     workspace_id=suggestion.workspace_id,
                     participant=participant,
                     suggestion=suggestion,
-                ),
-                True,
-            )
-    except IntegrityError:
-        return Vote.objects.get(participant=participant, suggestion=suggestion), False
+                )
+                # A merge holds the suggestion row locked (FOR UPDATE) while it moves
+                # votes; this insert's foreign-key check waited for it. Read the row
+                # again (a new snapshot): if it was merged meanwhile, vote on its target.
+                into_id = (
+                    Suggestion.objects.filter(pk=suggestion.pk)
+                    .values_list("merged_into_id", flat=True)
+                    .get()
+                )
+                if into_id:
+                    raise _MergedMeanwhile(into_id)
+                return made, True
+        except _MergedMeanwhile as merged:
+            suggestion.merged_into_id = merged.into_id
+        except IntegrityError:
+            return Vote.objects.get(participant=participant, suggestion=suggestion), False
+    raise CommunityError("This suggestion just changed; please vote again.")
 
 
 def unvote(suggestion: Suggestion, *, participant: Participant) -> bool:
