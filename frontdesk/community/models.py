@@ -346,3 +346,62 @@ class Announcement(WorkspaceScoped):
     )
     created_at = models.DateTimeField(default=timezone.now)
     notified = models.PositiveIntegerField(default=0)
+
+
+class FanQuestion(WorkspaceScoped):
+    """Fans answer fans: a question a customer asks the community ("Is the Sunday
+    jazz night good for kids?"), answered by other customers and staff."""
+
+    author = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="fan_questions")
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLISHED
+    )
+    hold_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "visibility", "-created_at"])]
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Answer(WorkspaceScoped):
+    """An answer to a fan question. Staff may mark one answer accepted (a database
+    constraint keeps it to one) and thank its author."""
+
+    fan_question = models.ForeignKey(FanQuestion, on_delete=models.CASCADE, related_name="answers")
+    author = models.ForeignKey(
+        Participant, on_delete=models.CASCADE, null=True, blank=True, related_name="answers"
+    )
+    staff_author = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    body = models.TextField()
+    visibility = models.CharField(
+        max_length=10, choices=Visibility.choices, default=Visibility.PUBLISHED
+    )
+    hold_reason = models.CharField(max_length=300, blank=True)
+    accepted = models.BooleanField(default=False)
+    accepted_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    thanks = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fan_question"], condition=Q(accepted=True), name="answer_one_accepted"
+            )
+        ]
+        ordering = ("-accepted", "created_at")
+
+    @property
+    def author_name(self) -> str:
+        if self.staff_author_id:
+            return self.staff_author.display_name if self.staff_author else "Staff"
+        return self.author.display_name if self.author else ""

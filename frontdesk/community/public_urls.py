@@ -21,4 +21,6 @@ urlpatterns = [
     path("s/<int:pk>/vote/", public.vote, name="vote"),
     path("s/<int:pk>/comment/", public.comment, name="comment"),
     path("flag/", public.flag, name="flag"),
+    path("ask/", public.ask_list, name="ask"),
+    path("ask/<int:pk>/", public.fan_question, name="fan-question"),
 ]

@@ -11,7 +11,9 @@ from django.shortcuts import get_object_or_404
 from frontdesk.community import similarity
 from frontdesk.community.models import (
     Announcement,
+    Answer,
     Comment,
+    FanQuestion,
     Participant,
     PollVote,
     Question,
@@ -197,6 +199,7 @@ class Contributor:
     adopted: int
     helpful_votes: int
     comments: int
+    accepted_answers: int
 
 
 def contributors(workspace: Workspace, limit: int = 50) -> list[Contributor]:
@@ -220,10 +223,53 @@ def contributors(workspace: Workspace, limit: int = 50) -> list[Contributor]:
             n_comments=Count(
                 "comments", filter=Q(comments__visibility=Visibility.PUBLISHED), distinct=True
             ),
+            n_accepted=Count("answers", filter=Q(answers__accepted=True), distinct=True),
         )
-        .filter(Q(n_suggestions__gt=0) | Q(n_comments__gt=0))
-        .order_by("-n_adopted", "-n_helpful", "-n_suggestions", "-n_comments", "display_name")[
-            :limit
-        ]
+        .filter(Q(n_suggestions__gt=0) | Q(n_comments__gt=0) | Q(n_accepted__gt=0))
+        .order_by(
+            "-n_adopted",
+            "-n_accepted",
+            "-n_helpful",
+            "-n_suggestions",
+            "-n_comments",
+            "display_name",
+        )[:limit]
     )
-    return [Contributor(p, p.n_suggestions, p.n_adopted, p.n_helpful, p.n_comments) for p in rows]
+    return [
+        Contributor(p, p.n_suggestions, p.n_adopted, p.n_helpful, p.n_comments, p.n_accepted)
+        for p in rows
+    ]
+
+
+def fan_questions(workspace: Workspace) -> QuerySet[FanQuestion]:
+    """Published fan questions, newest first, with `answer_count` and `has_accepted`."""
+    published = Q(answers__visibility=Visibility.PUBLISHED)
+    return (
+        FanQuestion.objects.for_workspace(workspace)
+        .filter(visibility=Visibility.PUBLISHED)
+        .select_related("author")
+        .annotate(
+            answer_count=Count("answers", filter=published, distinct=True),
+            accepted_count=Count("answers", filter=Q(answers__accepted=True), distinct=True),
+        )
+        .order_by("-created_at")
+    )
+
+
+def access_fan_question(workspace: Workspace, pk: int, *, public: bool = True) -> FanQuestion:
+    found = get_object_or_404(FanQuestion.objects.for_workspace(workspace), pk=pk)
+    if public and found.visibility != Visibility.PUBLISHED:
+        raise Http404("No such question")
+    return found
+
+
+def published_answers(fan_question: FanQuestion) -> QuerySet[Answer]:
+    return (
+        Answer.objects.filter(fan_question=fan_question, visibility=Visibility.PUBLISHED)
+        .select_related("author", "staff_author", "accepted_by")
+        .order_by("-accepted", "created_at")
+    )
+
+
+def access_answer(workspace: Workspace, pk: int) -> Answer:
+    return get_object_or_404(Answer.objects.for_workspace(workspace), pk=pk)

@@ -17,4 +17,6 @@ urlpatterns = [
     path("moderation/<str:kind>/<int:pk>/", staff.decide, name="decide"),
     path("bans/<int:pk>/lift/", staff.lift, name="lift-ban"),
     path("contributors/", staff.contributors, name="contributors"),
+    path("answers/", staff.fan_answers, name="answers"),
+    path("answers/<int:pk>/accept/", staff.accept_answer, name="accept-answer"),
 ]

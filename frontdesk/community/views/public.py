@@ -20,7 +20,7 @@ from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST
 
 from frontdesk.community import queries
-from frontdesk.community.actions import posts, signin
+from frontdesk.community.actions import answers, posts, signin
 from frontdesk.community.actions.common import CommunityError, active_ban, settings_for
 from frontdesk.community.models import Participant, Question, Visibility
 from frontdesk.core.models import Workspace
@@ -452,3 +452,80 @@ def signout(request: HttpRequest, community: str) -> HttpResponse:
     workspace = queries.public_workspace(community)
     queries.sign_out(request, workspace)
     return redirect("community_public:home", workspace.slug)
+
+
+# Fans answer fans ------------------------------------------------------------------
+
+
+class AskForm(forms.Form):
+    title = forms.CharField(label="Your question", max_length=200)
+    body = forms.CharField(
+        label="Details", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(label="Your answer", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+def ask_list(request: HttpRequest, community: str) -> HttpResponse:
+    workspace = queries.public_workspace(community)
+    form = AskForm(request.POST or None)
+    if request.method == "POST":
+        participant = _signed_in(request, workspace)
+        if participant is None:
+            return _to_sign_in(workspace)
+        if form.is_valid():
+            try:
+                made = answers.ask(
+                    workspace,
+                    participant=participant,
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data["body"],
+                )
+            except CommunityError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                if made.visibility == Visibility.HELD:
+                    messages.warning(request, "Your question is waiting for a moderator.")
+                    return redirect("community_public:ask", workspace.slug)
+                return redirect("community_public:fan-question", workspace.slug, made.pk)
+    return render(
+        request,
+        "community/public_ask.html",
+        _context(request, workspace, fan_questions=queries.fan_questions(workspace), form=form),
+        status=400 if form.errors else 200,
+    )
+
+
+def fan_question(request: HttpRequest, community: str, pk: int) -> HttpResponse:
+    workspace = queries.public_workspace(community)
+    found = queries.access_fan_question(workspace, pk)
+    form = AnswerForm(request.POST or None)
+    if request.method == "POST":
+        participant = _signed_in(request, workspace)
+        if participant is None:
+            return _to_sign_in(workspace)
+        if form.is_valid():
+            try:
+                made = answers.answer(
+                    found, participant=participant, body=form.cleaned_data["body"]
+                )
+            except CommunityError as error:
+                form.add_error("body" if error.field == "body" else None, error.message)
+            else:
+                if made.visibility == Visibility.HELD:
+                    messages.warning(request, "Your answer is waiting for a moderator.")
+                return redirect("community_public:fan-question", workspace.slug, found.pk)
+    return render(
+        request,
+        "community/public_fan_question.html",
+        _context(
+            request,
+            workspace,
+            fq=found,
+            answers=queries.published_answers(found),
+            form=form,
+        ),
+        status=400 if form.errors else 200,
+    )

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from frontdesk.community import queries
-from frontdesk.community.actions import moderation, posts, staff
+from frontdesk.community.actions import answers, moderation, posts, staff
 from frontdesk.community.actions.common import CommunityError
 from frontdesk.community.models import (
     Ban,
@@ -253,3 +253,32 @@ def contributors(request: HttpRequest) -> HttpResponse:
             .aggregate(n=Count("pk"))["n"],
         },
     )
+
+
+def fan_answers(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    rows = list(queries.fan_questions(workspace)[:50])
+    for row in rows:
+        row.published = list(queries.published_answers(row))  # type: ignore[attr-defined]
+    return render(
+        request,
+        "community/staff_answers.html",
+        {
+            "fan_questions": rows,
+            "can_moderate": request.membership.can(roles.MODERATE),  # type: ignore[attr-defined]
+        },
+    )
+
+
+@require_capability(roles.MODERATE)
+def accept_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    chosen = queries.access_answer(workspace, pk)
+    if request.method == "POST":
+        answers.accept_answer(
+            chosen,
+            by=request.membership,  # type: ignore[attr-defined]
+            thanks=request.POST.get("thanks", ""),
+        )
+        messages.success(request, f"Accepted {chosen.author_name}'s answer.")
+    return redirect("community:answers", ws=workspace.slug)
