@@ -405,3 +405,35 @@ class Answer(WorkspaceScoped):
         if self.staff_author_id:
             return self.staff_author.display_name if self.staff_author else "Staff"
         return self.author.display_name if self.author else ""
+
+
+def _photo_path(instance: Photo, filename: str) -> str:
+    return f"community/{instance.workspace_id}/{timezone.now():%Y/%m}/{filename}"
+
+
+class Photo(WorkspaceScoped):
+    """A customer's photo (an event, a favourite corner), shared with explicit consent
+    to publish and the credit they chose; public only once staff approve it. The
+    stored picture and its thumbnail carry no metadata (EXIF location stripped)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Published"
+        REJECTED = "rejected", "Not published"
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="photos")
+    image = models.FileField(upload_to=_photo_path, max_length=255)
+    thumbnail = models.FileField(upload_to=_photo_path, max_length=255)
+    content_type = models.CharField(max_length=40)
+    caption = models.CharField(max_length=200, blank=True)
+    credit = models.CharField(max_length=80, help_text="How the photographer asked to be credited.")
+    consent_at = models.DateTimeField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "status", "-created_at"])]
+        ordering = ("-created_at",)

@@ -23,4 +23,6 @@ urlpatterns = [
     path("flag/", public.flag, name="flag"),
     path("ask/", public.ask_list, name="ask"),
     path("ask/<int:pk>/", public.fan_question, name="fan-question"),
+    path("photos/", public.photos, name="photos"),
+    path("photos/<int:pk>/<str:size>/", public.photo_file, name="photo-file"),
 ]

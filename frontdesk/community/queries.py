@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db.models import Count, F, Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
 from frontdesk.community import similarity
@@ -15,6 +15,7 @@ from frontdesk.community.models import (
     Comment,
     FanQuestion,
     Participant,
+    Photo,
     PollVote,
     Question,
     Suggestion,
@@ -273,3 +274,39 @@ def published_answers(fan_question: FanQuestion) -> QuerySet[Answer]:
 
 def access_answer(workspace: Workspace, pk: int) -> Answer:
     return get_object_or_404(Answer.objects.for_workspace(workspace), pk=pk)
+
+
+def approved_photos(workspace: Workspace) -> QuerySet[Photo]:
+    return Photo.objects.for_workspace(workspace).filter(status=Photo.Status.APPROVED)[:60]
+
+
+def pending_photos(workspace: Workspace) -> QuerySet[Photo]:
+    return (
+        Photo.objects.for_workspace(workspace)
+        .filter(status=Photo.Status.PENDING)
+        .select_related("participant")
+        .order_by("created_at")
+    )
+
+
+def access_photo(workspace: Workspace, pk: int, *, public: bool) -> Photo:
+    found = get_object_or_404(Photo.objects.for_workspace(workspace), pk=pk)
+    if public and found.status != Photo.Status.APPROVED:
+        raise Http404("No such photo")
+    return found
+
+
+def photo_response(photo: Photo, size: str) -> FileResponse:
+    """The photo (`full`) or its thumbnail (`thumb`) as a download-safe response."""
+    if size not in ("full", "thumb"):
+        raise Http404("No such size")
+    field = photo.image if size == "full" else photo.thumbnail
+    content_type = photo.content_type if size == "full" else _type_of(field.name or "")
+    response = FileResponse(field.open("rb"), content_type=content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+def _type_of(name: str) -> str:
+    return "image/png" if name.endswith(".png") else "image/jpeg"

@@ -19,4 +19,7 @@ urlpatterns = [
     path("contributors/", staff.contributors, name="contributors"),
     path("answers/", staff.fan_answers, name="answers"),
     path("answers/<int:pk>/accept/", staff.accept_answer, name="accept-answer"),
+    path("photos/", staff.photo_queue, name="photos"),
+    path("photos/<int:pk>/<str:size>/", staff.photo_file, name="photo-file"),
+    path("photos/<int:pk>/decide/", staff.decide_photo, name="photo-decide"),
 ]

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from frontdesk.community import queries
 from frontdesk.community.actions import answers, posts, signin
+from frontdesk.community.actions import photos as photo_actions
 from frontdesk.community.actions.common import CommunityError, active_ban, settings_for
 from frontdesk.community.models import Participant, Question, Visibility
 from frontdesk.core.models import Workspace
@@ -529,3 +530,54 @@ def fan_question(request: HttpRequest, community: str, pk: int) -> HttpResponse:
         ),
         status=400 if form.errors else 200,
     )
+
+
+# Photos ----------------------------------------------------------------------------
+
+
+class PhotoForm(forms.Form):
+    photo = forms.FileField(label="Your photo")
+    caption = forms.CharField(label="What is it?", max_length=200, required=False)
+    credit = forms.CharField(label="Credit me as", max_length=80, help_text="e.g. “Sam R.”")
+    consent = forms.BooleanField(
+        label="I took this photo and agree that the library may publish it here with my credit.",
+        required=False,
+    )
+
+
+def photos(request: HttpRequest, community: str) -> HttpResponse:
+    workspace = queries.public_workspace(community)
+    participant = queries.current_participant(request, workspace)
+    form = PhotoForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if participant is None:
+            return _to_sign_in(workspace)
+        if form.is_valid():
+            try:
+                photo_actions.share_photo(
+                    participant,
+                    data=form.cleaned_data["photo"].read(),
+                    caption=form.cleaned_data["caption"],
+                    credit=form.cleaned_data["credit"],
+                    consent=form.cleaned_data["consent"],
+                )
+            except CommunityError as error:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+            else:
+                messages.success(request, "Thank you! Staff will publish it after a look.")
+                return redirect("community_public:photos", workspace.slug)
+    elif participant is not None:
+        form = PhotoForm(initial={"credit": participant.display_name})
+    return render(
+        request,
+        "community/public_photos.html",
+        _context(request, workspace, photos=queries.approved_photos(workspace), form=form),
+        status=400 if form.errors else 200,
+    )
+
+
+def photo_file(request: HttpRequest, community: str, pk: int, size: str) -> FileResponse:
+    """A published photo's bytes (approved ones only; others are 404)."""
+    workspace = queries.public_workspace(community)
+    found = queries.access_photo(workspace, pk, public=True)
+    return queries.photo_response(found, size)

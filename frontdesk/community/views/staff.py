@@ -8,12 +8,13 @@ from datetime import datetime
 from django import forms
 from django.contrib import messages
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from frontdesk.community import queries
 from frontdesk.community.actions import answers, moderation, posts, staff
+from frontdesk.community.actions import photos as photo_actions
 from frontdesk.community.actions.common import CommunityError
 from frontdesk.community.models import (
     Ban,
@@ -282,3 +283,33 @@ def accept_answer(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, f"Accepted {chosen.author_name}'s answer.")
     return redirect("community:answers", ws=workspace.slug)
+
+
+@require_capability(roles.MODERATE)
+def photo_queue(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    return render(
+        request,
+        "community/staff_photos.html",
+        {
+            "pending": queries.pending_photos(workspace),
+            "published": queries.approved_photos(workspace),
+        },
+    )
+
+
+@require_capability(roles.MODERATE)
+def photo_file(request: HttpRequest, pk: int, size: str) -> FileResponse:
+    found = queries.access_photo(request.workspace, pk, public=False)  # type: ignore[attr-defined]
+    return queries.photo_response(found, size)
+
+
+@require_capability(roles.MODERATE)
+def decide_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    found = queries.access_photo(workspace, pk, public=False)
+    if request.method == "POST":
+        approve = request.POST.get("decision") == "approve"
+        photo_actions.decide_photo(found, by=request.membership, approve=approve)  # type: ignore[attr-defined]
+        messages.success(request, "Photo published." if approve else "Photo kept back.")
+    return redirect("community:photos", ws=workspace.slug)
