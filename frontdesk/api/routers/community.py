@@ -142,7 +142,7 @@ def list_questions(request: WorkspaceRequest) -> list[dict[str, object]]:
     return [_question_out(request, q) for q in queries.open_questions(request.workspace)[:100]]
 
 
-@router.post("/questions", response={201: QuestionOut, 403: ErrorOut, 400: ErrorOut})
+@router.post("/questions", response={201: QuestionOut, 403: ErrorOut, 409: ErrorOut})
 def create_question(request: WorkspaceRequest, body: QuestionIn) -> Status[dict[str, object]]:
     made = staff.create_question(
         request.workspace,
@@ -204,7 +204,7 @@ def suggestion_votes(request: WorkspaceRequest, suggestion_id: int) -> dict[str,
 
 @router.post(
     "/suggestions/{suggestion_id}/status",
-    response={200: SuggestionOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: SuggestionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Set a suggestion's status; everyone who voted for it is told",
 )
 def set_status(request: WorkspaceRequest, suggestion_id: int, body: StatusIn) -> dict[str, object]:
@@ -217,7 +217,7 @@ def set_status(request: WorkspaceRequest, suggestion_id: int, body: StatusIn) ->
 
 @router.post(
     "/suggestions/{suggestion_id}/merge",
-    response={200: SuggestionOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: SuggestionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Merge this duplicate into another suggestion, keeping every vote once",
 )
 def merge(request: WorkspaceRequest, suggestion_id: int, body: MergeIn) -> dict[str, object]:
@@ -242,7 +242,7 @@ def held(request: WorkspaceRequest) -> list[dict[str, object]]:
 
 @router.post(
     "/moderation/{kind}/{post_id}",
-    response={204: None, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
     summary="Approve (optionally edited), reject with a message, or reject and ban",
 )
 def decide(

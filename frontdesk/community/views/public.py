@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST
@@ -48,6 +49,9 @@ def brand_colors(color: str) -> dict[str, str]:
 
 
 def _context(request: HttpRequest, workspace: Workspace, **extra: Any) -> dict[str, Any]:
+    # Closing times read in the library's own time zone (the middleware resets it
+    # after every request).
+    timezone.activate(workspace.tzinfo)
     participant = queries.current_participant(request, workspace)
     return {
         "org": workspace,
