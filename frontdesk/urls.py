@@ -27,6 +27,8 @@ urlpatterns = [
     path("w/<slug:ws>/listening/", include("frontdesk.listening.urls")),
     path("w/<slug:ws>/outreach/", include("frontdesk.outreach.urls")),
     path("w/<slug:ws>/community/", include("frontdesk.community.urls")),
+    # The community's public pages (no staff sign-in; customers use a light sign-in).
+    path("c/<slug:community>/", include("frontdesk.community.public_urls")),
     path("w/<slug:ws>/", include(section_patterns)),
     path("w/<slug:ws>/settings/", include("frontdesk.accounts.workspace_urls")),
     path("w/<slug:ws>/settings/api/", include("frontdesk.api.urls")),

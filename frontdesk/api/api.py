@@ -19,7 +19,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
 from frontdesk.api.auth import ApiTokenAuth
-from frontdesk.api.routers import contacts, inbox, me
+from frontdesk.api.routers import community, contacts, inbox, me
 from frontdesk.core.errors import ActionError, NotAllowed
 
 _ERROR = {"$ref": "#/components/schemas/ErrorOut"}
@@ -98,6 +98,7 @@ api = FrontdeskApi(
 )
 api.add_router("/me", me.router)
 api.add_router("/contacts", contacts.router)
+api.add_router("/community", community.router)
 api.add_router("/conversations", inbox.router)
 
 

@@ -13,10 +13,11 @@ class DemoConfig(AppConfig):
     def ready(self) -> None:
         # Each part's demo data joins `load_demo` (added once), and the demo phone's
         # tasks are registered in every process, the worker's too.
-        from frontdesk.demo import email, inbox, listening, sms
+        from frontdesk.demo import community, email, inbox, listening, sms
         from frontdesk.demo.phone import tasks  # noqa: F401
 
         inbox.register()
         sms.register()
         listening.register()
         email.register()
+        community.register()

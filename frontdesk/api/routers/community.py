@@ -1,0 +1,266 @@
+"""Community: questions, suggestions with their votes, statuses, merges, the
+announcement, and the moderation queue. Reads are scoped to the token's workspace
+(another workspace's ids are 404); every write calls the community actions the
+staff pages use, so the same roles refuse (MODERATE for all writes here)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+
+from frontdesk.api.schemas import ErrorOut
+from frontdesk.community import queries
+from frontdesk.community.actions import moderation, staff
+from frontdesk.community.models import Comment, Question, Suggestion, Vote
+from frontdesk.core.http import WorkspaceRequest
+
+router = Router(tags=["community"])
+
+
+class ChoiceOut(Schema):
+    id: int
+    label: str
+    votes: int
+
+
+class QuestionOut(Schema):
+    number: int
+    title: str
+    body: str
+    kind: str
+    is_open: bool
+    closes_at: datetime | None
+    created_at: datetime
+    url: str = Field(description="The public page to share.")
+    choices: list[ChoiceOut]
+    announcement: str | None = Field(description="The credit line once announced.")
+
+
+class QuestionIn(Schema):
+    title: str
+    kind: Literal["suggestions", "poll", "both"]
+    body: str = ""
+    choices: list[str] = []
+    closes_at: datetime | None = None
+
+
+class SuggestionOut(Schema):
+    id: int
+    text: str
+    details: str
+    author: str
+    status: str
+    status_reason: str
+    votes: int
+    created_at: datetime
+
+
+class StatusIn(Schema):
+    status: Literal["under_review", "planned", "done", "declined"]
+    reason: str = ""
+
+
+class MergeIn(Schema):
+    into: int = Field(description="The suggestion that keeps the votes and comments.")
+
+
+class CloseIn(Schema):
+    suggestion: int | None = None
+    choice: int | None = None
+    message: str = ""
+    notify: bool = False
+
+
+class AnnouncementOut(Schema):
+    credit: str
+    voter_count: int
+
+
+class VotesOut(Schema):
+    suggestion: int
+    votes: int
+    voters: list[str]
+
+
+class HeldOut(Schema):
+    kind: Literal["suggestion", "comment"]
+    id: int
+    text: str
+    author: str
+    reason: str
+    created_at: datetime
+
+
+class DecisionIn(Schema):
+    decision: Literal["approve", "reject", "ban"]
+    edited: str | None = None
+    message: str = ""
+    days: int = 7
+
+
+def _question_out(request: WorkspaceRequest, question: Question) -> dict[str, object]:
+    announcement = getattr(question, "announcement", None)
+    return {
+        "number": question.number,
+        "title": question.title,
+        "body": question.body,
+        "kind": question.kind,
+        "is_open": question.is_open(),
+        "closes_at": question.closes_at,
+        "created_at": question.created_at,
+        "url": request.build_absolute_uri(f"/c/{request.workspace.slug}/q/{question.number}/"),
+        "choices": [
+            {"id": row.choice_id, "label": row.label, "votes": row.votes}
+            for row in queries.poll_results(question)
+        ],
+        "announcement": announcement.credit if announcement else None,
+    }
+
+
+def _suggestion_out(s: Suggestion) -> dict[str, object]:
+    return {
+        "id": s.pk,
+        "text": s.text,
+        "details": s.details,
+        "author": s.author.display_name,
+        "status": s.status,
+        "status_reason": s.status_reason,
+        "votes": getattr(s, "vote_count", None) or s.votes.count(),
+        "created_at": s.created_at,
+    }
+
+
+def _suggestion(request: WorkspaceRequest, suggestion_id: int) -> Suggestion:
+    return queries.access_suggestion(request.workspace, suggestion_id, public=False)
+
+
+@router.get("/questions", response=list[QuestionOut], summary="Questions, open ones first")
+def list_questions(request: WorkspaceRequest) -> list[dict[str, object]]:
+    return [_question_out(request, q) for q in queries.open_questions(request.workspace)[:100]]
+
+
+@router.post("/questions", response={201: QuestionOut, 403: ErrorOut, 409: ErrorOut})
+def create_question(request: WorkspaceRequest, body: QuestionIn) -> Status[dict[str, object]]:
+    made = staff.create_question(
+        request.workspace,
+        by=request.membership,
+        title=body.title,
+        kind=body.kind,
+        body=body.body,
+        choices=body.choices,
+        closes_at=body.closes_at,
+    )
+    return Status(201, _question_out(request, made))
+
+
+@router.get("/questions/{number}", response={200: QuestionOut, 404: ErrorOut})
+def get_question(request: WorkspaceRequest, number: int) -> dict[str, object]:
+    return _question_out(request, queries.access_question(request.workspace, number))
+
+
+@router.get(
+    "/questions/{number}/suggestions",
+    response={200: list[SuggestionOut], 404: ErrorOut},
+    summary="Published suggestions, most votes first (merged ones count in their target)",
+)
+def list_suggestions(request: WorkspaceRequest, number: int) -> list[dict[str, object]]:
+    question = queries.access_question(request.workspace, number)
+    return [_suggestion_out(s) for s in queries.ranked_suggestions(question)]
+
+
+@router.post(
+    "/questions/{number}/close",
+    response={200: AnnouncementOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Close the question announcing the community's choice, with its credit",
+)
+def close_question(request: WorkspaceRequest, number: int, body: CloseIn) -> dict[str, object]:
+    question = queries.access_question(request.workspace, number)
+    chosen = _suggestion(request, body.suggestion) if body.suggestion else None
+    choice = get_object_or_404(question.choices, pk=body.choice) if body.choice else None
+    made = staff.close_question(
+        question,
+        by=request.membership,
+        chosen_suggestion=chosen,
+        chosen_choice=choice,
+        message=body.message,
+        notify_participants=body.notify,
+    )
+    return {"credit": made.credit, "voter_count": made.voter_count}
+
+
+@router.get("/suggestions/{suggestion_id}/votes", response={200: VotesOut, 404: ErrorOut})
+def suggestion_votes(request: WorkspaceRequest, suggestion_id: int) -> dict[str, object]:
+    found = _suggestion(request, suggestion_id)
+    names = list(
+        Vote.objects.filter(suggestion=found)
+        .order_by("created_at")
+        .values_list("participant__display_name", flat=True)
+    )
+    return {"suggestion": found.pk, "votes": len(names), "voters": names}
+
+
+@router.post(
+    "/suggestions/{suggestion_id}/status",
+    response={200: SuggestionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Set a suggestion's status; everyone who voted for it is told",
+)
+def set_status(request: WorkspaceRequest, suggestion_id: int, body: StatusIn) -> dict[str, object]:
+    found = _suggestion(request, suggestion_id)
+    staff.set_suggestion_status(
+        found, by=request.membership, status=body.status, reason=body.reason
+    )
+    return _suggestion_out(found)
+
+
+@router.post(
+    "/suggestions/{suggestion_id}/merge",
+    response={200: SuggestionOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Merge this duplicate into another suggestion, keeping every vote once",
+)
+def merge(request: WorkspaceRequest, suggestion_id: int, body: MergeIn) -> dict[str, object]:
+    duplicate = _suggestion(request, suggestion_id)
+    into = _suggestion(request, body.into)
+    return _suggestion_out(staff.merge_suggestions(duplicate, into=into, by=request.membership))
+
+
+@router.get("/moderation", response=list[HeldOut], summary="Posts held for review")
+def held(request: WorkspaceRequest) -> list[dict[str, object]]:
+    suggestions = [
+        ("suggestion", s.pk, s.text, s.author.display_name, s.hold_reason, s.created_at)
+        for s in queries.held_suggestions(request.workspace)
+    ]
+    comments = [
+        ("comment", c.pk, c.body, c.author_name, c.hold_reason, c.created_at)
+        for c in queries.held_comments(request.workspace)
+    ]
+    keys = ("kind", "id", "text", "author", "reason", "created_at")
+    return [dict(zip(keys, row, strict=True)) for row in suggestions + comments]
+
+
+@router.post(
+    "/moderation/{kind}/{post_id}",
+    response={204: None, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Approve (optionally edited), reject with a message, or reject and ban",
+)
+def decide(
+    request: WorkspaceRequest,
+    kind: Literal["suggestion", "comment"],
+    post_id: int,
+    body: DecisionIn,
+) -> Status[None]:
+    post: Suggestion | Comment = (
+        queries.access_comment(request.workspace, post_id)
+        if kind == "comment"
+        else _suggestion(request, post_id)
+    )
+    by = request.membership
+    if body.decision == "approve":
+        moderation.approve(post, by=by, edited=body.edited)
+    else:
+        moderation.reject(post, by=by, message=body.message)
+        if body.decision == "ban" and post.author is not None:
+            moderation.ban(post.author, by=by, days=body.days, reason=body.message)
+    return Status(204, None)

@@ -1,0 +1,135 @@
+"""Fans answer fans: customers ask and answer; staff accept an answer and thank its
+author. Customers' posts are screened like suggestions (held when abusive)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from frontdesk.community.actions.common import (
+    CommunityError,
+    log,
+    require_can_post,
+    require_moderator,
+    require_staff_voice,
+    screen,
+)
+from frontdesk.community.models import (
+    Answer,
+    FanQuestion,
+    ModerationAction,
+    Participant,
+    Visibility,
+)
+from frontdesk.community.notify import Notice, notify
+from frontdesk.core.models import Membership, Workspace
+
+TITLE_LENGTH = 200
+BODY_LENGTH = 4000
+
+
+def _text(value: str, *, field: str, limit: int) -> str:
+    value = value.strip()
+    if not value:
+        raise CommunityError("Write something first.", field=field)
+    if len(value) > limit:
+        raise CommunityError(f"Keep it under {limit} characters.", field=field)
+    return value
+
+
+def ask(
+    workspace: Workspace, *, participant: Participant, title: str, body: str = ""
+) -> FanQuestion:
+    """Ask the community a question; held for review when triage flags it."""
+    if participant.workspace_id != workspace.pk:
+        raise CommunityError("That belongs to another community.")
+    title = " ".join(_text(title, field="title", limit=TITLE_LENGTH).split())
+    body = body.strip()[:BODY_LENGTH]
+    require_can_post(participant)
+    visibility, reason = screen(f"{title}\n{body}")
+    with transaction.atomic():
+        made = FanQuestion.objects.create(
+            workspace=workspace,
+            author=participant,
+            title=title,
+            body=body,
+            visibility=visibility,
+            hold_reason=reason,
+        )
+        if visibility == Visibility.HELD:
+            log(
+                workspace.pk,
+                ModerationAction.Kind.HOLD,
+                by=None,
+                participant=participant,
+                note=f"Question “{title}”: {reason}",
+            )
+    return made
+
+
+def answer(fan_question: FanQuestion, *, participant: Participant, body: str) -> Answer:
+    """Answer a fan question; held for review when triage flags it."""
+    if participant.workspace_id != fan_question.workspace_id:
+        raise CommunityError("That belongs to another community.")
+    if fan_question.visibility != Visibility.PUBLISHED:
+        raise CommunityError("This question is not open for answers.")
+    body = _text(body, field="body", limit=BODY_LENGTH)
+    require_can_post(participant)
+    visibility, reason = screen(body)
+    with transaction.atomic():
+        made = Answer.objects.create(
+            workspace_id=fan_question.workspace_id,
+            fan_question=fan_question,
+            author=participant,
+            body=body,
+            visibility=visibility,
+            hold_reason=reason,
+        )
+        if visibility == Visibility.HELD:
+            log(
+                fan_question.workspace_id,
+                ModerationAction.Kind.HOLD,
+                by=None,
+                participant=participant,
+                note=f"Answer: {reason}",
+            )
+    return made
+
+
+def staff_answer(fan_question: FanQuestion, *, by: Membership, body: str) -> Answer:
+    """A staff member's answer, shown with their name as staff."""
+    require_staff_voice(by, fan_question.workspace_id)
+    return Answer.objects.create(
+        workspace_id=fan_question.workspace_id,
+        fan_question=fan_question,
+        staff_author=by,
+        body=_text(body, field="body", limit=BODY_LENGTH),
+    )
+
+
+def accept_answer(chosen: Answer, *, by: Membership, thanks: str = "") -> Answer:
+    """Mark `chosen` as the accepted answer (replacing any other) and, with `thanks`,
+    thank its author by email or text after commit."""
+    require_moderator(by, chosen.workspace_id)
+    if chosen.visibility != Visibility.PUBLISHED:
+        raise CommunityError("Only a published answer can be accepted.")
+    thanks = thanks.strip()
+    workspace = chosen.workspace
+    with transaction.atomic():
+        Answer.objects.filter(fan_question_id=chosen.fan_question_id, accepted=True).exclude(
+            pk=chosen.pk
+        ).update(accepted=False)
+        chosen.accepted = True
+        chosen.accepted_by = by
+        chosen.thanks = thanks
+        chosen.save(update_fields=["accepted", "accepted_by", "thanks"])
+        if thanks and chosen.author is not None:
+            notice = Notice(
+                subject=f"Thank you from {workspace.name}",
+                body=(
+                    f"Your answer to “{chosen.fan_question.title}” is now the accepted one.\n\n"
+                    f"{thanks}\n\n— {by.display_name}"
+                ),
+            )
+            contact_id = chosen.author.contact_id
+            transaction.on_commit(lambda: notify(workspace, [contact_id], notice))
+    return chosen

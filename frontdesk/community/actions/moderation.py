@@ -1,0 +1,126 @@
+"""The review queue's decisions and bans. Every decision writes a ModerationAction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from frontdesk.community.actions.common import CommunityError, log, require_moderator
+from frontdesk.community.models import (
+    Ban,
+    Comment,
+    ModerationAction,
+    Participant,
+    Report,
+    Suggestion,
+    Visibility,
+)
+from frontdesk.community.notify import Notice, notify
+from frontdesk.core.models import Membership
+
+Post = Suggestion | Comment
+MAX_BAN_DAYS = 3650
+
+
+def _target(post: Post) -> dict[str, Post]:
+    return {"suggestion": post} if isinstance(post, Suggestion) else {"comment": post}
+
+
+def _log(kind: str, post: Post, *, by: Membership, note: str) -> None:
+    log(
+        post.workspace_id,
+        kind,
+        by=by,
+        participant=post.author,
+        suggestion=post if isinstance(post, Suggestion) else None,
+        comment=post if isinstance(post, Comment) else None,
+        note=note,
+    )
+
+
+def _author(post: Post) -> Participant | None:
+    return post.author
+
+
+def approve(post: Post, *, by: Membership, edited: str | None = None) -> Post:
+    """Publish a held (or rejected) post, optionally edited first (logged as an edit)."""
+    require_moderator(by, post.workspace_id)
+    kind = ModerationAction.Kind.APPROVE
+    note = post.hold_reason
+    with transaction.atomic():
+        if edited is not None and edited.strip():
+            field = "text" if isinstance(post, Suggestion) else "body"
+            before = getattr(post, field)
+            if edited.strip() != before:
+                setattr(post, field, edited.strip()[:200] if field == "text" else edited.strip())
+                kind = ModerationAction.Kind.EDIT
+                note = f"Was: {before}"
+        post.visibility = Visibility.PUBLISHED
+        post.save()
+        Report.objects.filter(resolved_at__isnull=True, **_target(post)).update(
+            resolved_at=timezone.now()
+        )
+        _log(kind, post, by=by, note=note)
+    return post
+
+
+def reject(post: Post, *, by: Membership, message: str = "") -> Post:
+    """Keep a post unpublished; the author is told why (`message`), after commit."""
+    require_moderator(by, post.workspace_id)
+    message = message.strip()
+    workspace = post.workspace
+    with transaction.atomic():
+        post.visibility = Visibility.REJECTED
+        post.save(update_fields=["visibility"])
+        Report.objects.filter(resolved_at__isnull=True, **_target(post)).update(
+            resolved_at=timezone.now()
+        )
+        _log(ModerationAction.Kind.REJECT, post, by=by, note=message)
+        author = _author(post)
+        if message and author is not None:
+            notice = Notice(
+                subject=f"About your post in {workspace.name}'s community",
+                body=f"{message}\n\n— {by.display_name}",
+            )
+            contact_id = author.contact_id
+            transaction.on_commit(lambda: notify(workspace, [contact_id], notice))
+    return post
+
+
+def ban(participant: Participant, *, by: Membership, days: int, reason: str = "") -> Ban:
+    """Stop a participant posting for `days` days (their earlier posts stay as they are)."""
+    require_moderator(by, participant.workspace_id)
+    if not 1 <= days <= MAX_BAN_DAYS:
+        raise CommunityError(f"A ban lasts from 1 to {MAX_BAN_DAYS} days.", field="days")
+    with transaction.atomic():
+        made = Ban.objects.create(
+            workspace_id=participant.workspace_id,
+            participant=participant,
+            until=timezone.now() + timedelta(days=days),
+            reason=reason.strip()[:300],
+            by=by,
+        )
+        log(
+            participant.workspace_id,
+            ModerationAction.Kind.BAN,
+            by=by,
+            participant=participant,
+            note=f"{days} days{': ' + made.reason if made.reason else ''}",
+        )
+    return made
+
+
+def lift_ban(ban_row: Ban, *, by: Membership) -> Ban:
+    require_moderator(by, ban_row.workspace_id)
+    with transaction.atomic():
+        ban_row.lifted_at = timezone.now()
+        ban_row.save(update_fields=["lifted_at"])
+        log(
+            ban_row.workspace_id,
+            ModerationAction.Kind.UNBAN,
+            by=by,
+            participant=ban_row.participant,
+        )
+    return ban_row

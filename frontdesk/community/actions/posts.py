@@ -1,0 +1,259 @@
+"""What customers do: suggest, vote, comment, flag. Each takes the signed-in
+`Participant`; posts pass `require_can_post` (bans, rate limit) and `screen`
+(triage's abuse flag, spam), which may hold them for review instead of publishing."""
+
+from __future__ import annotations
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from frontdesk.community.actions.common import (
+    CommunityError,
+    log,
+    require_can_post,
+    require_staff_voice,
+    screen,
+)
+from frontdesk.community.models import (
+    Choice,
+    Comment,
+    ModerationAction,
+    Participant,
+    PollVote,
+    Question,
+    Report,
+    Suggestion,
+    Visibility,
+    Vote,
+)
+from frontdesk.core.models import Membership
+
+TEXT_LENGTH = 200
+BODY_LENGTH = 4000
+REPORTS_TO_HOLD = 3
+
+
+def _require_open(question: Question) -> None:
+    if not question.is_open():
+        raise CommunityError("This question is closed.", code="closed")
+
+
+def _same_workspace(participant: Participant, workspace_id: int) -> None:
+    if participant.workspace_id != workspace_id:
+        raise CommunityError("That belongs to another community.", code="other_workspace")
+
+
+def suggest(
+    question: Question, *, participant: Participant, text: str, details: str = ""
+) -> Suggestion:
+    """Post a suggestion. Published at once, or held for review with the reason when
+    triage flags it as abusive or it looks like spam (the author is told so)."""
+    _same_workspace(participant, question.workspace_id)
+    text = " ".join(text.split())
+    details = details.strip()
+    if not text:
+        raise CommunityError("Write your suggestion first.", field="text")
+    if len(text) > TEXT_LENGTH:
+        raise CommunityError(f"Keep it under {TEXT_LENGTH} characters.", field="text")
+    if len(details) > BODY_LENGTH:
+        raise CommunityError(f"Keep the details under {BODY_LENGTH} characters.", field="details")
+    if not question.takes_suggestions:
+        raise CommunityError("This question is a poll: pick one of its answers.")
+    _require_open(question)
+    require_can_post(participant)
+    visibility, reason = screen(f"{text}\n{details}")
+    with transaction.atomic():
+        suggestion = Suggestion.objects.create(
+            workspace_id=question.workspace_id,
+            question=question,
+            author=participant,
+            text=text,
+            details=details,
+            visibility=visibility,
+            hold_reason=reason,
+        )
+        if visibility == Visibility.HELD:
+            log(
+                question.workspace_id,
+                ModerationAction.Kind.HOLD,
+                by=None,
+                participant=participant,
+                suggestion=suggestion,
+                note=reason,
+            )
+    return suggestion
+
+
+class _MergedMeanwhile(Exception):
+    def __init__(self, into_id: int) -> None:
+        self.into_id = into_id
+
+
+def vote(suggestion: Suggestion, *, participant: Participant) -> tuple[Vote, bool]:
+    """Vote for a suggestion (or the one it was merged into). Returns (vote, created):
+    a second vote, even two racing requests, leaves the one vote there is."""
+    _same_workspace(participant, suggestion.workspace_id)
+    for _attempt in range(3):
+        if suggestion.merged_into_id:
+            suggestion = Suggestion.objects.get(pk=suggestion.merged_into_id)
+        if suggestion.visibility != Visibility.PUBLISHED:
+            raise CommunityError("This suggestion is not open for votes.")
+        _require_open(suggestion.question)
+        try:
+            with transaction.atomic():
+                made = Vote.objects.create(
+                    workspace_id=suggestion.workspace_id,
+                    participant=participant,
+                    suggestion=suggestion,
+                )
+                # A merge holds the suggestion row locked (FOR UPDATE) while it moves
+                # votes; this insert's foreign-key check waited for it. Read the row
+                # again (a new snapshot): if it was merged meanwhile, vote on its target.
+                into_id = (
+                    Suggestion.objects.filter(pk=suggestion.pk)
+                    .values_list("merged_into_id", flat=True)
+                    .get()
+                )
+                if into_id:
+                    raise _MergedMeanwhile(into_id)
+                return made, True
+        except _MergedMeanwhile as merged:
+            suggestion.merged_into_id = merged.into_id
+        except IntegrityError:
+            return Vote.objects.get(participant=participant, suggestion=suggestion), False
+    raise CommunityError("This suggestion just changed; please vote again.")
+
+
+def unvote(suggestion: Suggestion, *, participant: Participant) -> bool:
+    """Take one's vote back (while the question is open). True if there was one."""
+    _same_workspace(participant, suggestion.workspace_id)
+    _require_open(suggestion.question)
+    deleted, _ = Vote.objects.filter(participant=participant, suggestion=suggestion).delete()
+    return bool(deleted)
+
+
+def vote_in_poll(question: Question, *, participant: Participant, choice: Choice) -> PollVote:
+    """Pick one answer of a poll; picking again changes the answer (still one vote)."""
+    _same_workspace(participant, question.workspace_id)
+    if choice.question_id != question.pk or not question.is_poll:
+        raise CommunityError("That is not an answer to this poll.", field="choice")
+    _require_open(question)
+    try:
+        with transaction.atomic():
+            return PollVote.objects.create(
+                workspace_id=question.workspace_id,
+                participant=participant,
+                question=question,
+                choice=choice,
+            )
+    except IntegrityError:
+        existing = PollVote.objects.get(participant=participant, question=question)
+        if existing.choice_id != choice.pk:
+            existing.choice = choice
+            existing.save(update_fields=["choice"])
+        return existing
+
+
+def _clean_body(body: str) -> str:
+    body = body.strip()
+    if not body:
+        raise CommunityError("Write something first.", field="body")
+    if len(body) > BODY_LENGTH:
+        raise CommunityError(f"Keep it under {BODY_LENGTH} characters.", field="body")
+    return body
+
+
+def _check_parent(suggestion: Suggestion, parent: Comment | None) -> None:
+    if parent is not None and parent.suggestion_id != suggestion.pk:
+        raise CommunityError("You can only reply to a comment on this suggestion.")
+
+
+def comment(
+    suggestion: Suggestion, *, participant: Participant, body: str, parent: Comment | None = None
+) -> Comment:
+    """Comment on a suggestion, or reply to a comment; screened like a suggestion."""
+    _same_workspace(participant, suggestion.workspace_id)
+    body = _clean_body(body)
+    _check_parent(suggestion, parent)
+    if suggestion.visibility != Visibility.PUBLISHED:
+        raise CommunityError("This suggestion is not open for comments.")
+    require_can_post(participant)
+    visibility, reason = screen(body)
+    with transaction.atomic():
+        made = Comment.objects.create(
+            workspace_id=suggestion.workspace_id,
+            suggestion=suggestion,
+            parent=parent,
+            author=participant,
+            body=body,
+            visibility=visibility,
+            hold_reason=reason,
+        )
+        if visibility == Visibility.HELD:
+            log(
+                suggestion.workspace_id,
+                ModerationAction.Kind.HOLD,
+                by=None,
+                participant=participant,
+                comment=made,
+                note=reason,
+            )
+    return made
+
+
+def staff_comment(
+    suggestion: Suggestion, *, by: Membership, body: str, parent: Comment | None = None
+) -> Comment:
+    """A staff member's comment, shown as staff with their name; never held."""
+    require_staff_voice(by, suggestion.workspace_id)
+    body = _clean_body(body)
+    _check_parent(suggestion, parent)
+    return Comment.objects.create(
+        workspace_id=suggestion.workspace_id,
+        suggestion=suggestion,
+        parent=parent,
+        staff_author=by,
+        body=body,
+    )
+
+
+def report(
+    *,
+    participant: Participant,
+    reason: str,
+    suggestion: Suggestion | None = None,
+    comment: Comment | None = None,
+) -> Report:
+    """ "Flag this": a customer reports a post. Reporting twice keeps one report;
+    REPORTS_TO_HOLD different people's reports hold the post for review."""
+    target = suggestion or comment
+    if target is None or (suggestion is not None and comment is not None):
+        raise CommunityError("Flag one post at a time.")
+    _same_workspace(participant, target.workspace_id)
+    reason = " ".join(reason.split())[:300] or "No reason given"
+    lookup = {"suggestion": suggestion} if suggestion is not None else {"comment": comment}
+    with transaction.atomic():
+        made, _ = Report.objects.get_or_create(
+            workspace_id=target.workspace_id,
+            reporter=participant,
+            **lookup,
+            defaults={"reason": reason},
+        )
+        open_reports = Report.objects.filter(resolved_at__isnull=True, **lookup).count()
+        if open_reports >= REPORTS_TO_HOLD and target.visibility == Visibility.PUBLISHED:
+            target.visibility = Visibility.HELD
+            target.hold_reason = f"Held after {open_reports} people flagged it."
+            target.save(update_fields=["visibility", "hold_reason"])
+            log(
+                target.workspace_id,
+                ModerationAction.Kind.HOLD,
+                by=None,
+                suggestion=suggestion,
+                comment=comment,
+                note=target.hold_reason,
+            )
+    return made
+
+
+def touch(participant: Participant) -> None:
+    Participant.objects.filter(pk=participant.pk).update(last_seen_at=timezone.now())
