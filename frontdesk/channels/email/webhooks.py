@@ -259,6 +259,27 @@ def _our_reply(workspace: Any, event: Any) -> Message | None:
     return None
 
 
+def _outreach_event(workspace: Any, event: Any, provider: str) -> bool:
+    """A hard bounce or a spam report about an outreach message (a campaign or notice
+    delivery, not an inbox reply): the address is suppressed for outreach. Returns
+    whether the event named an outreach delivery."""
+    kind = event.event_type
+    if kind not in ("bounced", "complained"):
+        return False
+    if kind == "bounced" and _is_soft_bounce(event, provider):
+        return False
+    return any(
+        record_provider_event(
+            workspace.pk,
+            message_id=candidate,
+            address=str(event.recipient or ""),
+            complaint=kind == "complained",
+            detail=str(event.mta_response or event.description or kind)[:500],
+        )
+        for candidate in _candidate_ids(event)
+    )
+
+
 @csrf_exempt
 @require_POST
 def tracking(request: HttpRequest, key: str, provider: str) -> HttpResponse:
@@ -268,20 +289,13 @@ def tracking(request: HttpRequest, key: str, provider: str) -> HttpResponse:
         return refusal
     workspace = config.channel.workspace
     for event in events:
+        kind = event.event_type
+        if _outreach_event(workspace, event, provider):
+            continue
         reply = _our_reply(workspace, event)
         if reply is None or not reply.provider_message_id:
             continue  # not one of ours (another sender on the same provider account)
         message_id = reply.provider_message_id
-        kind = event.event_type
-        if kind in ("bounced", "complained"):
-            # An outreach message's bounce or spam report: never send it outreach again.
-            record_provider_event(
-                workspace.pk,
-                message_id=message_id,
-                address=str(event.recipient or ""),
-                complaint=kind == "complained",
-                detail=str(event.mta_response or event.description or kind)[:500],
-            )
         if kind == "delivered":
             record_delivery_status(workspace, provider_message_id=message_id, status="delivered")
         elif kind in TRACKING_FAILED:

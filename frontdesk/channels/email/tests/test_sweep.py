@@ -65,14 +65,16 @@ def test_a_crash_while_processing_a_mail_is_retried_and_makes_one_message(
     def dies(*args, **kwargs):
         raise KeyboardInterrupt  # a kill, not an Exception: nothing catches it
 
-    # The mail is parsed (EmailDetail written) and the message recorded, then the
-    # worker dies before the round commits.
+    # The mail is parsed (EmailDetail written, committed with the sender's contact
+    # before the batch's own transaction) and the message recorded, then the worker
+    # dies before the round commits: no message, the parse kept, linked to none.
     monkeypatch.setattr(intake, "_react_all", dies)
     with pytest.raises(KeyboardInterrupt):
         intake._process_batch(ids)
     row = InboundEvent.objects.get(pk=stored.event_id)
     assert row.status == InboundEventStatus.PROCESSING
-    assert not Message.objects.exists() and not EmailDetail.objects.exists()
+    assert not Message.objects.exists()
+    assert list(EmailDetail.objects.values_list("message_id", flat=True)) == [None]
 
     monkeypatch.undo()
     with django_capture_on_commit_callbacks(execute=True):
