@@ -77,7 +77,7 @@ class SourceForm(forms.Form):
     )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
     access_token = forms.CharField(
-        required=False, label="Mastodon access token (optional)", widget=forms.PasswordInput
+        required=False, label="Mastodon access token", widget=forms.PasswordInput
     )
     handle = forms.CharField(required=False, label="Bluesky handle")
     app_password = forms.CharField(

@@ -32,7 +32,7 @@ from frontdesk.core.permissions import require_capability
 class QuestionForm(forms.Form):
     title = forms.CharField(label="Question", max_length=200)
     body = forms.CharField(
-        label="More about it (optional)", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="More about it", required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     kind = forms.ChoiceField(label="Answers", choices=QuestionKind.choices)
     choices = forms.CharField(
@@ -42,7 +42,7 @@ class QuestionForm(forms.Form):
         help_text="Only for a poll.",
     )
     closes_at = forms.DateTimeField(
-        label="Closes at (optional)",
+        label="Closes at",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
