@@ -14,6 +14,7 @@ from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from whitenoise.compress import Compressor as WhitenoiseCompressor
 
 from frontdesk.env import (
     env_bool,
@@ -270,7 +271,9 @@ USE_TZ = True
 
 # --- Files --------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = DATA_DIR / "static"
+# Collected (hashed, compressed) static files: in the data folder unless several
+# installs or a front web server share one folder.
+STATIC_ROOT = Path(env_str("FRONTDESK_STATIC_DIR", str(DATA_DIR / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env_str("FRONTDESK_MEDIA_DIR", str(DATA_DIR / "media")))
@@ -285,6 +288,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = DEBUG
+# Source maps (megabytes, opened only by browser developer tools) are served as they
+# are: compressing them was most of `frontdesk setup`'s time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*WhitenoiseCompressor.SKIP_COMPRESS_EXTENSIONS, "map")
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

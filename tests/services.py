@@ -8,7 +8,9 @@ error that stops the run, never a skip: CI must not go green without them.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import tempfile
 
@@ -52,6 +54,12 @@ os.environ["FRONTDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="frontdesk-test-")
 # WhiteNoise warns on every request when STATIC_ROOT is missing; tests use finders.
 os.makedirs(os.path.join(os.environ["FRONTDESK_DATA_DIR"], "static"), exist_ok=True)
 os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend")
+# The installs the system tests start share one folder of collected static files: the
+# first `frontdesk setup` collects, the others find it current (frontdesk/core/static.py).
+# Made once by the process pytest starts with; its xdist workers inherit it.
+if "FRONTDESK_TEST_STATIC_DIR" not in os.environ:
+    os.environ["FRONTDESK_TEST_STATIC_DIR"] = tempfile.mkdtemp(prefix="frontdesk-static-")
+    atexit.register(shutil.rmtree, os.environ["FRONTDESK_TEST_STATIC_DIR"], True)
 # The demo app (frontdesk/demo) is tested too: installed, but not in demo mode.
 os.environ.setdefault("FRONTDESK_DEMO_APP", "true")
 

@@ -3,7 +3,9 @@
 Nothing here lists models or URLs by hand. The sweep
 - checks that every Frontdesk model carries a workspace (or is exempt, with a reason);
 - builds one row of every workspace model inside a foreign workspace ("Hillview"),
-  with ids that no row of the signed-in owner's workspace has;
+  all with the same id (each model has its own table), one that no row of the
+  signed-in owner's workspace has: so one request per route and method tries a
+  foreign row of whatever model the route's id names;
 - walks every URL pattern of the project and requests it as the owner of
   "Riverside" (who holds every capability, so a 403 cannot hide a leak):
   * any workspace URL with Hillview's slug       -> 404;
@@ -45,7 +47,7 @@ UNSCOPED_PREFIXES = {
     "static/": "public assets",
 }
 
-FOREIGN_PK_BASE = 9_000_001
+FOREIGN_PK = 9_000_001
 CONVERTER = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>")
 
 
@@ -121,21 +123,19 @@ class ForeignWorld:
         )
         self.user = owner
         self.rows: dict[type[models.Model], models.Model] = {}
-        self._pks = itertools.count(FOREIGN_PK_BASE)
+        self._users = itertools.count(1)
         for model in workspace_models():
             self.build(model)
         if connection.vendor == "sqlite":
             # SQLite's AUTOINCREMENT continues after the highest id ever used, so rows
             # Riverside creates later would take ids in Hillview's range; move past it.
             with connection.cursor() as cursor:
-                cursor.execute(
-                    "UPDATE sqlite_sequence SET seq = MAX(seq, %s)", [FOREIGN_PK_BASE * 2]
-                )
+                cursor.execute("UPDATE sqlite_sequence SET seq = MAX(seq, %s)", [FOREIGN_PK * 2])
 
     def build(self, model: type[models.Model]) -> models.Model:
         if model in self.rows:
             return self.rows[model]
-        values: dict[str, object] = {"workspace": self.workspace, "pk": next(self._pks)}
+        values: dict[str, object] = {"workspace": self.workspace, "pk": FOREIGN_PK}
         for f in model._meta.fields:
             if not f.many_to_one or f.name == "workspace":
                 continue
@@ -144,7 +144,7 @@ class ForeignWorld:
                 values[f.name] = None  # self-references (e.g. merged_into) stay empty
             elif target is User:
                 values[f.name] = User.objects.create_user(
-                    f"{model._meta.model_name}-{next(self._pks)}@hillview.example"
+                    f"{model._meta.model_name}-{next(self._users)}@hillview.example"
                 )
             elif target is Workspace:
                 values[f.name] = self.workspace
@@ -175,7 +175,7 @@ class ForeignWorld:
         return found
 
     def ids(self) -> list[int]:
-        return sorted(row.pk for row in self.rows.values())
+        return sorted({row.pk for row in self.rows.values()})
 
 
 @pytest.fixture
@@ -209,6 +209,7 @@ def test_every_workspace_model_gets_a_row_in_the_foreign_workspace(world):
     expected = {m._meta.label for m in workspace_models()}
     assert built == expected
     assert all(row.workspace_id == world.workspace.pk for row in world.rows.values())
+    assert world.ids() == [FOREIGN_PK], "one id names a foreign row in every table"
     assert len(world.markers()) > len(world.rows) // 2
 
 

@@ -255,6 +255,9 @@ def subprocess_env(data_dir: Path) -> dict[str, str]:
         # Outgoing mail in these processes goes nowhere.
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
+    if shared := os.environ.get("FRONTDESK_TEST_STATIC_DIR"):
+        # One folder of collected static files for every install of the run.
+        env["FRONTDESK_STATIC_DIR"] = shared
     return env
 
 

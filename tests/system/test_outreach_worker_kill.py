@@ -1,5 +1,7 @@
 """Killing `frontdesk worker` while it sends a 20,000-recipient campaign, several
-times, sends no one two messages and misses nobody: counted at a real SMTP server.
+times, sends no one two messages and misses nobody but what no SMTP client can
+settle (a kill between recording a handover and its final "."): counted at a real
+SMTP server.
 
 A real install of its own (fresh SQLite data folder, or a fresh PostgreSQL database
 and an empty Redis database when DATABASE_URL / REDIS_URL are set). Its email
@@ -47,6 +49,7 @@ pytestmark = pytest.mark.system
 RECIPIENTS = 20_000
 KILLS = 4
 CLAIM_TIMEOUT = 2  # seconds
+THREADS = 2  # `frontdesk worker --workers`: task threads, each sending over its own connection
 
 SETUP = """
 from frontdesk.channels.email.actions import create_email_channel
@@ -88,17 +91,44 @@ _BODY_NUMBER = re.compile(rb"reader number (\d+)\.")
 
 
 class CountingSink:
-    """A real SMTP server (aiosmtpd) counting what it accepted, per recipient."""
+    """A real SMTP server (aiosmtpd) counting what it accepted, per recipient.
+
+    It also notes each transaction a dropped connection cut short (`cut`: its
+    recipients, and whether the final "." had arrived), so that a missing message
+    says where it was lost."""
 
     def __init__(self) -> None:
         from aiosmtpd.controller import Controller
+        from aiosmtpd.smtp import SMTP
+
+        sink = self
+
+        class Server(SMTP):
+            tail = b""
+
+            def data_received(self, data: bytes) -> None:
+                self.tail = (self.tail + data)[-5:]
+                super().data_received(data)
+
+            def connection_lost(self, error: Exception | None) -> None:
+                if self.envelope is not None and self.envelope.rcpt_tos:
+                    with sink.lock:
+                        sink.cut.append(
+                            (list(self.envelope.rcpt_tos), self.tail.endswith(b"\r\n.\r\n"))
+                        )
+                super().connection_lost(error)
+
+        class Counting(Controller):
+            def factory(self) -> SMTP:
+                return Server(self.handler, **self.SMTP_kwargs)
 
         self.lock = threading.Lock()
         self.per_recipient: Counter[str] = Counter()
         self.message_ids: dict[str, set[bytes]] = {}
         self.mismatched: list[str] = []
+        self.cut: list[tuple[list[str], bool]] = []
         self.port = free_port()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller = Counting(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         raw = bytes(envelope.original_content)
@@ -153,7 +183,7 @@ def install(tmp_path) -> Iterator[Install]:
     data_dir = tmp_path / "data"
     env = subprocess_env(data_dir) | {
         "FRONTDESK_OUTREACH_CLAIM_TIMEOUT": str(CLAIM_TIMEOUT),
-        "FRONTDESK_OUTREACH_SENDERS": "2",
+        "FRONTDESK_OUTREACH_SENDERS": str(THREADS),
     }
     with contextlib.ExitStack() as cleanup:
         if os.environ.get("DATABASE_URL"):
@@ -182,7 +212,7 @@ def test_killing_the_sending_worker_repeatedly_sends_each_recipient_exactly_one_
     at_kill: list[dict[str, int]] = []
     for round_ in range(KILLS):
         log = tmp_path / f"worker-{round_}.log"
-        worker = start_frontdesk("worker", "--workers", "2", env=install.env, log=log)
+        worker = start_frontdesk("worker", "--workers", str(THREADS), env=install.env, log=log)
         before = sink.total()
         # Somewhere in the next stretch of sending: a random moment.
         goal = before + rng.randint(300, 2500)
@@ -202,7 +232,7 @@ def test_killing_the_sending_worker_repeatedly_sends_each_recipient_exactly_one_
         assert sink.total() < RECIPIENTS, "the worker finished before it was killed"
 
     log = tmp_path / "worker-last.log"
-    worker = start_frontdesk("worker", "--workers", "2", env=install.env, log=log)
+    worker = start_frontdesk("worker", "--workers", str(THREADS), env=install.env, log=log)
     try:
 
         def finished() -> bool:
@@ -216,12 +246,29 @@ def test_killing_the_sending_worker_repeatedly_sends_each_recipient_exactly_one_
         code = stop_with(worker, signal.SIGTERM)
     assert code == 0, log.read_text()
 
-    # Exactly one message per recipient, counted at the SMTP server.
-    assert sink.total() == RECIPIENTS, (sink.total(), at_kill)
-    assert len(sink.per_recipient) == RECIPIENTS
-    assert set(sink.per_recipient.values()) == {1}
+    # Counted at the SMTP server: nobody got two messages, each one personalised.
+    assert set(sink.per_recipient.values()) <= {1}, sink.per_recipient.most_common(3)
     assert sink.mismatched == []
-    assert {len(ids) for ids in sink.message_ids.values()} == {1}
+    assert {len(ids) for ids in sink.message_ids.values()} <= {1}
+    # Nobody was missed, except what no SMTP client can settle (sending.py): a kill in
+    # the instant between recording a delivery as handed over and writing its final
+    # "." leaves a message the server threw away. Such a message must be one the
+    # server saw cut off before its dot, recorded as sent *unconfirmed* (never as
+    # confirmed), at most one per connection per kill.
+    missing = {f"reader{n}@example.org" for n in range(RECIPIENTS)} - set(sink.per_recipient)
+    cut_before_dot = {rcpt for rcpts, dot in sink.cut if not dot for rcpt in rcpts}
+    sql = (
+        "SELECT d.state, d.confirmed FROM outreach_delivery d JOIN core_contactidentity i "
+        "ON i.contact_id = d.contact_id WHERE i.value = '{}'"
+    )
+    recorded = {address: install.query(sql.format(address)) for address in sorted(missing)}
+    assert missing <= cut_before_dot, (recorded, sink.cut, at_kill)
+    assert all(
+        len(rows) == 1 and rows[0][0] in ("sending", "sent") and not rows[0][1]
+        for rows in recorded.values()
+    ), recorded
+    assert len(missing) <= KILLS * THREADS, recorded
+    assert sink.total() == RECIPIENTS - len(missing)
     # Every delivery is sent, or (handed over right before a kill) `sending`, which a
     # later sweep records as sent unconfirmed; none failed, none is waiting.
     states = install.states()

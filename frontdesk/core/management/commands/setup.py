@@ -8,13 +8,15 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from frontdesk.core import static
 from frontdesk.live.router import CHANNELS_DB
 
 
 class Command(BaseCommand):
     help = (
         "Install or upgrade: apply database migrations, create the cache table and "
-        "collect static files. Run it after every upgrade; running it twice is harmless."
+        "collect static files (when they changed). Run it after every upgrade; running "
+        "it twice is harmless."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -31,6 +33,8 @@ class Command(BaseCommand):
             call_command("migrate", database=CHANNELS_DB, interactive=False, verbosity=quiet)
         # Does nothing unless a cache backend is the database (the default install).
         call_command("createcachetable", verbosity=quiet)
-        self.stdout.write("Collecting static files…")
-        call_command("collectstatic", interactive=False, verbosity=quiet)
+        if static.collect(verbosity=quiet):
+            self.stdout.write("Collected static files.")
+        else:
+            self.stdout.write("Static files are up to date.")
         self.stdout.write(self.style.SUCCESS("Frontdesk is set up."))
