@@ -41,6 +41,7 @@ def test_collects_once_then_only_when_a_source_changes(sources):
     assert (root / "app.css").read_text() == "body { color: #123; }\n"
     assert (root / "staticfiles.json").exists()
     stamp = (root / static.STAMP).read_text()
+    assert "app.css" in stamp
 
     assert static.collect() is False
     assert (root / static.STAMP).read_text() == stamp
@@ -88,3 +89,20 @@ def test_setups_sharing_a_folder_collect_it_once(sources, monkeypatch):
     assert sorted(collected) == [False, False, False, True]
     assert calls == ["collectstatic"]
     assert (root / "app.js").exists()
+
+
+def test_an_install_with_fewer_apps_uses_a_folder_collected_with_more(sources, tmp_path):
+    """The demo app adds static files: an install without it sharing the folder finds
+    everything it needs in the demo's collect (and its manifest), and the demo's setup
+    after a plain one collects again."""
+    source, root = sources
+    extra = tmp_path / "demo-app"
+    extra.mkdir()
+    (extra / "phone.js").write_text("// the demo phone\n")
+    with override_settings(STATICFILES_DIRS=[source, extra]):
+        assert static.collect() is True
+    assert static.collect() is False  # without the extra folder: a subset
+    manifest = (root / "staticfiles.json").read_text()
+    assert "phone.js" in manifest and "app.css" in manifest
+    with override_settings(STATICFILES_DIRS=[source, extra]):
+        assert static.collect() is False
