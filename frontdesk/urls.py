@@ -19,7 +19,14 @@ STAFF_PHOTOS = "staff"
 admin.site.site_header = "Frontdesk back office"
 admin.site.site_title = "Frontdesk admin"
 
+# Each installed channel kind's provider webhooks (frontdesk/inbox/kinds.py) come first:
+# the busiest URLs of all (a burst of texts), resolved without walking the pages' patterns.
 urlpatterns = [
+    path(f"hooks/{kind.kind}/", include(kind.webhook_urls))
+    for kind in kinds.installed().values()
+    if kind.webhook_urls
+]
+urlpatterns += [
     path("", core_views.root, name="home"),
     path("", include("frontdesk.accounts.urls")),
     path("w/<slug:ws>/", include("frontdesk.core.urls")),
@@ -43,13 +50,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# Each installed channel kind's public pages and provider webhooks (frontdesk/inbox/kinds.py).
+# Each installed channel kind's public pages.
 for _kind in kinds.installed().values():
     if _kind.public_urls:
         _prefix, _module = _kind.public_urls
         urlpatterns.append(path(_prefix, include(_module)))
-    if _kind.webhook_urls:
-        urlpatterns.append(path(f"hooks/{_kind.kind}/", include(_kind.webhook_urls)))
 
 if apps.is_installed("frontdesk.demo"):
     # The demo's phone simulator and Twilio stand-in (FRONTDESK_DEMO only).
