@@ -16,7 +16,9 @@ answers 250 and keeps nothing). Target: Frontdesk at least 50 % of the baseline.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import os
+import pstats
 import signal
 import smtplib
 import socket
@@ -64,6 +66,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--engine", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the engine's N top functions"
+    )
     args = parser.parse_args()
     data = Path(tempfile.mkdtemp(prefix="outreach-bench-"))
     os.environ |= {
@@ -87,7 +92,7 @@ def main() -> None:
     sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)])
     try:
         wait_for_port(port)
-        run(args.messages, port)
+        run(args.messages, port, profile=args.profile)
     finally:
         sink.send_signal(signal.SIGTERM)
         sink.wait(timeout=10)
@@ -102,7 +107,7 @@ def main() -> None:
                 c.execute(f"DROP DATABASE {database} WITH (FORCE)")
 
 
-def run(count: int, port: int) -> None:
+def run(count: int, port: int, *, profile: int = 0) -> None:
     import django
 
     django.setup()
@@ -198,9 +203,15 @@ def run(count: int, port: int) -> None:
             smtp.sendmail(from_address, [to], raw)
     baseline = count / (time.perf_counter() - start)
 
+    profiler = cProfile.Profile() if profile else None
     start = time.perf_counter()
+    if profiler is not None:
+        profiler.enable()
     sent, _more = sending.send_due(budget_seconds=3600)
     ours = count / (time.perf_counter() - start)
+    if profiler is not None:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(profile)
     assert sent == count, (sent, count)
     assert Delivery.objects.filter(campaign=campaign, state="sent", confirmed=True).count() == count
 
