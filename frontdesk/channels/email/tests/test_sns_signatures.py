@@ -154,6 +154,26 @@ def test_a_replayed_message_is_refused(client, ses_config, sns):
     assert post(client, ses_config, tracking, which="tracking").status_code == 409
 
 
+def test_a_message_whose_processing_failed_is_read_when_sns_retries(
+    client, ses_config, sns, monkeypatch
+):
+    from frontdesk.channels.email import webhooks
+
+    real_receive = webhooks.receive_raw
+
+    def disk_full(*args, **kwargs):  # an error no peer can produce
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(webhooks, "receive_raw", disk_full)
+    envelope = sns.notification(received())
+    with pytest.raises(OSError):
+        post(client, ses_config, envelope)  # a 500: SNS retries the same message
+    assert not SnsMessageReceipt.objects.exists()
+    monkeypatch.setattr(webhooks, "receive_raw", real_receive)
+    assert post(client, ses_config, envelope).status_code == 200
+    assert InboundEvent.objects.count() == 1
+
+
 def test_a_message_older_than_snss_retries_is_refused(client, ses_config, sns):
     old = sns.notification(received(), published=now_iso(-timedelta(hours=2)))
     response = post(client, ses_config, old)
