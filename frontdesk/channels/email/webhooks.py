@@ -158,7 +158,7 @@ class Checked:
 def _checked_events(
     request: HttpRequest, config: EmailChannelConfig, which: str, provider: str
 ) -> tuple[Checked | None, HttpResponse | None]:
-    """(events, None) for a verified request, or (None, the refusal response)."""
+    """(Checked, None) for a verified request, or (None, the refusal response)."""
     from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
 
     secret = config.webhook_secret.strip()
