@@ -416,6 +416,14 @@ IMAP_BATCH_SIZE = max(1, env_int("FRONTDESK_IMAP_BATCH_SIZE", 25))
 IMAP_TIMEOUT_SECONDS = max(5, env_int("FRONTDESK_IMAP_TIMEOUT_SECONDS", 30))
 IMAP_CA_FILE = env_str("FRONTDESK_IMAP_CA_FILE", "")
 
+# Amazon SES through SNS (frontdesk/connectors/email/sns.py): where SNS signing
+# certificates and subscription confirmations may be fetched from, as URL prefixes in
+# which `*` is one DNS label. Only AWS's own hosts by default; tests add a loopback one.
+SNS_ALLOWED_URLS = env_list(
+    "FRONTDESK_SNS_ALLOWED_URLS",
+    ["https://sns.*.amazonaws.com/", "https://sns.*.amazonaws.com.cn/"],
+)
+
 # Listening (frontdesk/listening/polling.py): how many requests the poller makes to one
 # host at once, the pause between two requests to one host (feeds often share one),
 # and the threads one poll run fetches with.

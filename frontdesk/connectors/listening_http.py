@@ -1,15 +1,18 @@
-"""JSON over the shared client for the search sources, with failures in words.
+"""HTTP failures in words for every listening source, and JSON over the shared client
+for the search sources.
 
-Every network's answer maps the same way: 401/403 -> permanent (the token is wrong
-or the app not approved), 404/410 -> permanent, 429 and 5xx -> temporary with the
-wait the network asked for, timeouts and connection errors -> temporary, a body that
-is not JSON -> temporary (a proxy's error page).
+Every source's answer maps the same way (`status_error`, `transport_error`; the feed
+poller uses them too, so staff read the same words for a feed and a network):
+401/403 -> permanent (the token is wrong or the app not approved), 404/410 ->
+permanent, 429 and 5xx -> temporary with the wait the server asked for (Retry-After,
+else a rate-limit reset), timeouts and connection errors -> temporary, a body that is
+not JSON -> temporary (a proxy's error page).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -49,6 +52,60 @@ def _detail(response: httpx.Response) -> str:
     return ""
 
 
+# What a refusing status means, after the source's name or address.
+STATUS_WORDS = {
+    400: "refused the request",
+    401: "refused our credentials",
+    403: "refused access",
+    404: "was not found",
+    410: "is gone for good",
+}
+
+
+def status_error(
+    status: int,
+    headers: Mapping[str, str],
+    *,
+    who: str,
+    detail: str = "",
+    words: Mapping[int, str] | None = None,
+) -> ConnectorError:
+    """The ConnectorError for an HTTP error status (400 and up) from `who` (a network's
+    name or a feed's address); `detail` is what the server said, `words` replaces the
+    shared words for a status where a source needs its own (a search's 400)."""
+    said = f": {detail}" if detail else ""
+    if status == 429 or status >= 500:
+        wait = wait_seconds(headers.get("retry-after", "")) or wait_seconds(
+            headers.get("x-ratelimit-reset", "")
+        )
+        message = (
+            f"{who} asked us to slow down (HTTP 429){said}."
+            if status == 429
+            else f"{who} failed on its side (HTTP {status}){said}; trying again later."
+        )
+        return ConnectorError(message, permanent=False, code=str(status), retry_after=wait)
+    refused = (words or {}).get(status) or STATUS_WORDS.get(status, "refused the request")
+    return ConnectorError(
+        f"{who} {refused} (HTTP {status}){said}.", permanent=True, code=str(status)
+    )
+
+
+def transport_error(error: httpx.HTTPError, *, who: str) -> ConnectorError:
+    """The ConnectorError for a request that got no answer: a timeout, or no connection
+    (both temporary)."""
+    if isinstance(error, httpx.TimeoutException):
+        return ConnectorError(
+            f"{who} did not answer in time; trying again later.",
+            permanent=False,
+            code="timeout",
+        )
+    return ConnectorError(
+        f"{who} could not be reached ({type(error).__name__}).",
+        permanent=False,
+        code="network",
+    )
+
+
 def request_json(
     client: httpx.Client,
     method: str,
@@ -62,47 +119,18 @@ def request_json(
     `inspect` sees the response first (rate-limit headers)."""
     try:
         response = client.request(method, url, **options)
-    except httpx.TimeoutException:
-        raise ConnectorError(
-            f"{network} did not answer in time.", permanent=False, code="timeout"
-        ) from None
     except httpx.HTTPError as error:
-        raise ConnectorError(
-            f"{network} could not be reached ({type(error).__name__}).",
-            permanent=False,
-            code="network",
-        ) from None
+        raise transport_error(error, who=network) from None
     if inspect is not None:
         inspect(response)
     status = response.status_code
     if status >= 400:
-        detail = _detail(response)
-        said = f": {detail}" if detail else ""
-        wait = wait_seconds(response.headers.get("retry-after", "")) or wait_seconds(
-            response.headers.get("x-ratelimit-reset", "")
-        )
-        if status == 429:
-            raise ConnectorError(
-                f"{network} asked us to slow down (HTTP 429){said}.",
-                permanent=False,
-                code="429",
-                retry_after=wait,
-            )
-        if status >= 500:
-            raise ConnectorError(
-                f"{network} failed on its side (HTTP {status}){said}.",
-                permanent=False,
-                code=str(status),
-                retry_after=wait,
-            )
-        words = {
-            400: "refused the search",
-            401: "refused our credentials",
-            403: "refused access",
-            404: "has no such address",
-        }.get(status, "refused the request")
-        raise ConnectorError(
-            f"{network} {words} (HTTP {status}){said}.", permanent=True, code=str(status)
+        raise status_error(
+            status,
+            response.headers,
+            who=network,
+            detail=_detail(response),
+            words={400: "refused the search"},
         )
     try:
         return response.json()

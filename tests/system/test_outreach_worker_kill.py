@@ -15,32 +15,23 @@ again), tasks popped from the queue and gone. A last worker finishes the campaig
 
 from __future__ import annotations
 
-import contextlib
-import os
 import random
 import re
 import signal
-import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.system.install import Install, fresh_install
 from tests.system.server import (
-    CREATE_MEMBER,
-    PASSWORD,
-    empty_redis_database,
     free_port,
-    fresh_postgres_database,
-    frontdesk_command,
     frontdesk_shell,
     start_frontdesk,
     stop_with,
-    subprocess_env,
     wait_until,
 )
 
@@ -148,22 +139,8 @@ class CountingSink:
             return sum(self.per_recipient.values())
 
 
-class Install:
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
-        self.env = env
-        self.data_dir = data_dir
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        if "DATABASE_URL" in self.env:
-            import psycopg
-
-            with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as conn:
-                return conn.execute(sql).fetchall()
-        path = self.data_dir / "frontdesk.sqlite3"
-        with contextlib.closing(
-            sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=20)
-        ) as conn:
-            return conn.execute(sql).fetchall()
+class OutreachInstall(Install):
+    """The install, and what this test reads of its deliveries."""
 
     def states(self) -> dict[str, int]:
         rows = self.query("SELECT state, COUNT(*) FROM outreach_delivery GROUP BY state")
@@ -179,24 +156,15 @@ def sink() -> Iterator[CountingSink]:
 
 
 @pytest.fixture
-def install(tmp_path) -> Iterator[Install]:
-    data_dir = tmp_path / "data"
-    env = subprocess_env(data_dir) | {
+def install(tmp_path) -> Iterator[OutreachInstall]:
+    env = {
         "FRONTDESK_OUTREACH_CLAIM_TIMEOUT": str(CLAIM_TIMEOUT),
         "FRONTDESK_OUTREACH_SENDERS": str(THREADS),
     }
-    with contextlib.ExitStack() as cleanup:
-        if os.environ.get("DATABASE_URL"):
-            env["DATABASE_URL"] = cleanup.enter_context(
-                fresh_postgres_database(os.environ["DATABASE_URL"])
-            )
-        if os.environ.get("REDIS_URL"):
-            env["REDIS_URL"] = cleanup.enter_context(empty_redis_database(os.environ["REDIS_URL"]))
-        frontdesk_command("setup", env=env)
-        frontdesk_shell(
-            CREATE_MEMBER.format(email="sam@outreach-kill.example", password=PASSWORD), env=env
-        )
-        yield Install(env, data_dir)
+    with fresh_install(
+        tmp_path / "data", owner_email="sam@outreach-kill.example", env=env, kind=OutreachInstall
+    ) as fresh:
+        yield fresh
 
 
 def test_killing_the_sending_worker_repeatedly_sends_each_recipient_exactly_one_message(

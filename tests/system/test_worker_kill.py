@@ -13,31 +13,17 @@ once they are older than FRONTDESK_INBOX_CLAIM_TIMEOUT, shortened here to second
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import signal
-import sqlite3
 import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.system.server import (
-    CREATE_MEMBER,
-    PASSWORD,
-    empty_redis_database,
-    fresh_postgres_database,
-    frontdesk_command,
-    frontdesk_shell,
-    start_frontdesk,
-    stop_with,
-    subprocess_env,
-    wait_until,
-)
+from tests.system.install import Install, fresh_install
+from tests.system.server import frontdesk_shell, start_frontdesk, stop_with, wait_until
 
 pytestmark = pytest.mark.system
 
@@ -73,24 +59,8 @@ print(channel.pk)
 """
 
 
-class Install:
-    """A fresh Frontdesk install and a way to read its database from the test."""
-
-    def __init__(self, env: dict[str, str], data_dir: Path) -> None:
-        self.env = env
-        self.data_dir = data_dir
-
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        if "DATABASE_URL" in self.env:
-            import psycopg
-
-            with psycopg.connect(self.env["DATABASE_URL"], autocommit=True) as conn:
-                return conn.execute(sql).fetchall()
-        path = self.data_dir / "frontdesk.sqlite3"
-        with contextlib.closing(
-            sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=20)
-        ) as conn:
-            return conn.execute(sql).fetchall()
+class KillTestInstall(Install):
+    """The install, and what this test reads of its intake."""
 
     def statuses(self) -> dict[str, int]:
         rows = self.query("SELECT status, COUNT(*) FROM inbox_inboundevent GROUP BY status")
@@ -106,32 +76,23 @@ class Install:
 
 
 @pytest.fixture
-def install(tmp_path) -> Iterator[Install]:
-    data_dir = tmp_path / "data"
-    env = subprocess_env(data_dir) | {
+def install(tmp_path) -> Iterator[KillTestInstall]:
+    env = {
         "FRONTDESK_INBOX_CLAIM_TIMEOUT": str(CLAIM_TIMEOUT),
         "FRONTDESK_INBOX_PENDING_GRACE": "1",
     }
-    with contextlib.ExitStack() as cleanup:
-        if os.environ.get("DATABASE_URL"):
-            env["DATABASE_URL"] = cleanup.enter_context(
-                fresh_postgres_database(os.environ["DATABASE_URL"])
-            )
-        if os.environ.get("REDIS_URL"):
-            env["REDIS_URL"] = cleanup.enter_context(empty_redis_database(os.environ["REDIS_URL"]))
-        frontdesk_command("setup", env=env)
-        frontdesk_shell(
-            CREATE_MEMBER.format(email="sam@kill-test.example", password=PASSWORD), env=env
-        )
-        yield Install(env, data_dir)
+    with fresh_install(
+        tmp_path / "data", owner_email="sam@kill-test.example", env=env, kind=KillTestInstall
+    ) as fresh:
+        yield fresh
 
 
-def _processed(install: Install) -> int:
+def _processed(install: KillTestInstall) -> int:
     return install.statuses().get("processed", 0)
 
 
 def _wait_for(
-    install: Install,
+    install: KillTestInstall,
     worker: subprocess.Popen[bytes],
     log: Path,
     *,

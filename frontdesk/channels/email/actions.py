@@ -3,6 +3,7 @@ conversation. Each takes the acting member as `by` and checks the capability."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,6 +35,7 @@ SETUP_FIELDS = (
     "inbound_provider",
     "webhook_secret",
     "tracking_verification_key",
+    "sns_topic_arns",
     "outbound_backend",
     "smtp_host",
     "smtp_port",
@@ -66,11 +68,24 @@ def _check_addresses(values: Mapping[str, Any], *, exclude: int | None) -> None:
         )
 
 
+# arn:aws:sns:<region>:<account>:<topic> (aws-cn, aws-us-gov partitions too).
+SNS_TOPIC_ARN = re.compile(r"arn:aws(?:-[a-z]+)*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}")
+
+
 def _clean(values: Mapping[str, Any]) -> dict[str, Any]:
     cleaned = {k: values[k] for k in SETUP_FIELDS if k in values}
     for name in ("address", "from_address"):
         if name in cleaned:
             cleaned[name] = str(cleaned[name] or "").strip().lower()
+    if "sns_topic_arns" in cleaned:
+        topics = [line.strip() for line in str(cleaned["sns_topic_arns"] or "").splitlines()]
+        for topic in filter(None, topics):
+            if not SNS_TOPIC_ARN.fullmatch(topic):
+                raise ChannelSetupError(
+                    f"“{topic[:80]}” is not an SNS topic ARN (arn:aws:sns:region:account:name).",
+                    field="sns_topic_arns",
+                )
+        cleaned["sns_topic_arns"] = "\n".join(dict.fromkeys(filter(None, topics)))
     return cleaned
 
 

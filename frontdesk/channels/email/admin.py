@@ -6,6 +6,7 @@ from frontdesk.channels.email.models import (
     EmailDetail,
     EmailParticipant,
     RawEmail,
+    SnsMessageReceipt,
     UndeliverableAddress,
 )
 from frontdesk.core.admin import WorkspaceScopedAdmin
@@ -53,3 +54,11 @@ class UndeliverableAddressAdmin(WorkspaceScopedAdmin):
     list_display = ("address", "reason", "bounced_at", "workspace")
     list_filter = ("workspace",)
     search_fields = ("address",)
+
+
+@admin.register(SnsMessageReceipt)
+class SnsMessageReceiptAdmin(WorkspaceScopedAdmin):
+    list_display = ("message_id", "channel", "received_at", "workspace")
+    list_filter = ("workspace",)
+    search_fields = ("message_id",)
+    readonly_fields = ("channel",)

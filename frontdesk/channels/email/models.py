@@ -88,6 +88,13 @@ class EmailChannelConfig(WorkspaceScoped):
         "Mail Settings → Event Webhook → Signature verification). Set, tracking events "
         "must carry SendGrid's ECDSA signature.",
     )
+    # Amazon SES: SNS messages are accepted only from these topics (and correctly signed).
+    sns_topic_arns = models.TextField(
+        blank=True,
+        help_text="Amazon SES only: the ARNs of the SNS topics that post to this channel "
+        "(arn:aws:sns:region:account:name), one per line. Messages from any other topic "
+        "are refused.",
+    )
     outbound_backend = models.CharField(
         max_length=16, choices=OutboundBackend.choices, default=OutboundBackend.DEFAULT
     )
@@ -121,6 +128,28 @@ class EmailChannelConfig(WorkspaceScoped):
     @property
     def sending_address(self) -> str:
         return (self.from_address or self.address).strip().lower()
+
+    def sns_topics(self) -> list[str]:
+        return [line.strip() for line in self.sns_topic_arns.splitlines() if line.strip()]
+
+
+class SnsMessageReceipt(WorkspaceScoped):
+    """One Amazon SNS message (by its MessageId) a channel accepted: a second delivery
+    of it is a replay and refused. Rows older than the age SNS messages are accepted at
+    are deleted, since the age check refuses those messages anyway."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    message_id = models.CharField(max_length=100)
+    received_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "message_id"], name="email_sns_once")
+        ]
+        indexes = [models.Index(fields=["channel", "received_at"], name="email_sns_age")]
+
+    def __str__(self) -> str:
+        return self.message_id
 
 
 class RawEmail(WorkspaceScoped):

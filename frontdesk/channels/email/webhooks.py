@@ -17,6 +17,16 @@ provider's id); a soft bounce (the provider keeps trying) changes nothing; an ev
 about mail that is not one of our replies is ignored. SendGrid's Signed Event Webhook
 is checked too when the channel has its verification key (ECDSA P-256 over the
 timestamp header and the body), with or without basic auth.
+
+Amazon SES posts through Amazon SNS, and every SNS message is checked before anymail
+reads it (connectors/email/sns.py): its topic must be one of the channel's SNS topics,
+its RSA signature must verify against the signing certificate fetched (once, then
+cached) only from an allowed Amazon SNS address (`settings.SNS_ALLOWED_URLS`), and it
+must be under an hour old (SNS retries for at most that long). Each MessageId is
+accepted once per channel: a replay gets 409. A SubscriptionConfirmation that passes
+is confirmed by fetching its SubscribeURL, again only from an allowed address. The
+basic-auth secret is optional for SES (when set, SNS first gets the 401 challenge it
+needs before it sends the credentials).
 """
 
 from __future__ import annotations
@@ -26,13 +36,20 @@ import warnings
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from frontdesk.channels.email.models import EmailChannelConfig, UndeliverableAddress
+from frontdesk.channels.email.models import (
+    EmailChannelConfig,
+    SnsMessageReceipt,
+    UndeliverableAddress,
+)
 from frontdesk.channels.email.receive import receive_raw
+from frontdesk.connectors.email import sns
 from frontdesk.core.actions.contacts import set_consent
 from frontdesk.core.models import ConsentStatus, ConsentTopic
 from frontdesk.inbox.actions.replies import record_delivery_status
@@ -116,7 +133,7 @@ def _view(path: str, provider: str, secret: str, verification_key: str = "") -> 
 def _without_boto(view_class: Any) -> Any:
     """anymail's Amazon SES view without its boto3 set-up: Frontdesk takes the mail from
     the SNS notification itself (a receipt rule's SNS action), never fetches from S3,
-    and never confirms a subscription by fetching its URL (confirm it in AWS)."""
+    and confirms subscriptions itself, after checking their signature (`_checked_sns`)."""
     from anymail.webhooks.amazon_ses import AmazonSESBaseWebhookView
 
     class WithoutBoto(view_class):
@@ -129,20 +146,42 @@ def _without_boto(view_class: Any) -> Any:
     return WithoutBoto
 
 
+@dataclass(frozen=True)
+class Checked:
+    """A verified webhook request: anymail's events, and for Amazon SES the SNS message
+    they came in (its MessageId is recorded with the events' effects, once)."""
+
+    events: list[Any]
+    sns_message: sns.SnsMessage | None = None
+
+
 def _checked_events(
     request: HttpRequest, config: EmailChannelConfig, which: str, provider: str
-) -> tuple[Any, HttpResponse | None]:
-    """(events, None) for a verified request, or (None, the refusal response)."""
+) -> tuple[Checked | None, HttpResponse | None]:
+    """(Checked, None) for a verified request, or (None, the refusal response)."""
     from anymail.exceptions import AnymailError, AnymailWebhookValidationFailure
 
     secret = config.webhook_secret.strip()
     verification_key = "".join(config.tracking_verification_key.split())
     if provider != "sendgrid" or which != "tracking":
         verification_key = ""
-    if not secret and not verification_key:
+    if provider == "amazon_ses":
+        if not config.sns_topics():
+            return None, HttpResponse("This channel has no Amazon SNS topic yet.", status=403)
+    elif not secret and not verification_key:
         return None, HttpResponse("This channel has no webhook secret yet.", status=403)
     if not config.channel.is_active:
         return None, HttpResponse("This channel is switched off.", status=403)
+    sns_message = None
+    if provider == "amazon_ses":
+        if secret and not request.META.get("HTTP_AUTHORIZATION"):
+            # SNS sends the URL's user:password only after a 401 challenge.
+            challenge = HttpResponse("Unauthorized: basic auth needed.", status=401)
+            challenge["WWW-Authenticate"] = 'Basic realm="Frontdesk"'
+            return None, challenge
+        sns_message, refusal = _checked_sns(request, config)
+        if refusal is not None:
+            return None, refusal
     views = PROVIDERS[provider]
     try:
         view = _view(getattr(views, which), provider, secret, verification_key)
@@ -155,11 +194,65 @@ def _checked_events(
         )
     except (AnymailError, ValueError, KeyError) as exc:
         return None, HttpResponse(f"Bad request: {exc}", status=400)
+    if sns_message is not None and sns_message.type != "Notification":
+        return None, _sns_confirmation(sns_message, config)
     try:
         events = view.parse_events(request)
     except (AnymailError, ValueError, KeyError, TypeError, AttributeError) as exc:
         return None, HttpResponse(f"Bad request: {type(exc).__name__}", status=400)
-    return events, None
+    return Checked(list(events), sns_message), None
+
+
+def _checked_sns(
+    request: HttpRequest, config: EmailChannelConfig
+) -> tuple[sns.SnsMessage | None, HttpResponse | None]:
+    try:
+        envelope = sns.parse(request.body)
+        return sns.verify(
+            envelope, topic_arns=config.sns_topics(), allowed_urls=settings.SNS_ALLOWED_URLS
+        ), None
+    except sns.SnsRefused as refused:
+        logger.warning(
+            "amazon sns message refused",
+            extra={"channel": config.channel_id, "reason": refused.message},
+        )
+        return None, HttpResponse(refused.message, status=refused.status)
+
+
+def _sns_confirmation(message: sns.SnsMessage, config: EmailChannelConfig) -> HttpResponse:
+    """A verified (un)subscription confirmation of one of the channel's topics."""
+    if message.type == "UnsubscribeConfirmation":
+        logger.info("amazon sns unsubscribed", extra={"channel": config.channel_id})
+        return HttpResponse("noted")
+    try:
+        sns.confirm_subscription(message, allowed_urls=settings.SNS_ALLOWED_URLS)
+    except sns.SnsRefused as refused:
+        return HttpResponse(refused.message, status=refused.status)
+    logger.info("amazon sns subscription confirmed", extra={"channel": config.channel_id})
+    return HttpResponse("subscription confirmed")
+
+
+def _first_delivery(config: EmailChannelConfig, message: sns.SnsMessage | None) -> bool:
+    """Record an SNS message as received (inside the caller's transaction, so a failure
+    later lets SNS's retry in); False when it was received before: a replay."""
+    if message is None:
+        return True
+    too_old = timezone.now() - sns.MAX_AGE - 2 * sns.CLOCK_SKEW
+    SnsMessageReceipt.objects.filter(channel=config.channel, received_at__lt=too_old).delete()
+    try:
+        with transaction.atomic():
+            SnsMessageReceipt.objects.create(
+                workspace=config.channel.workspace,
+                channel=config.channel,
+                message_id=message.message_id[:100],
+            )
+    except IntegrityError:
+        logger.warning("amazon sns replay refused", extra={"channel": config.channel_id})
+        return False
+    return True
+
+
+REPLAYED = "Conflict: this SNS message was received before (a replay); not processed again."
 
 
 def _raw_of(request: HttpRequest, event: Any, provider: str) -> bytes:
@@ -181,21 +274,26 @@ def _raw_of(request: HttpRequest, event: Any, provider: str) -> bytes:
 @require_POST
 def inbound(request: HttpRequest, key: str, provider: str) -> HttpResponse:
     config = _config(key, provider)
-    events, refusal = _checked_events(request, config, "inbound", provider)
-    if refusal is not None:
-        return refusal
+    checked, refusal = _checked_events(request, config, "inbound", provider)
+    if checked is None:
+        return refusal or HttpResponse(status=400)
     stored = 0
-    for event in events:
-        message = getattr(event, "message", None)
-        recipient = getattr(message, "envelope_recipient", None) if message is not None else None
-        result = receive_raw(
-            config.channel,
-            _raw_of(request, event, provider),
-            via=provider,
-            envelope_recipients=[recipient] if recipient else (),
-            max_bytes=config.max_message_bytes,
-        )
-        stored += int(result.created)
+    with transaction.atomic():
+        if not _first_delivery(config, checked.sns_message):
+            return HttpResponse(REPLAYED, status=409)
+        for event in checked.events:
+            message = getattr(event, "message", None)
+            recipient = (
+                getattr(message, "envelope_recipient", None) if message is not None else None
+            )
+            result = receive_raw(
+                config.channel,
+                _raw_of(request, event, provider),
+                via=provider,
+                envelope_recipients=[recipient] if recipient else (),
+                max_bytes=config.max_message_bytes,
+            )
+            stored += int(result.created)
     return HttpResponse(f"stored {stored}")
 
 
@@ -284,9 +382,17 @@ def _outreach_event(workspace: Any, event: Any, provider: str) -> bool:
 @require_POST
 def tracking(request: HttpRequest, key: str, provider: str) -> HttpResponse:
     config = _config(key, provider)
-    events, refusal = _checked_events(request, config, "tracking", provider)
-    if refusal is not None:
-        return refusal
+    checked, refusal = _checked_events(request, config, "tracking", provider)
+    if checked is None:
+        return refusal or HttpResponse(status=400)
+    with transaction.atomic():
+        if not _first_delivery(config, checked.sns_message):
+            return HttpResponse(REPLAYED, status=409)
+        _track(config, checked.events, provider)
+    return HttpResponse("ok")
+
+
+def _track(config: EmailChannelConfig, events: list[Any], provider: str) -> None:
     workspace = config.channel.workspace
     for event in events:
         kind = event.event_type
@@ -325,4 +431,3 @@ def tracking(request: HttpRequest, key: str, provider: str) -> HttpResponse:
                 source="Email marked as spam (provider complaint)",
                 by=None,  # the system, on the provider's word
             )
-    return HttpResponse("ok")

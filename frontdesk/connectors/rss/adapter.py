@@ -41,6 +41,7 @@ from frontdesk.connectors.listening_common import (
     robots_allows,
     robots_directives,
 )
+from frontdesk.connectors.listening_http import status_error, transport_error
 from frontdesk.connectors.rss.parse import MAX_FEED_BYTES, NotAFeed, ParsedFeed, parse_feed
 
 DEFAULT_MIN_INTERVAL = 15 * 60
@@ -182,30 +183,8 @@ def next_poll_hint(
     return min(hint, float(max(MAX_HINT, minimum)))
 
 
-def _fail_for_status(response: httpx.Response, url: str) -> ConnectorError:
-    status = response.status_code
-    wait = retry_after_seconds(response.headers)
-    if status == 429:
-        return ConnectorError(
-            f"{url} asked us to slow down (HTTP 429).",
-            permanent=False,
-            code="429",
-            retry_after=wait,
-        )
-    if status >= 500:
-        return ConnectorError(
-            f"{url} failed on its side (HTTP {status}); trying again later.",
-            permanent=False,
-            code=str(status),
-            retry_after=wait,
-        )
-    words = {
-        401: "needs a login",
-        403: "refused us (forbidden)",
-        404: "was not found",
-        410: "is gone for good",
-    }.get(status, f"answered HTTP {status}")
-    return ConnectorError(f"{url} {words} (HTTP {status}).", permanent=True, code=str(status))
+# A feed is fetched without credentials: a 401/403 is the site's door, not our token.
+FEED_STATUS_WORDS = {401: "needs a login", 403: "refused us (forbidden)"}
 
 
 def fetch(
@@ -258,13 +237,20 @@ def fetch(
                         chunks.append(chunk)
                     body = b"".join(chunks)
                 elif response.status_code != 304:
-                    raise _fail_for_status(response, current)
+                    if response.status_code < 400:
+                        raise ConnectorError(
+                            f"{current} answered HTTP {response.status_code}, not a feed.",
+                            permanent=True,
+                            code=str(response.status_code),
+                        )
+                    raise status_error(
+                        response.status_code,
+                        response.headers,
+                        who=current,
+                        words=FEED_STATUS_WORDS,
+                    )
                 moved = current if permanent and current != url else None
                 return FetchedFeed(current, response.status_code, body, response.headers, moved)
-        except httpx.TimeoutException:
-            raise ConnectorError(
-                f"{current} did not answer in time.", permanent=False, code="timeout"
-            ) from None
         except httpx.DecodingError as error:
             raise ConnectorError(
                 f"{current} sent a body that could not be decompressed ({error}).",
@@ -272,11 +258,7 @@ def fetch(
                 code="decoding",
             ) from None
         except httpx.HTTPError as error:
-            raise ConnectorError(
-                f"{current} could not be reached ({type(error).__name__}: {error}).",
-                permanent=False,
-                code="network",
-            ) from None
+            raise transport_error(error, who=current) from None
     raise ConnectorError(
         f"{url} redirected more than {MAX_REDIRECTS} times.", permanent=True, code="loop"
     )

@@ -11,7 +11,9 @@ import brotli
 import pytest
 
 from frontdesk import __version__
+from frontdesk.connectors import http
 from frontdesk.connectors.base import ConnectorError
+from frontdesk.connectors.listening_http import request_json
 from frontdesk.connectors.rss.adapter import FeedAccount, FeedConnector, next_poll_hint
 from frontdesk.connectors.tests.loopback import Seen, fixture, serve
 
@@ -138,6 +140,35 @@ def test_a_slow_server_times_out_as_a_temporary_failure():
         poll(peer.url + "/slow", timeout_seconds=0.5)
     assert not caught.value.permanent and caught.value.code == "timeout"
     assert "did not answer in time" in caught.value.message
+
+
+@pytest.mark.parametrize("status", [404, 410, 429, 500, 503, "timeout"])
+def test_a_feed_fails_in_the_same_words_as_the_search_sources(status):
+    """One mapping for every listening source: the feed poller and the JSON sources'
+    client turn the same answer into the same error (message, permanence, wait)."""
+
+    def answer(seen: Seen):
+        if status == "timeout":
+            time.sleep(2)
+            return 200, {}, b"{}"
+        return status, {"Retry-After": "90"}, b""
+
+    with serve({"/x": answer}) as peer:
+        url = peer.url + "/x"
+        with pytest.raises(ConnectorError) as feed:
+            poll(url, timeout_seconds=0.5)
+        with (
+            http.client("source", base_url=peer.url, timeout=0.5) as client,
+            pytest.raises(ConnectorError) as source,
+        ):
+            request_json(client, "GET", "/x", network=url)
+    assert feed.value.message == source.value.message
+    assert (feed.value.permanent, feed.value.code, feed.value.retry_after) == (
+        source.value.permanent,
+        source.value.code,
+        source.value.retry_after,
+    )
+    assert feed.value.permanent == (status in (404, 410))
 
 
 def test_a_page_url_is_read_through_its_announced_feed_and_reported_as_moved():

@@ -1,6 +1,7 @@
 """Email channel fixtures: a channel of Riverside's, raw mail as a client writes it,
-intake run on stored events, a real SMTP sink (aiosmtpd on loopback), and for IMAP
-one private Dovecot and one loopback OAuth2 provider per test process."""
+intake run on stored events, a real SMTP sink (aiosmtpd on loopback), Amazon SNS's
+certificate host on loopback (with the key it signs with), and for IMAP one private
+Dovecot and one loopback OAuth2 provider per test process."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from frontdesk.channels.email.actions import create_email_channel
 from frontdesk.channels.email.models import EmailChannelConfig
 from frontdesk.channels.email.tests.dovecot import Dovecot
 from frontdesk.channels.email.tests.oauth_server import OAuthProvider, OAuthServer
+from frontdesk.channels.email.tests.sns_peer import SnsPeer
+from frontdesk.channels.email.tests.sns_peer import sns_peer as serve_sns
+from frontdesk.connectors.email import sns as sns_connector
 from frontdesk.inbox import intake
 from frontdesk.inbox.models import Channel, InboundEvent
 
@@ -262,3 +266,20 @@ def imap_settings(settings):
     settings.IMAP_TIMEOUT_SECONDS = 10
     settings.IMAP_BATCH_SIZE = 3
     return settings
+
+
+@pytest.fixture(scope="session")
+def sns_server() -> Iterator[SnsPeer]:
+    with serve_sns() as peer:
+        yield peer
+
+
+@pytest.fixture
+def sns(sns_server: SnsPeer, settings) -> Iterator[SnsPeer]:
+    """SNS's stand-in, the only allowed certificate host (so nothing is fetched from
+    AWS), with an empty certificate cache and request log."""
+    settings.SNS_ALLOWED_URLS = [sns_server.url + "/"]
+    sns_connector.CERTIFICATES.clear()
+    sns_server.peer.seen.clear()
+    yield sns_server
+    sns_connector.CERTIFICATES.clear()

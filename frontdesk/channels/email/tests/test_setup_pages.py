@@ -111,3 +111,19 @@ def test_the_size_limit_is_saved_in_megabytes(client, cast, config):
     assert response.status_code == 302
     config.refresh_from_db()
     assert config.max_message_bytes == 10 * 1024 * 1024
+
+
+def test_amazon_sns_topics_are_saved_one_per_line_and_checked(client, cast, config):
+    client.force_login(cast["admin"].user)
+    url = f"/w/riverside/settings/channels/email/{config.channel_id}/"
+    form = {**NEW, "address": config.address, "inbound_provider": "amazon_ses"}
+    topic = "arn:aws:sns:eu-west-1:123456789012:library-mail"
+    wrong = client.post(url, {**form, "sns_topic_arns": f"{topic}\nhttps://sns.example/t"})
+    assert wrong.status_code == 400 and b"is not an SNS topic ARN" in wrong.content
+    config.refresh_from_db()
+    assert config.sns_topic_arns == ""
+    saved = client.post(url, {**form, "sns_topic_arns": f" {topic} \n\n{topic}\n"})
+    assert saved.status_code == 302
+    config.refresh_from_db()
+    assert config.sns_topics() == [topic]
+    assert b"Amazon SNS topics" in client.get(url).content

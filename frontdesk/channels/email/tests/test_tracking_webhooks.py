@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from frontdesk.channels.email.models import EmailChannelConfig, UndeliverableAddress
 from frontdesk.channels.email.receive import receive_raw
+from frontdesk.channels.email.tests.sns_peer import TOPIC, SnsPeer, headers_for
 from frontdesk.inbox.actions.replies import deliver_message, send_reply
 from frontdesk.inbox.models import Message
 
@@ -155,7 +156,15 @@ def brevo_post(kind: str, message_id: str, *, auth: str = AUTH) -> Post:
 
 # --- Amazon SES: event publishing to an SNS topic; SNS posts a Notification (as
 # text/plain) whose Message is the SES event; our metadata rides in X-Metadata;
-# checked by HTTP basic auth in the subscription URL.
+# signed by SNS (the loopback stand-in's key) and, here, basic auth in the URL too.
+SIGNING: dict[str, SnsPeer] = {}
+
+
+@pytest.fixture(autouse=True)
+def _sns_signs(sns):
+    SIGNING["sns"] = sns
+
+
 def ses_post(kind: str, message_id: str, *, auth: str = AUTH) -> Post:
     mail = {
         "timestamp": "2026-12-04T10:00:00.000Z",
@@ -216,27 +225,11 @@ def ses_post(kind: str, message_id: str, *, auth: str = AUTH) -> Post:
                 "userAgent": "Mozilla/5.0",
             },
         }
-    sns_id = str(uuid.uuid4())
-    envelope = {
-        "Type": "Notification",
-        "MessageId": sns_id,
-        "TopicArn": "arn:aws:sns:us-east-1:123456789012:frontdesk-ses-events",
-        "Message": json.dumps(ses),
-        "Timestamp": "2026-12-04T10:00:02.000Z",
-        "SignatureVersion": "1",
-        "Signature": "EXAMPLEpH+DcEwjAPg8O9mY8dReBSwksfg2S7WKQcikcNKWLQjwu6A4VbeS0QHVCkhRS7fUQ==",
-        "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-example.pem",
-        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-    }
+    envelope = SIGNING["sns"].notification(json.dumps(ses))
     return Post(
         json.dumps(envelope),
         content_type="text/plain; charset=UTF-8",
-        headers={
-            "HTTP_AUTHORIZATION": _basic(auth),
-            "HTTP_X_AMZ_SNS_MESSAGE_TYPE": "Notification",
-            "HTTP_X_AMZ_SNS_MESSAGE_ID": sns_id,
-            "HTTP_X_AMZ_SNS_TOPIC_ARN": envelope["TopicArn"],
-        },
+        headers={"HTTP_AUTHORIZATION": _basic(auth), **headers_for(envelope)},
     )
 
 
@@ -280,6 +273,7 @@ def _configure(config: EmailChannelConfig, provider: str) -> None:
         config.tracking_verification_key = SENDGRID_PUBLIC
     else:
         config.webhook_secret = AUTH
+    config.sns_topic_arns = TOPIC if provider == "amazon_ses" else ""
     config.save()
 
 
@@ -325,7 +319,11 @@ def test_forged_tracking_events_are_refused_and_change_nothing(
 ):
     _configure(config, provider)
     for post in forged(provider, "bounced", sent_reply.provider_message_id):
-        assert _post(client, config, provider, post).status_code == 403
+        status = _post(client, config, provider, post).status_code
+        if provider == "amazon_ses" and "HTTP_AUTHORIZATION" not in (post.headers or {}):
+            assert status == 401  # SNS's basic-auth challenge: then it sends user:password
+        else:
+            assert status == 403
     sent_reply.refresh_from_db()
     assert sent_reply.status == "sent"
     assert not UndeliverableAddress.objects.exists()

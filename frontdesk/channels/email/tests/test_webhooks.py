@@ -12,6 +12,7 @@ import pytest
 
 from frontdesk.channels.email.receive import receive_raw
 from frontdesk.channels.email.tests.conftest import write_mail
+from frontdesk.channels.email.tests.sns_peer import TOPIC, headers_for
 from frontdesk.inbox.actions.replies import deliver_message, send_reply
 from frontdesk.inbox.models import InboundEvent, Message
 
@@ -169,7 +170,7 @@ def test_tracking_events_update_the_reply(client, mailgun, mail, run_intake, cas
     assert reply.status == "failed" and "mailbox unavailable" in reply.failure_reason
 
 
-def _sns_inbound(raw: bytes) -> tuple[str, dict]:
+def _sns_inbound(sns, raw: bytes) -> tuple[str, dict]:
     ses_event = {
         "notificationType": "Received",
         "mail": {
@@ -179,30 +180,28 @@ def _sns_inbound(raw: bytes) -> tuple[str, dict]:
         },
         "receipt": {
             "recipients": ["desk@riverside.example"],
-            "action": {"type": "SNS", "encoding": "BASE64", "topicArn": "arn:aws:sns:x"},
+            "action": {"type": "SNS", "encoding": "BASE64", "topicArn": TOPIC},
         },
         "content": base64.b64encode(raw).decode(),
     }
-    body = {
-        "Type": "Notification",
-        "MessageId": "sns-1",
-        "TopicArn": "arn:aws:sns:x",
-        "Message": json.dumps(ses_event),
-    }
-    headers = {"HTTP_X_AMZ_SNS_MESSAGE_TYPE": "Notification", "HTTP_X_AMZ_SNS_MESSAGE_ID": "sns-1"}
-    return json.dumps(body), headers
+    envelope = sns.notification(json.dumps(ses_event), subject="Amazon SES Email Receipt")
+    return json.dumps(envelope), headers_for(envelope)
 
 
-def test_amazon_ses_inbound_through_sns_needs_basic_auth(client, config):
+def test_amazon_ses_inbound_through_sns_needs_basic_auth(client, config, sns):
     config.inbound_provider = "amazon_ses"
     config.webhook_secret = "aws:sns-pass"
+    config.sns_topic_arns = TOPIC
     config.save()
     url = f"/hooks/email/{config.webhook_key}/amazon_ses/inbound/"
-    body, headers = _sns_inbound(write_mail(subject="Via SES", message_id="<ses@example.org>"))
+    body, headers = _sns_inbound(sns, write_mail(subject="Via SES", message_id="<ses@e.org>"))
+    challenged = client.post(url, body, content_type="text/plain", **headers)
+    assert challenged.status_code == 401 and challenged["WWW-Authenticate"].startswith("Basic")
     refused = client.post(
         url, body, content_type="text/plain", HTTP_AUTHORIZATION=_basic("aws:no"), **headers
     )
     assert refused.status_code == 403
+    assert not InboundEvent.objects.exists()
     ok = client.post(
         url, body, content_type="text/plain", HTTP_AUTHORIZATION=_basic("aws:sns-pass"), **headers
     )
