@@ -20,7 +20,7 @@ from frontdesk.community.models import (
     Participant,
     Visibility,
 )
-from frontdesk.community.notify import Notice, notify
+from frontdesk.community.notify import ANSWER_ACCEPTED, Notice, notify
 from frontdesk.core.models import Membership, Workspace
 
 TITLE_LENGTH = 200
@@ -108,7 +108,7 @@ def staff_answer(fan_question: FanQuestion, *, by: Membership, body: str) -> Ans
 
 def accept_answer(chosen: Answer, *, by: Membership, thanks: str = "") -> Answer:
     """Mark `chosen` as the accepted answer (replacing any other) and, with `thanks`,
-    thank its author by email or text after commit."""
+    thank its author by email or text through outreach (once per answer)."""
     require_moderator(by, chosen.workspace_id)
     if chosen.visibility != Visibility.PUBLISHED:
         raise CommunityError("Only a published answer can be accepted.")
@@ -124,12 +124,9 @@ def accept_answer(chosen: Answer, *, by: Membership, thanks: str = "") -> Answer
         chosen.save(update_fields=["accepted", "accepted_by", "thanks"])
         if thanks and chosen.author is not None:
             notice = Notice(
-                subject=f"Thank you from {workspace.name}",
-                body=(
-                    f"Your answer to “{chosen.fan_question.title}” is now the accepted one.\n\n"
-                    f"{thanks}\n\n— {by.display_name}"
-                ),
+                ANSWER_ACCEPTED,
+                ref=f"accepted{chosen.pk}",
+                item={"question": chosen.fan_question.title, "thanks": thanks},
             )
-            contact_id = chosen.author.contact_id
-            transaction.on_commit(lambda: notify(workspace, [contact_id], notice))
+            notify(workspace, [chosen.author.contact_id], notice, by=by)
     return chosen
