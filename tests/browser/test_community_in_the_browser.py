@@ -17,12 +17,12 @@ from email.utils import parseaddr
 import pytest
 from django.utils import timezone
 
-from frontdesk.channels.email.actions import create_email_channel
 from frontdesk.community.actions import posts, staff
 from frontdesk.community.actions.signin import participant_for
 from frontdesk.community.models import QuestionKind, Suggestion, Vote
 from frontdesk.core.models import IdentityKind
 from frontdesk.outreach.actions.authoring import create_sender_identity
+from frontdesk.outreach.tests.conftest import make_email_channel
 
 pytestmark = [pytest.mark.browser]
 PASSWORD = "correct horse battery staple"
@@ -100,19 +100,7 @@ def test_customer_suggests_and_votes_staff_merges_and_announces(
     riverside.save()
     # The moderator sends community updates through outreach, via the desk's email
     # channel, which delivers to the same sink.
-    desk = create_email_channel(
-        riverside,
-        name="Front desk email",
-        setup={
-            "address": "desk@riverside.example",
-            "display_name": "",
-            "outbound_backend": "smtp",
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp_sink.port,
-            "smtp_use_tls": False,
-        },
-        by=cast["owner"],
-    )
+    desk = make_email_channel(riverside, port=smtp_sink.port, by=cast["owner"])
     create_sender_identity(member=cast["moderator"], email_channel=desk, by=cast["owner"])
     question = staff.create_question(
         riverside,

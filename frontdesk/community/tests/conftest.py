@@ -9,14 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from frontdesk.channels.email.actions import create_email_channel
 from frontdesk.community.actions import posts, staff
 from frontdesk.community.actions.signin import participant_for
 from frontdesk.community.models import Participant, Question, QuestionKind, Suggestion
 from frontdesk.core.models import IdentityKind, Workspace
 from frontdesk.outreach.actions.authoring import create_sender_identity
 from frontdesk.outreach.models import SenderIdentity
-from frontdesk.outreach.tests.conftest import DESK, Sink
+from frontdesk.outreach.tests.conftest import Sink, make_email_channel
 
 
 @pytest.fixture
@@ -69,17 +68,5 @@ def smtp_sink() -> Iterator[Sink]:
 @pytest.fixture
 def mo_sender(cast, riverside, smtp_sink) -> SenderIdentity:
     """The moderator as a face of outreach, sending through the sink."""
-    channel = create_email_channel(
-        riverside,
-        name="Front desk email",
-        setup={
-            "address": DESK,
-            "display_name": "",
-            "outbound_backend": "smtp",
-            "smtp_host": "127.0.0.1",
-            "smtp_port": smtp_sink.port,
-            "smtp_use_tls": False,
-        },
-        by=cast["owner"],
-    )
+    channel = make_email_channel(riverside, port=smtp_sink.port, by=cast["owner"])
     return create_sender_identity(member=cast["moderator"], email_channel=channel, by=cast["owner"])
