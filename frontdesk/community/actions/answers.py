@@ -7,16 +7,13 @@ from django.db import transaction
 
 from frontdesk.community.actions.common import (
     CommunityError,
-    log,
-    require_can_post,
+    create_screened_post,
     require_moderator,
     require_staff_voice,
-    screen,
 )
 from frontdesk.community.models import (
     Answer,
     FanQuestion,
-    ModerationAction,
     Participant,
     Visibility,
 )
@@ -44,26 +41,15 @@ def ask(
         raise CommunityError("That belongs to another community.")
     title = " ".join(_text(title, field="title", limit=TITLE_LENGTH).split())
     body = body.strip()[:BODY_LENGTH]
-    require_can_post(participant)
-    visibility, reason = screen(f"{title}\n{body}")
-    with transaction.atomic():
-        made = FanQuestion.objects.create(
-            workspace=workspace,
-            author=participant,
-            title=title,
-            body=body,
-            visibility=visibility,
-            hold_reason=reason,
-        )
-        if visibility == Visibility.HELD:
-            log(
-                workspace.pk,
-                ModerationAction.Kind.HOLD,
-                by=None,
-                participant=participant,
-                note=f"Question “{title}”: {reason}",
-            )
-    return made
+    return create_screened_post(
+        FanQuestion,
+        participant=participant,
+        screened=f"{title}\n{body}",
+        hold_note=f"Question “{title}”: ",
+        workspace=workspace,
+        title=title,
+        body=body,
+    )
 
 
 def answer(fan_question: FanQuestion, *, participant: Participant, body: str) -> Answer:
@@ -73,26 +59,15 @@ def answer(fan_question: FanQuestion, *, participant: Participant, body: str) ->
     if fan_question.visibility != Visibility.PUBLISHED:
         raise CommunityError("This question is not open for answers.")
     body = _text(body, field="body", limit=BODY_LENGTH)
-    require_can_post(participant)
-    visibility, reason = screen(body)
-    with transaction.atomic():
-        made = Answer.objects.create(
-            workspace_id=fan_question.workspace_id,
-            fan_question=fan_question,
-            author=participant,
-            body=body,
-            visibility=visibility,
-            hold_reason=reason,
-        )
-        if visibility == Visibility.HELD:
-            log(
-                fan_question.workspace_id,
-                ModerationAction.Kind.HOLD,
-                by=None,
-                participant=participant,
-                note=f"Answer: {reason}",
-            )
-    return made
+    return create_screened_post(
+        Answer,
+        participant=participant,
+        screened=body,
+        hold_note="Answer: ",
+        workspace_id=fan_question.workspace_id,
+        fan_question=fan_question,
+        body=body,
+    )
 
 
 def staff_answer(fan_question: FanQuestion, *, by: Membership, body: str) -> Answer:
