@@ -10,9 +10,12 @@ from email.utils import parseaddr
 
 import pytest
 
+from frontdesk.channels.email.receive import receive_raw
+from frontdesk.channels.email.tests.conftest import write_mail
 from frontdesk.community.actions import posts, staff
 from frontdesk.community.actions.signin import participant_for
 from frontdesk.core.models import IdentityKind
+from frontdesk.inbox import intake
 from frontdesk.outreach import sending
 from frontdesk.outreach.actions.authoring import create_sender_identity
 from frontdesk.outreach.actions.recipients import suppress
@@ -79,6 +82,31 @@ def test_an_announcement_reaches_every_voter_from_the_moderator_through_outreach
     # Another sending pass sends nothing again.
     sending.send_due(budget_seconds=30)
     assert len(smtp_sink.received) == 4
+
+
+def test_a_reply_to_an_update_comes_home_as_a_conversation_assigned_to_the_moderator(
+    question, make_suggestion, make_participant, riverside, cast, mo_sender, smtp_sink
+):
+    idea = make_suggestion(question, "Sunday jazz for kids")
+    ana = make_participant(riverside, "Ana")
+    posts.vote(idea, participant=ana)
+    staff.set_suggestion_status(idea, by=cast["moderator"], status="planned")
+    sending.send_due(budget_seconds=30)
+    (update,) = smtp_sink.messages()
+
+    raw = write_mail(
+        sender="Ana <ana@patrons.example>",
+        to=update["Reply-To"],
+        subject="Re: " + update["Subject"],
+        body="Wonderful, can we bring cushions?\n",
+        in_reply_to=update["Message-ID"],
+    )
+    receive_raw(mo_sender.email_channel, raw, via="smtpd")
+    intake._process_batch(intake.claim_inbound_events(limit=10))
+    delivery = Delivery.objects.get(contact=ana.contact)
+    conversation = delivery.reply_conversation
+    assert conversation is not None and conversation.contact_id == ana.contact_id
+    assert conversation.assignee == cast["moderator"]
 
 
 def test_an_unsubscribed_or_suppressed_participant_gets_no_more_updates(
