@@ -17,6 +17,7 @@ from frontdesk.community.actions.signin import participant_for
 from frontdesk.core.models import IdentityKind
 from frontdesk.inbox import intake
 from frontdesk.outreach import sending
+from frontdesk.outreach.actions import app_notices
 from frontdesk.outreach.actions.authoring import create_sender_identity
 from frontdesk.outreach.actions.recipients import suppress
 from frontdesk.outreach.models import (
@@ -37,8 +38,10 @@ def _plain(message) -> str:
 
 
 def test_an_announcement_reaches_every_voter_from_the_moderator_through_outreach(
-    question, make_suggestion, make_participant, riverside, cast, mo_sender, smtp_sink
+    question, make_suggestion, make_participant, riverside, cast, mo_sender, smtp_sink, monkeypatch
 ):
+    # Queued in lists of 3 ids here (500 in life): 4 people take two rounds.
+    monkeypatch.setattr(app_notices, "CHUNK", 3)
     idea = make_suggestion(question, "Best of Talking Heads", by="Sam Rivera")
     voters = [make_participant(riverside, f"Voter {i}") for i in range(3)]
     for voter in voters:

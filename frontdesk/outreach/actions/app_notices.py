@@ -170,6 +170,9 @@ def _addresses(workspace_id: int, contact_ids: set[int]) -> dict[int, tuple[str,
     return found
 
 
+CHUNK = 500  # ids per IN (…) list: well under SQLite's bound on query parameters
+
+
 def queue_notices(
     workspace_id: int,
     *,
@@ -188,55 +191,71 @@ def queue_notices(
     wanted = {r.external_id.strip()[:120]: r for r in recipients if r.external_id.strip()}
     if not wanted:
         return Queued(0, 0, 0)
+    keys = list(wanted)
+    batch = _Batch(workspace_id, wording, by, source)
     with transaction.atomic():
-        done = set(
-            Notice.objects.filter(
-                workspace_id=workspace_id, external_id__in=list(wanted)
-            ).values_list("external_id", flat=True)
+        batch.topic = topic_for(workspace_id, topic) if topic is not None else None
+        for start in range(0, len(keys), CHUNK):
+            batch.queue({key: wanted[key] for key in keys[start : start + CHUNK]})
+        if batch.queued:
+            transaction.on_commit(_kick)
+    if batch.unreachable:
+        logger.warning(
+            "app notices not queued",
+            extra={"workspace": workspace_id, "key": wording.key, "unreachable": batch.unreachable},
         )
+    return Queued(batch.queued, batch.repeated, batch.unreachable)
+
+
+class _Batch:
+    """One `queue_notices` call: the senders and templates it found, what it did."""
+
+    def __init__(self, workspace_id: int, wording: Wording, by: Membership, source: str) -> None:
+        self.workspace_id, self.wording, self.by, self.source = workspace_id, wording, by, source
+        self.topic: Topic | None = None
+        self.senders: dict[str, SenderIdentity | None] = {}
+        self.templates: dict[str, Template] = {}
+        self.queued = self.repeated = self.unreachable = 0
+
+    def queue(self, wanted: dict[str, Recipient]) -> None:
+        ws = self.workspace_id
+        done = set(
+            Notice.objects.filter(workspace_id=ws, external_id__in=list(wanted)).values_list(
+                "external_id", flat=True
+            )
+        )
+        self.repeated += len(done)
         fresh = {key: r for key, r in wanted.items() if key not in done}
-        addresses = _addresses(workspace_id, {r.contact_id for r in fresh.values()})
-        topic_row = topic_for(workspace_id, topic) if topic is not None else None
-        senders: dict[str, SenderIdentity | None] = {}
-        templates: dict[str, Template] = {}
+        addresses = _addresses(ws, {r.contact_id for r in fresh.values()})
         notices: list[Notice] = []
         routes: dict[str, tuple[str, str]] = {}
-        unreachable = 0
         for key, recipient in fresh.items():
             route = addresses.get(recipient.contact_id)
-            if route is None:
-                unreachable += 1
+            sender = self._sender(route[0]) if route is not None else None
+            if route is None or sender is None:
+                self.unreachable += 1
                 continue
-            kind = route[0]
-            if kind not in senders:
-                senders[kind] = sender_for(workspace_id, by, kind)
-            sender = senders[kind]
-            if sender is None:
-                unreachable += 1
-                continue
-            if kind not in templates:
-                templates[kind] = template_for(workspace_id, wording, kind)
             routes[key] = route
             notices.append(
                 Notice(
-                    workspace_id=workspace_id,
+                    workspace_id=ws,
                     sender=sender,
-                    template=templates[kind],
+                    template=self._template(route[0]),
                     contact_id=recipient.contact_id,
-                    topic=topic_row,
+                    topic=self.topic,
                     data={"item": dict(recipient.item)},
                     external_id=key,
-                    source=source[:8],
+                    source=self.source[:8],
                 )
             )
         # A concurrent call with the same ids: its rows win, ours are skipped.
         Notice.objects.bulk_create(notices, ignore_conflicts=True)
         made = Notice.objects.filter(
-            workspace_id=workspace_id, external_id__in=list(routes), deliveries__isnull=True
+            workspace_id=ws, external_id__in=list(routes), deliveries__isnull=True
         ).values_list("pk", "external_id", "contact_id")
         deliveries = [
             Delivery(
-                workspace_id=workspace_id,
+                workspace_id=ws,
                 notice_id=pk,
                 contact_id=contact_id,
                 kind=routes[external_id][0],
@@ -246,14 +265,17 @@ def queue_notices(
             for pk, external_id, contact_id in made
         ]
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
-        if deliveries:
-            transaction.on_commit(_kick)
-    if unreachable:
-        logger.warning(
-            "app notices not queued",
-            extra={"workspace": workspace_id, "key": wording.key, "unreachable": unreachable},
-        )
-    return Queued(len(deliveries), len(done), unreachable)
+        self.queued += len(deliveries)
+
+    def _sender(self, kind: str) -> SenderIdentity | None:
+        if kind not in self.senders:
+            self.senders[kind] = sender_for(self.workspace_id, self.by, kind)
+        return self.senders[kind]
+
+    def _template(self, kind: str) -> Template:
+        if kind not in self.templates:
+            self.templates[kind] = template_for(self.workspace_id, self.wording, kind)
+        return self.templates[kind]
 
 
 def _kick() -> None:
