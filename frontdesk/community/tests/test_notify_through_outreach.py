@@ -127,8 +127,11 @@ def test_an_unsubscribed_or_suppressed_participant_gets_no_more_updates(
     # Ana unsubscribes with one click from the mail she got (RFC 8058).
     url = first["ana@patrons.example"]["List-Unsubscribe"].split(">")[0].lstrip("<")
     path = url.split("://", 1)[1].split("/", 1)[1]
-    response = client.post("/" + path, {"List-Unsubscribe": "One-Click"})
+    response = client.post(
+        "/" + path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
+    assert "no more “Community updates” messages" in response.content.decode()
     # She left community updates only: her address is not suppressed for everything.
     choice = Subscription.objects.get(contact=ana.contact)
     assert (choice.topic.slug, choice.status) == ("community", SubscriptionStatus.UNSUBSCRIBED)
