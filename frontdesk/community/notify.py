@@ -1,34 +1,99 @@
 """Telling participants something: the one interface community uses to reach people.
 
-TODO(#25): outreach (sender identities, consent, one send per delivery) is being
-built alongside; when it lands, `notify` hands its messages to outreach instead.
-Until then: email through Django's mail (the site's SMTP settings), and texts through
-the workspace's active SMS channel's adapter (the channel kinds registry), each
-person reached by their contact's email if they have one, else their phone.
-Failures are logged and counted, never raised: a notice must not undo an action.
+Participant updates (a suggestion's status, the announced choice, a moderator's
+message about a post, thanks for an accepted answer) are outreach notices: queued
+inside the acting staff member's transaction, one delivery each, sent by outreach's
+worker from the staff member's sender identity (or the workspace's default sender)
+with List-Unsubscribe, suppression and consent checks, and replies routed to the
+inbox. They belong to the outreach topic "community" (Community updates): a
+participant who unsubscribes from one stops getting them, and nothing else.
+Each person is reached by email if they have one (and did not revoke email
+consent), else by text.
+
+The sign-in link and code are not updates: `send_email` / `send_sms` send them at
+once, straight through Django's mail and the workspace's SMS channel.
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.urls import reverse
 
 from frontdesk.connectors.base import ConnectorError, OutboundMessage
-from frontdesk.core.models import ConsentStatus, ContactIdentity, IdentityKind, Workspace
+from frontdesk.core import roles
+from frontdesk.core.models import Membership, Workspace
 from frontdesk.inbox import kinds
 from frontdesk.inbox.models import Channel
+from frontdesk.outreach.actions.app_notices import Recipient, TopicSpec, Wording, queue_notices
 
-logger = logging.getLogger(__name__)
+TOPIC = TopicSpec(
+    slug="community",
+    name="Community updates",
+    description="News about suggestions you voted for, questions you took part in, and "
+    "your posts in the community.",
+)
+
+GREETING = '<p>Hi {{ contact.first_name|default:"there" }},</p>\n'
+
+STATUS = Wording(
+    key="community.status",
+    name="Community: a suggestion you voted for changed",
+    subject="“{{ item.suggestion }}” is {{ item.status }}",
+    html=GREETING + "<p>You voted for “{{ item.suggestion }}” in {{ library.name }}'s community. "
+    "It is now {{ item.status }}.</p>\n<p>{{ item.reason }}</p>\n"
+    '<p><a href="{{ item.url }}">See the question</a></p>',
+    sms_body="{{ library.name }}: “{{ item.suggestion }}”, which you voted for, is now "
+    "{{ item.status }}. {{ item.reason }} {{ item.url }}",
+)
+ANNOUNCEMENT = Wording(
+    key="community.announcement",
+    name="Community: the community's choice",
+    subject="You chose: {{ item.choice }}",
+    html=GREETING + "<p>{{ item.question }}</p>\n"
+    "<p>The community's choice: <b>{{ item.choice }}</b>. {{ item.credit }}.</p>\n"
+    "<p>{{ item.message }}</p>\n<p>Thank you for taking part.</p>\n"
+    '<p><a href="{{ item.url }}">See the question</a></p>',
+    sms_body="{{ library.name }}: you chose {{ item.choice }}. {{ item.credit }}. "
+    "{{ item.message }} {{ item.url }}",
+)
+POST_REJECTED = Wording(
+    key="community.post_rejected",
+    name="Community: a moderator about your post",
+    subject="About your post in {{ library.name }}'s community",
+    html=GREETING + "<p>{{ item.message }}</p>",
+    sms_body="{{ library.name }} community: {{ item.message }}",
+)
+ANSWER_ACCEPTED = Wording(
+    key="community.answer_accepted",
+    name="Community: your answer was accepted",
+    subject="Thank you from {{ library.name }}",
+    html=GREETING + "<p>Your answer to “{{ item.question }}” is now the accepted one.</p>\n"
+    "<p>{{ item.thanks }}</p>",
+    sms_body="{{ library.name }}: your answer to “{{ item.question }}” is now the "
+    "accepted one. {{ item.thanks }}",
+)
 
 
 @dataclass(frozen=True)
 class Notice:
-    subject: str
-    body: str
+    """One update to send: its wording, its own id (a repeat sends nothing) and the
+    fields the wording names."""
+
+    wording: Wording
+    ref: str
+    item: Mapping[str, Any] = field(default_factory=dict)
+
+
+def question_url(workspace: Workspace, number: int) -> str:
+    """The public page of question `number`, absolute (it goes into messages)."""
+    return settings.PUBLIC_BASE_URL + reverse(
+        "community_public:question", args=[workspace.slug, number]
+    )
 
 
 def send_email(workspace: Workspace, *, to: str, subject: str, body: str) -> None:
@@ -50,43 +115,22 @@ def send_sms(workspace: Workspace, *, to: str, body: str) -> None:
     kind.connector().send(kind.account_for(channel), OutboundMessage(to_address=to, body=body))
 
 
-def notify(workspace: Workspace, contact_ids: Iterable[int], notice: Notice) -> int:
-    """Send `notice` to each contact once (email first, else text). Returns how many
-    were sent. Contacts who opted out of that channel are skipped."""
-    sent = 0
-    ids = set(contact_ids)
-    identities = (
-        ContactIdentity.objects.for_workspace(workspace)
-        .filter(contact_id__in=ids, kind__in=[IdentityKind.EMAIL, IdentityKind.PHONE])
-        .select_related("contact")
-        .order_by("contact_id", "kind")  # "email" sorts before "phone"
+def notify(
+    workspace: Workspace, contact_ids: Iterable[int], notice: Notice, *, by: Membership
+) -> int:
+    """Queue `notice` for each contact once, through outreach (see the module's
+    docstring), from `by`'s sender identity or the default sender. Call inside the
+    action's transaction. Returns how many were queued (0 when no sender can send)."""
+    ids = sorted(set(contact_ids))
+    queued = queue_notices(
+        workspace.pk,
+        wording=notice.wording,
+        topic=TOPIC,
+        recipients=[
+            Recipient(contact_id=pk, external_id=f"community-{notice.ref}-c{pk}", item=notice.item)
+            for pk in ids
+        ],
+        capability=roles.MODERATE,
+        by=by,
     )
-    done: set[int] = set()
-    for identity in identities:
-        if identity.contact_id in done:
-            continue
-        contact = identity.contact
-        try:
-            if identity.kind == IdentityKind.EMAIL:
-                if contact.email_consent == ConsentStatus.REVOKED:
-                    continue
-                send_email(workspace, to=identity.value, subject=notice.subject, body=notice.body)
-            else:
-                if contact.sms_consent == ConsentStatus.REVOKED:
-                    continue
-                send_sms(
-                    workspace, to=identity.value, body=f"{notice.subject}: {notice.body}"[:480]
-                )
-        except (OSError, ConnectorError) as error:
-            logger.warning(
-                "community notice not sent",
-                extra={
-                    "workspace": workspace.pk,
-                    "contact": identity.contact_id,
-                    "error": str(error),
-                },
-            )
-            continue
-        done.add(identity.contact_id)
-        sent += 1
-    return sent
+    return queued.queued

@@ -52,7 +52,7 @@ class CampaignAdmin(WorkspaceScopedAdmin):
 @admin.register(Notice)
 class NoticeAdmin(WorkspaceScopedAdmin):
     list_display = ("__str__", "workspace")
-    raw_id_fields = ("sender", "template", "contact")
+    raw_id_fields = ("sender", "template", "contact", "topic")
 
 
 @admin.register(Delivery)
@@ -77,4 +77,5 @@ class ContactDataAdmin(WorkspaceScopedAdmin):
 
 @admin.register(OutreachSettings)
 class OutreachSettingsAdmin(WorkspaceScopedAdmin):
-    list_display = ("workspace", "track_opens_and_clicks")
+    list_display = ("workspace", "track_opens_and_clicks", "default_sender")
+    raw_id_fields = ("default_sender",)

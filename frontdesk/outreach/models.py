@@ -99,14 +99,32 @@ class Subscription(WorkspaceScoped):
 
 class Template(WorkspaceScoped):
     """What a message says: email subject + HTML (the text part is generated) or an
-    SMS body, with {{ contact.first_name }}-style placeholders (`render.py`)."""
+    SMS body, with {{ contact.first_name }}-style placeholders (`render.py`).
+
+    `key` marks a template another app sends its notices with (e.g.
+    "community.status"): made with default wording the first time it is needed
+    (`actions/app_notices.py`), then found by key, so staff may reword it."""
 
     name = models.CharField(max_length=120)
     kind = models.CharField(max_length=8, choices=MessageKind.choices, default=MessageKind.EMAIL)
     subject = models.CharField(max_length=255, blank=True)
     html = models.TextField(blank=True)
     sms_body = models.TextField(blank=True)
+    key = models.CharField(
+        max_length=60,
+        blank=True,
+        help_text="Set on the templates other apps send notices with; leave it as it is.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "key", "kind"],
+                condition=~models.Q(key=""),
+                name="outreach_template_key_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -152,13 +170,23 @@ class Campaign(WorkspaceScoped):
 
 class Notice(WorkspaceScoped):
     """A transactional message to one contact (hold ready, item overdue), from the
-    API or a CSV import; `data` holds the item/event fields the template names.
-    `external_id` makes a repeated API call or import line create nothing twice."""
+    API, a CSV import or another app (community updates); `data` holds the
+    item/event fields the template names. `external_id` makes a repeated API call or
+    import line create nothing twice. With a `topic`, an unsubscribe stops that topic
+    only; without one it stops all outreach to the address."""
 
     sender = models.ForeignKey(SenderIdentity, on_delete=models.PROTECT, related_name="+")
     template = models.ForeignKey(Template, on_delete=models.PROTECT, related_name="+")
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="+")
     data = models.JSONField(default=dict, blank=True)
+    topic = models.ForeignKey(
+        Topic,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The kind of mail it is, if the recipient may opt out of it alone.",
+    )
     external_id = models.CharField(max_length=120)
     source = models.CharField(max_length=8, default="api")
     created_at = models.DateTimeField(default=timezone.now)
@@ -279,13 +307,23 @@ class ContactData(WorkspaceScoped):
 
 class OutreachSettings(models.Model):
     """A workspace's outreach policy: the postal address every footer shows (the law
-    in many places), and whether opens/clicks are tracked (off: privacy)."""
+    in many places), whether opens/clicks are tracked (off: privacy), and the
+    default sender of notices other apps send."""
 
     workspace = models.OneToOneField(
         "core.Workspace", on_delete=models.CASCADE, related_name="+", editable=False
     )
     physical_address = models.TextField(blank=True)
     track_opens_and_clicks = models.BooleanField(default=False)
+    default_sender = models.ForeignKey(
+        SenderIdentity,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who notices come from when the staff member who acted has no sender "
+        "identity of their own (community updates).",
+    )
 
     objects = WorkspaceManager()
 

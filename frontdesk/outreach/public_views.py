@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 from frontdesk.outreach import tokens
 from frontdesk.outreach.actions import recipients
 from frontdesk.outreach.models import Delivery, Subscription, SubscriptionStatus, Topic
+from frontdesk.outreach.sending import topic_of
 
 
 def _bad_link(request: HttpRequest, error: tokens.BadLink) -> HttpResponse:
@@ -32,7 +33,7 @@ def _bad_link(request: HttpRequest, error: tokens.BadLink) -> HttpResponse:
 def _delivery(purpose: str, token: str) -> Delivery:
     pk = tokens.unsign(purpose, token)
     delivery = (
-        Delivery.objects.select_related("workspace", "contact", "campaign__topic")
+        Delivery.objects.select_related("workspace", "contact", "campaign__topic", "notice__topic")
         .filter(pk=pk)
         .first()
     )
@@ -52,7 +53,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         recipients.unsubscribe(delivery)
         done = True
-    topic = delivery.campaign.topic if delivery.campaign else None
+    topic = topic_of(delivery)
     return render(
         request,
         "outreach/public/unsubscribe.html",

@@ -7,9 +7,10 @@ How a delivery moves (`DeliveryState`):
    with this batch's random claim token and the time. On PostgreSQL the candidate
    rows are locked FOR UPDATE SKIP LOCKED, so workers claiming together take
    disjoint batches; SQLite runs one writing statement at a time.
-2. For each row: suppressed address, revoked consent or an unsubscribed topic
-   make it `suppressed`; otherwise it is rendered and handed to the email adapter's
-   `BulkSender` over one connection per sending account.
+2. For each row: suppressed address, revoked consent or an unsubscribed topic (of
+   its campaign or notice) make it `suppressed`; otherwise it is rendered and
+   handed to the email adapter's `BulkSender` over one connection per sending
+   account.
 3. The commit point: right before the "." that ends the SMTP DATA, one autocommit
    UPDATE moves the row `claimed` -> `sending`, *only if it still holds this
    batch's token*. A row whose claim a sweep gave away is therefore abandoned
@@ -58,12 +59,14 @@ from frontdesk.outreach.models import (
     Delivery,
     DeliveryState,
     MessageKind,
+    Notice,
     OutreachSettings,
     SenderIdentity,
     Subscription,
     SubscriptionStatus,
     Suppression,
     Template,
+    Topic,
 )
 
 logger = logging.getLogger(__name__)
@@ -167,6 +170,7 @@ def send_claimed(token: str, ids: list[int], *, claimed_at: float | None = None)
             "campaign__topic",
             "notice__sender",
             "notice__template",
+            "notice__topic",
         )
         .order_by("pk")
     )
@@ -226,7 +230,7 @@ def _blocked(rows: list[Delivery]) -> dict[int, str]:
             workspace_id=ws, address__in=addresses
         ).values_list("address", "reason"):
             suppressed[(ws, address)] = reason
-    topics = {row.campaign.topic_id for row in rows if row.campaign and row.campaign.topic_id}
+    topics = {topic.pk for row in rows if (topic := topic_of(row)) is not None}
     subscriptions: dict[tuple[int, int], str] = {}
     if topics:
         for contact_id, topic_id, chosen in Subscription.objects.filter(
@@ -244,7 +248,7 @@ def _blocked(rows: list[Delivery]) -> dict[int, str]:
         if consent == ConsentStatus.REVOKED:
             found[row.pk] = f"{row.get_kind_display()} consent revoked."
             continue
-        topic = row.campaign.topic if row.campaign else None
+        topic = topic_of(row)
         if topic is not None:
             status = subscriptions.get((row.contact_id, topic.pk))
             if status == SubscriptionStatus.UNSUBSCRIBED:
@@ -252,6 +256,12 @@ def _blocked(rows: list[Delivery]) -> dict[int, str]:
             elif topic.double_opt_in and status != SubscriptionStatus.SUBSCRIBED:
                 found[row.pk] = f"Not confirmed for {topic.name} (double opt-in)."
     return found
+
+
+def topic_of(delivery: Delivery) -> Topic | None:
+    """The topic a delivery's campaign or notice belongs to, if any."""
+    source: Campaign | Notice | None = delivery.campaign or delivery.notice
+    return source.topic if source is not None else None
 
 
 def context_for(

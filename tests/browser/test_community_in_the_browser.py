@@ -1,6 +1,8 @@
 """The issue's walk in Chromium: a customer signs in by a magic link caught by a real
 SMTP server on loopback, suggests, is offered a similar suggestion and votes for it;
-a moderator merges the duplicate, announces the choice and sees the credit."""
+a moderator merges the duplicate, announces the choice and sees the credit, and
+everyone who took part hears it through outreach, from the moderator, at the same
+SMTP server."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import re
 import socket
 import threading
 from datetime import timedelta
+from email.utils import parseaddr
 
 import pytest
 from django.utils import timezone
@@ -18,6 +21,8 @@ from frontdesk.community.actions import posts, staff
 from frontdesk.community.actions.signin import participant_for
 from frontdesk.community.models import QuestionKind, Suggestion, Vote
 from frontdesk.core.models import IdentityKind
+from frontdesk.outreach.actions.authoring import create_sender_identity
+from frontdesk.outreach.tests.conftest import make_email_channel
 
 pytestmark = [pytest.mark.browser]
 PASSWORD = "correct horse battery staple"
@@ -93,6 +98,10 @@ def test_customer_suggests_and_votes_staff_merges_and_announces(
 ):
     riverside.brand_color = "#2d5aa8"
     riverside.save()
+    # The moderator sends community updates through outreach, via the desk's email
+    # channel, which delivers to the same sink.
+    desk = make_email_channel(riverside, port=smtp_sink.port, by=cast["owner"])
+    create_sender_identity(member=cast["moderator"], email_channel=desk, by=cast["owner"])
     question = staff.create_question(
         riverside,
         by=cast["moderator"],
@@ -181,7 +190,8 @@ def test_customer_suggests_and_votes_staff_merges_and_announces(
     received = smtp_sink.wait_for(1 + 8)
     announced = [m for m in received if m["Subject"] == "You chose: Best of Talking Heads"]
     assert len(announced) == 8
-    assert credit in announced[0].get_content()
+    assert credit in announced[0].get_body(("plain",)).get_content()
+    assert parseaddr(announced[0]["From"])[0] == "Mo Okafor via Riverside Public Library"
     page.goto(url)
     assert page.get_by_text(credit + ".").is_visible()
     screenshot(page, "community-question-announced")

@@ -77,6 +77,7 @@ class CloseIn(Schema):
 class AnnouncementOut(Schema):
     credit: str
     voter_count: int
+    notified: int = Field(description="Participants told through outreach (notices queued).")
 
 
 class VotesOut(Schema):
@@ -188,7 +189,7 @@ def close_question(request: WorkspaceRequest, number: int, body: CloseIn) -> dic
         message=body.message,
         notify_participants=body.notify,
     )
-    return {"credit": made.credit, "voter_count": made.voter_count}
+    return {"credit": made.credit, "voter_count": made.voter_count, "notified": made.notified}
 
 
 @router.get("/suggestions/{suggestion_id}/votes", response={200: VotesOut, 404: ErrorOut})

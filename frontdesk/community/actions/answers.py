@@ -7,20 +7,17 @@ from django.db import transaction
 
 from frontdesk.community.actions.common import (
     CommunityError,
-    log,
-    require_can_post,
+    create_screened_post,
     require_moderator,
     require_staff_voice,
-    screen,
 )
 from frontdesk.community.models import (
     Answer,
     FanQuestion,
-    ModerationAction,
     Participant,
     Visibility,
 )
-from frontdesk.community.notify import Notice, notify
+from frontdesk.community.notify import ANSWER_ACCEPTED, Notice, notify
 from frontdesk.core.models import Membership, Workspace
 
 TITLE_LENGTH = 200
@@ -44,26 +41,15 @@ def ask(
         raise CommunityError("That belongs to another community.")
     title = " ".join(_text(title, field="title", limit=TITLE_LENGTH).split())
     body = body.strip()[:BODY_LENGTH]
-    require_can_post(participant)
-    visibility, reason = screen(f"{title}\n{body}")
-    with transaction.atomic():
-        made = FanQuestion.objects.create(
-            workspace=workspace,
-            author=participant,
-            title=title,
-            body=body,
-            visibility=visibility,
-            hold_reason=reason,
-        )
-        if visibility == Visibility.HELD:
-            log(
-                workspace.pk,
-                ModerationAction.Kind.HOLD,
-                by=None,
-                participant=participant,
-                note=f"Question “{title}”: {reason}",
-            )
-    return made
+    return create_screened_post(
+        FanQuestion,
+        participant=participant,
+        screened=f"{title}\n{body}",
+        hold_note=f"Question “{title}”: ",
+        workspace=workspace,
+        title=title,
+        body=body,
+    )
 
 
 def answer(fan_question: FanQuestion, *, participant: Participant, body: str) -> Answer:
@@ -73,26 +59,15 @@ def answer(fan_question: FanQuestion, *, participant: Participant, body: str) ->
     if fan_question.visibility != Visibility.PUBLISHED:
         raise CommunityError("This question is not open for answers.")
     body = _text(body, field="body", limit=BODY_LENGTH)
-    require_can_post(participant)
-    visibility, reason = screen(body)
-    with transaction.atomic():
-        made = Answer.objects.create(
-            workspace_id=fan_question.workspace_id,
-            fan_question=fan_question,
-            author=participant,
-            body=body,
-            visibility=visibility,
-            hold_reason=reason,
-        )
-        if visibility == Visibility.HELD:
-            log(
-                fan_question.workspace_id,
-                ModerationAction.Kind.HOLD,
-                by=None,
-                participant=participant,
-                note=f"Answer: {reason}",
-            )
-    return made
+    return create_screened_post(
+        Answer,
+        participant=participant,
+        screened=body,
+        hold_note="Answer: ",
+        workspace_id=fan_question.workspace_id,
+        fan_question=fan_question,
+        body=body,
+    )
 
 
 def staff_answer(fan_question: FanQuestion, *, by: Membership, body: str) -> Answer:
@@ -108,7 +83,7 @@ def staff_answer(fan_question: FanQuestion, *, by: Membership, body: str) -> Ans
 
 def accept_answer(chosen: Answer, *, by: Membership, thanks: str = "") -> Answer:
     """Mark `chosen` as the accepted answer (replacing any other) and, with `thanks`,
-    thank its author by email or text after commit."""
+    thank its author by email or text through outreach (once per answer)."""
     require_moderator(by, chosen.workspace_id)
     if chosen.visibility != Visibility.PUBLISHED:
         raise CommunityError("Only a published answer can be accepted.")
@@ -124,12 +99,9 @@ def accept_answer(chosen: Answer, *, by: Membership, thanks: str = "") -> Answer
         chosen.save(update_fields=["accepted", "accepted_by", "thanks"])
         if thanks and chosen.author is not None:
             notice = Notice(
-                subject=f"Thank you from {workspace.name}",
-                body=(
-                    f"Your answer to “{chosen.fan_question.title}” is now the accepted one.\n\n"
-                    f"{thanks}\n\n— {by.display_name}"
-                ),
+                ANSWER_ACCEPTED,
+                ref=f"accepted{chosen.pk}",
+                item={"question": chosen.fan_question.title, "thanks": thanks},
             )
-            contact_id = chosen.author.contact_id
-            transaction.on_commit(lambda: notify(workspace, [contact_id], notice))
+            notify(workspace, [chosen.author.contact_id], notice, by=by)
     return chosen

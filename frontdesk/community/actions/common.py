@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, TypeVar
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from frontdesk.community.models import (
+    Answer,
     Ban,
     Comment,
     CommunitySettings,
+    FanQuestion,
     ModerationAction,
     Participant,
     Suggestion,
@@ -104,6 +108,39 @@ def log(
 
 def require_moderator(by: Membership | None, workspace_id: int) -> None:
     require(by, roles.MODERATE, workspace_id=workspace_id)
+
+
+NewPost = TypeVar("NewPost", Suggestion, Comment, FanQuestion, Answer)
+
+
+def create_screened_post(
+    model: type[NewPost],
+    *,
+    participant: Participant,
+    screened: str,
+    hold_note: str = "",
+    **fields: Any,
+) -> NewPost:
+    """A customer's new post: refused for a banned or too-fast participant
+    (`require_can_post`), then made published or held by `screen(screened)`; a hold
+    is logged with the reason (after `hold_note`, e.g. "Answer: ")."""
+    require_can_post(participant)
+    visibility, reason = screen(screened)
+    with transaction.atomic():
+        made = model._default_manager.create(
+            author=participant, visibility=visibility, hold_reason=reason, **fields
+        )
+        if visibility == Visibility.HELD:
+            log(
+                made.workspace_id,
+                ModerationAction.Kind.HOLD,
+                by=None,
+                participant=participant,
+                suggestion=made if isinstance(made, Suggestion) else None,
+                comment=made if isinstance(made, Comment) else None,
+                note=hold_note + reason,
+            )
+    return made
 
 
 def require_staff_voice(by: Membership | None, workspace_id: int) -> None:

@@ -17,7 +17,7 @@ from frontdesk.community.models import (
     Suggestion,
     Visibility,
 )
-from frontdesk.community.notify import Notice, notify
+from frontdesk.community.notify import POST_REJECTED, Notice, notify
 from frontdesk.core.models import Membership
 
 Post = Suggestion | Comment
@@ -28,8 +28,8 @@ def _target(post: Post) -> dict[str, Post]:
     return {"suggestion": post} if isinstance(post, Suggestion) else {"comment": post}
 
 
-def _log(kind: str, post: Post, *, by: Membership, note: str) -> None:
-    log(
+def _log(kind: str, post: Post, *, by: Membership, note: str) -> ModerationAction:
+    return log(
         post.workspace_id,
         kind,
         by=by,
@@ -67,7 +67,7 @@ def approve(post: Post, *, by: Membership, edited: str | None = None) -> Post:
 
 
 def reject(post: Post, *, by: Membership, message: str = "") -> Post:
-    """Keep a post unpublished; the author is told why (`message`), after commit."""
+    """Keep a post unpublished; the author is told why (`message`) through outreach."""
     require_moderator(by, post.workspace_id)
     message = message.strip()
     workspace = post.workspace
@@ -77,15 +77,11 @@ def reject(post: Post, *, by: Membership, message: str = "") -> Post:
         Report.objects.filter(resolved_at__isnull=True, **_target(post)).update(
             resolved_at=timezone.now()
         )
-        _log(ModerationAction.Kind.REJECT, post, by=by, note=message)
+        entry = _log(ModerationAction.Kind.REJECT, post, by=by, note=message)
         author = _author(post)
         if message and author is not None:
-            notice = Notice(
-                subject=f"About your post in {workspace.name}'s community",
-                body=f"{message}\n\n— {by.display_name}",
-            )
-            contact_id = author.contact_id
-            transaction.on_commit(lambda: notify(workspace, [contact_id], notice))
+            notice = Notice(POST_REJECTED, ref=f"rejected{entry.pk}", item={"message": message})
+            notify(workspace, [author.contact_id], notice, by=by)
     return post
 
 

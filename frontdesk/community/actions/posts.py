@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from frontdesk.community.actions.common import (
     CommunityError,
+    create_screened_post,
     log,
-    require_can_post,
     require_staff_voice,
-    screen,
 )
 from frontdesk.community.models import (
     Choice,
@@ -60,28 +59,15 @@ def suggest(
     if not question.takes_suggestions:
         raise CommunityError("This question is a poll: pick one of its answers.")
     _require_open(question)
-    require_can_post(participant)
-    visibility, reason = screen(f"{text}\n{details}")
-    with transaction.atomic():
-        suggestion = Suggestion.objects.create(
-            workspace_id=question.workspace_id,
-            question=question,
-            author=participant,
-            text=text,
-            details=details,
-            visibility=visibility,
-            hold_reason=reason,
-        )
-        if visibility == Visibility.HELD:
-            log(
-                question.workspace_id,
-                ModerationAction.Kind.HOLD,
-                by=None,
-                participant=participant,
-                suggestion=suggestion,
-                note=reason,
-            )
-    return suggestion
+    return create_screened_post(
+        Suggestion,
+        participant=participant,
+        screened=f"{text}\n{details}",
+        workspace_id=question.workspace_id,
+        question=question,
+        text=text,
+        details=details,
+    )
 
 
 class _MergedMeanwhile(Exception):
@@ -177,28 +163,15 @@ def comment(
     _check_parent(suggestion, parent)
     if suggestion.visibility != Visibility.PUBLISHED:
         raise CommunityError("This suggestion is not open for comments.")
-    require_can_post(participant)
-    visibility, reason = screen(body)
-    with transaction.atomic():
-        made = Comment.objects.create(
-            workspace_id=suggestion.workspace_id,
-            suggestion=suggestion,
-            parent=parent,
-            author=participant,
-            body=body,
-            visibility=visibility,
-            hold_reason=reason,
-        )
-        if visibility == Visibility.HELD:
-            log(
-                suggestion.workspace_id,
-                ModerationAction.Kind.HOLD,
-                by=None,
-                participant=participant,
-                comment=made,
-                note=reason,
-            )
-    return made
+    return create_screened_post(
+        Comment,
+        participant=participant,
+        screened=body,
+        workspace_id=suggestion.workspace_id,
+        suggestion=suggestion,
+        parent=parent,
+        body=body,
+    )
 
 
 def staff_comment(

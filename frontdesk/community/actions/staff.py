@@ -23,7 +23,7 @@ from frontdesk.community.models import (
     Visibility,
     Vote,
 )
-from frontdesk.community.notify import Notice, notify
+from frontdesk.community.notify import ANNOUNCEMENT, STATUS, Notice, notify, question_url
 from frontdesk.core.models import Membership, Workspace
 
 
@@ -123,7 +123,8 @@ def set_suggestion_status(
     notify_voters: bool = True,
 ) -> Suggestion:
     """Move a suggestion to under review / planned / done / declined (a reason is
-    needed to decline). Everyone who voted for it is told, after the change commits."""
+    needed to decline). Everyone who voted for it is told through outreach (queued
+    with the change, sent after it commits)."""
     require_moderator(by, suggestion.workspace_id)
     if status not in Suggestion.Status.values:
         raise CommunityError("Choose a status.", field="status")
@@ -137,7 +138,7 @@ def set_suggestion_status(
     workspace = suggestion.workspace
     with transaction.atomic():
         suggestion.save(update_fields=["status", "status_reason"])
-        log(
+        entry = log(
             suggestion.workspace_id,
             ModerationAction.Kind.STATUS,
             by=by,
@@ -145,16 +146,17 @@ def set_suggestion_status(
             note=f"{suggestion.get_status_display()}{': ' + reason if reason else ''}",
         )
         if notify_voters:
-            label = suggestion.get_status_display().lower()
             notice = Notice(
-                subject=f"“{suggestion.text}” is {label}",
-                body=(
-                    f"You voted for “{suggestion.text}” in {workspace.name}'s community. "
-                    f"It is now {label}.{' ' + reason if reason else ''}\n\n— {by.display_name}"
-                ),
+                STATUS,
+                ref=f"status{entry.pk}",
+                item={
+                    "suggestion": suggestion.text,
+                    "status": suggestion.get_status_display().lower(),
+                    "reason": reason,
+                    "url": question_url(workspace, suggestion.question.number),
+                },
             )
-            contacts = voters_of(suggestion)
-            transaction.on_commit(lambda: notify(workspace, contacts, notice))
+            notify(workspace, voters_of(suggestion), notice, by=by)
     return suggestion
 
 
@@ -178,7 +180,8 @@ def close_question(
 ) -> Announcement:
     """Close a question announcing the community's choice, crediting its voters and
     the person who first suggested it (the earliest of it and its merged duplicates).
-    With `notify_participants`, everyone who suggested or voted is told, after commit.
+    With `notify_participants`, everyone who suggested or voted is told through
+    outreach (`notified` counts the notices queued; sent after commit).
     """
     require_moderator(by, question.workspace_id)
     if (chosen_suggestion is None) == (chosen_choice is None):
@@ -241,17 +244,16 @@ def close_question(
                 ).values_list("contact_id", flat=True)
             )
             notice = Notice(
-                subject=f"You chose: {label}",
-                body=(
-                    f"{question.title}\n\nThe community's choice: {label}. {credit}.\n\n"
-                    f"{announcement.message + chr(10) * 2 if announcement.message else ''}"
-                    f"Thank you for taking part. — {by.display_name}, {workspace.name}"
-                ),
+                ANNOUNCEMENT,
+                ref=f"announcement{announcement.pk}",
+                item={
+                    "question": question.title,
+                    "choice": label,
+                    "credit": credit,
+                    "message": announcement.message,
+                    "url": question_url(workspace, question.number),
+                },
             )
-
-            def send() -> None:
-                sent = notify(workspace, contacts, notice)
-                Announcement.objects.filter(pk=announcement.pk).update(notified=sent)
-
-            transaction.on_commit(send)
+            announcement.notified = notify(workspace, contacts, notice, by=by)
+            announcement.save(update_fields=["notified"])
     return announcement

@@ -4,7 +4,6 @@ one answer and thank its author; accepted answers count for contributors."""
 from __future__ import annotations
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 
 from frontdesk.community.actions import answers
@@ -12,10 +11,11 @@ from frontdesk.community.actions.common import CommunityError
 from frontdesk.community.models import Answer, Visibility
 from frontdesk.community.queries import contributors, published_answers
 from frontdesk.core.errors import NotAllowed
+from frontdesk.outreach import sending
 
 
 def test_accepting_an_answer_thanks_its_author_and_keeps_one_accepted(
-    riverside, cast, make_participant, django_capture_on_commit_callbacks
+    riverside, cast, make_participant, mo_sender, smtp_sink
 ):
     asker = make_participant(riverside, "Asker")
     fan = make_participant(riverside, "Helpful Hana", "hana@patrons.example")
@@ -29,12 +29,12 @@ def test_accepting_an_answer_thanks_its_author_and_keeps_one_accepted(
     with pytest.raises(NotAllowed):
         answers.accept_answer(best, by=cast["agent"])
     answers.accept_answer(first, by=cast["moderator"])
-    mail.outbox.clear()
-    with django_capture_on_commit_callbacks(execute=True):
-        answers.accept_answer(best, by=cast["moderator"], thanks="Thank you, Hana!")
+    answers.accept_answer(best, by=cast["moderator"], thanks="Thank you, Hana!")
     assert list(Answer.objects.filter(accepted=True)) == [best]
-    assert [m.to for m in mail.outbox] == [["hana@patrons.example"]]
-    assert "Thank you, Hana!" in mail.outbox[0].body
+    sending.send_due(budget_seconds=30)
+    (thanked,) = smtp_sink.messages()
+    assert thanked["To"] == "Helpful Hana <hana@patrons.example>"
+    assert "Thank you, Hana!" in thanked.get_body(("plain",)).get_content()
     assert next(iter(published_answers(fq))).pk == best.pk  # accepted first
     ranked = {c.participant.display_name: c.accepted_answers for c in contributors(riverside)}
     assert ranked == {"Helpful Hana": 1}  # the others have nothing adopted or accepted yet

@@ -171,6 +171,12 @@ def close(request: HttpRequest, number: int) -> HttpResponse:
             notify_participants=request.POST.get("notify") == "on",
         )
         messages.success(request, f"Announced: {announcement.credit}.")
+        if request.POST.get("notify") == "on" and not announcement.notified:
+            messages.warning(
+                request,
+                "Nobody was notified: you have no sender identity in outreach and the "
+                "workspace has no default sender (or nobody who took part can be reached).",
+            )
     return redirect("community:question", ws=workspace.slug, number=found.number)
 
 

@@ -16,6 +16,7 @@ from frontdesk.outreach.models import (
     SuppressionReason,
     Topic,
 )
+from frontdesk.outreach.sending import topic_of
 
 
 def suppress(workspace_id: int, address: str, *, reason: str, detail: str = "") -> bool:
@@ -32,14 +33,15 @@ def suppress(workspace_id: int, address: str, *, reason: str, detail: str = "") 
 
 
 def unsubscribe(delivery: Delivery) -> None:
-    """The recipient of `delivery` wants no more of this: the campaign's topic if it
-    has one, else all outreach to this address (a suppression). Idempotent."""
+    """The recipient of `delivery` wants no more of this: the topic of its campaign or
+    notice if it has one, else all outreach to this address (a suppression).
+    Idempotent."""
     with transaction.atomic():
         now = timezone.now()
         Delivery.objects.filter(pk=delivery.pk, unsubscribed_at__isnull=True).update(
             unsubscribed_at=now
         )
-        topic = delivery.campaign.topic if delivery.campaign_id and delivery.campaign else None
+        topic = topic_of(delivery)
         if topic is not None:
             set_subscription(delivery.contact, topic, subscribed=False)
         else:

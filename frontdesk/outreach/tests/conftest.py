@@ -13,7 +13,7 @@ from email.message import EmailMessage
 import pytest
 
 from frontdesk.channels.email.actions import create_email_channel
-from frontdesk.core.models import Contact, ContactIdentity
+from frontdesk.core.models import Contact, ContactIdentity, Membership, Workspace
 from frontdesk.inbox.models import Channel
 from frontdesk.outreach.actions.authoring import create_sender_identity, create_template
 from frontdesk.outreach.models import ContactData, SenderIdentity, Template
@@ -60,21 +60,26 @@ def smtp_sink() -> Iterator[Sink]:
     sink.controller.stop()
 
 
-@pytest.fixture
-def email_channel(cast, riverside, smtp_sink) -> Channel:
+def make_email_channel(workspace: Workspace, *, port: int, by: Membership) -> Channel:
+    """The desk's email channel, sending by plain SMTP to 127.0.0.1:`port` (a sink)."""
     return create_email_channel(
-        riverside,
+        workspace,
         name="Front desk email",
         setup={
             "address": DESK,
             "display_name": "",
             "outbound_backend": "smtp",
             "smtp_host": "127.0.0.1",
-            "smtp_port": smtp_sink.port,
+            "smtp_port": port,
             "smtp_use_tls": False,
         },
-        by=cast["owner"],
+        by=by,
     )
+
+
+@pytest.fixture
+def email_channel(cast, riverside, smtp_sink) -> Channel:
+    return make_email_channel(riverside, port=smtp_sink.port, by=cast["owner"])
 
 
 @pytest.fixture
