@@ -3,7 +3,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from django.views.static import serve as serve_media
 
 from frontdesk import health
@@ -21,7 +21,7 @@ admin.site.site_title = "Frontdesk admin"
 
 # Each installed channel kind's provider webhooks (frontdesk/inbox/kinds.py) come first:
 # the busiest URLs of all (a burst of texts), resolved without walking the pages' patterns.
-urlpatterns = [
+urlpatterns: list[URLPattern | URLResolver] = [
     path(f"hooks/{kind.kind}/", include(kind.webhook_urls))
     for kind in kinds.installed().values()
     if kind.webhook_urls
