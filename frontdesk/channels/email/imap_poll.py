@@ -179,7 +179,13 @@ def _finish(mailbox: ImapMailbox, *, state: str, error: str = "") -> None:
         values["last_error_at"] = now
     else:
         values["last_success_at"] = now
-    ImapMailbox.objects.filter(pk=mailbox.pk).update(**values)
+    rows = ImapMailbox.objects.filter(pk=mailbox.pk)
+    # A poll moves a mailbox only between the states it owns. One set elsewhere while
+    # it ran (needs re-authorisation, found by another process; switched off by an
+    # admin) stands: the poll records its time and error, not its state.
+    if not rows.filter(state__in=[ImapState.ACTIVE, ImapState.FAILING]).update(**values):
+        del values["state"]
+        rows.update(**values)
 
 
 # --- one poll ----------------------------------------------------------------------------

@@ -362,3 +362,25 @@ def test_error_texts_never_carry_a_secret(imap_settings, make_mailbox):
     mailbox = make_mailbox(password="hunter2-long", oauth_client_secret="s")
     said = "NO [AUTHENTICATIONFAILED] hunter2-long refused"
     assert imap_poll.redact(said, mailbox) == "NO [AUTHENTICATIONFAILED] [secret] refused"
+
+
+def test_a_state_set_elsewhere_during_a_poll_is_not_overwritten(
+    imap_settings, imap_user, make_mailbox, monkeypatch
+):
+    """Another process marks the mailbox as needing re-authorisation while a poll
+    reads it: the poll records that it ran, and the mailbox still needs it."""
+    imap_user.append(make_raw(1))
+    mailbox = make_mailbox()
+    real_read = imap_poll._read
+
+    def read_then_elsewhere(*args, **kwargs):
+        real_read(*args, **kwargs)
+        ImapMailbox.objects.filter(pk=mailbox.pk).update(state=ImapState.NEEDS_REAUTH)
+
+    monkeypatch.setattr(imap_poll, "_read", read_then_elsewhere)
+    report = imap_poll.poll_mailbox(mailbox.pk)
+
+    assert (report.stored, report.error) == (1, "")
+    mailbox.refresh_from_db()
+    assert mailbox.state == ImapState.NEEDS_REAUTH
+    assert mailbox.poll_claimed_at is None and mailbox.last_success_at is not None
