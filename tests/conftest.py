@@ -19,6 +19,7 @@ from tests.system.server import (
     frontdesk_command,
     frontdesk_shell,
     serving,
+    set_up,
     start_serve,
     subprocess_env,
 )
@@ -49,7 +50,7 @@ def frontdesk_server(tmp_path_factory) -> Iterator[FrontdeskServer]:
         # The demo's data is loaded in demo mode (the demo app is installed only then),
         # and the server below runs as a real install, without it.
         demo_mode = {**env, "FRONTDESK_DEMO": "true"}
-        frontdesk_command("setup", env=demo_mode)
+        set_up(env=demo_mode)
         frontdesk_command("load_demo", env=demo_mode)
         email = "sam@system-test.example"
         workspace_id = int(

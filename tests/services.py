@@ -60,6 +60,18 @@ os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBa
 if "FRONTDESK_TEST_STATIC_DIR" not in os.environ:
     os.environ["FRONTDESK_TEST_STATIC_DIR"] = tempfile.mkdtemp(prefix="frontdesk-static-")
     atexit.register(shutil.rmtree, os.environ["FRONTDESK_TEST_STATIC_DIR"], True)
+# Freshly migrated databases the system tests' installs start from (tests/system/server.py
+# `set_up`), made once per run; PostgreSQL's template databases are dropped at the end.
+if "FRONTDESK_TEST_TEMPLATE_DIR" not in os.environ:
+    os.environ["FRONTDESK_TEST_TEMPLATE_DIR"] = tempfile.mkdtemp(prefix="frontdesk-templates-")
+
+    def _drop_templates(root: str = os.environ["FRONTDESK_TEST_TEMPLATE_DIR"]) -> None:
+        from tests.system.server import drop_postgres_templates
+
+        drop_postgres_templates(root)
+        shutil.rmtree(root, True)
+
+    atexit.register(_drop_templates)
 # The demo app (frontdesk/demo) is tested too: installed, but not in demo mode.
 os.environ.setdefault("FRONTDESK_DEMO_APP", "true")
 

@@ -25,6 +25,7 @@ from tests.system.server import (
     frontdesk_command,
     http_get,
     serving,
+    set_up,
     start_frontdesk,
     subprocess_env,
     wait_until,
@@ -50,7 +51,7 @@ def serve_demo(data_dir: Path) -> Iterator[FrontdeskServer]:
         port, ws_port = free_port(), free_port()
         base_url = f"http://127.0.0.1:{port}"
         env |= {"FRONTDESK_DEMO": "true", "FRONTDESK_PUBLIC_URL": base_url}
-        frontdesk_command("setup", env=env)
+        set_up(env=env)
         frontdesk_command("load_demo", env=env)
         log = data_dir / "serve.log"
         process = start_frontdesk(

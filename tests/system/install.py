@@ -22,8 +22,8 @@ from tests.system.server import (
     PASSWORD,
     empty_redis_database,
     fresh_postgres_database,
-    frontdesk_command,
     frontdesk_shell,
+    set_up,
     subprocess_env,
 )
 
@@ -73,6 +73,6 @@ def fresh_install(
             install_env["REDIS_URL"] = cleanup.enter_context(
                 empty_redis_database(os.environ["REDIS_URL"])
             )
-        frontdesk_command("setup", env=install_env)
+        set_up(env=install_env)
         frontdesk_shell(CREATE_MEMBER.format(email=owner_email, password=PASSWORD), env=install_env)
         yield kind(install_env, data_dir)

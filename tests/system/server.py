@@ -16,6 +16,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -70,6 +71,78 @@ def frontdesk_command(
             f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
     return result
+
+
+def set_up(env: dict[str, str]) -> None:
+    """`frontdesk setup` for a new install, without migrating an empty database again.
+
+    The first install of a run (per database engine, Redis or not, and demo mode) is set
+    up in full into a template of its own; every later one starts from a copy of that
+    freshly migrated database (the SQLite files, or CREATE DATABASE … TEMPLATE on
+    PostgreSQL), and then `frontdesk setup` runs as an operator would run it, finding
+    nothing to migrate or collect. Installs that test `setup` itself call it directly.
+    """
+    root = os.environ.get("FRONTDESK_TEST_TEMPLATE_DIR")
+    if not root:
+        frontdesk_command("setup", env=env)
+        return
+    import fcntl
+
+    postgres = env.get("DATABASE_URL", "").startswith("postgres")
+    key = "-".join(
+        (
+            "postgres" if postgres else "sqlite",
+            "redis" if env.get("REDIS_URL") else "noredis",
+            "demo" if env.get("FRONTDESK_DEMO") == "true" else "plain",
+        )
+    )
+    folder = Path(root) / key
+    folder.mkdir(exist_ok=True)
+    with open(folder / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        template_db = f"frontdesk_template_{Path(root).name[-8:]}_{key}".replace("-", "_")
+        if not (folder / "ready").exists():
+            template_env = env | {"FRONTDESK_DATA_DIR": str(folder / "data")}
+            if postgres:
+                parsed = urllib.parse.urlsplit(env["DATABASE_URL"])
+                _postgres_admin(env["DATABASE_URL"], f'CREATE DATABASE "{template_db}"')
+                template_env["DATABASE_URL"] = parsed._replace(path=f"/{template_db}").geturl()
+                with (Path(root) / "postgres-templates").open("a") as listed:
+                    listed.write(f"{parsed._replace(path='/postgres').geturl()} {template_db}\n")
+            frontdesk_command("setup", env=template_env)
+            (folder / "ready").touch()
+        if postgres:
+            name = urllib.parse.urlsplit(env["DATABASE_URL"]).path.strip("/")
+            server = env["DATABASE_URL"]
+            _postgres_admin(server, f'DROP DATABASE IF EXISTS "{name}"')
+            _postgres_admin(server, f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        else:
+            data_dir = Path(env["FRONTDESK_DATA_DIR"])
+            data_dir.mkdir(parents=True, exist_ok=True)
+            for path in (folder / "data").glob("*.sqlite3*"):
+                # The task queue starts empty by itself; -shm is rebuilt from the WAL.
+                if not path.name.startswith("tasks.") and not path.name.endswith("-shm"):
+                    shutil.copyfile(path, data_dir / path.name)
+    frontdesk_command("setup", env=env)
+
+
+def _postgres_admin(server_url: str, sql: str) -> None:
+    import psycopg
+
+    admin = urllib.parse.urlsplit(server_url)._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def drop_postgres_templates(root: str) -> None:
+    """Drop the template databases `set_up` made in this run (at its end)."""
+    listed = Path(root) / "postgres-templates"
+    if not listed.exists():
+        return
+    for line in listed.read_text().splitlines():
+        server, name = line.rsplit(" ", 1)
+        with contextlib.suppress(Exception):
+            _postgres_admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def frontdesk_shell(code: str, *, env: dict[str, str]) -> str:

@@ -15,6 +15,7 @@ from tests.system.server import (
     empty_redis_database,
     fresh_postgres_database,
     frontdesk_command,
+    set_up,
     start_serve,
     stop_with,
     subprocess_env,
@@ -36,7 +37,7 @@ def test_the_demos_emails_are_written_to_files_not_over_the_banner(tmp_path):
             )
         if os.environ.get("REDIS_URL"):
             env["REDIS_URL"] = cleanup.enter_context(empty_redis_database(os.environ["REDIS_URL"]))
-        frontdesk_command("setup", env=env)
+        set_up(env=env)
         loaded = frontdesk_command("load_demo", env=env)
         assert f"as {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]}" in loaded.stdout.splitlines()[-1]
 
