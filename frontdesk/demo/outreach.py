@@ -8,9 +8,10 @@ a person and previewable with a real demo contact.
 - Sam Okafor signs the event reminder.
 
 Two topics (a double opt-in newsletter, events) and home branches for a few
-patrons (`{{ custom.branch }}`) make the audiences and previews real. Nothing is
-sent. Idempotent: senders, templates and topics are found by name before they are
-made. Registered as a step of `frontdesk.demo.core.load_demo` by `register()`.
+patrons (`{{ custom.branch }}`) make the audiences and previews real; the
+December newsletter waits as a draft campaign. Nothing is sent. Idempotent:
+senders, templates, topics and the campaign are found before they are made.
+Registered as a step of `frontdesk.demo.core.load_demo` by `register()`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from frontdesk.demo.email import email_channel_for
 from frontdesk.demo.inbox import DANIEL, MAYA, PRIYA, SAM
 from frontdesk.demo.sms import sms_channel_for
 from frontdesk.outreach.actions.authoring import create_sender_identity, create_template
+from frontdesk.outreach.actions.campaigns import create_campaign
 from frontdesk.outreach.models import (
+    Campaign,
     ContactData,
     OutreachSettings,
     SenderIdentity,
@@ -30,6 +33,7 @@ from frontdesk.outreach.models import (
 )
 
 STEP_NAME = "outreach"
+DRAFT_CAMPAIGN = "December newsletter"
 ADDRESS = "Riverside Public Library\n12 River Road\nRiverside, OR 97000"
 
 SENDERS = {
@@ -183,11 +187,22 @@ def load_outreach_demo(workspace: Workspace, staff: dict[str, Membership]) -> No
             sms_body=sms or "",
             by=owner,
         )
-    for slug, name, description, double in TOPICS:
-        Topic.objects.get_or_create(
+    topics = {
+        slug: Topic.objects.get_or_create(
             workspace=workspace,
             slug=slug,
             defaults={"name": name, "description": description, "double_opt_in": double},
+        )[0]
+        for slug, name, description, double in TOPICS
+    }
+    if not Campaign.objects.for_workspace(workspace).filter(name=DRAFT_CAMPAIGN).exists():
+        # A draft to look at and start: the newsletter to its confirmed subscribers.
+        create_campaign(
+            name=DRAFT_CAMPAIGN,
+            sender=senders[DANIEL],
+            template=Template.objects.for_workspace(workspace).get(name="Monthly newsletter"),
+            topic=topics["newsletter"],
+            by=owner,
         )
     OutreachSettings.objects.get_or_create(
         workspace=workspace, defaults={"physical_address": ADDRESS}

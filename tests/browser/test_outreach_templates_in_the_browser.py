@@ -43,3 +43,18 @@ def test_a_demo_template_previews_for_a_chosen_contact(frontdesk_server, new_pag
     page.locator("#id_html").type(" Please do not reply.")
     expect(page.locator(".wording-tips")).to_contain_text("Invite an answer instead")
     screenshot(page, "outreach-template-preview")
+
+    # The pages read on a phone too: nothing scrolls sideways.
+    phone = new_page(width=390, height=844)
+    phone.context.add_cookies(page.context.cookies())
+    for name, path in (
+        ("index", "/w/riverside/outreach/"),
+        ("templates", "/w/riverside/outreach/templates/"),
+        ("template", page.url.removeprefix(base)),
+        ("senders", "/w/riverside/outreach/senders/"),
+        ("new-campaign", "/w/riverside/outreach/campaigns/new/"),
+    ):
+        phone.goto(base + path)
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
+        screenshot(phone, f"outreach-{name}-phone")

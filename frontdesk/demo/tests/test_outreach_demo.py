@@ -10,7 +10,7 @@ from frontdesk.core.models import ContactIdentity
 from frontdesk.demo import outreach as demo
 from frontdesk.demo.core import load_demo
 from frontdesk.outreach import preview, render
-from frontdesk.outreach.models import ContactData, SenderIdentity, Template, Topic
+from frontdesk.outreach.models import Campaign, ContactData, SenderIdentity, Template, Topic
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,10 @@ def riverside_demo(mailoutbox):
 
 
 def _counts() -> dict[str, int]:
-    return {m.__name__: m.objects.count() for m in (SenderIdentity, Template, Topic, ContactData)}
+    return {
+        m.__name__: m.objects.count()
+        for m in (SenderIdentity, Template, Topic, ContactData, Campaign)
+    }
 
 
 def test_loading_twice_adds_nothing(riverside_demo):
@@ -38,6 +41,8 @@ def test_loading_twice_adds_nothing(riverside_demo):
     load_demo()
     assert _counts() == first
     assert first["Template"] == len(demo.TEMPLATES) and first["SenderIdentity"] == 4
+    draft = Campaign.objects.get(name=demo.DRAFT_CAMPAIGN)
+    assert draft.status == "draft" and draft.topic.double_opt_in
 
 
 def test_the_director_and_a_branch_librarian_are_senders(riverside_demo):

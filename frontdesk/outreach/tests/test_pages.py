@@ -5,11 +5,14 @@ sender identities; refusals without the capability, other workspaces' rows 404."
 from __future__ import annotations
 
 import html
+import io
 import re
 from email.utils import parseaddr
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from frontdesk.channels.email.actions import create_email_channel
 from frontdesk.inbox.models import Conversation
@@ -277,6 +280,33 @@ def test_adding_a_sender_identity(client_for, cast, email_channel):
     )
     listed = client.get(f"{BASE}/senders/").content.decode()
     assert "Maya Patel" in listed and "not verified yet" in listed
+
+
+def test_a_sender_photo_is_checked_and_stored_without_its_metadata(
+    client_for, cast, email_channel, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    client = client_for(cast["admin"])
+    not_an_image = SimpleUploadedFile("me.png", b"not a picture", content_type="image/png")
+    refused = client.post(
+        f"{BASE}/senders/",
+        {"member": cast["agent"].pk, "email_channel": email_channel.pk, "photo": not_an_image},
+    )
+    assert refused.status_code == 400 and not SenderIdentity.objects.exists()
+    picture = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make: metadata a stored photo must not keep
+    Image.new("RGB", (900, 600), "teal").save(picture, "JPEG", exif=exif)
+    upload = SimpleUploadedFile("me.jpg", picture.getvalue(), content_type="image/jpeg")
+    made = client.post(
+        f"{BASE}/senders/",
+        {"member": cast["agent"].pk, "email_channel": email_channel.pk, "photo": upload},
+    )
+    assert made.status_code == 302
+    sender = SenderIdentity.objects.get()
+    with Image.open(settings.MEDIA_ROOT / sender.photo.name) as stored:
+        assert max(stored.size) <= 512 and not stored.getexif()
+    assert sender.photo.url in client.get(f"{BASE}/senders/").content.decode()
 
 
 def test_creating_starting_pausing_and_resuming_a_campaign(
