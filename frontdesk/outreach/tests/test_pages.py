@@ -18,7 +18,7 @@ from frontdesk.channels.email.actions import create_email_channel
 from frontdesk.inbox.models import Conversation
 from frontdesk.outreach import sending
 from frontdesk.outreach.actions.authoring import create_sender_identity, create_template
-from frontdesk.outreach.actions.campaigns import create_campaign, start_campaign
+from frontdesk.outreach.actions.campaigns import create_campaign, send_notice, start_campaign
 from frontdesk.outreach.models import (
     Campaign,
     CampaignStatus,
@@ -425,3 +425,23 @@ def test_another_workspaces_rows_are_404(
         client.get(f"{BASE}/").content.decode() + client.get(f"{BASE}/templates/").content.decode()
     )
     assert "Secret" not in listed
+
+
+def test_recent_notices_show_whom_what_and_how_it_went(
+    client_for, cast, maya_sender, welcome, grace, smtp_sink
+):
+    send_notice(
+        sender=maya_sender,
+        template=welcome,
+        contact=grace,
+        data={},
+        external_id="welcome-grace",
+        by=cast["agent"],
+    )
+    client = client_for(cast["agent"])
+    waiting = client.get(f"{BASE}/").content.decode().split('id="notices-h"')[1]
+    assert "Grace Hopper" in waiting and "Welcome" in waiting and "Queued" in waiting
+    sending.send_due(budget_seconds=30)
+    assert len(smtp_sink.received) == 1
+    sent = client.get(f"{BASE}/").content.decode().split('id="notices-h"')[1]
+    assert "Grace Hopper" in sent and ">Sent<" in sent
