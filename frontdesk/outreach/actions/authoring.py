@@ -18,7 +18,7 @@ from frontdesk.core.permissions import require
 from frontdesk.core.pictures import encode_without_metadata
 from frontdesk.inbox.models import Channel
 from frontdesk.outreach import preview, render
-from frontdesk.outreach.models import MessageKind, SenderIdentity, Template
+from frontdesk.outreach.models import Campaign, MessageKind, Notice, SenderIdentity, Template
 
 
 def _photo(photo: UploadedFile[Any]) -> ContentFile[bytes]:
@@ -129,6 +129,17 @@ def update_template(
     renders each message when it is sent, so it picks up the change."""
     require(by, roles.SEND_OUTREACH, workspace_id=template.workspace_id)
     _checked(kind, subject, html, sms_body)
+    if kind != template.kind and (
+        Campaign.objects.filter(workspace_id=template.workspace_id, template=template).exists()
+        or Notice.objects.filter(workspace_id=template.workspace_id, template=template).exists()
+    ):
+        # Its deliveries were addressed for the old kind (an email address, a phone).
+        raise ActionError(
+            "Campaigns or notices use this template: make a new one to send it as "
+            f"{MessageKind(kind).label.lower()}.",
+            field="kind",
+            code="in_use",
+        )
     template.name = name.strip()[:120] or "Untitled"
     template.kind = kind
     template.subject = subject.strip()[:255]

@@ -11,6 +11,7 @@ from email.utils import parseaddr
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.utils import timezone
 from PIL import Image
 
@@ -158,6 +159,25 @@ def test_creating_a_template_validates_and_shows_problems_as_errors(client_for, 
     )
 
 
+def test_a_template_in_use_keeps_its_kind(client_for, cast, maya_sender, welcome):
+    create_campaign(name="Uses it", sender=maya_sender, template=welcome, by=cast["agent"])
+    client = client_for(cast["agent"])
+    response = client.post(
+        f"{BASE}/templates/{welcome.pk}/",
+        {"name": "Welcome", "kind": "sms", "sms_body": "Hi!"},
+    )
+    assert response.status_code == 400
+    assert "make a new one to send it as text message" in response.content.decode()
+    welcome.refresh_from_db()
+    assert welcome.kind == "email" and welcome.sms_body == ""
+    # Its text may still change.
+    saved = client.post(
+        f"{BASE}/templates/{welcome.pk}/",
+        {"name": "Welcome", "kind": "email", "subject": "Hello", "html": "<p>Hi</p>"},
+    )
+    assert saved.status_code == 302
+
+
 def test_the_editor_suggests_friendlier_wording_while_typing(client_for, cast, grace):
     client = client_for(cast["agent"])
     response = client.post(
@@ -282,10 +302,7 @@ def test_adding_a_sender_identity(client_for, cast, email_channel):
     assert "Maya Patel" in listed and "not verified yet" in listed
 
 
-def test_a_sender_photo_is_checked_and_stored_without_its_metadata(
-    client_for, cast, email_channel, settings, tmp_path
-):
-    settings.MEDIA_ROOT = tmp_path / "media"
+def test_a_sender_photo_is_checked_and_stored_without_its_metadata(client_for, cast, email_channel):
     client = client_for(cast["admin"])
     not_an_image = SimpleUploadedFile("me.png", b"not a picture", content_type="image/png")
     refused = client.post(
@@ -304,9 +321,15 @@ def test_a_sender_photo_is_checked_and_stored_without_its_metadata(
     )
     assert made.status_code == 302
     sender = SenderIdentity.objects.get()
-    with Image.open(settings.MEDIA_ROOT / sender.photo.name) as stored:
+    with Image.open(sender.photo.path) as stored:
         assert max(stored.size) <= 512 and not stored.getexif()
     assert sender.photo.url in client.get(f"{BASE}/senders/").content.decode()
+    # A face recipients may see: served from the public staff folder, like members' photos.
+    assert sender.photo.name.startswith("staff/")
+    served = Client().get(sender.photo.url)
+    assert served.status_code == 200
+    assert b"".join(served.streaming_content)[:2] == b"\xff\xd8"  # type: ignore[attr-defined]
+    sender.photo.delete(save=False)  # the test's file, out of the data folder again
 
 
 def test_creating_starting_pausing_and_resuming_a_campaign(
