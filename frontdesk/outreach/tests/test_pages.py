@@ -85,6 +85,9 @@ def test_every_page_renders_for_an_agent(
         index = client.get(f"{BASE}/").content.decode()
     assert "Spring welcome" in index and "Draft" in index
     assert "Opens and clicks are not tracked" in index
+    # "Send it as a campaign" from the editor starts the form with that template.
+    form = client.get(f"{BASE}/campaigns/new/?template={welcome.pk}").content.decode()
+    assert f'<option value="{welcome.pk}" selected>' in form
 
 
 def test_index_shows_results_per_campaign(
