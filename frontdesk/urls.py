@@ -13,7 +13,8 @@ from frontdesk.core.urls import section_patterns
 from frontdesk.inbox import kinds
 from frontdesk.inbox import media as inbox_media
 
-# The one folder of MEDIA_ROOT served without sign-in (core.Membership.photo's upload_to).
+# The one folder of MEDIA_ROOT served without sign-in (the upload_to of core.Membership.photo
+# and outreach.SenderIdentity.photo: faces customers see).
 STAFF_PHOTOS = "staff"
 
 admin.site.site_header = "Frontdesk back office"

@@ -13,7 +13,7 @@ class DemoConfig(AppConfig):
     def ready(self) -> None:
         # Each part's demo data joins `load_demo` (added once), and the demo phone's
         # tasks are registered in every process, the worker's too.
-        from frontdesk.demo import community, email, inbox, listening, sms
+        from frontdesk.demo import community, email, inbox, listening, outreach, sms
         from frontdesk.demo.phone import tasks  # noqa: F401
 
         inbox.register()
@@ -21,3 +21,4 @@ class DemoConfig(AppConfig):
         listening.register()
         email.register()
         community.register()
+        outreach.register()

@@ -32,7 +32,8 @@ class SenderIdentity(WorkspaceScoped):
     member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
     name = models.CharField(max_length=80, help_text="As recipients see it, e.g. “Maya Patel”.")
     title = models.CharField(max_length=80, blank=True)
-    photo = models.ImageField(upload_to="outreach/senders/%Y/", blank=True)
+    # Under staff/: the one public folder of MEDIA_ROOT (recipients may see the face).
+    photo = models.ImageField(upload_to="staff/senders/%Y/", blank=True)
     signature = models.TextField(blank=True)
     email_channel = models.ForeignKey(
         Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

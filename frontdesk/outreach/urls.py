@@ -1,12 +1,22 @@
-"""Outreach pages, under /w/<ws>/outreach/."""
+"""Outreach's staff pages, under /w/<ws>/outreach/ (recipients' pages: public_urls)."""
 
 from django.urls import path
 
-from frontdesk.core import sections
+from frontdesk.outreach import views
 
 app_name = "outreach"
 
 urlpatterns = [
-    # Until this app's own pages land: what the section will do.
-    path("", sections.section, {"name": "outreach"}, name="index"),
+    path("", views.index, name="index"),
+    path("templates/", views.template_list, name="templates"),
+    path("templates/new/", views.template_create, name="template-create"),
+    path("templates/check/", views.template_check, name="template-check"),
+    path("templates/<int:pk>/", views.template_edit, name="template-edit"),
+    path("templates/<int:pk>/test/", views.template_test_send, name="template-test-send"),
+    path("senders/", views.sender_list, name="senders"),
+    path("campaigns/new/", views.campaign_create, name="campaign-create"),
+    path("campaigns/<int:pk>/", views.campaign_detail, name="campaign"),
+    path("campaigns/<int:pk>/start/", views.campaign_start, name="campaign-start"),
+    path("campaigns/<int:pk>/pause/", views.campaign_pause, name="campaign-pause"),
+    path("campaigns/<int:pk>/resume/", views.campaign_resume, name="campaign-resume"),
 ]

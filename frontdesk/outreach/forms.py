@@ -1,0 +1,199 @@
+"""Forms of outreach's staff pages: they read fields; the actions check the rules.
+Choices come from the workspace the page is in, so a foreign id is never valid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from frontdesk.core.models import Membership, Workspace
+from frontdesk.core.queries import team
+from frontdesk.inbox.models import Channel
+from frontdesk.outreach import queries
+from frontdesk.outreach.models import MessageKind, SenderIdentity, Template, Topic
+
+PLACEHOLDER_HELP = (
+    "Placeholders: {{ contact.first_name }}, {{ contact.name }}, {{ custom.branch }}, "
+    '{{ item.title }}, {{ event.starts }}, {{ sender.name }}, {{ library.name }}; add |default:"…" '
+    "for when a value is missing."
+)
+
+
+REQUIRED_MESSAGES = {
+    "subject": "An email needs a subject.",
+    "html": "Write the message.",
+    "sms_body": "Write the text message.",
+}
+
+
+class TemplateForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="For staff, e.g. “Hold ready for pickup”.")
+    kind = forms.ChoiceField(choices=MessageKind.choices, label="Sent as")
+    subject = forms.CharField(max_length=255, required=False)
+    html = forms.CharField(
+        label="Message (HTML)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "true"}),
+        help_text=PLACEHOLDER_HELP + " The plain-text part is made from it.",
+    )
+    sms_body = forms.CharField(
+        label="Text message",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Keep it under 160 characters to send as one text.",
+    )
+
+    @classmethod
+    def for_template(cls, template: Template, data: Any = None) -> TemplateForm:
+        initial = {name: getattr(template, name) for name in cls.base_fields}
+        return cls(data, initial=initial)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # What is required follows the kind: subject and message for an email, the
+        # text for a text message (the other kind's fields are hidden).
+        kind = self["kind"].value()
+        needed = ("sms_body",) if kind == MessageKind.SMS else ("subject", "html")
+        for name, message in REQUIRED_MESSAGES.items():
+            self.fields[name].required = name in needed
+            self.fields[name].error_messages["required"] = message
+
+
+class SenderForm(forms.Form):
+    member: forms.ModelChoiceField[Membership] = forms.ModelChoiceField(
+        queryset=Membership.objects.none(), label="Staff member", empty_label=None
+    )
+    name = forms.CharField(
+        max_length=80, required=False, help_text="As recipients see it; empty: the member's name."
+    )
+    title = forms.CharField(
+        max_length=80, required=False, help_text="e.g. “Library Director”; empty: their title."
+    )
+    signature = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Under every message; empty: the member's own signature.",
+    )
+    photo = forms.ImageField(required=False, help_text="JPEG or PNG, at most 2 MB.")
+    email_channel: forms.ModelChoiceField[Channel] = forms.ModelChoiceField(
+        queryset=Channel.objects.none(),
+        required=False,
+        label="Send email through",
+        empty_label="No email",
+    )
+    from_address = forms.EmailField(
+        required=False,
+        label="Their own address",
+        help_text="Used as From only once verified; until then the channel's address is.",
+    )
+    sms_channel: forms.ModelChoiceField[Channel] = forms.ModelChoiceField(
+        queryset=Channel.objects.none(),
+        required=False,
+        label="Send texts from",
+        empty_label="No texts",
+    )
+
+    def __init__(self, workspace: Workspace, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["member"].queryset = team(workspace).order_by("display_name")
+        fields["member"].label_from_instance = lambda m: f"{m.display_name} ({m.title or m.role})"
+        channels = Channel.objects.for_workspace(workspace).order_by("name")
+        fields["email_channel"].queryset = channels.filter(kind="email")
+        fields["sms_channel"].queryset = channels.filter(kind="sms")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("email_channel") and not data.get("sms_channel"):
+            self.add_error("email_channel", "Choose how this person's messages go out.")
+        return data
+
+
+class CampaignForm(forms.Form):
+    name = forms.CharField(max_length=120, help_text="For staff, e.g. “December newsletter”.")
+    sender: forms.ModelChoiceField[SenderIdentity] = forms.ModelChoiceField(
+        queryset=SenderIdentity.objects.none(), label="From", empty_label=None
+    )
+    template: forms.ModelChoiceField[Template] = forms.ModelChoiceField(
+        queryset=Template.objects.none(), label="Message", empty_label=None
+    )
+    topic: forms.ModelChoiceField[Topic] = forms.ModelChoiceField(
+        queryset=Topic.objects.none(),
+        required=False,
+        empty_label="No topic (everyone who has not opted out)",
+        help_text="People who unsubscribed from the topic are left out; a double opt-in "
+        "topic goes only to confirmed subscribers.",
+    )
+    tags = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Only contacts tagged",
+        help_text="Comma-separated; a contact needs every tag.",
+    )
+    custom_fields = forms.CharField(
+        required=False,
+        label="Only contacts whose fields match",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="One a line, e.g. branch=Eastside.",
+    )
+
+    def __init__(self, workspace: Workspace, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["sender"].queryset = queries.senders(workspace)
+        fields["sender"].label_from_instance = lambda s: (
+            f"{s.name}, {s.title}" if s.title else s.name
+        )
+        fields["template"].queryset = queries.templates(workspace)
+        fields["template"].label_from_instance = lambda t: f"{t.name} ({t.get_kind_display()})"
+        fields["topic"].queryset = queries.topics(workspace)
+
+    def clean_tags(self) -> list[str]:
+        raw: str = self.cleaned_data.get("tags") or ""
+        return [tag.strip() for tag in raw.split(",") if tag.strip()]
+
+    def clean_custom_fields(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        raw: str = self.cleaned_data.get("custom_fields") or ""
+        for number, line in enumerate(raw.splitlines(), 1):
+            if not line.strip():
+                continue
+            key, sep, value = line.partition("=")
+            if not sep or not key.strip():
+                raise forms.ValidationError(f"Line {number}: write it as name=value.")
+            found[key.strip()] = value.strip()
+        return found
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        sender, template = data.get("sender"), data.get("template")
+        if sender is not None and template is not None:
+            channel = (
+                sender.email_channel_id
+                if template.kind == MessageKind.EMAIL
+                else sender.sms_channel_id
+            )
+            if channel is None:
+                self.add_error(
+                    "sender",
+                    f"{sender.name} has no channel for a {template.get_kind_display().lower()}.",
+                )
+        return data
+
+    def audience(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        audience: dict[str, Any] = {}
+        if data["tags"]:
+            audience["tags"] = data["tags"]
+        if data["custom_fields"]:
+            audience["fields"] = data["custom_fields"]
+        return audience
+
+
+class ScheduleForm(forms.Form):
+    at = forms.DateTimeField(
+        label="Send at",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        help_text="In the library's time zone.",
+    )

@@ -1,0 +1,168 @@
+"""Reads of outreach for the staff pages, each taking the workspace first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+
+from frontdesk.core.http import parse_id
+from frontdesk.core.models import Contact, Workspace
+from frontdesk.outreach.models import (
+    Campaign,
+    Delivery,
+    DeliveryState,
+    Notice,
+    OutreachSettings,
+    SenderIdentity,
+    Template,
+    Topic,
+)
+
+RECENT_NOTICES = 20
+
+
+def access_template(workspace: Workspace, pk: int | str) -> Template:
+    found = Template.objects.for_workspace(workspace).filter(pk=parse_id(pk) or 0).first()
+    if found is None:
+        raise Http404("No such template")
+    return found
+
+
+def access_campaign(workspace: Workspace, pk: int | str) -> Campaign:
+    found = (
+        Campaign.objects.for_workspace(workspace)
+        .select_related("sender", "template", "topic", "created_by")
+        .filter(pk=parse_id(pk) or 0)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such campaign")
+    return found
+
+
+def access_sender(workspace: Workspace, pk: int | str | None) -> SenderIdentity:
+    found = SenderIdentity.objects.for_workspace(workspace).filter(pk=parse_id(pk) or 0).first()
+    if found is None:
+        raise Http404("No such sender")
+    return found
+
+
+def access_contact(workspace: Workspace, pk: int | str | None) -> Contact:
+    found = (
+        Contact.objects.for_workspace(workspace)
+        .filter(pk=parse_id(pk) or 0, merged_into__isnull=True)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such contact")
+    return found
+
+
+def senders(workspace: Workspace) -> QuerySet[SenderIdentity]:
+    return (
+        SenderIdentity.objects.for_workspace(workspace)
+        .select_related("member", "email_channel", "sms_channel")
+        .order_by("name", "pk")
+    )
+
+
+def templates(workspace: Workspace) -> QuerySet[Template]:
+    return Template.objects.for_workspace(workspace).order_by("name", "pk")
+
+
+def topics(workspace: Workspace) -> QuerySet[Topic]:
+    return Topic.objects.for_workspace(workspace).order_by("name")
+
+
+@dataclass(frozen=True)
+class Results:
+    """What happened to a campaign's messages, as the index and its page show it."""
+
+    recipients: int
+    delivered: int
+    bounced: int
+    unsubscribed: int
+    replied: int
+    waiting: int
+    failed: int
+    suppressed: int
+
+
+RESULT_COUNTS = {
+    "recipients": Count("pk"),
+    "delivered": Count("pk", filter=Q(state=DeliveryState.SENT, bounced_at__isnull=True)),
+    "bounced": Count("pk", filter=Q(bounced_at__isnull=False)),
+    "unsubscribed": Count("pk", filter=Q(unsubscribed_at__isnull=False)),
+    "replied": Count("pk", filter=Q(reply_conversation__isnull=False)),
+    "waiting": Count(
+        "pk",
+        filter=Q(state__in=[DeliveryState.QUEUED, DeliveryState.CLAIMED, DeliveryState.SENDING]),
+    ),
+    "failed": Count("pk", filter=Q(state=DeliveryState.FAILED)),
+    "suppressed": Count("pk", filter=Q(state=DeliveryState.SUPPRESSED)),
+}
+NO_RESULTS = Results(**dict.fromkeys(RESULT_COUNTS, 0))
+
+
+def campaigns_with_results(workspace: Workspace) -> list[tuple[Campaign, Results]]:
+    """Every campaign, newest first, with its results (two queries in all)."""
+    campaigns = list(
+        Campaign.objects.for_workspace(workspace)
+        .select_related("sender", "template")
+        .order_by("-created_at", "-pk")
+    )
+    rows: Any = (
+        Delivery.objects.for_workspace(workspace)
+        .filter(campaign__in=[c.pk for c in campaigns])
+        .values("campaign_id")
+        .annotate(**RESULT_COUNTS)
+    )
+    by_campaign = {
+        row["campaign_id"]: Results(**{name: row[name] for name in RESULT_COUNTS}) for row in rows
+    }
+    return [(c, by_campaign.get(c.pk, NO_RESULTS)) for c in campaigns]
+
+
+def campaign_results(campaign: Campaign) -> Results:
+    counts = Delivery.objects.filter(
+        workspace_id=campaign.workspace_id, campaign=campaign
+    ).aggregate(**RESULT_COUNTS)
+    return Results(**counts)
+
+
+def delivery_states(campaign: Campaign) -> list[tuple[str, int]]:
+    """(state label, count) for every delivery state, in the machine's order."""
+    counts = dict(
+        Delivery.objects.filter(workspace_id=campaign.workspace_id, campaign=campaign)
+        .values_list("state")
+        .annotate(n=Count("pk"))
+        .values_list("state", "n")
+    )
+    return [(label, counts.get(value, 0)) for value, label in DeliveryState.choices]
+
+
+def recent_notices(workspace: Workspace) -> list[tuple[Notice, Delivery | None]]:
+    """The newest transactional notices with their one delivery each."""
+    notices = list(
+        Notice.objects.for_workspace(workspace)
+        .select_related("contact", "template", "sender")
+        .order_by("-created_at", "-pk")[:RECENT_NOTICES]
+    )
+    deliveries = {
+        d.notice_id: d
+        for d in Delivery.objects.for_workspace(workspace).filter(
+            notice__in=[n.pk for n in notices]
+        )
+    }
+    return [(n, deliveries.get(n.pk)) for n in notices]
+
+
+def tracking_enabled(workspace: Workspace) -> bool:
+    return bool(
+        OutreachSettings.objects.filter(workspace=workspace)
+        .values_list("track_opens_and_clicks", flat=True)
+        .first()
+    )

@@ -1,0 +1,354 @@
+"""Outreach's staff pages under /w/<ws>/outreach/: campaigns and their results,
+templates with a live check and a preview for a real contact, sender identities.
+Parse, authorise, call one action, render a page or an htmx fragment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from frontdesk.core import roles
+from frontdesk.core.errors import ActionError
+from frontdesk.core.http import WorkspaceRequest, parse_id
+from frontdesk.core.models import Contact
+from frontdesk.core.permissions import require, require_capability
+from frontdesk.outreach import preview, queries
+from frontdesk.outreach import render as placeholders
+from frontdesk.outreach.actions import authoring, campaigns
+from frontdesk.outreach.forms import CampaignForm, ScheduleForm, SenderForm, TemplateForm
+from frontdesk.outreach.models import CampaignStatus, MessageKind, SenderIdentity, Template
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def index(request: WorkspaceRequest) -> HttpResponse:
+    """Campaigns with their results, and the notices sent lately."""
+    workspace = request.workspace
+    return render(
+        request,
+        "outreach/index.html",
+        {
+            "campaigns": queries.campaigns_with_results(workspace),
+            "notices": queries.recent_notices(workspace),
+            "tracking": queries.tracking_enabled(workspace),
+            "tab": "campaigns",
+        },
+    )
+
+
+# --- templates ----------------------------------------------------------------------------
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def template_list(request: WorkspaceRequest) -> HttpResponse:
+    rows = [
+        {
+            "template": t,
+            "wording": placeholders.impersonal_wording(t.subject, t.html, t.sms_body),
+        }
+        for t in queries.templates(request.workspace)
+    ]
+    return render(request, "outreach/templates.html", {"rows": rows, "tab": "templates"})
+
+
+def _check(
+    request: WorkspaceRequest,
+    *,
+    kind: str,
+    subject: str,
+    html: str,
+    sms_body: str,
+    contact_id: Any,
+    sender_id: Any,
+) -> dict[str, Any]:
+    """The editor's live findings and the preview for the chosen contact."""
+    workspace = request.workspace
+    texts = [subject, html] if kind == MessageKind.EMAIL else [sms_body]
+    contacts = preview.contacts_for(workspace, kind)
+    contact = contacts.filter(pk=parse_id(contact_id) or 0).first() or contacts.first()
+    sender = (
+        SenderIdentity.objects.for_workspace(workspace).filter(pk=parse_id(sender_id) or 0).first()
+    )
+    problems = [found for text in texts for found in placeholders.problems(text)]
+    return {
+        "problems": problems,
+        "wording": placeholders.impersonal_wording(*texts),
+        "preview": (
+            preview.render_for(
+                workspace,
+                contact,
+                kind=kind,
+                subject=subject,
+                html=html,
+                sms_body=sms_body,
+                sender=sender,
+            )
+            if contact is not None and not problems
+            else None
+        ),
+        "contact": contact,
+        "kind": kind,
+    }
+
+
+def _template_page(request: WorkspaceRequest, template: Template | None) -> HttpResponse:
+    workspace = request.workspace
+    if template is None:
+        form = TemplateForm(request.POST or None, initial={"kind": MessageKind.EMAIL})
+    else:
+        form = TemplateForm.for_template(template, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = {k: data[k] for k in ("name", "kind", "subject", "html", "sms_body")}
+        try:
+            if template is None:
+                template = authoring.create_template(workspace.pk, **fields, by=request.membership)
+                messages.success(request, f"“{template.name}” is saved.")
+            else:
+                authoring.update_template(template, **fields, by=request.membership)
+                messages.success(request, "Saved.")
+        except ActionError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            return redirect("outreach:template-edit", ws=workspace.slug, pk=template.pk)
+    values = {name: form[name].value() or "" for name in ("kind", "subject", "html", "sms_body")}
+    kind = values["kind"] if values["kind"] in MessageKind.values else MessageKind.EMAIL
+    sender_list = list(queries.senders(workspace))
+    chosen_sender = request.GET.get("sender") or (sender_list[0].pk if sender_list else "")
+    context = {
+        "form": form,
+        "template": template,
+        "senders": sender_list,
+        "email_senders": [s for s in sender_list if s.email_channel_id],
+        "contacts": list(preview.contacts_for(workspace, kind)[: preview.PREVIEW_CONTACTS]),
+        "check": _check(
+            request,
+            kind=kind,
+            subject=values["subject"],
+            html=values["html"],
+            sms_body=values["sms_body"],
+            contact_id=request.GET.get("contact"),
+            sender_id=chosen_sender,
+        ),
+        "chosen_sender": parse_id(chosen_sender),
+        "tab": "templates",
+    }
+    return render(
+        request, "outreach/template_form.html", context, status=400 if form.errors else 200
+    )
+
+
+@require_capability(roles.SEND_OUTREACH)
+def template_create(request: WorkspaceRequest) -> HttpResponse:
+    return _template_page(request, None)
+
+
+@require_capability(roles.VIEW_INBOX)
+def template_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    # Anyone who reads the inbox may look; saving needs send_outreach.
+    if request.method == "POST":
+        require(request.membership, roles.SEND_OUTREACH)
+    return _template_page(request, queries.access_template(request.workspace, pk))
+
+
+@require_POST
+@require_capability(roles.VIEW_INBOX)
+def template_check(request: WorkspaceRequest) -> HttpResponse:
+    """The live check and preview beside the editor (htmx, while typing)."""
+    post = request.POST
+    kind = post.get("kind", MessageKind.EMAIL)
+    context = _check(
+        request,
+        kind=kind if kind in MessageKind.values else MessageKind.EMAIL,
+        subject=post.get("subject", ""),
+        html=post.get("html", ""),
+        sms_body=post.get("sms_body", ""),
+        contact_id=post.get("contact"),
+        sender_id=post.get("sender"),
+    )
+    return render(request, "outreach/_check.html", {"check": context})
+
+
+@require_POST
+@require_capability(roles.SEND_OUTREACH)
+def template_test_send(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    workspace = request.workspace
+    template = queries.access_template(workspace, pk)
+    sender = queries.access_sender(workspace, request.POST.get("sender"))
+    contact: Contact = queries.access_contact(workspace, request.POST.get("contact"))
+    try:
+        address = authoring.send_test_message(
+            template, sender=sender, contact=contact, by=request.membership
+        )
+    except ActionError as error:
+        if error.code not in ("send", "kind"):
+            raise
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            f"A test written for {contact.display_name} is on its way to {address}, "
+            f"from {sender.name}.",
+        )
+    response = redirect("outreach:template-edit", ws=workspace.slug, pk=template.pk)
+    response["Location"] += f"?contact={contact.pk}&sender={sender.pk}"
+    return response
+
+
+# --- sender identities --------------------------------------------------------------------
+
+
+@require_capability(roles.VIEW_INBOX)
+def sender_list(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
+    can_add = request.membership.can(roles.MANAGE_CHANNELS)
+    form = SenderForm(workspace, request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not can_add:
+            require(request.membership, roles.MANAGE_CHANNELS)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                made = authoring.create_sender_identity(
+                    member=data["member"],
+                    name=data["name"],
+                    title=data["title"],
+                    signature=data["signature"],
+                    email_channel=data["email_channel"],
+                    sms_channel=data["sms_channel"],
+                    from_address=data["from_address"],
+                    photo=data["photo"],
+                    by=request.membership,
+                )
+            except ActionError as error:
+                field = {"email": "email_channel", "sms": "sms_channel"}.get(
+                    error.field or "", error.field
+                )
+                form.add_error(field if field in form.fields else None, error.message)
+            else:
+                messages.success(request, f"{made.name} can now send messages in person.")
+                return redirect("outreach:senders", ws=workspace.slug)
+    return render(
+        request,
+        "outreach/senders.html",
+        {
+            "senders": queries.senders(workspace),
+            "form": form,
+            "can_add": can_add,
+            "tab": "senders",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+# --- campaigns ----------------------------------------------------------------------------
+
+
+@require_capability(roles.SEND_OUTREACH)
+def campaign_create(request: WorkspaceRequest) -> HttpResponse:
+    workspace = request.workspace
+    form = CampaignForm(workspace, request.POST or None, initial=request.GET.dict())
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            made = campaigns.create_campaign(
+                name=data["name"],
+                sender=data["sender"],
+                template=data["template"],
+                topic=data["topic"],
+                audience=form.audience(),
+                by=request.membership,
+            )
+        except ActionError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, f"“{made.name}” is ready: check it, then send it.")
+            return redirect("outreach:campaign", ws=workspace.slug, pk=made.pk)
+    return render(
+        request,
+        "outreach/campaign_form.html",
+        {"form": form, "tab": "campaigns"},
+        status=400 if form.errors else 200,
+    )
+
+
+def _audience_size(campaign: Any) -> int:
+    from frontdesk.outreach import audiences
+
+    return sum(
+        1
+        for _ in audiences.recipients(
+            campaign.workspace_id,
+            kind=campaign.template.kind,
+            audience=campaign.audience,
+            topic=campaign.topic,
+        )
+    )
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def campaign_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    campaign = queries.access_campaign(request.workspace, pk)
+    draft = campaign.status == CampaignStatus.DRAFT
+    return render(
+        request,
+        "outreach/campaign.html",
+        {
+            "campaign": campaign,
+            "results": queries.campaign_results(campaign),
+            "states": queries.delivery_states(campaign),
+            "audience_size": _audience_size(campaign) if draft else None,
+            "schedule_form": ScheduleForm(),
+            "tracking": queries.tracking_enabled(request.workspace),
+            "tab": "campaigns",
+        },
+    )
+
+
+@require_POST
+@require_capability(roles.SEND_OUTREACH)
+def campaign_start(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    workspace = request.workspace
+    campaign = queries.access_campaign(workspace, pk)
+    at = None
+    if request.POST.get("when") == "later":
+        schedule = ScheduleForm(request.POST)
+        if not schedule.is_valid() or schedule.cleaned_data["at"] <= timezone.now():
+            messages.error(request, "Choose a time in the future to schedule it.")
+            return redirect("outreach:campaign", ws=workspace.slug, pk=campaign.pk)
+        at = schedule.cleaned_data["at"]
+    if campaign.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+        messages.error(request, "This campaign has started already.")
+        return redirect("outreach:campaign", ws=workspace.slug, pk=campaign.pk)
+    count = campaigns.start_campaign(campaign, by=request.membership, at=at)
+    if at is not None:
+        when = timezone.localtime(at).strftime("%-d %b %Y, %H:%M")
+        messages.success(request, f"Scheduled for {when}: {count} recipients.")
+    else:
+        messages.success(request, f"Sending to {count} recipients.")
+    return redirect("outreach:campaign", ws=workspace.slug, pk=campaign.pk)
+
+
+@require_POST
+@require_capability(roles.SEND_OUTREACH)
+def campaign_pause(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    campaign = queries.access_campaign(request.workspace, pk)
+    campaigns.pause_campaign(campaign, by=request.membership)
+    messages.success(request, "Paused: nothing more goes out until you resume it.")
+    return redirect("outreach:campaign", ws=request.workspace.slug, pk=campaign.pk)
+
+
+@require_POST
+@require_capability(roles.SEND_OUTREACH)
+def campaign_resume(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    campaign = queries.access_campaign(request.workspace, pk)
+    campaigns.resume_campaign(campaign, by=request.membership)
+    messages.success(request, "Sending again.")
+    return redirect("outreach:campaign", ws=request.workspace.slug, pk=campaign.pk)
