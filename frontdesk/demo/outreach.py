@@ -204,8 +204,11 @@ def load_outreach_demo(workspace: Workspace, staff: dict[str, Membership]) -> No
             topic=topics["newsletter"],
             by=owner,
         )
+    # The director is the library's voice when the person who acted has no sender of
+    # their own (community updates: a moderator closing a question tells everyone).
     OutreachSettings.objects.get_or_create(
-        workspace=workspace, defaults={"physical_address": ADDRESS}
+        workspace=workspace,
+        defaults={"physical_address": ADDRESS, "default_sender": senders[MAYA]},
     )
     for address, branch in BRANCHES.items():
         identity = (

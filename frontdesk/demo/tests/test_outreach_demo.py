@@ -10,7 +10,14 @@ from frontdesk.core.models import ContactIdentity
 from frontdesk.demo import outreach as demo
 from frontdesk.demo.core import load_demo
 from frontdesk.outreach import preview, render
-from frontdesk.outreach.models import Campaign, ContactData, SenderIdentity, Template, Topic
+from frontdesk.outreach.models import (
+    Campaign,
+    ContactData,
+    OutreachSettings,
+    SenderIdentity,
+    Template,
+    Topic,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -51,6 +58,9 @@ def test_the_director_and_a_branch_librarian_are_senders(riverside_demo):
     assert senders["Priya Shah"].title.startswith("Branch Librarian")
     assert senders["Priya Shah"].sms_channel is not None
     assert all(s.email_channel is not None for s in senders.values())
+    # Community updates from a moderator without a sender of their own come from her.
+    settings = OutreachSettings.objects.get(workspace=riverside_demo)
+    assert settings.default_sender == senders["Maya Patel"]
 
 
 def test_every_demo_template_is_personal_and_previews_for_a_real_contact(riverside_demo):
