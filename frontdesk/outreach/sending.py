@@ -375,6 +375,24 @@ def _escape(text: str) -> str:
     return html_module.escape(text)
 
 
+@functools.cache
+def _handover_statement(alias: str) -> str:
+    """`_Handover`'s UPDATE for the database `alias`, named from the model."""
+    quote = connections[alias].ops.quote_name
+    meta = Delivery._meta
+
+    def column(name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    table = quote(meta.db_table)
+    assignments = ", ".join(
+        f"{column(name)} = %s" for name in ("state", "sent_at", "provider_message_id", "attempts")
+    )
+    conditions = " AND ".join(f"{column(name)} = %s" for name in ("id", "state", "claim_token"))
+    # Identifiers from the model, quoted; every value is a parameter.
+    return f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608
+
+
 class _Handover:
     """The commit point of one delivery: `claimed` -> `sending`, only with our claim.
 
@@ -414,17 +432,23 @@ class _Handover:
             self.pending = pgconn
             # Our claim is young (checked before): nobody else may hold this row.
             return True
-        return (
-            Delivery.objects.filter(
-                pk=self.pk, state=DeliveryState.CLAIMED, claim_token=self.token
-            ).update(
-                state=DeliveryState.SENDING,
-                sent_at=now,
-                provider_message_id=self.message_id,
-                attempts=self.attempts,
+        # The same conditional UPDATE, on a cursor: the ORM's query building cost more
+        # than the statement itself, once for every message of a campaign.
+        sent_at = Delivery._meta.get_field("sent_at").get_db_prep_save(now, connection)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _handover_statement(connection.alias),
+                [
+                    DeliveryState.SENDING.value,
+                    sent_at,
+                    self.message_id,
+                    self.attempts,
+                    self.pk,
+                    DeliveryState.CLAIMED.value,
+                    self.token,
+                ],
             )
-            == 1
-        )
+            return cursor.rowcount == 1
 
     def settle(self) -> None:
         pgconn, self.pending = self.pending, None

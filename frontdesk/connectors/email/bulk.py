@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import functools
 import re
 import smtplib
 import socket
@@ -71,9 +72,13 @@ def _data(smtp: smtplib.SMTP, msg: ReadableBuffer | str) -> tuple[int, bytes]:
         raise _ClaimLost
     smtp.send(b".\r\n")
     after: Callable[[], None] | None = getattr(smtp, "after_dot", None)
-    if after is not None:
-        after()
-    return smtp.getreply()
+    try:
+        return smtp.getreply()
+    finally:
+        # After the server's answer (or the connection's failure): the caller's commit,
+        # sent before the dot, completes meanwhile in its database.
+        if after is not None:
+            after()
 
 
 class _SMTP(smtplib.SMTP):
@@ -112,11 +117,19 @@ def _header(name: str, value: str) -> bytes:
     return f"{name}: {encoded}\r\n".encode("ascii")
 
 
+@functools.lru_cache(maxsize=4096)
 def _address(value: str) -> str:
+    """The header form of an address (parsed once per distinct value: a campaign's
+    From is the same on every message, and parsing is a full RFC 5322 parser)."""
     name, address = parseaddr(value)
     if not address.isascii():
         raise ValueError("a non-ASCII address")
     return formataddr((name, address), charset="utf-8")
+
+
+@functools.lru_cache(maxsize=256)
+def _envelope_sender(value: str) -> str:
+    return parseaddr(value)[1]
 
 
 def _qp(text: str) -> bytes:
@@ -199,9 +212,10 @@ class BulkSender:
     ) -> DeliveryResult:
         """Send one message; raises ConnectorError (temporary or permanent).
 
-        `after_dot` runs right after the final "." is written, before the server's
-        answer is read (the caller may have sent its commit without waiting for it,
-        so that nothing blocks between that commit and the dot)."""
+        `after_dot` runs once the server has answered the final "." (or the
+        connection failed): the caller may have sent its commit without waiting for
+        it, so that nothing blocks between that commit and the dot, and reads the
+        database's answer there, while the mail server's answer came meanwhile."""
         self.committed = False
         email = build_email(self.account, message)
         message_id = email.extra_headers["Message-ID"]
@@ -251,7 +265,7 @@ class BulkSender:
             if raw is None:
                 backend._send(email)
             else:
-                _name, sender = parseaddr(email.from_email)
+                sender = _envelope_sender(email.from_email)
                 backend.connection.sendmail(sender, email.recipients(), raw)
         except _ClaimLost:
             backend.connection = None
