@@ -120,7 +120,10 @@ def _template_page(request: WorkspaceRequest, template: Template | None) -> Http
     values = {name: form[name].value() or "" for name in ("kind", "subject", "html", "sms_body")}
     kind = values["kind"] if values["kind"] in MessageKind.values else MessageKind.EMAIL
     sender_list = list(queries.senders(workspace))
-    chosen_sender = request.GET.get("sender") or (sender_list[0].pk if sender_list else "")
+    # Previewed as yourself when you send as someone, else as the first sender.
+    own = [s for s in sender_list if s.member_id == request.membership.pk]
+    fallback = (own or sender_list)[0].pk if sender_list else ""
+    chosen_sender = request.GET.get("sender") or fallback
     context = {
         "form": form,
         "template": template,

@@ -471,3 +471,17 @@ def test_recent_notices_show_whom_what_and_how_it_went(
     assert len(smtp_sink.received) == 1
     sent = client.get(f"{BASE}/").content.decode().split('id="notices-h"')[1]
     assert "Grace Hopper" in sent and ">Sent<" in sent
+
+
+def test_the_editor_previews_as_yourself_when_you_are_a_sender(
+    client_for, cast, welcome, maya_sender, email_channel, grace
+):
+    # The owner's sender is listed first; the agent (Maya) previews as herself.
+    create_sender_identity(
+        member=cast["owner"], name="Aaron Director", email_channel=email_channel, by=cast["owner"]
+    )
+    page = client_for(cast["agent"]).get(f"{BASE}/templates/{welcome.pk}/").content.decode()
+    chosen = re.findall(r'<option value="(\d+)" selected>', page)
+    assert chosen and set(chosen) == {str(maya_sender.pk)}
+    frame = html.unescape(page.split('srcdoc="')[1].split('"')[0])
+    assert "Youth Services Librarian" in frame
