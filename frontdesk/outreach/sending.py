@@ -42,7 +42,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, router, transaction
-from django.db.models import Q
+from django.db.models import Field, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -382,7 +382,9 @@ def _handover_statement(alias: str) -> str:
     meta = Delivery._meta
 
     def column(name: str) -> str:
-        return quote(meta.get_field(name).column)
+        field = meta.get_field(name)
+        assert isinstance(field, Field) and field.column
+        return quote(field.column)
 
     table = quote(meta.db_table)
     assignments = ", ".join(
