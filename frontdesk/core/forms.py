@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from typing import Any
 
 import phonenumbers
 from django import forms
@@ -81,10 +82,22 @@ class WorkspaceSettingsForm(forms.ModelForm):
         help_text="Phone numbers typed without a country code are read as this country's.",
     )
 
+    logo = forms.ImageField(
+        required=False,
+        help_text="Shown on your public pages (community, contact form): a PNG with a "
+        "transparent background looks best; at most 2 MB.",
+    )
+    remove_logo = forms.BooleanField(required=False, label="Remove the logo")
+
     class Meta:
         model = Workspace
         fields = ["name", "time_zone", "default_country", "brand_color"]
         widgets = {"brand_color": forms.TextInput(attrs={"type": "color"})}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not (self.instance and self.instance.logo):
+            del self.fields["remove_logo"]
 
 
 CONSENT_CHOICES = ConsentStatus.choices

@@ -73,6 +73,9 @@ class Workspace(models.Model):
         help_text="Used to read local phone numbers (e.g. 555 0100) as international ones.",
     )
     brand_color = models.CharField(max_length=7, default="#1f6f5c")
+    # Shown on the public pages (community, contact form) beside the name: in the one
+    # public media folder, re-encoded without metadata (core.actions.workspaces).
+    logo = models.ImageField(upload_to="staff/logos/", blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

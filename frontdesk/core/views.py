@@ -216,9 +216,18 @@ def settings_index(request: HttpRequest) -> HttpResponse:
 
 @require_capability(roles.MANAGE_WORKSPACE)
 def workspace_settings(request: WorkspaceRequest) -> HttpResponse:
-    form = WorkspaceSettingsForm(request.POST or None, instance=request.workspace)
+    form = WorkspaceSettingsForm(
+        request.POST or None, request.FILES or None, instance=request.workspace
+    )
     if request.method == "POST" and form.is_valid():
-        update_workspace_settings(request.workspace, by=request.membership, **form.cleaned_data)
-        messages.success(request, "Workspace settings saved.")
-        return redirect(reverse("core:workspace-settings", kwargs={"ws": request.workspace.slug}))
+        values = {"remove_logo": False} | form.cleaned_data
+        try:
+            update_workspace_settings(request.workspace, by=request.membership, **values)
+        except ValidationError as error:
+            form.add_error("logo", error)
+        else:
+            messages.success(request, "Workspace settings saved.")
+            return redirect(
+                reverse("core:workspace-settings", kwargs={"ws": request.workspace.slug})
+            )
     return render(request, "core/workspace_settings.html", {"form": form})
