@@ -64,17 +64,22 @@ def test_the_owner_uploads_a_logo_shown_on_the_public_pages_without_metadata(
     assert 'class="brand-mark"' not in body
 
 
-def test_a_new_logo_replaces_the_old_file_and_remove_deletes_it(client_for, cast, riverside):
+def test_a_new_logo_replaces_the_old_file_and_remove_deletes_it(
+    client_for, cast, riverside, django_capture_on_commit_callbacks
+):
+    # The replaced file is deleted once the change is committed.
     owner = client_for(cast["owner"])
     upload(owner, riverside.slug, logo=SimpleUploadedFile("a.jpg", jpeg_with_location()))
     riverside.refresh_from_db()
     first = riverside.logo.name
-    upload(owner, riverside.slug, logo=SimpleUploadedFile("b.jpg", jpeg_with_location()))
+    with django_capture_on_commit_callbacks(execute=True):
+        upload(owner, riverside.slug, logo=SimpleUploadedFile("b.jpg", jpeg_with_location()))
     riverside.refresh_from_db()
     assert riverside.logo.name != first and not default_storage.exists(first)
 
     second = riverside.logo.name
-    assert upload(owner, riverside.slug, remove_logo="on").status_code == 302
+    with django_capture_on_commit_callbacks(execute=True):
+        assert upload(owner, riverside.slug, remove_logo="on").status_code == 302
     riverside.refresh_from_db()
     assert not riverside.logo and not default_storage.exists(second)
 

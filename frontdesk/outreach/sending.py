@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import itertools
 import logging
 import time
 import uuid
@@ -376,8 +377,9 @@ def _escape(text: str) -> str:
 
 
 @functools.cache
-def _handover_statement(alias: str) -> str:
-    """`_Handover`'s UPDATE for the database `alias`, named from the model."""
+def _handover_statement(alias: str, *, numbered: bool = False) -> str:
+    """`_Handover`'s UPDATE for the database `alias`, named from the model: with `%s`
+    for a Django cursor, or `$1`..`$7` (`numbered`) for libpq itself."""
     quote = connections[alias].ops.quote_name
     meta = Delivery._meta
 
@@ -386,11 +388,15 @@ def _handover_statement(alias: str) -> str:
         assert isinstance(field, Field) and field.column
         return quote(field.column)
 
+    marks = (f"${n}" if numbered else "%s" for n in itertools.count(1))
     table = quote(meta.db_table)
     assignments = ", ".join(
-        f"{column(name)} = %s" for name in ("state", "sent_at", "provider_message_id", "attempts")
+        f"{column(name)} = {next(marks)}"
+        for name in ("state", "sent_at", "provider_message_id", "attempts")
     )
-    conditions = " AND ".join(f"{column(name)} = %s" for name in ("id", "state", "claim_token"))
+    conditions = " AND ".join(
+        f"{column(name)} = {next(marks)}" for name in ("id", "state", "claim_token")
+    )
     # Identifiers from the model, quoted; every value is a parameter.
     return f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608
 
@@ -404,11 +410,6 @@ class _Handover:
     (for the database's reply, then for a CPU on a busy machine) lies between the
     commit and the dot. Elsewhere (SQLite, in-process) the UPDATE runs at once.
     """
-
-    SQL = (
-        "UPDATE outreach_delivery SET state = $1, sent_at = $2, provider_message_id = $3, "
-        "attempts = $4 WHERE id = $5 AND state = $6 AND claim_token = $7"
-    )
 
     def __init__(self, pk: int, token: str, message_id: str, attempts: int) -> None:
         self.pk, self.token, self.message_id, self.attempts = pk, token, message_id, attempts
@@ -429,7 +430,8 @@ class _Handover:
                 DeliveryState.CLAIMED,
                 self.token,
             ]
-            pgconn.send_query_params(self.SQL.encode(), [v.encode() for v in values])
+            statement = _handover_statement(connection.alias, numbered=True)
+            pgconn.send_query_params(statement.encode(), [v.encode() for v in values])
             pgconn.flush()
             self.pending = pgconn
             # Our claim is young (checked before): nobody else may hold this row.

@@ -427,7 +427,11 @@ def validate_photo(photo: UploadedFile[Any]) -> Image.Image:
     return image
 
 
-def _encode_photo(image: Image.Image) -> ContentFile[bytes]:
+def stored_photo(upload: UploadedFile[Any]) -> ContentFile[bytes]:
+    """An uploaded picture (a staff photo, a sender's photo, a workspace logo) checked
+    by `validate_photo`, shrunk to PHOTO_STORED_SIZE and re-encoded without its
+    metadata, under a random name; raises ValidationError with a message for people."""
+    image = validate_photo(upload)
     data, content_type = encode_without_metadata(image, max_size=PHOTO_STORED_SIZE)
     extension = "png" if content_type == "image/png" else "jpg"
     # A random name: the upload's own name is whatever the browser sent.
@@ -454,7 +458,7 @@ def update_profile(
     display_name = " ".join(display_name.split())[:80]
     if not display_name:
         raise ValidationError("Enter the name customers should see.")
-    new_photo = _encode_photo(validate_photo(photo)) if photo is not None else None
+    new_photo = stored_photo(photo) if photo is not None else None
     old_name = membership.photo.name if membership.photo else ""
     membership.display_name = display_name
     membership.title = title.strip()[:80]

@@ -1,20 +1,15 @@
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from frontdesk.core import roles
-from frontdesk.core.actions.team import validate_photo
+from frontdesk.core.actions.team import stored_photo
 from frontdesk.core.models import Membership, User, Workspace
 from frontdesk.core.permissions import require
-from frontdesk.core.pictures import encode_without_metadata
 from frontdesk.core.roles import Role
-
-LOGO_SIZE = (512, 512)
 
 
 @transaction.atomic
@@ -71,25 +66,24 @@ def update_workspace_settings(
 
     Only members who may MANAGE_WORKSPACE (NotAllowed otherwise). The slug, and so
     every URL, stays as it is. A logo must be an image Pillow reads (ValidationError
-    with a message otherwise); it is stored re-encoded without its metadata, at most
-    LOGO_SIZE, and the one it replaces is deleted.
+    with a message otherwise); it is stored like a staff photo (re-encoded without its
+    metadata, at most 512 px), and the one it replaces is deleted after commit.
     """
     require(by, roles.MANAGE_WORKSPACE, workspace_id=workspace.pk)
-    fields = ["name", "time_zone", "default_country", "brand_color"]
+    fields = ["name", "time_zone", "default_country", "brand_color", "logo"]
     old_logo = workspace.logo.name if workspace.logo else ""
-    if logo is not None:
-        data, content_type = encode_without_metadata(validate_photo(logo), max_size=LOGO_SIZE)
-        extension = "png" if content_type == "image/png" else "jpg"
-        workspace.logo.save(f"{uuid.uuid4().hex}.{extension}", ContentFile(data), save=False)
-        fields.append("logo")
-    elif remove_logo and old_logo:
-        workspace.logo = ""
-        fields.append("logo")
-    workspace.name = name
-    workspace.time_zone = time_zone
-    workspace.default_country = default_country
-    workspace.brand_color = brand_color
-    workspace.save(update_fields=fields)
-    if "logo" in fields and old_logo:
-        workspace.logo.storage.delete(old_logo)
+    new_logo = stored_photo(logo) if logo is not None else None
+    with transaction.atomic():
+        if new_logo is not None:
+            workspace.logo.save(new_logo.name or "logo.png", new_logo, save=False)
+        elif remove_logo:
+            workspace.logo = ""
+        workspace.name = name
+        workspace.time_zone = time_zone
+        workspace.default_country = default_country
+        workspace.brand_color = brand_color
+        workspace.save(update_fields=fields)
+        if old_logo and old_logo != (workspace.logo.name or ""):
+            storage = workspace.logo.storage
+            transaction.on_commit(lambda: storage.delete(old_logo))
     return workspace

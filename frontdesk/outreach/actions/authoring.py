@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,25 +10,21 @@ from django.core.files.uploadedfile import UploadedFile
 
 from frontdesk.connectors.base import ConnectorError
 from frontdesk.core import roles
-from frontdesk.core.actions.team import PHOTO_STORED_SIZE, validate_photo
+from frontdesk.core.actions.team import stored_photo
 from frontdesk.core.errors import ActionError
 from frontdesk.core.models import Contact, Membership
 from frontdesk.core.permissions import require
-from frontdesk.core.pictures import encode_without_metadata
 from frontdesk.inbox.models import Channel
 from frontdesk.outreach import preview, render
 from frontdesk.outreach.models import Campaign, MessageKind, Notice, SenderIdentity, Template
 
 
 def _photo(photo: UploadedFile[Any]) -> ContentFile[bytes]:
-    """The upload checked like a staff photo, shrunk and stored without its metadata."""
+    """The upload checked and stored like a staff photo (core.actions.team)."""
     try:
-        image = validate_photo(photo)
+        return stored_photo(photo)
     except ValidationError as error:
         raise ActionError(" ".join(error.messages), field="photo") from None
-    data, content_type = encode_without_metadata(image, max_size=PHOTO_STORED_SIZE)
-    extension = "png" if content_type == "image/png" else "jpg"
-    return ContentFile(data, name=f"{uuid.uuid4().hex}.{extension}")
 
 
 def create_sender_identity(
