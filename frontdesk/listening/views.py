@@ -18,6 +18,7 @@ from frontdesk.core.permissions import require_capability
 from frontdesk.listening import actions, queries
 from frontdesk.listening.forms import SourceForm, WatchForm
 from frontdesk.listening.models import Mention, MentionStatus, Source, SourceKind, Watch
+from frontdesk.triage import priority
 
 SENTIMENTS = [
     ("", "Any mood"),
@@ -29,15 +30,23 @@ SENTIMENTS = [
 STATUSES = [("", "Any status"), ("open", "To look at"), *MentionStatus.choices]
 
 
+ORDERS = [("newest", "Newest first"), ("attention", "Needs attention first")]
+
+
 def _rows(request: WorkspaceRequest, mentions: list[Mention]) -> list[dict[str, Any]]:
     compiled = queries.compiled(request.workspace)
-    return [{"m": m, "hl": queries.highlighted(m, compiled)} for m in mentions]
+    now = timezone.now()
+    return [
+        {"m": m, "hl": queries.highlighted(m, compiled), "rank": priority.for_mention(m, now)}
+        for m in mentions
+    ]
 
 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
 def mention_list(request: WorkspaceRequest) -> HttpResponse:
-    """Who said what, where, how they feel, and what to do: newest first."""
+    """Who said what, where, how they feel, and what to do: newest first, or by
+    the explained priority score ("Needs attention first")."""
     filters = queries.MentionFilters.from_query(request.GET.dict())
     rows = _rows(request, queries.mentions(request.workspace, filters))
     context = {
@@ -48,6 +57,7 @@ def mention_list(request: WorkspaceRequest) -> HttpResponse:
         "failing": Source.objects.for_workspace(request.workspace).filter(failures__gt=0).count(),
         "sentiments": SENTIMENTS,
         "statuses": STATUSES,
+        "orders": ORDERS,
     }
     template = "listening/_mention_rows.html" if request.htmx else "listening/mentions.html"
     return render(request, template, context)
