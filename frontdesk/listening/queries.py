@@ -115,7 +115,7 @@ def access_mention(workspace: Workspace, pk: int | str) -> Mention:
 
 
 ORDERS = ("newest", "attention")
-# "Needs attention first" ranks this many of the newest matching mentions by their
+# "Priority first" ranks this many of the newest matching mentions by their
 # priority score (triage/priority.py, computed from each row's own fields; the wait
 # term grows with the clock, so no stored column or index can hold the order).
 ATTENTION_WINDOW = 2000

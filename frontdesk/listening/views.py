@@ -30,7 +30,7 @@ SENTIMENTS = [
 STATUSES = [("", "Any status"), ("open", "To look at"), *MentionStatus.choices]
 
 
-ORDERS = [("newest", "Newest first"), ("attention", "Needs attention first")]
+ORDERS = [("newest", "Newest first"), ("attention", "Priority first")]
 
 
 def _rows(request: WorkspaceRequest, mentions: list[Mention]) -> list[dict[str, Any]]:
@@ -46,7 +46,7 @@ def _rows(request: WorkspaceRequest, mentions: list[Mention]) -> list[dict[str, 
 @require_capability(roles.VIEW_INBOX)
 def mention_list(request: WorkspaceRequest) -> HttpResponse:
     """Who said what, where, how they feel, and what to do: newest first, or by
-    the explained priority score ("Needs attention first")."""
+    the explained priority score ("Priority first")."""
     filters = queries.MentionFilters.from_query(request.GET.dict())
     rows = _rows(request, queries.mentions(request.workspace, filters))
     context = {

@@ -68,7 +68,7 @@ def test_needs_attention_first_ranks_by_the_explained_score(client_for, cast, me
     ranked = client.get("/w/riverside/listening/?order=attention").content.decode()
     assert ranked.index("Sam Lee") < ranked.index("Dana Reader")
     assert 'title="Priority 55: unseen 24 h, reaches 5k followers"' in ranked
-    assert '<option value="attention" selected>Needs attention first</option>' in ranked
+    assert '<option value="attention" selected>Priority first</option>' in ranked
     # Looked at: no longer waiting, so it drops below the unhappy one.
     client.post(f"/w/riverside/listening/mentions/{happy.pk}/status/", {"status": "seen"})
     ranked = client.get("/w/riverside/listening/?order=attention").content.decode()
