@@ -199,12 +199,18 @@ def simhash(text: str, *, shingle: int = 3) -> int:
         grams = [" ".join(words)]
     else:
         grams = [" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1)]
-    weights = [0] * 64
-    for gram in grams:
-        value = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+    # A bit is set when more than half the shingles' hashes have it. The hashes are
+    # written as 64-character binary strings and counted column by column (in C);
+    # column 0 is bit 63.
+    rows = [
+        f"{int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest()):064b}" for g in grams
+    ]
+    half = len(rows) / 2
+    result = 0
+    for column, bits in enumerate(zip(*rows, strict=True)):
+        if bits.count("1") > half:
+            result |= 1 << (63 - column)
+    return result
 
 
 def hamming(a: int, b: int) -> int:

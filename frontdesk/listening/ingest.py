@@ -23,7 +23,6 @@ from typing import Any
 
 import nh3
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from frontdesk.connectors.base import Candidate
@@ -121,6 +120,24 @@ class _Recent:
             self._rows.append((pk, simhash))
 
 
+_Link = Mention.watches.through
+
+
+@dataclass
+class _Found:
+    """A post a watch matched, with its story's keys, before it is stored."""
+
+    candidate: Candidate
+    key: str
+    title: str
+    text: str
+    matched: list[tuple[Watch, list[str]]]
+    analysis: Any
+    canonical: str
+    fingerprint: str
+    simhash: int
+
+
 def _remove(source: Source, key: str, now: datetime) -> bool:
     sighting = Sighting.objects.filter(source=source, external_key=key).first()
     if sighting is None:
@@ -149,6 +166,8 @@ def ingest(
             "external_key", flat=True
         )
     )
+    # First what each post is (matching, its story's keys), without the database.
+    found: list[_Found] = []
     for candidate, key in zip(candidates, keys, strict=True):
         report.seen += 1
         if candidate.removed:
@@ -182,19 +201,38 @@ def ingest(
         else:  # nothing to hash: the post is its address
             fingerprint = stories.key_of(canonical or f"{source.pk}:{candidate.source_id}")
         simhash = stories.simhash(title, text) if len(text.split()) >= NEAR_MIN_WORDS else 0
-        same = Q(story_key=fingerprint)
-        if canonical:
-            same |= Q(canonical_url=canonical)
-        existing = Mention.objects.for_workspace(workspace).filter(same).first()
-        if existing is None and simhash:
-            near = recent.find(simhash, title, text)
+        found.append(
+            _Found(candidate, key, title, text, matched, analysis, canonical, fingerprint, simhash)
+        )
+    if not found:
+        return report
+
+    # The mentions these stories already are: two reads for the whole poll.
+    mine = Mention.objects.for_workspace(workspace).order_by()
+    by_key = {m.story_key: m for m in mine.filter(story_key__in={f.fingerprint for f in found})}
+    by_url: dict[str, Mention] = {}
+    urls = {f.canonical for f in found if f.canonical}
+    for other in mine.filter(canonical_url__in=urls).order_by("pk") if urls else ():
+        by_url.setdefault(other.canonical_url, other)
+    links: list[Any] = []
+    sightings: list[Sighting] = []
+    for post in found:
+        candidate, matched, canonical, fingerprint = (
+            post.candidate,
+            post.matched,
+            post.canonical,
+            post.fingerprint,
+        )
+        existing = by_key.get(fingerprint) or (by_url.get(canonical) if canonical else None)
+        if existing is None and post.simhash:
+            near = recent.find(post.simhash, post.title, post.text)
             existing = Mention.objects.filter(pk=near).first() if near else None
         if existing is None:
-            analysis = analysis or analyze(f"{title}\n{text}")
+            analysis = post.analysis or analyze(f"{post.title}\n{post.text}")
             terms: list[str] = []
-            for _, found in matched:
-                terms.extend(t for t in found if t not in terms)
-            spans = sorted(s for _, q in watches for s in q.spans_in(text))[:1]
+            for _, hit_terms in matched:
+                terms.extend(t for t in hit_terms if t not in terms)
+            spans = sorted(s for _, q in watches for s in q.spans_in(post.text))[:1]
             try:
                 with transaction.atomic():
                     existing = Mention.objects.create(
@@ -204,14 +242,14 @@ def ingest(
                         url=candidate.url[:2000],
                         canonical_url=canonical,
                         story_key=fingerprint,
-                        simhash=simhash,
+                        simhash=post.simhash,
                         author_name=plain(candidate.author_name)[:200],
                         author_handle=candidate.author_handle[:200],
                         author_url=candidate.author_url[:1000],
                         author_email=candidate.author_email[:254],
-                        title=title,
-                        excerpt=_excerpt(text, spans),
-                        text=text,
+                        title=post.title,
+                        excerpt=_excerpt(post.text, spans),
+                        text=post.text,
                         language=(candidate.language or analysis.language.label or "")[:8],
                         published_at=candidate.published_at,
                         found_at=now,
@@ -223,34 +261,41 @@ def ingest(
                         needs_reply=analysis.needs_reply.score >= 1.0,
                         needs_reply_reason=analysis.needs_reply.reason[:300],
                     )
-                    existing.watches.set([w for w, _ in matched])
             except IntegrityError:  # another poller stored this story a moment ago
                 existing = Mention.objects.get(workspace=workspace, story_key=fingerprint)
             else:
                 report.new_mentions.append(existing.pk)
-                recent.add(existing.pk, simhash)
+                recent.add(existing.pk, post.simhash)
                 alerts.on_new_mention(existing, [w for w, _ in matched], now=now)
                 for watch, _ in matched:
                     touched[watch.pk] = watch
+            by_key[fingerprint] = existing
+            if canonical:
+                by_url.setdefault(canonical, existing)
         else:
             report.duplicates += 1
-            existing.watches.add(*[w for w, _ in matched])
             reach = _reach(candidate)
             if reach:  # a copy seen later may have counted more
                 merged = dict(existing.reach)
                 for name, value in reach.items():
                     merged[name] = max(value, merged.get(name, 0))
+                existing.reach = merged
                 Mention.objects.filter(pk=existing.pk).update(reach=merged)
-        Sighting.objects.get_or_create(
-            source=source,
-            external_key=key,
-            defaults={
-                "workspace": workspace,
-                "external_id": candidate.source_id[:1000],
-                "mention": existing,
-                "seen_at": now,
-            },
+        links.extend(_Link(mention_id=existing.pk, watch_id=w.pk) for w, _ in matched)
+        sightings.append(
+            Sighting(
+                workspace=workspace,
+                source=source,
+                external_key=post.key,
+                external_id=candidate.source_id[:1000],
+                mention=existing,
+                seen_at=now,
+            )
         )
+    # Which watches found each mention, and which posts this source has now sighted:
+    # written together (the unique constraints skip what is already there).
+    _Link.objects.bulk_create(links, ignore_conflicts=True)
+    Sighting.objects.bulk_create(sightings, ignore_conflicts=True)
     for watch in touched.values():
         alerts.check_spike(watch, now=now)
     return report

@@ -16,8 +16,8 @@ import secrets
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -168,22 +168,26 @@ def _host(source: Source) -> str:
     return (urlsplit(source.url).hostname or source.kind).lower()
 
 
-def poll_sources(sources: list[Source]) -> list[Outcome]:
-    """Fetch `sources` concurrently, per-host limited; returns their outcomes."""
+def fetched(sources: list[Source]) -> Iterator[Outcome]:
+    """Fetch `sources` concurrently, per-host limited; yields each outcome as soon as
+    its fetch is done (in no set order), so the caller stores one while the others
+    are still on their way."""
     if not sources:
-        return []
+        return
     gate = HostGate(settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS)
     workers = max(1, min(settings.LISTENING_POLL_THREADS, len(sources)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listening") as pool:
         futures = [pool.submit(gate.run, _host(s), partial(fetch, s)) for s in sources]
-        return [f.result() for f in futures]
+        for future in as_completed(futures):
+            yield future.result()
 
 
 def poll_due_sources(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[Outcome]:
-    """Claim, fetch and record every due source (up to `limit`)."""
-    claimed = claim_due(now=now, limit=limit)
-    outcomes = poll_sources(claimed)
-    for outcome in outcomes:
+    """Claim, fetch and record every due source (up to `limit`); each is stored (in
+    this thread) as soon as its own fetch is done."""
+    outcomes = []
+    for outcome in fetched(claim_due(now=now, limit=limit)):
+        outcomes.append(outcome)
         try:
             record(outcome)
         except Exception:  # one source's bad data must not block the rest; retried later

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 MAX_QUERY_LENGTH = 1000
 MAX_DEPTH = 20
@@ -39,6 +40,7 @@ class QueryError(ValueError):
         self.position = position
 
 
+@lru_cache(maxsize=4096)
 def _fold_char(char: str) -> str:
     decomposed = unicodedata.normalize("NFKD", char)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
@@ -46,7 +48,9 @@ def _fold_char(char: str) -> str:
 
 def fold(text: str) -> str:
     """`text` without accents and case: what matching compares."""
-    return "".join(_fold_char(c) for c in text)
+    if text.isascii():  # ASCII has no accents, and its case folding is lower()
+        return text.lower()
+    return "".join(map(_fold_char, text))
 
 
 @dataclass(frozen=True)
@@ -59,19 +63,27 @@ class Words:
 
     @classmethod
     def of(cls, text: str) -> Words:
-        folded: list[str] = []
-        origin: list[int] = []
-        for index, char in enumerate(text):
-            piece = _fold_char(char)
-            folded.append(piece)
-            origin.extend([index] * len(piece))
-        flat = "".join(folded)
-        words, starts, ends = [], [], []
-        for found in _WORD.finditer(flat):
-            words.append(found.group(0))
-            starts.append(origin[found.start()])
-            ends.append(origin[found.end() - 1] + 1)
-        return cls(tuple(words), tuple(starts), tuple(ends))
+        return _words_of(text)
+
+
+# Every watch of a workspace reads the same post: its words are worked out once.
+@lru_cache(maxsize=64)
+def _words_of(text: str) -> Words:
+    ascii_only = text.isascii()
+    pieces = [text.lower()] if ascii_only else list(map(_fold_char, text))
+    flat = "".join(pieces)
+    words = [found.group(0) for found in _WORD.finditer(flat)]
+    if ascii_only or all(len(piece) == 1 for piece in pieces):  # offsets unchanged
+        spans = [found.span() for found in _WORD.finditer(flat)]
+        return Words(tuple(words), tuple(a for a, _ in spans), tuple(b for _, b in spans))
+    origin: list[int] = []
+    for index, piece in enumerate(pieces):
+        origin.extend([index] * len(piece))
+    starts, ends = [], []
+    for found in _WORD.finditer(flat):
+        starts.append(origin[found.start()])
+        ends.append(origin[found.end() - 1] + 1)
+    return Words(tuple(words), tuple(starts), tuple(ends))
 
 
 # --- the tree ------------------------------------------------------------------------

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import random
+
 import pytest
 
 from frontdesk import __version__
@@ -10,6 +13,7 @@ from frontdesk.connectors.listening_common import (
     content_hash,
     crawler_user_agent,
     fingerprint,
+    fold_words,
     forbids_reading,
     hamming,
     html_to_text,
@@ -97,3 +101,30 @@ def test_the_crawler_user_agent_names_the_site_and_a_contact(settings):
     )
     settings.DEFAULT_FROM_EMAIL = "Riverside <help@riverside.example>"
     assert crawler_user_agent().endswith("help@riverside.example)")
+
+
+def _reference_simhash(text: str, shingle: int = 3) -> int:
+    """The plain per-bit loop the stored fingerprints were made with."""
+    words = fold_words(text)
+    if not words:
+        return 0
+    if len(words) < shingle:
+        grams = [" ".join(words)]
+    else:
+        grams = [" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1)]
+    weights = [0] * 64
+    for gram in grams:
+        value = int.from_bytes(hashlib.blake2b(gram.encode(), digest_size=8).digest(), "big")
+        for bit in range(64):
+            weights[bit] += 1 if value >> bit & 1 else -1
+    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
+
+
+def test_simhash_gives_the_stored_fingerprints_bit_for_bit():
+    rng = random.Random(23)
+    words = ["library", "Riverside", "bücher", "hold", "the", "fines", "ß", "card", "wifi"]
+    texts = ["", "one", "two words", "Ünïcode ÅccÉnts here", "a b c d"] + [
+        " ".join(rng.choice(words) for _ in range(rng.randint(1, 80))) for _ in range(300)
+    ]
+    for text in texts:
+        assert simhash(text) == _reference_simhash(text), text

@@ -85,6 +85,20 @@ def test_spans_point_at_the_original_text_even_with_accents():
     assert found.terms == ["bibliotheque", "riverside"]
 
 
+def test_spans_survive_letters_that_fold_longer_or_vanish():
+    # "ß" folds to "ss" (one more character) and a lone combining accent to nothing
+    # (one fewer): the lengths balance, the offsets must not be taken as unchanged.
+    text = "Grosse \u0301Straße: RIVERSIDE Bücherei, riverside"
+    found = parse("riverside OR strasse OR bucherei").match(text)
+    assert found is not None
+    assert [text[s:e] for s, e in found.spans] == ["Straße", "RIVERSIDE", "Bücherei", "riverside"]
+    plain = "RIVERSIDE library, Riverside"
+    assert [plain[s:e] for s, e in parse("riverside").match(plain).spans] == [
+        "RIVERSIDE",
+        "Riverside",
+    ]
+
+
 def test_excluded_words_are_not_highlighted_and_or_alternatives_all_are():
     text = "Riverside library and the Hillview library"
     query = parse("(riverside OR hillview) -closed")
