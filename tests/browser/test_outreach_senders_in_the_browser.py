@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.system.demo_server import serve_demo
+from tests.system.server import frontdesk_shell
 
 pytestmark = [pytest.mark.browser, pytest.mark.system]
 
@@ -123,3 +124,41 @@ def test_an_sms_test_send_from_the_template_editor(demo, new_page, screenshot):
     small.goto(editor_url)
     screenshot(small, "outreach-sms-template-phone")
     no_sideways_scroll(small, "sms template")
+
+
+MORE_CAMPAIGNS = """
+from frontdesk.outreach.models import Campaign
+draft = Campaign.objects.get(name="December newsletter")
+Campaign.objects.bulk_create(
+    Campaign(workspace_id=draft.workspace_id, name=f"Storytime week {n:02d}",
+             sender_id=draft.sender_id, template_id=draft.template_id)
+    for n in range(40)
+)
+print(Campaign.objects.count())
+"""
+
+
+def test_the_outreach_index_pages_on_a_desk_and_a_phone(demo, new_page, screenshot):
+    assert int(frontdesk_shell(MORE_CAMPAIGNS, env=demo.env)) == 41
+    page = new_page(width=1366, height=900)
+    sign_in(page, demo)
+    page.goto(f"{demo.base_url}/w/riverside/outreach/")
+    rows = page.locator("tr[id^=campaign-]")
+    expect(rows).to_have_count(25)
+    first_page = set(rows.evaluate_all("rows => rows.map(r => r.id)"))
+    screenshot(page, "outreach-index")
+    page.get_by_role("link", name="Older campaigns").click()
+    expect(rows).to_have_count(16)
+    second_page = set(rows.evaluate_all("rows => rows.map(r => r.id)"))
+    assert not first_page & second_page
+    expect(page.get_by_role("link", name="Older campaigns")).to_have_count(0)
+    expect(page.get_by_role("link", name="Newest campaigns")).to_be_visible()
+
+    phone = new_page(width=390, height=844)
+    phone.context.add_cookies(page.context.cookies())
+    phone.goto(f"{demo.base_url}/w/riverside/outreach/")
+    screenshot(phone, "outreach-index-phone")
+    no_sideways_scroll(phone, "index")
+    phone.get_by_role("link", name="Older campaigns").click()
+    expect(phone.locator("tr[id^=campaign-]")).to_have_count(16)
+    no_sideways_scroll(phone, "index, older")
