@@ -258,6 +258,8 @@ def test_own_address_is_proved_by_the_mailed_link(
     # Until then a campaign goes out from the channel's address with her name.
     make_contact("Grace Hopper", "grace@example.org")
     first = create_campaign(name="One", sender=maya_sender, template=welcome, by=cast["agent"])
+    page = admin.get(f"{BASE}/campaigns/{first.pk}/").content.decode()
+    assert "maya.patel@riverside.example is not verified yet" in html.unescape(page)
     start_campaign(first, by=cast["agent"])
     sending.send_due(budget_seconds=30)
     name, address = parseaddr(str(smtp_sink.messages()[-1]["From"]))
@@ -277,6 +279,8 @@ def test_own_address_is_proved_by_the_mailed_link(
 
     smtp_sink.received.clear()
     second = create_campaign(name="Two", sender=maya_sender, template=welcome, by=cast["agent"])
+    page = admin.get(f"{BASE}/campaigns/{second.pk}/").content.decode()
+    assert "from maya.patel@riverside.example" in page
     start_campaign(second, by=cast["agent"])
     sending.send_due(budget_seconds=30)
     (mail,) = smtp_sink.messages()
