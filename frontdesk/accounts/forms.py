@@ -189,6 +189,13 @@ class ProfileForm(_QuietLabels, forms.Form):
         required=False,
         help_text="Short, because texts are: e.g. “– Maya”.",
     )
+    mobile = forms.CharField(
+        label="Your mobile number",
+        max_length=32,
+        required=False,
+        help_text="Only for test texts of outreach messages you write; customers never see it.",
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
     notify_by_email = forms.BooleanField(
         label="Email me when a conversation is assigned to me or I’m mentioned",
         required=False,

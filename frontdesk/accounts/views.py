@@ -344,7 +344,14 @@ def invitation_resend(request: WorkspaceRequest, pk: int) -> HttpResponse:
 def _profile_initial(membership: Any) -> dict[str, Any]:
     return {
         name: getattr(membership, name)
-        for name in ("display_name", "title", "signature", "sms_sign_off", "notify_by_email")
+        for name in (
+            "display_name",
+            "title",
+            "signature",
+            "sms_sign_off",
+            "mobile",
+            "notify_by_email",
+        )
     }
 
 
@@ -374,6 +381,7 @@ def profile(request: WorkspaceRequest) -> HttpResponse:
                 title=data["title"],
                 signature=data["signature"],
                 sms_sign_off=data["sms_sign_off"],
+                mobile=data["mobile"],
                 photo=data["photo"],
                 remove_photo=data["remove_photo"],
                 notify_by_email=data["notify_by_email"],

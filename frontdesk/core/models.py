@@ -116,6 +116,12 @@ class Membership(WorkspaceScoped):
     sms_sign_off = models.CharField(
         max_length=40, blank=True, help_text="Short sign-off for texts, e.g. “– Maya”."
     )
+    mobile = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Your own mobile number, for test texts of outreach messages (not shown "
+        "to customers).",
+    )
     avatar_color = models.CharField(max_length=7, blank=True)
     notify_by_email = models.BooleanField(
         default=True, help_text="Email me when a conversation is assigned to me or I am mentioned."

@@ -22,7 +22,7 @@ from frontdesk.outreach.models import (
 
 @admin.register(SenderIdentity)
 class SenderIdentityAdmin(WorkspaceScopedAdmin):
-    list_display = ("__str__", "workspace")
+    list_display = ("__str__", "workspace", "from_address_verified", "archived_at")
     raw_id_fields = ("member", "email_channel", "sms_channel")
 
 

@@ -94,11 +94,42 @@ class SenderForm(forms.Form):
         empty_label="No texts",
     )
 
-    def __init__(self, workspace: Workspace, *args: Any, **kwargs: Any) -> None:
+    remove_photo = forms.BooleanField(label="Remove the photo", required=False)
+
+    @classmethod
+    def for_sender(cls, sender: SenderIdentity, data: Any = None, files: Any = None) -> SenderForm:
+        """The form editing `sender`: the same fields but the member, filled in."""
+        initial = {
+            "name": sender.name,
+            "title": sender.title,
+            "signature": sender.signature,
+            "email_channel": sender.email_channel_id,
+            "from_address": sender.from_address,
+            "sms_channel": sender.sms_channel_id,
+        }
+        return cls(sender.workspace, data, files, initial=initial, editing=True)
+
+    def __init__(
+        self, workspace: Workspace, *args: Any, editing: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
-        fields["member"].queryset = team(workspace).order_by("display_name")
-        fields["member"].label_from_instance = lambda m: f"{m.display_name} ({m.title or m.role})"
+        if editing:
+            del fields["member"]
+            fields["name"].required = True
+            fields["name"].help_text = "As recipients see it."
+            fields["title"].help_text = "e.g. “Library Director”."
+            fields["signature"].help_text = "Under every message."
+            fields["from_address"].help_text = (
+                "Used as From only once its owner follows the link mailed to it; until then "
+                "messages go out from the channel's address with this person's name."
+            )
+        else:
+            del fields["remove_photo"]
+            fields["member"].queryset = team(workspace).order_by("display_name")
+            fields["member"].label_from_instance = lambda m: (
+                f"{m.display_name} ({m.title or m.role})"
+            )
         channels = Channel.objects.for_workspace(workspace).order_by("name")
         fields["email_channel"].queryset = channels.filter(kind="email")
         fields["sms_channel"].queryset = channels.filter(kind="sms")

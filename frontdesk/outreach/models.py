@@ -27,6 +27,8 @@ class SenderIdentity(WorkspaceScoped):
     Email goes out through `email_channel` (its configured, verified sending
     address) as "Maya Patel via Riverside Library", or from the person's own
     `from_address` once it is verified; texts go out on `sms_channel`.
+    `archived_at`: no longer offered for new messages (campaigns and notices that
+    name it keep it, which is why it cannot simply be deleted).
     """
 
     member = models.ForeignKey(Membership, on_delete=models.PROTECT, related_name="+")
@@ -46,6 +48,7 @@ class SenderIdentity(WorkspaceScoped):
         Channel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "name"])]
@@ -163,7 +166,7 @@ class Campaign(WorkspaceScoped):
     completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["workspace", "-created_at"])]
+        indexes = [models.Index(fields=["workspace", "-created_at", "-id"])]
 
     def __str__(self) -> str:
         return self.name
@@ -198,6 +201,8 @@ class Notice(WorkspaceScoped):
                 fields=["workspace", "external_id"], name="outreach_notice_external_unique"
             )
         ]
+        # The index page lists them newest first, a page at a time.
+        indexes = [models.Index(fields=["workspace", "-created_at", "-id"])]
 
 
 class DeliveryState(models.TextChoices):

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from frontdesk.connectors.base import ConnectorError
+from frontdesk.connectors.base import ConnectorError, OutboundMessage
 from frontdesk.connectors.email.bulk import BulkSender
 from frontdesk.connectors.email.htmltext import html_to_text
 from frontdesk.core.models import Contact, ContactIdentity, Workspace
@@ -130,9 +130,17 @@ def render_for(
         subject=render.render(subject, context, escape=False),
         html=body_html,
         text=html_to_text(body_html).strip() if body_html else "",
-        sms=render.render(sms_body, context, escape=False) if kind == MessageKind.SMS else "",
+        sms=_signed_text(render.render(sms_body, context, escape=False), sender)
+        if kind == MessageKind.SMS
+        else "",
         document=document if kind == MessageKind.EMAIL else "",
     )
+
+
+def _signed_text(body: str, sender: SenderIdentity | None) -> str:
+    """A text as the SMS adapter sends it: the body, then the sender's sign-off."""
+    sign_off = sending.sms_sign_off(sender, body) if sender is not None else ""
+    return f"{body}\n{sign_off}" if sign_off and body else body or sign_off
 
 
 def send_test_email(
@@ -200,3 +208,73 @@ def send_test_email(
     finally:
         bulk.close()
     return result.provider_message_id or ""
+
+
+def send_test_sms(
+    workspace: Workspace,
+    *,
+    sender: SenderIdentity,
+    contact: Contact,
+    sms_body: str,
+    to_number: str,
+) -> str:
+    """Text the SMS template, personalised for `contact`, to `to_number` (the member
+    trying it) through the sender's SMS channel adapter, as a campaign text (signed
+    by the sender) with "[Test]" first. Returns the provider's message id. Raises
+    ConnectorError when the channel cannot send."""
+    from frontdesk.inbox.models import Channel
+
+    if sender.sms_channel_id is None:
+        raise ConnectorError(
+            f"{sender.name} has no text message channel.", permanent=True, code="not_configured"
+        )
+    channel = Channel.objects.select_related("workspace").get(pk=sender.sms_channel_id)
+    kind = kinds.get(channel.kind)
+    account = kind.account_for(channel)
+    address = sending.contact_address(contact.pk, MessageKind.SMS) or ""
+    context = _context(workspace, contact, sender, MessageKind.SMS, address)
+    body = "[Test] " + render.render(sms_body, context, escape=False)
+    result = kind.connector().send(
+        account,
+        OutboundMessage(
+            to_address=to_number, body=body, signature=sending.sms_sign_off(sender, body)
+        ),
+    )
+    return result.provider_message_id or ""
+
+
+def send_address_proof(sender: SenderIdentity, token: str) -> None:
+    """Mail the link that proves `sender.from_address` to that address, from the
+    sender's email channel (its own, already verified address). Raises
+    ConnectorError when the channel cannot send."""
+    from frontdesk.inbox.models import Channel
+
+    channel = Channel.objects.select_related("workspace").get(pk=sender.email_channel_id or 0)
+    account: Any = kinds.get("email").account_for(channel)
+    link = sending.public_url("outreach-public:sender-address", token)
+    workspace = channel.workspace.name
+    days = tokens.LIFETIMES["sender-address"].days
+    body = (
+        f"Hello {sender.name},\n\n"
+        f"{workspace} would like to send its messages from you, from this address "
+        f"({sender.from_address}). To confirm that it is yours, open this link and press "
+        f"the button:\n\n{link}\n\n"
+        f"The link works for {days} days. Until then, your messages go out from "
+        f"{account.address} with your name.\n\n"
+        "If you did not expect this, ignore it: nothing is sent from your address."
+    )
+    bulk = BulkSender(account)
+    try:
+        bulk.send(
+            OutboundMessage(
+                to_address=sender.from_address,
+                to_name=sender.name,
+                subject=f"Confirm your address for {workspace}'s messages",
+                body=body,
+                message_id=f"<fd-proof-{uuid.uuid4().hex}@{account.domain}>",
+                automatic=True,
+            ),
+            commit=lambda: True,
+        )
+    finally:
+        bulk.close()

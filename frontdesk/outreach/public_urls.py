@@ -10,4 +10,5 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("preferences/<str:token>/", public_views.preferences, name="preferences"),
     path("confirm/<str:token>/", public_views.confirm, name="confirm"),
+    path("sender-address/<str:token>/", public_views.sender_address, name="sender-address"),
 ]

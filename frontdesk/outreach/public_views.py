@@ -6,6 +6,8 @@
   a button (a GET changes nothing: link scanners open every link).
 - preferences: the topics of this workspace, each on or off.
 - confirm: double opt-in; the button confirms (again, not the GET).
+- sender-address: a staff member proves their own From address (the link mailed to
+  it); the button verifies it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from frontdesk.outreach import tokens
-from frontdesk.outreach.actions import recipients
-from frontdesk.outreach.models import Delivery, Subscription, SubscriptionStatus, Topic
+from frontdesk.outreach.actions import authoring, recipients
+from frontdesk.outreach.models import (
+    Delivery,
+    SenderIdentity,
+    Subscription,
+    SubscriptionStatus,
+    Topic,
+)
 from frontdesk.outreach.sending import topic_of
 
 
@@ -119,4 +127,28 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             "workspace": subscription.workspace,
             "done": subscription.status == SubscriptionStatus.SUBSCRIBED,
         },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def sender_address(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        sender_id, address = tokens.unsign_address(token)
+        sender = (
+            SenderIdentity.objects.select_related("workspace")
+            .filter(pk=sender_id, from_address=address)
+            .first()
+        )
+        if sender is None:
+            raise tokens.BadLink(
+                "This link is for an address the sender no longer uses. Ask for a new one."
+            )
+        if request.method == "POST":
+            sender = authoring.prove_address(token)
+    except tokens.BadLink as error:
+        return _bad_link(request, error)
+    return render(
+        request,
+        "outreach/public/sender_address.html",
+        {"sender": sender, "workspace": sender.workspace, "done": sender.from_address_verified},
     )

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -21,7 +25,54 @@ from frontdesk.outreach.models import (
     Topic,
 )
 
-RECENT_NOTICES = 20
+PAGE_SIZE = 25  # campaigns or notices on one page of the index
+
+
+class BadCursor(ValueError):
+    """A page link this app did not make (or mangled on the way)."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a newest-first list: its rows and the link key of the next."""
+
+    rows: list[Any]
+    next_cursor: str | None
+
+
+def encode_cursor(moment: datetime, pk: int) -> str:
+    raw = json.dumps([moment.isoformat(), pk]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """(created_at, id) of the last row of the previous page."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        stamp, pk = json.loads(raw)
+        moment = datetime.fromisoformat(stamp)
+        number = parse_id(pk) if isinstance(pk, int) else None
+        if moment.tzinfo is None or number is None:
+            raise ValueError("not a cursor")
+        return moment.astimezone(UTC), number
+    except (binascii.Error, ValueError, TypeError, OverflowError):
+        raise BadCursor("That page link is not valid any more.") from None
+
+
+def _keyset_page(
+    rows: QuerySet[Any], before: str | None, limit: int
+) -> tuple[list[Any], str | None]:
+    """Newest first by (created_at, id), after the row `before` names: one index range
+    scan on (workspace, -created_at, -id) however deep the page is."""
+    if before:
+        moment, pk = decode_cursor(before)
+        rows = rows.filter(created_at__lte=moment).filter(
+            Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=pk)
+        )
+    page = list(rows.order_by("-created_at", "-pk")[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return page, encode_cursor(page[-1].created_at, page[-1].pk) if more else None
 
 
 def access_template(workspace: Workspace, pk: int | str) -> Template:
@@ -61,9 +112,11 @@ def access_contact(workspace: Workspace, pk: int | str | None) -> Contact:
     return found
 
 
-def senders(workspace: Workspace) -> QuerySet[SenderIdentity]:
+def senders(workspace: Workspace, *, archived: bool = False) -> QuerySet[SenderIdentity]:
+    """The senders offered for new messages (or, `archived`, the archived ones)."""
     return (
         SenderIdentity.objects.for_workspace(workspace)
+        .filter(archived_at__isnull=not archived)
         .select_related("member", "email_channel", "sms_channel")
         .order_by("name", "pk")
     )
@@ -107,12 +160,15 @@ RESULT_COUNTS = {
 NO_RESULTS = Results(**dict.fromkeys(RESULT_COUNTS, 0))
 
 
-def campaigns_with_results(workspace: Workspace) -> list[tuple[Campaign, Results]]:
-    """Every campaign, newest first, with its results (two queries in all)."""
-    campaigns = list(
-        Campaign.objects.for_workspace(workspace)
-        .select_related("sender", "template")
-        .order_by("-created_at", "-pk")
+def campaigns_with_results(
+    workspace: Workspace, *, before: str | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """A page of campaigns, newest first, each with its results (two queries in
+    all); `before` is the previous page's `next_cursor`. Raises BadCursor."""
+    campaigns, next_cursor = _keyset_page(
+        Campaign.objects.for_workspace(workspace).select_related("sender", "template"),
+        before,
+        limit,
     )
     rows: Any = (
         Delivery.objects.for_workspace(workspace)
@@ -123,7 +179,7 @@ def campaigns_with_results(workspace: Workspace) -> list[tuple[Campaign, Results
     by_campaign = {
         row["campaign_id"]: Results(**{name: row[name] for name in RESULT_COUNTS}) for row in rows
     }
-    return [(c, by_campaign.get(c.pk, NO_RESULTS)) for c in campaigns]
+    return Page([(c, by_campaign.get(c.pk, NO_RESULTS)) for c in campaigns], next_cursor)
 
 
 def campaign_results(campaign: Campaign) -> Results:
@@ -144,12 +200,15 @@ def delivery_states(campaign: Campaign) -> list[tuple[str, int]]:
     return [(label, counts.get(value, 0)) for value, label in DeliveryState.choices]
 
 
-def recent_notices(workspace: Workspace) -> list[tuple[Notice, Delivery | None]]:
-    """The newest transactional notices with their one delivery each."""
-    notices = list(
-        Notice.objects.for_workspace(workspace)
-        .select_related("contact", "template", "sender")
-        .order_by("-created_at", "-pk")[:RECENT_NOTICES]
+def recent_notices(
+    workspace: Workspace, *, before: str | None = None, limit: int = PAGE_SIZE
+) -> Page:
+    """A page of transactional notices, newest first, with their one delivery each
+    (two queries); `before` is the previous page's `next_cursor`. Raises BadCursor."""
+    notices, next_cursor = _keyset_page(
+        Notice.objects.for_workspace(workspace).select_related("contact", "template", "sender"),
+        before,
+        limit,
     )
     deliveries = {
         d.notice_id: d
@@ -157,7 +216,7 @@ def recent_notices(workspace: Workspace) -> list[tuple[Notice, Delivery | None]]
             notice__in=[n.pk for n in notices]
         )
     }
-    return [(n, deliveries.get(n.pk)) for n in notices]
+    return Page([(n, deliveries.get(n.pk)) for n in notices], next_cursor)
 
 
 def tracking_enabled(workspace: Workspace) -> bool:

@@ -35,6 +35,7 @@ import dataclasses
 import functools
 import itertools
 import logging
+import re
 import time
 import uuid
 from collections.abc import Iterable
@@ -166,10 +167,10 @@ def send_claimed(token: str, ids: list[int], *, claimed_at: float | None = None)
         .select_related(
             "workspace",
             "contact",
-            "campaign__sender",
+            "campaign__sender__member",
             "campaign__template",
             "campaign__topic",
-            "notice__sender",
+            "notice__sender__member",
             "notice__template",
             "notice__topic",
         )
@@ -289,6 +290,18 @@ def context_for(
         },
         "library": {"name": job_delivery.workspace.name},
     }
+
+
+def sms_sign_off(sender: SenderIdentity, body: str) -> str:
+    """How a text from `sender` ends, so it names its person like an email does: the
+    member's own short sign-off ("– Maya"), else "– " and the sender's first name;
+    "" when the text already names them (a template with {{ sender.name }})."""
+    first = sender.name.split()[0] if sender.name.strip() else ""
+    own = sender.member.sms_sign_off.strip() if sender.member_id else ""
+    sign_off = own or (f"– {first}" if first else "")
+    if not sign_off or sign_off in body or (first and re.search(rf"\b{re.escape(first)}\b", body)):
+        return ""
+    return sign_off
 
 
 @functools.cache
@@ -590,7 +603,11 @@ def _send_sms_group(token: str, channel_id: int, group: list[_Job], custom: dict
         try:
             result = connector.send(
                 account,
-                OutboundMessage(to_address=delivery.address, body=body, signature=""),
+                OutboundMessage(
+                    to_address=delivery.address,
+                    body=body,
+                    signature=sms_sign_off(job.sender, body),
+                ),
             )
         except ConnectorError as exc:
             delivery.attempts += 1

@@ -22,6 +22,8 @@ LIFETIMES = {
     "unsubscribe": timedelta(days=365),
     "preferences": timedelta(days=365),
     "confirm": timedelta(days=7),
+    # A sender's own From address, proved by a link mailed to it: soon after asking.
+    "sender-address": timedelta(days=3),
 }
 REPLY_CODE = re.compile(r"o(\d{1,12})-([a-z2-7]{16})")
 
@@ -48,6 +50,27 @@ def unsign(purpose: str, token: str) -> int:
         raise BadLink("This link has expired.", expired=True) from exc
     except (signing.BadSignature, ValueError) as exc:
         raise BadLink("This link is not valid.") from exc
+
+
+def sign_address(sender_id: int, address: str) -> str:
+    """A link token proving `address` for sender identity `sender_id`. It names the
+    address, so a link mailed to an old address cannot verify a newer one."""
+    signer = signing.TimestampSigner(salt="frontdesk.outreach.sender-address")
+    return signer.sign_object([sender_id, address])
+
+
+def unsign_address(token: str) -> tuple[int, str]:
+    """(sender id, address) of a `sign_address` token; BadLink if altered or old."""
+    signer = signing.TimestampSigner(salt="frontdesk.outreach.sender-address")
+    try:
+        sender_id, address = signer.unsign_object(token, max_age=LIFETIMES["sender-address"])
+    except signing.SignatureExpired as exc:
+        raise BadLink("This link has expired.", expired=True) from exc
+    except (signing.BadSignature, ValueError, TypeError) as exc:
+        raise BadLink("This link is not valid.") from exc
+    if not isinstance(sender_id, int) or not isinstance(address, str):
+        raise BadLink("This link is not valid.")
+    return sender_id, address
 
 
 def _reply_signature(workspace_id: int, delivery_id: int) -> str:

@@ -5,6 +5,7 @@ Parse, authorise, call one action, render a page or an htmx fragment."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -27,14 +28,37 @@ from frontdesk.outreach.models import CampaignStatus, MessageKind, SenderIdentit
 @require_GET
 @require_capability(roles.VIEW_INBOX)
 def index(request: WorkspaceRequest) -> HttpResponse:
-    """Campaigns with their results, and the notices sent lately."""
+    """Campaigns with their results, and the notices sent lately: a page of each,
+    newest first; `?campaigns=` / `?notices=` name where the next page starts."""
     workspace = request.workspace
+    campaigns_after = request.GET.get("campaigns") or None
+    notices_after = request.GET.get("notices") or None
+    try:
+        campaign_page = queries.campaigns_with_results(workspace, before=campaigns_after)
+        notice_page = queries.recent_notices(workspace, before=notices_after)
+    except queries.BadCursor as error:
+        messages.error(request, str(error))
+        return redirect("outreach:index", ws=workspace.slug)
+
+    def more(name: str, cursor: str | None) -> str:
+        if cursor is None:
+            return ""
+        return "?" + urlencode({**request.GET.dict(), name: cursor}) + f"#{name}-h"
+
     return render(
         request,
         "outreach/index.html",
         {
-            "campaigns": queries.campaigns_with_results(workspace),
-            "notices": queries.recent_notices(workspace),
+            "campaigns": campaign_page.rows,
+            "notices": notice_page.rows,
+            "older_campaigns": more("campaigns", campaign_page.next_cursor),
+            "older_notices": more("notices", notice_page.next_cursor),
+            "first_campaigns": "?" + urlencode({"notices": notices_after or ""})
+            if campaigns_after
+            else "",
+            "first_notices": "?" + urlencode({"campaigns": campaigns_after or ""})
+            if notices_after
+            else "",
             "tracking": queries.tracking_enabled(workspace),
             "tab": "campaigns",
         },
@@ -129,6 +153,7 @@ def _template_page(request: WorkspaceRequest, template: Template | None) -> Http
         "template": template,
         "senders": sender_list,
         "email_senders": [s for s in sender_list if s.email_channel_id],
+        "sms_senders": [s for s in sender_list if s.sms_channel_id],
         "contacts": list(preview.contacts_for(workspace, kind)[: preview.PREVIEW_CONTACTS]),
         "check": _check(
             request,
@@ -190,13 +215,14 @@ def template_test_send(request: WorkspaceRequest, pk: int) -> HttpResponse:
             template, sender=sender, contact=contact, by=request.membership
         )
     except ActionError as error:
-        if error.code not in ("send", "kind"):
+        if error.code not in ("send", "kind", "no_channel", "no_mobile"):
             raise
         messages.error(request, error.message)
     else:
+        what = "text" if template.kind == MessageKind.SMS else "test"
         messages.success(
             request,
-            f"A test written for {contact.display_name} is on its way to {address}, "
+            f"A {what} written for {contact.display_name} is on its way to {address}, "
             f"from {sender.name}.",
         )
     response = redirect("outreach:template-edit", ws=workspace.slug, pk=template.pk)
@@ -205,6 +231,23 @@ def template_test_send(request: WorkspaceRequest, pk: int) -> HttpResponse:
 
 
 # --- sender identities --------------------------------------------------------------------
+
+
+def _proof_message(request: WorkspaceRequest, sender: SenderIdentity) -> None:
+    """Mail the link proving the sender's own address, and say what happened."""
+    try:
+        address = authoring.request_address_proof(sender, by=request.membership)
+    except ActionError as error:
+        messages.error(request, f"{error.message} Until it is confirmed, {FALLBACK}")
+    else:
+        messages.info(
+            request,
+            f"We mailed a link to {address}: once its owner follows it, messages from "
+            f"{sender.name} come from that address. Until then, {FALLBACK}",
+        )
+
+
+FALLBACK = "messages go out from the channel's address with the person's name."
 
 
 @require_capability(roles.VIEW_INBOX)
@@ -230,24 +273,108 @@ def sender_list(request: WorkspaceRequest) -> HttpResponse:
                     by=request.membership,
                 )
             except ActionError as error:
-                field = {"email": "email_channel", "sms": "sms_channel"}.get(
-                    error.field or "", error.field
-                )
-                form.add_error(field if field in form.fields else None, error.message)
+                form.add_error(_sender_field(error), error.message)
             else:
                 messages.success(request, f"{made.name} can now send messages in person.")
+                if made.from_address and not made.from_address_verified:
+                    _proof_message(request, made)
                 return redirect("outreach:senders", ws=workspace.slug)
     return render(
         request,
         "outreach/senders.html",
         {
             "senders": queries.senders(workspace),
+            "archived": queries.senders(workspace, archived=True),
             "form": form,
             "can_add": can_add,
             "tab": "senders",
         },
         status=400 if form.errors else 200,
     )
+
+
+def _sender_field(error: ActionError) -> str | None:
+    field = {"email": "email_channel", "sms": "sms_channel"}.get(error.field or "", error.field)
+    return field if field in SenderForm.base_fields else None
+
+
+@require_capability(roles.MANAGE_CHANNELS)
+def sender_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """Change a sender: name, title, photo, signature, channels, own address."""
+    workspace = request.workspace
+    sender = queries.access_sender(workspace, pk)
+    form = SenderForm.for_sender(sender, request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        old_address = sender.from_address
+        try:
+            authoring.update_sender_identity(
+                sender,
+                name=data["name"],
+                title=data["title"],
+                signature=data["signature"],
+                email_channel=data["email_channel"],
+                sms_channel=data["sms_channel"],
+                from_address=data["from_address"],
+                photo=data["photo"],
+                remove_photo=data["remove_photo"],
+                by=request.membership,
+            )
+        except ActionError as error:
+            form.add_error(_sender_field(error), error.message)
+        else:
+            messages.success(request, f"Saved. New messages from {sender.name} carry the changes.")
+            if sender.from_address != old_address and sender.from_address:
+                if sender.from_address_verified:
+                    messages.info(request, f"{sender.from_address} is the channel's own address.")
+                else:
+                    _proof_message(request, sender)
+            return redirect("outreach:senders", ws=workspace.slug)
+    return render(
+        request,
+        "outreach/sender_form.html",
+        {
+            "sender": sender,
+            "form": form,
+            "in_use": authoring.sender_in_use(sender),
+            "fallback": FALLBACK,
+            "tab": "senders",
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@require_capability(roles.MANAGE_CHANNELS)
+def sender_remove(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    sender = queries.access_sender(request.workspace, pk)
+    if authoring.remove_sender_identity(sender, by=request.membership):
+        messages.success(request, f"{sender.name} is deleted.")
+    else:
+        messages.success(
+            request,
+            f"{sender.name} is archived: campaigns and notices already sent keep their name, "
+            "and new ones cannot choose them. Campaigns under way still finish.",
+        )
+    return redirect("outreach:senders", ws=request.workspace.slug)
+
+
+@require_POST
+@require_capability(roles.MANAGE_CHANNELS)
+def sender_restore(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    sender = queries.access_sender(request.workspace, pk)
+    authoring.restore_sender_identity(sender, by=request.membership)
+    messages.success(request, f"{sender.name} can send new messages again.")
+    return redirect("outreach:senders", ws=request.workspace.slug)
+
+
+@require_POST
+@require_capability(roles.MANAGE_CHANNELS)
+def sender_verify(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """Mail the proof link again (a new one: the old stays valid until it expires)."""
+    sender = queries.access_sender(request.workspace, pk)
+    _proof_message(request, sender)
+    return redirect("outreach:senders", ws=request.workspace.slug)
 
 
 # --- campaigns ----------------------------------------------------------------------------

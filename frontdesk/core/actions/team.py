@@ -36,7 +36,14 @@ from PIL import Image, UnidentifiedImageError
 from frontdesk.core import roles
 from frontdesk.core.errors import ActionError
 from frontdesk.core.errors import NotAllowed as NotAllowed  # re-exported: the old import path
-from frontdesk.core.models import Invitation, Membership, User, Workspace
+from frontdesk.core.models import (
+    IdentityKind,
+    Invitation,
+    Membership,
+    User,
+    Workspace,
+    normalise_identity,
+)
 from frontdesk.core.permissions import require
 from frontdesk.core.pictures import encode_without_metadata
 from frontdesk.core.roles import Role
@@ -445,11 +452,13 @@ def update_profile(
     title: str,
     signature: str,
     sms_sign_off: str,
+    mobile: str | None = None,
     photo: UploadedFile[Any] | None = None,
     remove_photo: bool = False,
     notify_by_email: bool,
 ) -> Membership:
-    """Save a member's customer-facing profile.
+    """Save a member's customer-facing profile, and `mobile`, their own number for
+    test texts (None: keep it; "" removes it), stored as E.164.
 
     `photo` (None: keep the current one) is validated, shrunk and re-encoded
     without its metadata before it is stored; the replaced file is deleted after
@@ -458,6 +467,13 @@ def update_profile(
     display_name = " ".join(display_name.split())[:80]
     if not display_name:
         raise ValidationError("Enter the name customers should see.")
+    if mobile is not None and mobile.strip():
+        try:
+            mobile = normalise_identity(
+                IdentityKind.PHONE, mobile, default_country=membership.workspace.default_country
+            )
+        except ValidationError as error:
+            raise ValidationError({"mobile": error.messages}) from None
     new_photo = stored_photo(photo) if photo is not None else None
     old_name = membership.photo.name if membership.photo else ""
     membership.display_name = display_name
@@ -465,6 +481,8 @@ def update_profile(
     membership.signature = signature.strip()
     membership.sms_sign_off = sms_sign_off.strip()[:40]
     membership.notify_by_email = notify_by_email
+    if mobile is not None:
+        membership.mobile = mobile.strip()
     with transaction.atomic():
         if new_photo is not None:
             membership.photo.save(new_photo.name or "photo.jpg", new_photo, save=False)
@@ -476,6 +494,7 @@ def update_profile(
                 "title",
                 "signature",
                 "sms_sign_off",
+                "mobile",
                 "notify_by_email",
                 "photo",
             ]

@@ -84,7 +84,11 @@ def sender_for(workspace_id: int, member: Membership | None, kind: str) -> Sende
     """The acting member's own sender identity able to send `kind`, else the
     workspace's default sender if it can; None when neither can."""
     channel = "email_channel" if kind == MessageKind.EMAIL else "sms_channel"
-    can_send = {f"{channel}__isnull": False, f"{channel}__is_active": True}
+    can_send = {
+        f"{channel}__isnull": False,
+        f"{channel}__is_active": True,
+        "archived_at__isnull": True,
+    }
     if member is not None:
         own = (
             SenderIdentity.objects.filter(

@@ -29,6 +29,16 @@ from frontdesk.outreach.sending import contact_address
 INSERT_BATCH = 1000
 
 
+def _not_archived(sender: SenderIdentity) -> None:
+    if sender.archived_at is not None:
+        raise ActionError(
+            f"{sender.name} is archived: choose another sender or bring them back on the "
+            "senders page.",
+            field="sender",
+            code="archived",
+        )
+
+
 def _kick() -> None:
     from frontdesk.outreach import tasks
 
@@ -50,6 +60,7 @@ def create_campaign(
         topic is not None and topic.workspace_id != sender.workspace_id
     ):
         raise ActionError("That belongs to another workspace.")
+    _not_archived(sender)
     return Campaign.objects.create(
         workspace_id=sender.workspace_id,
         name=name.strip()[:120] or template.name,
@@ -143,6 +154,7 @@ def send_notice(
     require(by, roles.SEND_OUTREACH, workspace_id=sender.workspace_id)
     if {template.workspace_id, contact.workspace_id} != {sender.workspace_id}:
         raise ActionError("That belongs to another workspace.")
+    _not_archived(sender)
     external_id = external_id.strip()[:120]
     if not external_id:
         raise ActionError("A notice needs its own id (e.g. the hold's id).", field="external_id")
