@@ -14,6 +14,7 @@ from frontdesk.outreach.models import (
     Campaign,
     Delivery,
     DeliveryState,
+    ImportRun,
     Notice,
     OutreachSettings,
     SenderIdentity,
@@ -41,6 +42,26 @@ def access_campaign(workspace: Workspace, pk: int | str) -> Campaign:
     if found is None:
         raise Http404("No such campaign")
     return found
+
+
+def access_import(workspace: Workspace, pk: int | str) -> ImportRun:
+    found = (
+        ImportRun.objects.for_workspace(workspace)
+        .select_related("template", "sender", "created_by")
+        .filter(pk=parse_id(pk) or 0)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such import")
+    return found
+
+
+def recent_imports(workspace: Workspace) -> QuerySet[ImportRun]:
+    return (
+        ImportRun.objects.for_workspace(workspace)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")[:RECENT_NOTICES]
+    )
 
 
 def access_sender(workspace: Workspace, pk: int | str | None) -> SenderIdentity:
