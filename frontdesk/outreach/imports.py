@@ -31,7 +31,7 @@ from typing import IO
 
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -555,6 +555,45 @@ def apply_contact(run: ImportRun, row: Row, by: Membership) -> None:
         extra.save(update_fields=["fields", "tags"])
 
 
+def create_in_bulk(run: ImportRun, rows: list[Row], by: Membership) -> bool:
+    """Create a chunk's new contacts with a few INSERTs; False (nothing written) if
+    one of their addresses was taken meanwhile: they are then created one by one."""
+    if not rows:
+        return True
+    new = [
+        contact_actions.NewContact(
+            name=row.name,
+            identities=[
+                (kind, value)
+                for kind, value in (("email", row.email_raw), ("phone", row.phone_raw))
+                if value
+            ],
+            consent=row.consent,
+        )
+        for row in rows
+    ]
+    try:
+        with transaction.atomic():
+            made = contact_actions.create_contacts_in_bulk(
+                run.workspace, new, source=_source(run), by=by
+            )
+            ContactData.objects.bulk_create(
+                [
+                    ContactData(
+                        workspace_id=run.workspace_id,
+                        contact=contact,
+                        fields=row.fields,
+                        tags=list(dict.fromkeys(row.tags)),
+                    )
+                    for contact, row in zip(made, rows, strict=True)
+                    if row.fields or row.tags
+                ]
+            )
+    except (IntegrityError, ActionError, ValidationError):
+        return False
+    return True
+
+
 def apply_notice(run: ImportRun, row: Row, by: Membership) -> None:
     from frontdesk.outreach.actions.campaigns import send_notice
 
@@ -601,8 +640,15 @@ def process(run: ImportRun, *, by: Membership) -> None:
             fresh = ImportRun.objects.select_for_update().get(pk=run.pk)
             counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0}
             report: list[dict[str, object]] = []
+            bulk = (
+                not dry
+                and run.kind == ImportKind.CONTACTS
+                and create_in_bulk(fresh, [r for r in rows if r.outcome == "create"], by)
+            )
             for row in rows:
-                if not dry and row.outcome in ("create", "update"):
+                if bulk and row.outcome == "create":
+                    pass  # created above
+                elif not dry and row.outcome in ("create", "update"):
                     try:
                         with transaction.atomic():
                             apply(fresh, row, by)

@@ -315,15 +315,41 @@ def test_a_large_file_is_read_in_chunks_with_progress(cast, riverside, run_tasks
     seen: list[int] = []
     run_tasks(check_import, run, mapping=run.mapping, by=cast["agent"])
     assert _counts(run) == (50, 0, 0, 0)
-    real_apply = imports.apply_contact
+    real_create = imports.create_in_bulk
 
-    def counting_apply(fresh, row, by):
+    def counting_create(fresh, rows, by):
         seen.append(ImportRun.objects.get(pk=run.pk).processed)
-        return real_apply(fresh, row, by)
+        return real_create(fresh, rows, by)
 
-    monkeypatch.setattr(imports, "apply_contact", counting_apply)
+    monkeypatch.setattr(imports, "create_in_bulk", counting_create)
     run_tasks(start_import, run, by=cast["agent"])
     # Each chunk committed its progress before the next began: 0, 7, 14 … 49.
     assert sorted(set(seen)) == list(range(0, 50, 7))
     assert Contact.objects.filter(workspace=riverside).count() == 50
     assert _counts(run) == (50, 0, 0, 0)
+
+
+def test_an_address_taken_between_planning_and_writing_falls_back_row_by_row(
+    cast, riverside, run_tasks, monkeypatch
+):
+    run = _upload(riverside, "contacts.csv", cast["agent"])
+    run_tasks(check_import, run, mapping=run.mapping, by=cast["agent"])
+    planned = imports.Planner._plan_contacts
+
+    def plan_then_race(self, rows):
+        planned(self, rows)
+        # An inbound email from Ana arrives after the chunk was planned.
+        create_contact(riverside, name="", identities=[("email", "ana@example.org")], by=None)
+
+    monkeypatch.setattr(imports.Planner, "_plan_contacts", plan_then_race)
+    run_tasks(start_import, run, by=cast["agent"])
+    run.refresh_from_db()
+    # Ana's row failed on its own (her address is someone else's now); the rest went in.
+    assert _counts(run) == (2, 0, 0, 6)
+    assert {
+        "row": 2,
+        "reason": "ana@example.org already belongs to ana@example.org. "
+        "Merge the two contacts to combine them.",
+    } in run.report
+    assert ContactIdentity.objects.filter(value="+15550100107").exists()
+    assert Contact.objects.filter(workspace=riverside).count() == 3
