@@ -4,6 +4,7 @@ and delimiters, and refusals across workspaces."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -353,3 +354,41 @@ def test_an_address_taken_between_planning_and_writing_falls_back_row_by_row(
     } in run.report
     assert ContactIdentity.objects.filter(value="+15550100107").exists()
     assert Contact.objects.filter(workspace=riverside).count() == 3
+
+
+def test_an_import_whose_worker_died_resumes_after_its_last_chunk(
+    cast, riverside, run_tasks, monkeypatch
+):
+    monkeypatch.setattr(imports, "CHUNK", 4)
+    lines = ["Email,Name"] + [f"r{n}@example.org,Reader {n}" for n in range(10)]
+    lines.append("r2@example.org,Reader again")  # a duplicate of a row before the crash
+    run = _upload(riverside, "r.csv", cast["agent"], content="\n".join(lines).encode())
+    run_tasks(check_import, run, mapping=run.mapping, by=cast["agent"])
+    real_create = imports.create_in_bulk
+    calls = []
+
+    def dies_in_the_second_chunk(fresh, rows, by):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("worker killed")
+        return real_create(fresh, rows, by)
+
+    monkeypatch.setattr(imports, "create_in_bulk", dies_in_the_second_chunk)
+    run_tasks(start_import, run, by=cast["agent"])  # the task dies (huey logs it)
+    assert calls == [4, 4]
+    run.refresh_from_db()
+    assert (run.status, run.processed, run.created) == ("importing", 4, 4)
+    assert Contact.objects.filter(workspace=riverside).count() == 4
+    # The minute tick finds it once its progress is old, and the task goes on.
+    assert imports.stalled() == []
+    ImportRun.objects.filter(pk=run.pk).update(
+        heartbeat_at=run.heartbeat_at - timedelta(seconds=imports.STALL_SECONDS + 1)
+    )
+    assert imports.stalled() == [run.pk]
+    monkeypatch.setattr(imports, "create_in_bulk", real_create)
+    imports.run(run.pk)
+    run.refresh_from_db()
+    assert (run.status, run.processed, run.total) == ("done", 11, 11)
+    assert _counts(run) == (10, 0, 0, 1)
+    assert run.report == [{"row": 12, "reason": "Duplicate of row 4 (r2@example.org)."}]
+    assert Contact.objects.filter(workspace=riverside).count() == 10
