@@ -475,6 +475,11 @@ class Planner:
     def _plan_notices(self, rows: list[Row]) -> None:
         template = self.run.template
         assert template is not None
+        kinds = set(
+            ContactIdentity.objects.filter(
+                contact_id__in={r.contact_id for r in rows if r.contact_id}
+            ).values_list("contact_id", "kind")
+        )
         existing = dict(
             Notice.objects.for_workspace(self.workspace)
             .filter(external_id__in=[r.external_id for r in rows])
@@ -500,23 +505,13 @@ class Planner:
             elif (
                 template.kind == MessageKind.EMAIL
                 and not row.email
-                and not (
-                    row.contact_id
-                    and ContactIdentity.objects.filter(
-                        contact_id=row.contact_id, kind="email"
-                    ).exists()
-                )
+                and (row.contact_id, "email") not in kinds
             ):
                 row.error = "No email address for an email notice."
             elif (
                 template.kind == MessageKind.SMS
                 and not row.phone
-                and not (
-                    row.contact_id
-                    and ContactIdentity.objects.filter(
-                        contact_id=row.contact_id, kind="phone"
-                    ).exists()
-                )
+                and (row.contact_id, "phone") not in kinds
             ):
                 row.error = "No phone number for a text-message notice."
             else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
@@ -222,16 +223,17 @@ def create_notice(request: WorkspaceRequest, payload: NoticeIn) -> Status[dict[s
         raise HttpError(422, f"`data` is too large (at most {MAX_DATA_CHARS} characters).")
     template = _template(request, payload)
     sender = _sender(request, payload)
-    contact = _contact(request, payload)
-    notice, created = send_notice(
-        sender=sender,
-        template=template,
-        contact=contact,
-        data=payload.data,
-        external_id=payload.external_id,
-        source="api",
-        by=membership,
-    )
+    with transaction.atomic():  # a refused notice leaves no new contact behind
+        contact = _contact(request, payload)
+        notice, created = send_notice(
+            sender=sender,
+            template=template,
+            contact=contact,
+            data=payload.data,
+            external_id=payload.external_id,
+            source="api",
+            by=membership,
+        )
     return Status(201 if created else 200, _with_deliveries([notice])[0])
 
 

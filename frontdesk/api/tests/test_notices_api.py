@@ -137,6 +137,20 @@ def test_notice_refusals_send_nothing(cast, riverside, api_as, sender, hold_read
     bad = _post(client, {**base, "data": {"item": "Dune"}})
     assert bad.status_code == 409 and "holds fields" in bad.json()["detail"]
     assert _post(client, {**base, "email": "not an address"}).status_code == 422
+    # A text-message template, but the sender has no SMS channel: refused, and the
+    # patron it would have gone to is not added as a contact either.
+    text = create_template(
+        riverside.pk,
+        name="Hold ready (text)",
+        kind="sms",
+        sms_body="{{ item.title }}",
+        by=cast["agent"],
+    )
+    no_sms = _post(client, {**base, "template": text.pk, "phone": "+15550100999"})
+    assert no_sms.status_code == 409 and "no channel for a text message" in no_sms.json()["detail"]
+    assert not ContactIdentity.objects.filter(
+        value__in=["pat@example.org", "+15550100999"]
+    ).exists()
     # The moderator may use the API but not send outreach.
     assert _post(api_as(cast["moderator"]), base).status_code == 403
     assert not Notice.objects.exists() and not Delivery.objects.exists()
@@ -184,3 +198,11 @@ def test_another_workspaces_template_sender_or_contact_is_refused(
     assert outsider.get(f"/api/v1/notices/{notice['id']}").status_code == 404
     assert outsider.get("/api/v1/notices").json()["items"] == []
     assert not ContactIdentity.objects.filter(workspace=hillview, value="ok@example.org").exists()
+
+
+def test_the_openapi_document_describes_the_notices_endpoints(client):
+    paths = client.get("/api/v1/openapi.json").json()["paths"]
+    assert {"get", "post"} <= set(paths["/api/v1/notices"])
+    assert "get" in paths["/api/v1/notices/{notice_id}"]
+    post = paths["/api/v1/notices"]["post"]
+    assert {"200", "201", "403", "409", "422"} <= set(post["responses"])

@@ -392,3 +392,36 @@ def test_an_import_whose_worker_died_resumes_after_its_last_chunk(
     assert _counts(run) == (10, 0, 0, 1)
     assert run.report == [{"row": 12, "reason": "Duplicate of row 4 (r2@example.org)."}]
     assert Contact.objects.filter(workspace=riverside).count() == 10
+
+
+def test_an_id_already_used_by_another_kind_of_notice_is_reported_not_dropped(
+    cast, riverside, maya_sender, hold_ready, run_tasks
+):
+    from frontdesk.outreach.actions.campaigns import send_notice
+
+    grace = create_contact(
+        riverside, name="Grace", identities=[("email", "grace@example.org")], by=None
+    )
+    overdue = create_template(
+        riverside.pk, name="Overdue", subject="Overdue", html="<p>Overdue</p>", by=cast["agent"]
+    )
+    send_notice(
+        sender=maya_sender,
+        template=overdue,
+        contact=grace,
+        data={},
+        external_id="H-1",
+        by=cast["agent"],
+    )
+    run = _upload(riverside, "holds.csv", cast["agent"], kind="notices")
+    run_tasks(
+        check_import,
+        run,
+        mapping=run.mapping,
+        template=hold_ready,
+        sender=maya_sender,
+        create_contacts=True,
+        by=cast["agent"],
+    )
+    run.refresh_from_db()
+    assert {"row": 2, "reason": "Id “H-1” was used for another kind of notice."} in run.report
