@@ -48,6 +48,7 @@ from frontdesk.core.models import (
     normalise_identity,
 )
 from frontdesk.outreach import render
+from frontdesk.outreach.actions.recipients import record_subscription
 from frontdesk.outreach.models import (
     ContactData,
     ImportKind,
@@ -55,7 +56,10 @@ from frontdesk.outreach.models import (
     ImportStatus,
     MessageKind,
     Notice,
+    Subscription,
+    SubscriptionStatus,
     Template,
+    Topic,
 )
 
 CHUNK = 500
@@ -206,15 +210,40 @@ def field_key(column: str) -> str:
     return key[:60] or "field"
 
 
-def guess_mapping(kind: str, columns: list[str]) -> dict[str, str]:
-    """A first mapping from the column names, for staff to correct."""
+def targets_for(run: ImportRun) -> dict[str, str]:
+    """What a column of this run may become: for contacts also a subscription to
+    each of the workspace's topics."""
+    if run.kind == ImportKind.NOTICES:
+        return dict(NOTICE_TARGETS)
+    topics = Topic.objects.for_workspace(run.workspace).order_by("name")
+    return CONTACT_TARGETS | {
+        f"topic.{t.slug}": f"Subscribed to “{t.name}”"
+        + (" (to confirm)" if t.double_opt_in else "")
+        for t in topics
+    }
+
+
+def _single(target: str) -> bool:
+    return target in SINGLE or target.startswith("topic.")
+
+
+def guess_mapping(
+    kind: str, columns: list[str], topics: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """A first mapping from the column names, for staff to correct. `topics`: the
+    workspace's topics, slug -> name (a column named after one subscribes to it)."""
     guessed: dict[str, str] = {}
     taken: set[str] = set()
+    by_name = {
+        label.lower(): slug for slug, name in (topics or {}).items() for label in (slug, name)
+    }
     for column in columns:
         name = column.lower()
         words = set(re.findall(r"[a-z]+", name))
         target = ""
-        if "consent" in words or "optin" in name.replace("-", "").replace(" ", ""):
+        if kind == ImportKind.CONTACTS and name in by_name:
+            target = f"topic.{by_name[name]}"
+        elif "consent" in words or "optin" in name.replace("-", "").replace(" ", ""):
             if words & {"sms", "text", "texts", "phone", "mobile"}:
                 target = "consent.sms"
             elif words & {"email", "mail", "newsletter"}:
@@ -241,7 +270,7 @@ def guess_mapping(kind: str, columns: list[str]) -> dict[str, str]:
         if kind == ImportKind.NOTICES and target.startswith(("consent.", "tags")):
             target = "item"
         guessed[column] = target
-        if target in SINGLE:
+        if _single(target):
             taken.add(target)
     return guessed
 
@@ -265,13 +294,13 @@ def template_needs(template: Template) -> set[tuple[str, str]]:
 
 def mapping_problems(run: ImportRun, mapping: Mapping[str, str]) -> list[str]:
     """What keeps this mapping from being checked at all (a required column missing)."""
-    targets = CONTACT_TARGETS if run.kind == ImportKind.CONTACTS else NOTICE_TARGETS
+    targets = targets_for(run)
     problems = [f"“{c}”: unknown target “{t}”." for c, t in mapping.items() if t not in targets]
     used = [t for t in mapping.values() if t]
     problems += [
         f"Only one column can be the {targets[t].lower()}."
         for t in sorted(set(used))
-        if t in SINGLE and used.count(t) > 1
+        if _single(t) and used.count(t) > 1
     ]
     if not {"email", "phone"} & set(used):
         problems.append("Map a column to the email address or the phone number.")
@@ -300,6 +329,7 @@ class Row:
     phone_raw: str = ""
     tags: list[str] = dataclasses.field(default_factory=list)
     consent: dict[str, str] = dataclasses.field(default_factory=dict)
+    topics: dict[str, bool] = dataclasses.field(default_factory=dict)  # slug -> subscribed
     fields: dict[str, str] = dataclasses.field(default_factory=dict)
     external_id: str = ""
     data: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
@@ -351,6 +381,14 @@ def parse_row(
                 return row
             if status:
                 row.consent[target.removeprefix("consent.")] = status
+        elif target.startswith("topic."):
+            try:
+                status = _consent_value(value)
+            except ValueError:
+                row.error = f"“{column}”: “{value[:40]}” is not yes or no."
+                return row
+            if status:
+                row.topics[target.removeprefix("topic.")] = status == ConsentStatus.GRANTED
         elif target == "field":
             row.fields[field_key(column)] = value
         elif target == "external_id":
@@ -388,6 +426,11 @@ class Planner:
         self.workspace = run.workspace
         self.seen: dict[tuple[str, str], int] = {}
         self.needs = template_needs(run.template) if run.template is not None else set()
+        self.topics = {
+            t.slug: t
+            for t in Topic.objects.for_workspace(run.workspace)
+            if f"topic.{t.slug}" in run.mapping.values()
+        }
 
     def _keys(self, row: Row) -> list[tuple[str, str]]:
         if self.run.kind == ImportKind.NOTICES:
@@ -447,6 +490,12 @@ class Planner:
         has = set(
             ContactIdentity.objects.filter(contact_id__in=ids).values_list("contact_id", "kind")
         )
+        subscribed = {
+            (contact_id, topic_id): status
+            for contact_id, topic_id, status in Subscription.objects.filter(
+                contact_id__in=ids, topic__in=self.topics.values()
+            ).values_list("contact_id", "topic_id", "status")
+        }
         for row in rows:
             contact = contacts.get(row.contact_id or 0)
             if contact is None:
@@ -464,6 +513,11 @@ class Planner:
                 # An opt-out recorded here (a STOP, an unsubscribe) outlives an old export.
                 if current != status and current != ConsentStatus.REVOKED:
                     changes.append(f"consent.{topic}")
+            for slug, wanted in row.topics.items():
+                now = subscribed.get((contact.pk, self.topics[slug].pk))
+                # As with consent: an unsubscribe recorded here stands.
+                if (now is None) if wanted else (now != SubscriptionStatus.UNSUBSCRIBED):
+                    changes.append(f"topic.{slug}")
             extra = data.get(contact.pk)
             fields, tags = (extra.fields, extra.tags) if extra else ({}, [])
             if any(fields.get(k) != v for k, v in row.fields.items()):
@@ -541,6 +595,10 @@ def apply_contact(run: ImportRun, row: Row, by: Membership) -> None:
             contact_actions.set_consent(
                 contact, topic=topic, status=status, source=_source(run), by=by
             )
+    for slug, wanted in row.topics.items():
+        if row.outcome == "create" or f"topic.{slug}" in row.changes:
+            chosen = Topic.objects.get(workspace_id=workspace.pk, slug=slug)
+            record_subscription(contact, chosen, subscribed=wanted, by=by)
     if row.fields or row.tags:
         extra, _ = ContactData.objects.get_or_create(
             contact=contact, defaults={"workspace_id": workspace.pk}
@@ -584,6 +642,10 @@ def create_in_bulk(run: ImportRun, rows: list[Row], by: Membership) -> bool:
                     if row.fields or row.tags
                 ]
             )
+            topics = {t.slug: t for t in Topic.objects.for_workspace(run.workspace)}
+            for contact, row in zip(made, rows, strict=True):
+                for slug, wanted in row.topics.items():
+                    record_subscription(contact, topics[slug], subscribed=wanted, by=by)
     except (IntegrityError, ActionError, ValidationError):
         return False
     return True

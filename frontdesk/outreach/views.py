@@ -410,7 +410,7 @@ def import_list(request: WorkspaceRequest) -> HttpResponse:
 
 
 def _import_context(request: WorkspaceRequest, run: ImportRun, **extra: Any) -> dict[str, Any]:
-    targets = imports.CONTACT_TARGETS if run.kind == ImportKind.CONTACTS else imports.NOTICE_TARGETS
+    targets = imports.targets_for(run)
     return {
         "run": run,
         "targets": list(targets.items()),

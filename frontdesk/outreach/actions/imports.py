@@ -26,6 +26,7 @@ from frontdesk.outreach.models import (
     MessageKind,
     SenderIdentity,
     Template,
+    Topic,
 )
 
 MAX_BYTES = 200 * 1024 * 1024
@@ -80,7 +81,11 @@ def upload_import(
         encoding=encoding,
         delimiter=delimiter,
         columns=columns,
-        mapping=imports.guess_mapping(kind, columns),
+        mapping=imports.guess_mapping(
+            kind,
+            columns,
+            dict(Topic.objects.for_workspace(workspace).values_list("slug", "name")),
+        ),
         created_by=by,
     )
 

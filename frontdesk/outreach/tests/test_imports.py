@@ -425,3 +425,42 @@ def test_an_id_already_used_by_another_kind_of_notice_is_reported_not_dropped(
     )
     run.refresh_from_db()
     assert {"row": 2, "reason": "Id “H-1” was used for another kind of notice."} in run.report
+
+
+def test_topic_columns_subscribe_as_the_file_says_and_an_unsubscribe_stands(
+    cast, riverside, run_tasks
+):
+    from frontdesk.outreach.actions.recipients import set_subscription
+    from frontdesk.outreach.models import Subscription, Topic
+
+    newsletter = Topic.objects.create(
+        workspace=riverside, slug="newsletter", name="Newsletter", double_opt_in=True
+    )
+    events = Topic.objects.create(workspace=riverside, slug="events", name="Events")
+    cy = create_contact(riverside, name="Cy", identities=[("email", "cy@example.org")], by=None)
+    set_subscription(cy, events, subscribed=False)
+    content = (
+        b"Name,Email,Newsletter,Events\n"
+        b"Ana,ana@example.org,yes,no\n"
+        b"Ben,ben@example.org,,yes\n"
+        b"Cy,cy@example.org,,yes\n"
+    )
+    run = _upload(riverside, "topics.csv", cast["agent"], content=content)
+    assert run.mapping["Newsletter"] == "topic.newsletter"
+    assert run.mapping["Events"] == "topic.events"
+    run_tasks(check_import, run, mapping=run.mapping, by=cast["agent"])
+    assert _counts(run) == (2, 0, 1, 0)
+    assert not Subscription.objects.filter(contact__name__in=["Ana", "Ben"]).exists()
+    run_tasks(start_import, run, by=cast["agent"])
+
+    def status(name: str, topic: Topic) -> str | None:
+        row = Subscription.objects.filter(contact__name=name, topic=topic).first()
+        return row.status if row else None
+
+    assert status("Ana", newsletter) == "pending"  # double opt-in: the person confirms
+    assert status("Ana", events) == "unsubscribed"  # "no" is a choice, recorded
+    assert (status("Ben", newsletter), status("Ben", events)) == (None, "subscribed")
+    assert status("Cy", events) == "unsubscribed"
+    again = _upload(riverside, "topics.csv", cast["agent"], content=content)
+    run_tasks(check_import, again, mapping=again.mapping, by=cast["agent"])
+    assert _counts(again) == (0, 0, 3, 0)
