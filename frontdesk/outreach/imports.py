@@ -24,6 +24,7 @@ import codecs
 import csv
 import dataclasses
 import io
+import logging
 import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
@@ -61,6 +62,8 @@ from frontdesk.outreach.models import (
     Template,
     Topic,
 )
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 500
 REPORT_ROWS = 1000  # invalid rows listed in a report (all are counted)
@@ -709,6 +712,11 @@ def process(run: ImportRun, *, by: Membership) -> None:
                     try:
                         with transaction.atomic():
                             apply(fresh, row, by)
+                    except IntegrityError:
+                        row.error = (
+                            "Its contact changed while the file was imported: import it again."
+                        )
+                        row.outcome = "invalid"
                     except (ActionError, ValidationError) as error:
                         messages = getattr(error, "messages", None)
                         row.error = " ".join(messages) if messages else str(error)
@@ -795,9 +803,20 @@ def run(run_id: int) -> None:
             ImportRun.objects.filter(pk=found.pk).update(total=found.total)
         process(found, by=by)
     except (ActionError, csv.Error, UnicodeDecodeError, OSError) as error:
-        ImportRun.objects.filter(pk=found.pk).update(
-            status=ImportStatus.FAILED, error=str(error)[:500], heartbeat_at=timezone.now()
-        )
+        reason = str(error)
+    except Exception as error:
+        # A fault of ours: stop here (the tick would only retry it) and say so; what
+        # was imported stays, and importing the file again finishes it.
+        logger.exception("CSV import failed", extra={"import_run": found.pk})
+        reason = f"The import stopped because of an internal error ({type(error).__name__})."
+    else:
+        return
+    done = ImportRun.objects.filter(pk=found.pk).values_list("processed", flat=True).first()
+    ImportRun.objects.filter(pk=found.pk).update(
+        status=ImportStatus.FAILED,
+        error=f"After {done} rows: {reason}"[:500],
+        heartbeat_at=timezone.now(),
+    )
 
 
 def stalled() -> list[int]:

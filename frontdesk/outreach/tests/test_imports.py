@@ -356,6 +356,10 @@ def test_an_address_taken_between_planning_and_writing_falls_back_row_by_row(
     assert Contact.objects.filter(workspace=riverside).count() == 3
 
 
+class WorkerKilled(BaseException):
+    """The worker process dying mid-chunk (no handler of ours runs)."""
+
+
 def test_an_import_whose_worker_died_resumes_after_its_last_chunk(
     cast, riverside, run_tasks, monkeypatch
 ):
@@ -370,11 +374,12 @@ def test_an_import_whose_worker_died_resumes_after_its_last_chunk(
     def dies_in_the_second_chunk(fresh, rows, by):
         calls.append(len(rows))
         if len(calls) == 2:
-            raise RuntimeError("worker killed")
+            raise WorkerKilled  # as SIGKILL would: nothing after this point runs
         return real_create(fresh, rows, by)
 
     monkeypatch.setattr(imports, "create_in_bulk", dies_in_the_second_chunk)
-    run_tasks(start_import, run, by=cast["agent"])  # the task dies (huey logs it)
+    with pytest.raises(WorkerKilled):
+        run_tasks(start_import, run, by=cast["agent"])
     assert calls == [4, 4]
     run.refresh_from_db()
     assert (run.status, run.processed, run.created) == ("importing", 4, 4)
@@ -464,3 +469,18 @@ def test_topic_columns_subscribe_as_the_file_says_and_an_unsubscribe_stands(
     again = _upload(riverside, "topics.csv", cast["agent"], content=content)
     run_tasks(check_import, again, mapping=again.mapping, by=cast["agent"])
     assert _counts(again) == (0, 0, 3, 0)
+
+
+def test_an_internal_error_stops_the_import_and_says_so(cast, riverside, run_tasks, monkeypatch):
+    run = _upload(riverside, "contacts.csv", cast["agent"])
+    run_tasks(check_import, run, mapping=run.mapping, by=cast["agent"])
+
+    def broken(fresh, rows, by):
+        raise KeyError("bug")
+
+    monkeypatch.setattr(imports, "create_in_bulk", broken)
+    run_tasks(start_import, run, by=cast["agent"])
+    run.refresh_from_db()
+    assert run.status == "failed"
+    assert run.error == "After 0 rows: The import stopped because of an internal error (KeyError)."
+    assert imports.stalled() == []  # not retried in a loop
