@@ -488,7 +488,12 @@ class Planner:
 
     def _plan_contacts(self, rows: list[Row]) -> None:
         ids = {r.contact_id for r in rows if r.contact_id}
-        contacts = {c.pk: c for c in Contact.objects.filter(pk__in=ids)}
+        contacts = {
+            c.pk: c
+            for c in Contact.objects.filter(pk__in=ids).only(
+                "pk", "name", *(f"{topic}_consent" for topic in ConsentTopic.values)
+            )
+        }
         data = {d.contact_id: d for d in ContactData.objects.filter(contact_id__in=ids)}
         has = set(
             ContactIdentity.objects.filter(contact_id__in=ids).values_list("contact_id", "kind")
