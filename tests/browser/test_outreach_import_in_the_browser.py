@@ -43,6 +43,8 @@ def test_upload_dry_run_and_import_with_progress(frontdesk_server, new_page, scr
     page.wait_for_url(re.compile(r"/outreach/imports/\d+/$"))
     expect(page.get_by_label("Email", exact=True)).to_have_value("email")
     expect(page.get_by_label("Newsletter consent")).to_have_value("consent.email")
+    screenshot(page, "outreach-import-mapping")
+    mapping_url = page.url
     page.get_by_role("button", name="Check the file (dry run)").click()
 
     # The worker checks the file; the fragment polls until the report is there.
@@ -61,3 +63,15 @@ def test_upload_dry_run_and_import_with_progress(frontdesk_server, new_page, scr
     expect(page.locator("#count-created")).to_have_text("40")
     expect(page.locator("#import-rows")).to_have_text("42 of 42 rows read")
     screenshot(page, "outreach-import-done")
+
+    # The pages read on a phone too: nothing scrolls sideways.
+    phone = new_page(width=390, height=844)
+    phone.context.add_cookies(page.context.cookies())
+    for name, url in (
+        ("imports", f"{base}/w/riverside/outreach/imports/"),
+        ("import", mapping_url),
+    ):
+        phone.goto(url)
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
+        screenshot(phone, f"outreach-{name}-phone")
