@@ -206,3 +206,30 @@ def test_the_openapi_document_describes_the_notices_endpoints(client):
     assert "get" in paths["/api/v1/notices/{notice_id}"]
     post = paths["/api/v1/notices"]["post"]
     assert {"200", "201", "403", "409", "422"} <= set(post["responses"])
+
+
+def test_listing_notices_costs_the_same_queries_however_many(
+    cast, riverside, api_as, sender, hold_ready, django_assert_max_num_queries
+):
+    from frontdesk.outreach.actions.campaigns import send_notice
+
+    ana = create_contact(riverside, name="Ana", identities=[("email", "ana@example.org")], by=None)
+    client = api_as(cast["agent"])
+
+    def notice(number: int) -> None:
+        send_notice(
+            sender=sender,
+            template=hold_ready,
+            contact=ana,
+            data={"item": {"title": "T"}},
+            external_id=f"q-{number}",
+            by=cast["agent"],
+        )
+
+    notice(0)
+    with django_assert_max_num_queries(12) as one:
+        assert len(client.get("/api/v1/notices").json()["items"]) == 1
+    for number in range(1, 8):
+        notice(number)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        assert len(client.get("/api/v1/notices").json()["items"]) == 8

@@ -154,3 +154,17 @@ def test_roles_and_other_workspaces(cast, riverside, client_for, client):
     assert client.post(f"/w/hillview/outreach/imports/{run.pk}/start/").status_code == 404
     assert ImportRun.objects.get().status == "uploaded"
     assert not ContactIdentity.objects.exists()
+
+
+def test_the_import_list_costs_the_same_queries_however_many_runs(
+    cast, riverside, client_for, django_assert_max_num_queries
+):
+    client = client_for(cast["agent"])
+    upload_import(riverside, kind="contacts", upload=_file("contacts.csv"), by=cast["agent"])
+    with django_assert_max_num_queries(12) as one:
+        assert client.get(BASE + "/").status_code == 200
+    for _ in range(6):
+        upload_import(riverside, kind="contacts", upload=_file("contacts.csv"), by=cast["admin"])
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        page = client.get(BASE + "/")
+    assert _text(page).count("contacts.csv") == 7

@@ -142,17 +142,17 @@ def test_an_opt_out_recorded_here_outlives_a_yes_in_an_old_export(cast, riversid
 
 
 @pytest.mark.parametrize(
-    ("content", "encoding", "delimiter"),
+    ("name", "encoding", "delimiter"),
     [
-        ("Name;Email\nZoë;zoe@example.org\n".encode(), "utf-8", ";"),
-        ("\ufeffName\tEmail\nZoë\tzoe@example.org\n".encode(), "utf-8-sig", "\t"),
-        ("Name,Email\nZoë,zoe@example.org\n".encode("cp1252"), "cp1252", ","),
+        ("semicolon-utf8.csv", "utf-8", ";"),
+        ("bom-tab.csv", "utf-8-sig", "\t"),
+        ("windows-1252.csv", "cp1252", ","),
     ],
 )
 def test_encodings_and_delimiters_are_detected(
-    cast, riverside, run_tasks, content, encoding, delimiter
+    cast, riverside, run_tasks, name, encoding, delimiter
 ):
-    run = _upload(riverside, "z.csv", cast["agent"], content=content)
+    run = _upload(riverside, name, cast["agent"])
     assert (run.encoding, run.delimiter, run.columns) == (encoding, delimiter, ["Name", "Email"])
     run_tasks(check_import, run, mapping=run.mapping, by=cast["agent"])
     run_tasks(start_import, run, by=cast["agent"])
@@ -163,9 +163,9 @@ def test_encodings_and_delimiters_are_detected(
     ("content", "message"),
     [
         (b"", "The file is empty."),
-        (b"\x00\x01\x02PK\x00", "NUL bytes"),
+        ((FIXTURES / "not-text.bin").read_bytes(), "NUL bytes"),
         (b"\n\n,,\n", "The first row must name the columns"),
-        (b"Name\n\x81\x8d\x8f\n", "neither UTF-8 nor Windows-1252"),
+        ((FIXTURES / "neither-encoding.csv").read_bytes(), "neither UTF-8 nor Windows-1252"),
     ],
 )
 def test_unreadable_files_are_refused_and_nothing_is_kept(
