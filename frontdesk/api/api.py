@@ -19,7 +19,7 @@ from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 
 from frontdesk.api.auth import ApiTokenAuth
-from frontdesk.api.routers import community, contacts, inbox, me
+from frontdesk.api.routers import community, contacts, inbox, me, notices
 from frontdesk.core.errors import ActionError, NotAllowed
 
 _ERROR = {"$ref": "#/components/schemas/ErrorOut"}
@@ -100,6 +100,7 @@ api.add_router("/me", me.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/community", community.router)
 api.add_router("/conversations", inbox.router)
+api.add_router("/notices", notices.router)
 
 
 @api.exception_handler(Http404)

@@ -228,3 +228,47 @@ class ScheduleForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
         help_text="In the library's time zone.",
     )
+
+
+class ImportUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        choices=[
+            ("contacts", "Contacts (name, email, phone, tags, consent, custom fields)"),
+            ("notices", "Notices: holds ready, overdue items … exported from the library system"),
+        ],
+        widget=forms.RadioSelect,
+        initial="contacts",
+        label="The file holds",
+    )
+    file = forms.FileField(
+        label="CSV file",
+        help_text="The first row names the columns. Comma, semicolon or tab separated; "
+        "UTF-8 or Windows-1252.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.txt,.tsv,text/csv"}),
+    )
+
+
+class NoticeImportForm(forms.Form):
+    """A notice import's template and sender (the column mapping is read apart)."""
+
+    template: forms.ModelChoiceField[Template] = forms.ModelChoiceField(
+        queryset=Template.objects.none(), label="Notice", empty_label="Choose a template"
+    )
+    sender: forms.ModelChoiceField[SenderIdentity] = forms.ModelChoiceField(
+        queryset=SenderIdentity.objects.none(), label="From", empty_label="Choose who sends it"
+    )
+    create_contacts = forms.BooleanField(
+        required=False,
+        label="Add patrons the inbox does not know yet as contacts",
+        help_text="Otherwise their rows are reported and nothing is sent to them.",
+    )
+
+    def __init__(self, workspace: Workspace, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["template"].queryset = queries.templates(workspace)
+        fields["template"].label_from_instance = lambda t: f"{t.name} ({t.get_kind_display()})"
+        fields["sender"].queryset = queries.senders(workspace)
+        fields["sender"].label_from_instance = lambda s: (
+            f"{s.name}, {s.title}" if s.title else s.name
+        )

@@ -335,3 +335,92 @@ class OutreachSettings(models.Model):
 
     def __str__(self) -> str:
         return f"Outreach settings of workspace {self.workspace_id}"
+
+
+class ImportKind(models.TextChoices):
+    CONTACTS = "contacts", "Contacts"
+    NOTICES = "notices", "Notices"
+
+
+class ImportStatus(models.TextChoices):
+    """uploaded -> checking -> checked -> importing -> done; failed when the file
+    cannot be read to the end."""
+
+    UPLOADED = "uploaded", "Uploaded"
+    CHECKING = "checking", "Checking"
+    CHECKED = "checked", "Checked"
+    IMPORTING = "importing", "Importing"
+    DONE = "done", "Imported"
+    FAILED = "failed", "Failed"
+
+
+class ImportRun(WorkspaceScoped):
+    """One uploaded CSV file and what became of it (`imports.py`): contacts, or notice
+    data (holds ready, overdue items) that becomes one notice per row.
+
+    The file is kept under MEDIA_ROOT/imports/ (never served) until the import is
+    done; the dry run and the import read it in chunks in the task queue, and record
+    their progress (`processed`) and counts here, so a page can show a progress bar.
+    `report` holds the invalid rows ({"row": 7, "reason": "..."}, the first
+    `imports.REPORT_ROWS`)."""
+
+    kind = models.CharField(max_length=8, choices=ImportKind.choices)
+    filename = models.CharField(max_length=255)
+    stored_name = models.CharField(max_length=255, blank=True)
+    encoding = models.CharField(max_length=12, default="utf-8")
+    delimiter = models.CharField(max_length=1, default=",")
+    columns = models.JSONField(default=list, blank=True)
+    mapping = models.JSONField(default=dict, blank=True, help_text="Column name -> target.")
+    template = models.ForeignKey(
+        Template, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    sender = models.ForeignKey(
+        SenderIdentity, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    create_contacts = models.BooleanField(
+        default=False, help_text="Notices: a patron the workspace does not know becomes a contact."
+    )
+    status = models.CharField(
+        max_length=10, choices=ImportStatus.choices, default=ImportStatus.UPLOADED
+    )
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    report = models.JSONField(default=list, blank=True)
+    checked = models.JSONField(
+        default=dict, blank=True, help_text="The dry run's counts, kept once the import runs."
+    )
+    error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    started_by = models.ForeignKey(
+        Membership,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who asked for the check or the import: the task acts as them.",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def percent(self) -> int:
+        if self.status in (ImportStatus.CHECKED, ImportStatus.DONE):
+            return 100
+        return min(100, self.processed * 100 // self.total) if self.total else 0
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING)

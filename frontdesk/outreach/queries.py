@@ -18,6 +18,7 @@ from frontdesk.outreach.models import (
     Campaign,
     Delivery,
     DeliveryState,
+    ImportRun,
     Notice,
     OutreachSettings,
     SenderIdentity,
@@ -26,6 +27,7 @@ from frontdesk.outreach.models import (
 )
 
 PAGE_SIZE = 25  # campaigns or notices on one page of the index
+RECENT_IMPORTS = 20  # import runs listed on the import page
 
 
 class BadCursor(ValueError):
@@ -92,6 +94,26 @@ def access_campaign(workspace: Workspace, pk: int | str) -> Campaign:
     if found is None:
         raise Http404("No such campaign")
     return found
+
+
+def access_import(workspace: Workspace, pk: int | str) -> ImportRun:
+    found = (
+        ImportRun.objects.for_workspace(workspace)
+        .select_related("template", "sender", "created_by")
+        .filter(pk=parse_id(pk) or 0)
+        .first()
+    )
+    if found is None:
+        raise Http404("No such import")
+    return found
+
+
+def recent_imports(workspace: Workspace) -> QuerySet[ImportRun]:
+    return (
+        ImportRun.objects.for_workspace(workspace)
+        .select_related("created_by")
+        .order_by("-created_at", "-pk")[:RECENT_IMPORTS]
+    )
 
 
 def access_sender(workspace: Workspace, pk: int | str | None) -> SenderIdentity:

@@ -6,7 +6,13 @@ from django.conf import settings
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
-from frontdesk.outreach import sending
+from frontdesk.outreach import imports, sending
+
+
+@db_task()
+def run_import(run_id: int) -> None:
+    """Check or import one uploaded CSV file (`imports.py`), chunk by chunk."""
+    imports.run(run_id)
 
 
 @db_task()
@@ -35,3 +41,5 @@ def outreach_tick() -> None:
     sending.finish_campaigns()
     if sending.claim_ready():
         kick()
+    for run_id in imports.stalled():
+        run_import(run_id)

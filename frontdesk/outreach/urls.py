@@ -23,4 +23,8 @@ urlpatterns = [
     path("campaigns/<int:pk>/start/", views.campaign_start, name="campaign-start"),
     path("campaigns/<int:pk>/pause/", views.campaign_pause, name="campaign-pause"),
     path("campaigns/<int:pk>/resume/", views.campaign_resume, name="campaign-resume"),
+    path("imports/", views.import_list, name="imports"),
+    path("imports/<int:pk>/", views.import_detail, name="import"),
+    path("imports/<int:pk>/start/", views.import_start, name="import-start"),
+    path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
 ]

@@ -18,11 +18,26 @@ from frontdesk.core.errors import ActionError
 from frontdesk.core.http import WorkspaceRequest, parse_id
 from frontdesk.core.models import Contact
 from frontdesk.core.permissions import require, require_capability
-from frontdesk.outreach import preview, queries
+from frontdesk.outreach import imports, preview, queries
 from frontdesk.outreach import render as placeholders
 from frontdesk.outreach.actions import authoring, campaigns
-from frontdesk.outreach.forms import CampaignForm, ScheduleForm, SenderForm, TemplateForm
-from frontdesk.outreach.models import CampaignStatus, MessageKind, SenderIdentity, Template
+from frontdesk.outreach.actions import imports as import_actions
+from frontdesk.outreach.forms import (
+    CampaignForm,
+    ImportUploadForm,
+    NoticeImportForm,
+    ScheduleForm,
+    SenderForm,
+    TemplateForm,
+)
+from frontdesk.outreach.models import (
+    CampaignStatus,
+    ImportKind,
+    ImportRun,
+    MessageKind,
+    SenderIdentity,
+    Template,
+)
 
 
 @require_GET
@@ -482,3 +497,117 @@ def campaign_resume(request: WorkspaceRequest, pk: int) -> HttpResponse:
     campaigns.resume_campaign(campaign, by=request.membership)
     messages.success(request, "Sending again.")
     return redirect("outreach:campaign", ws=request.workspace.slug, pk=campaign.pk)
+
+
+# --- CSV imports --------------------------------------------------------------------------
+
+
+def _import_capability(request: WorkspaceRequest) -> None:
+    """Contacts need manage_contacts, notices send_outreach: either lets you in."""
+    membership = request.membership
+    if not (membership.can(roles.MANAGE_CONTACTS) or membership.can(roles.SEND_OUTREACH)):
+        require(membership, roles.MANAGE_CONTACTS)
+
+
+@require_capability(roles.VIEW_INBOX)
+def import_list(request: WorkspaceRequest) -> HttpResponse:
+    """Upload a CSV file (contacts or notice data); earlier imports below."""
+    workspace = request.workspace
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        _import_capability(request)
+        if form.is_valid():
+            try:
+                made = import_actions.upload_import(
+                    workspace,
+                    kind=form.cleaned_data["kind"],
+                    upload=form.cleaned_data["file"],
+                    by=request.membership,
+                )
+            except ActionError as error:
+                form.add_error("file" if error.field in (None, "file") else None, error.message)
+            else:
+                return redirect("outreach:import", ws=workspace.slug, pk=made.pk)
+    return render(
+        request,
+        "outreach/imports.html",
+        {"form": form, "runs": queries.recent_imports(workspace), "tab": "imports"},
+        status=400 if form.errors else 200,
+    )
+
+
+def _import_context(request: WorkspaceRequest, run: ImportRun, **extra: Any) -> dict[str, Any]:
+    targets = imports.targets_for(run)
+    return {
+        "run": run,
+        "targets": list(targets.items()),
+        "columns": [(i, c, run.mapping.get(c, "")) for i, c in enumerate(run.columns)],
+        "notice_form": extra.pop("notice_form", None)
+        or NoticeImportForm(
+            request.workspace,
+            initial={
+                "template": run.template_id,
+                "sender": run.sender_id,
+                "create_contacts": run.create_contacts,
+            },
+        ),
+        "tab": "imports",
+        **extra,
+    }
+
+
+@require_capability(roles.VIEW_INBOX)
+def import_detail(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """One import: map the columns and check (POST), the dry run's report with the
+    button that imports, the progress bar, the final report."""
+    workspace = request.workspace
+    run = queries.access_import(workspace, pk)
+    if request.method != "POST":
+        return render(request, "outreach/import.html", _import_context(request, run))
+    _import_capability(request)
+    mapping = {
+        column: request.POST.get(f"map-{index}", "") for index, column in enumerate(run.columns)
+    }
+    notice_form = NoticeImportForm(workspace, request.POST)
+    error = ""
+    if run.kind == ImportKind.NOTICES and not notice_form.is_valid():
+        error = "Choose the notice's template and who sends it."
+    else:
+        data = notice_form.cleaned_data if run.kind == ImportKind.NOTICES else {}
+        try:
+            import_actions.check_import(
+                run,
+                mapping=mapping,
+                template=data.get("template"),
+                sender=data.get("sender"),
+                create_contacts=bool(data.get("create_contacts")),
+                by=request.membership,
+            )
+        except ActionError as refusal:
+            error = refusal.message
+        else:
+            return redirect("outreach:import", ws=workspace.slug, pk=run.pk)
+    run.mapping = mapping
+    return render(
+        request,
+        "outreach/import.html",
+        _import_context(request, run, notice_form=notice_form, error=error),
+        status=400,
+    )
+
+
+@require_POST
+@require_capability(roles.VIEW_INBOX)
+def import_start(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    run = queries.access_import(request.workspace, pk)
+    _import_capability(request)
+    import_actions.start_import(run, by=request.membership)
+    return redirect("outreach:import", ws=request.workspace.slug, pk=run.pk)
+
+
+@require_GET
+@require_capability(roles.VIEW_INBOX)
+def import_progress(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """The progress bar and report (htmx polls it while the file is being read)."""
+    run = queries.access_import(request.workspace, pk)
+    return render(request, "outreach/_import_status.html", {"run": run})

@@ -19,6 +19,7 @@ from frontdesk.outreach.models import (
     Campaign,
     CampaignStatus,
     Delivery,
+    MessageKind,
     Notice,
     SenderIdentity,
     Template,
@@ -27,6 +28,8 @@ from frontdesk.outreach.models import (
 from frontdesk.outreach.sending import contact_address
 
 INSERT_BATCH = 1000
+# What a notice's `data` may hold for its template: {"item": {...}, "event": {...}}.
+NOTICE_DATA_ROOTS = ("item", "event")
 
 
 def _not_archived(sender: SenderIdentity) -> None:
@@ -158,6 +161,23 @@ def send_notice(
     external_id = external_id.strip()[:120]
     if not external_id:
         raise ActionError("A notice needs its own id (e.g. the hold's id).", field="external_id")
+    first = Notice.objects.filter(workspace_id=sender.workspace_id, external_id=external_id).first()
+    if first is not None:
+        return first, False
+    for root in NOTICE_DATA_ROOTS:
+        if root in data and not isinstance(data[root], Mapping):
+            raise ActionError(
+                f'“{root}” in a notice\'s data holds fields, e.g. {{"{root}": {{"title": "…"}}}}.',
+                field="data",
+            )
+    channel = (
+        sender.email_channel_id if template.kind == MessageKind.EMAIL else sender.sms_channel_id
+    )
+    if channel is None:
+        raise ActionError(
+            f"{sender.name} has no channel for a {template.get_kind_display().lower()}.",
+            field="sender",
+        )
     address = contact_address(contact.pk, template.kind)
     if not address:
         raise ActionError(

@@ -1,13 +1,16 @@
 """What a recipient does through a signed link (no login), and what the system
 records for them (bounces, complaints, STOP). `by` is None: the person acts for
-themselves, proven by the link's signature."""
+themselves, proven by the link's signature; `record_subscription` is staff
+recording a choice the library has on file (`by` a member)."""
 
 from __future__ import annotations
 
 from django.db import transaction
 from django.utils import timezone
 
-from frontdesk.core.models import Contact
+from frontdesk.core import roles
+from frontdesk.core.models import Contact, Membership
+from frontdesk.core.permissions import require
 from frontdesk.outreach.models import (
     Delivery,
     Subscription,
@@ -75,6 +78,16 @@ def set_subscription(contact: Contact, topic: Topic, *, subscribed: bool) -> Sub
         row.updated_at = timezone.now()
         row.save(update_fields=["status", "updated_at"])
     return row
+
+
+def record_subscription(
+    contact: Contact, topic: Topic, *, subscribed: bool, by: Membership
+) -> Subscription:
+    """Staff record a contact's choice about a topic as the library has it on file (a
+    CSV import's column): as `set_subscription`, so a double opt-in topic stays
+    pending until the person confirms it."""
+    require(by, roles.MANAGE_CONTACTS, workspace_id=contact.workspace_id)
+    return set_subscription(contact, topic, subscribed=subscribed)
 
 
 def confirm_subscription(subscription: Subscription) -> None:
