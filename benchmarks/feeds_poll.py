@@ -74,15 +74,18 @@ def _vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
     return words, [1.0 / (rank + 1) for rank in range(len(words))]
 
 
-def _text(rng: random.Random, words: list[str], weights: list[float]) -> str:
+MATCHING = 0.2  # share of posts that name the library
+
+
+def _text(rng: random.Random, words: list[str], weights: list[float], matching: float) -> str:
     picked = rng.choices(words, weights=weights, k=rng.randint(40, 120))
-    if rng.random() < 0.2:
+    if rng.random() < matching:
         picked.insert(rng.randrange(len(picked)), rng.choice(PHRASES))
     return " ".join(picked)
 
 
-def _entry(rng: random.Random, feed: int, n: int, atom: bool, vocab: Any) -> str:
-    text = _text(rng, *vocab)
+def _entry(rng: random.Random, feed: int, n: int, atom: bool, vocab: Any, matching: float) -> str:
+    text = _text(rng, *vocab, matching)
     title = " ".join(rng.choices(vocab[0], weights=vocab[1], k=6)).capitalize()
     day = 1 + (n % 27)
     if atom:
@@ -100,7 +103,7 @@ def _entry(rng: random.Random, feed: int, n: int, atom: bool, vocab: Any) -> str
     )
 
 
-def build_feeds(count: int, seed: int = 7) -> list[dict[str, Any]]:
+def build_feeds(count: int, matching: float = MATCHING, seed: int = 7) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     vocab = _vocabulary(rng)
     feeds = []
@@ -108,7 +111,7 @@ def build_feeds(count: int, seed: int = 7) -> list[dict[str, Any]]:
         roll = rng.random()
         entries = 10 if roll < 0.70 else 40 if roll < 0.95 else 150
         atom = rng.random() < 0.3
-        body = "".join(_entry(rng, i, n, atom, vocab) for n in range(entries))
+        body = "".join(_entry(rng, i, n, atom, vocab, matching) for n in range(entries))
         if atom:
             doc = (
                 f'<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
@@ -132,8 +135,8 @@ def build_feeds(count: int, seed: int = 7) -> list[dict[str, Any]]:
     return feeds
 
 
-def serve(port_out: Any, count: int) -> None:
-    feeds = build_feeds(count)
+def serve(port_out: Any, count: int, matching: float) -> None:
+    feeds = build_feeds(count, matching)
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -348,12 +351,12 @@ def duplicate_stories() -> int:
     )
 
 
-def expected_matches(count: int) -> int:
+def expected_matches(count: int, matching: float) -> int:
     """Entries of the served (not failing) feeds that a watch looks for, by plain text."""
     import feedparser
 
     found = 0
-    for feed in build_feeds(count):
+    for feed in build_feeds(count, matching):
         if feed["fail"]:
             continue
         for entry in feedparser.parse(feed["body"]).entries:
@@ -368,6 +371,12 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=5000)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument("--engine", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--matching",
+        type=float,
+        default=MATCHING,
+        help="share of posts that name the library (default 0.2)",
+    )
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="top N of the first pass"
     )
@@ -389,7 +398,9 @@ def main() -> None:
     logging.getLogger("frontdesk").setLevel(logging.ERROR)  # failing feeds warn per poll
 
     ports: Any = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(ports, args.feeds), daemon=True)
+    server = multiprocessing.Process(
+        target=serve, args=(ports, args.feeds, args.matching), daemon=True
+    )
     server.start()
     port = ports.get(timeout=300)
     urls = [f"http://127.0.0.1:{port}/feeds/{i}.xml" for i in range(args.feeds)]
@@ -399,6 +410,9 @@ def main() -> None:
         from frontdesk.triage.pipeline import warm_up
 
         warm_up()  # as a worker does when it starts, before it takes work
+        from django.urls import reverse
+
+        reverse("login")  # the URL map, read once per process (alerts link to the page)
         log(f"{args.engine}: workspace with {len(WATCHES)} watches and {args.feeds} sources")
         base_s, base_entries, base_fail = baseline_pass(urls, args.threads)
         log(
@@ -436,13 +450,16 @@ def main() -> None:
             f"{nm} not modified (304), {second_fail} failed, {mentions2 - mentions} new mentions"
         )
         duplicates = duplicate_stories()
-        expected = expected_matches(args.feeds)
+        expected = expected_matches(args.feeds, args.matching)
     finally:
         server.terminate()
         server.join(timeout=5)
         drop(database)
     print()
-    print(f"engine {args.engine}, {args.feeds} feeds, {args.threads} threads")
+    print(
+        f"engine {args.engine}, {args.feeds} feeds, {args.threads} threads, "
+        f"{args.matching:.0%} of posts name the library"
+    )
     print(
         f"feeds/s  baseline {args.feeds / base_s:.0f}, connector alone {args.feeds / conn_s:.0f}, "
         f"first {args.feeds / first_s:.0f}, second {args.feeds / second_s:.0f}"

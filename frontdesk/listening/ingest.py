@@ -19,6 +19,7 @@ import html
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 import nh3
@@ -58,11 +59,16 @@ def plain(text: str) -> str:
     return " ".join(text.split())
 
 
+@lru_cache(maxsize=512)
+def _parsed(query: str) -> Query:
+    return parse(query)  # a Query is immutable: one parse serves every poll
+
+
 def compiled_watches(source: Source) -> list[tuple[Watch, Query]]:
     found = []
     for watch in Watch.objects.for_workspace(source.workspace).filter(is_active=True):
         try:
-            found.append((watch, parse(watch.query)))
+            found.append((watch, _parsed(watch.query)))
         except QueryError:  # stored before a rule changed: skipped, shown on its page
             logger.warning("watch query unreadable", extra={"watch": watch.pk})
     return found
@@ -104,7 +110,8 @@ class _Recent:
                 .order_by("-found_at")
                 .values_list("pk", "simhash")[:NEAR_POOL]
             )
-        close = [pk for pk, other in self._rows if stories.maybe_near(simhash, other)]
+        mask, bits = (1 << 64) - 1, stories.NEAR_CANDIDATE_BITS  # stories.maybe_near, inline
+        close = [pk for pk, other in self._rows if ((simhash ^ other) & mask).bit_count() <= bits]
         if not close:
             return None
         mine = stories.shingles(title, text)

@@ -60,6 +60,8 @@ class Words:
     words: tuple[str, ...]
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    # Every distinct word: most posts lack a term's words, which this tells at once.
+    vocabulary: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, text: str) -> Words:
@@ -75,7 +77,9 @@ def _words_of(text: str) -> Words:
     words = [found.group(0) for found in _WORD.finditer(flat)]
     if ascii_only or all(len(piece) == 1 for piece in pieces):  # offsets unchanged
         spans = [found.span() for found in _WORD.finditer(flat)]
-        return Words(tuple(words), tuple(a for a, _ in spans), tuple(b for _, b in spans))
+        return Words(
+            tuple(words), tuple(a for a, _ in spans), tuple(b for _, b in spans), frozenset(words)
+        )
     origin: list[int] = []
     for index, piece in enumerate(pieces):
         origin.extend([index] * len(piece))
@@ -83,7 +87,7 @@ def _words_of(text: str) -> Words:
     for found in _WORD.finditer(flat):
         starts.append(origin[found.start()])
         ends.append(origin[found.end() - 1] + 1)
-    return Words(tuple(words), tuple(starts), tuple(ends))
+    return Words(tuple(words), tuple(starts), tuple(ends), frozenset(words))
 
 
 # --- the tree ------------------------------------------------------------------------
@@ -99,6 +103,9 @@ class Term:
 
     def find(self, words: Words) -> list[tuple[int, int]]:
         n = len(self.words)
+        whole = self.words if not self.prefix else self.words[:-1]
+        if words.vocabulary and not words.vocabulary.issuperset(whole):
+            return []
         spans = []
         for i in range(len(words.words) - n + 1):
             head = words.words[i : i + n - 1]
