@@ -33,7 +33,12 @@ SENTIMENTS = [
     ("neutral", "Neutral"),
     ("positive", "Happy"),
 ]
-STATUSES = [("", "Any status"), ("open", "To look at"), *MentionStatus.choices]
+STATUSES = [
+    ("", "Any status"),
+    ("open", "To look at"),
+    *MentionStatus.choices,
+    ("removed", "Removed by the network"),
+]
 
 
 def _rows(request: WorkspaceRequest, mentions: list[Mention]) -> list[dict[str, Any]]:

@@ -21,7 +21,7 @@ from frontdesk.inbox.actions.drafts import (
     record_posted_reply,
     save_draft,
 )
-from frontdesk.inbox.actions.notes import add_note, find_mentions
+from frontdesk.inbox.actions.notes import add_note, add_system_note, find_mentions
 from frontdesk.inbox.actions.notifications import (
     mark_notifications_read,
     send_notification_email,
@@ -51,6 +51,7 @@ __all__ = [
     "NotAllowed",
     "SavedReplyInvalid",
     "add_note",
+    "add_system_note",
     "add_tag",
     "assign_conversation",
     "assign_team",
