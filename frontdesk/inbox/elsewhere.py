@@ -37,7 +37,8 @@ class ElsewhereRoute:
     as @maya@mastodon.social on Mastodon"); `hint` the composer's "To …" line;
     `choices` the (value, label) options the person picks from (who sees the reply),
     `choice` the one offered first and `choice_label` what the choice is called;
-    `max_length` the network's limit on a post (None: no limit known)."""
+    `max_length` the network's limit on a post (None: no limit known); `sender` who
+    the reply comes from, as the network shows it (@maya@mastodon.social)."""
 
     key: str
     label: str
@@ -46,6 +47,7 @@ class ElsewhereRoute:
     choice: str = ""
     choice_label: str = ""
     max_length: int | None = None
+    sender: str = ""
 
     @property
     def value(self) -> str:

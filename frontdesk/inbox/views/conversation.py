@@ -153,6 +153,10 @@ def conversation(request: WorkspaceRequest, number: int) -> HttpResponse:
         "draft": actions.draft_for(conversation, me)
         or (routed.draft if routed and conversation.waiting_since else ""),
     }
+    if context["elsewhere_first"]:
+        # Posted from the member's own account: no signature is added to it.
+        sender = own_accounts[0].sender or me.display_name
+        context["signed_as"] = {"style": "none", "name": sender, "sign_off": ""}
     # Colleagues a note can mention: active, able to read the inbox, not oneself.
     context["mention_list"] = [
         {"name": m.display_name, "initials": m.initials, "color": m.color, "title": m.title}

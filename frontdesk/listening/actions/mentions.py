@@ -156,7 +156,8 @@ def reach_out(mention: Mention, *, by: Membership) -> Conversation:
     when nobody has replied yet).
     """
     require_to_act(by, mention.workspace_id)
-    own = accounts_of(by).get(mention.source.kind)
+    # The member's own account on the post's network, unless the author gave an email.
+    own = None if mention.author_email else accounts_of(by).get(mention.source.kind)
     draft = first_contact_draft(mention, by, short=own is not None)
     with transaction.atomic():
         locked = Mention.objects.select_for_update().get(pk=mention.pk)

@@ -21,6 +21,7 @@ from django.db import transaction
 from frontdesk.connectors.base import ConnectorError
 from frontdesk.connectors.bluesky import reply as bluesky_reply
 from frontdesk.connectors.mastodon import reply as mastodon_reply
+from frontdesk.core import roles
 from frontdesk.core.models import Membership
 from frontdesk.inbox import actions as inbox_actions
 from frontdesk.inbox.elsewhere import ElsewhereRoute
@@ -136,19 +137,21 @@ def _route(mention: Mention, account: SocialAccount) -> ElsewhereRoute:
             choices=visibility_choices(who),
             choice=DEFAULT_VISIBILITY,
             choice_label="Who sees it",
+            sender=account.handle,
         )
     return ElsewhereRoute(
         key=f"{account.network}:{mention.pk}",
         label=f"Reply as {account.handle} on Bluesky",
         hint=f"A public reply to {who}’s post, from your own Bluesky account",
         max_length=bluesky_reply.MAX_LENGTH,
+        sender=account.handle,
     )
 
 
 def reply_routes(conversation: Conversation, member: Membership) -> list[ElsewhereRoute]:
     """inbox/elsewhere.py's routes hook: a reply from `member`'s own account to each
     Mastodon or Bluesky post this conversation was opened from."""
-    if not member.can("reply"):
+    if not member.can(roles.REPLY):
         return []
     accounts = accounts_of(member)
     if not accounts:
