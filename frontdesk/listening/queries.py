@@ -6,12 +6,15 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from django.db.models import prefetch_related_objects
 from django.http import Http404
+from django.utils import timezone
 
 from frontdesk.core.http import parse_id
 from frontdesk.core.models import Workspace
 from frontdesk.listening.models import Mention, MentionStatus, Source, Watch
 from frontdesk.listening.query import Query, QueryError, Words, fold, highlight, parse
+from frontdesk.triage import priority
 
 PREVIEW_POOL = 500  # a preview reads the workspace's newest mentions
 STOPWORDS = frozenset(
@@ -111,11 +114,19 @@ def access_mention(workspace: Workspace, pk: int | str) -> Mention:
     return found
 
 
+ORDERS = ("newest", "attention")
+# "Priority first" ranks this many of the newest matching mentions by their
+# priority score (triage/priority.py, computed from each row's own fields; the wait
+# term grows with the clock, so no stored column or index can hold the order).
+ATTENTION_WINDOW = 2000
+
+
 @dataclass(frozen=True)
 class MentionFilters:
     watch: int | None = None
     status: str = ""
     sentiment: str = ""
+    order: str = "newest"
 
     @classmethod
     def from_query(cls, data: dict[str, str]) -> MentionFilters:
@@ -127,6 +138,7 @@ class MentionFilters:
             sentiment=sentiment
             if sentiment in ("negative", "neutral", "positive", "reply")
             else "",
+            order=data.get("order", "") if data.get("order", "") in ORDERS else "newest",
         )
 
 
@@ -147,7 +159,15 @@ def mentions(workspace: Workspace, filters: MentionFilters, *, limit: int = 50) 
         rows = rows.filter(needs_reply=True)
     elif filters.sentiment:
         rows = rows.filter(sentiment_label=filters.sentiment)
-    return list(rows.prefetch_related("watches")[:limit])
+    if filters.order != "attention":
+        return list(rows.prefetch_related("watches")[:limit])
+    now = timezone.now()
+    window = list(rows[:ATTENTION_WINDOW])
+    ranked = sorted(
+        window, key=lambda m: (-priority.for_mention(m, now).score, -m.found_at.timestamp(), -m.pk)
+    )[:limit]
+    prefetch_related_objects(ranked, "watches")
+    return ranked
 
 
 def highlighted(mention: Mention, queries: dict[int, Query]) -> dict[str, list[tuple[str, bool]]]:

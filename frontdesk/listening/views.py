@@ -25,6 +25,7 @@ from frontdesk.listening.models import (
     SourceKind,
     Watch,
 )
+from frontdesk.triage import priority
 
 SENTIMENTS = [
     ("", "Any mood"),
@@ -41,11 +42,20 @@ STATUSES = [
 ]
 
 
+ORDERS = [("newest", "Newest first"), ("attention", "Priority first")]
+
+
 def _rows(request: WorkspaceRequest, mentions: list[Mention]) -> list[dict[str, Any]]:
     compiled = queries.compiled(request.workspace)
     mine = actions.accounts_of(request.membership) if request.membership else {}
+    now = timezone.now()
     return [
-        {"m": m, "hl": queries.highlighted(m, compiled), "own": mine.get(m.source.kind)}
+        {
+            "m": m,
+            "hl": queries.highlighted(m, compiled),
+            "rank": priority.for_mention(m, now),
+            "own": mine.get(m.source.kind),
+        }
         for m in mentions
     ]
 
@@ -53,7 +63,8 @@ def _rows(request: WorkspaceRequest, mentions: list[Mention]) -> list[dict[str, 
 @require_GET
 @require_capability(roles.VIEW_INBOX)
 def mention_list(request: WorkspaceRequest) -> HttpResponse:
-    """Who said what, where, how they feel, and what to do: newest first."""
+    """Who said what, where, how they feel, and what to do: newest first, or by
+    the explained priority score ("Priority first")."""
     filters = queries.MentionFilters.from_query(request.GET.dict())
     rows = _rows(request, queries.mentions(request.workspace, filters))
     context = {
@@ -64,6 +75,7 @@ def mention_list(request: WorkspaceRequest) -> HttpResponse:
         "failing": Source.objects.for_workspace(request.workspace).filter(failures__gt=0).count(),
         "sentiments": SENTIMENTS,
         "statuses": STATUSES,
+        "orders": ORDERS,
     }
     template = "listening/_mention_rows.html" if request.htmx else "listening/mentions.html"
     return render(request, template, context)

@@ -9,7 +9,9 @@ cross-validation, against the default analyzer on the same rows.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +20,7 @@ from frontdesk.triage.hooks import forget_learned
 from frontdesk.triage.models import Correction, CorrectionKind, LearnedClassifier
 from frontdesk.triage.pipeline import sentiment_from
 from frontdesk.triage.sentiment import evidence
+from frontdesk.triage.urgency import UrgencyAnalyzer
 
 FOLDS = 5
 MIN_EXAMPLES = 20  # fewer corrections than this: the default analyzer answers
@@ -54,12 +57,34 @@ class Trained:
     examples: int
     accuracy: float | None
     default_accuracy: float | None
+    kind: str = CorrectionKind.SENTIMENT
 
 
-def cross_validated_accuracy(texts: list[str], labels: list[str]) -> float | None:
+class Trainer(Protocol):
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> Any: ...
+    def predict(self, texts: Sequence[str]) -> list[str]: ...
+    def dumps(self) -> bytes: ...
+
+
+def _trainer(kind: str) -> Callable[[], Trainer]:
+    # scikit-learn is imported only when training or using a learned classifier.
+    from frontdesk.triage.learned import LearnedSentiment, LearnedUrgency
+
+    return LearnedUrgency if kind == CorrectionKind.URGENCY else LearnedSentiment
+
+
+def default_label(kind: str, text: str) -> str:
+    """What the default analyzer says, in the correction's own labels."""
+    if kind == CorrectionKind.URGENCY:
+        return UrgencyAnalyzer().analyze(text).label or "none"
+    return sentiment_from(evidence(text)).label
+
+
+def cross_validated_accuracy(
+    texts: list[str], labels: list[str], kind: str = CorrectionKind.SENTIMENT
+) -> float | None:
     """Accuracy of the learned trainer on rows it did not see (k folds), or None."""
-    from frontdesk.triage.learned import LearnedSentiment  # scikit-learn, when training
-
+    make = _trainer(kind)
     if len(texts) < FOLDS * 2:
         return None
     order = list(range(len(texts)))
@@ -71,34 +96,33 @@ def cross_validated_accuracy(texts: list[str], labels: list[str]) -> float | Non
         train_labels = [labels[i] for i in train]
         if len(set(train_labels)) < 2:
             return None
-        model = LearnedSentiment().fit([texts[i] for i in train], train_labels)
+        model = make().fit([texts[i] for i in train], train_labels)
         predicted = model.predict([texts[i] for i in test])
         right += sum(p == labels[i] for p, i in zip(predicted, test, strict=True))
     return right / len(texts)
 
 
-def train_workspace(workspace_id: int, *, minimum: int = MIN_EXAMPLES) -> Trained | None:
-    """Train the workspace's sentiment classifier from its corrections, if it has
-    `minimum` of them in at least two labels; None (and nothing changed) otherwise."""
+def train_workspace(
+    workspace_id: int, *, minimum: int = MIN_EXAMPLES, kind: str = CorrectionKind.SENTIMENT
+) -> Trained | None:
+    """Train the workspace's classifier of one kind (sentiment or urgency) from its
+    corrections of that kind, if it has `minimum` of them in at least two labels;
+    None (and nothing changed) otherwise."""
     rows = list(
-        Correction.objects.filter(
-            workspace_id=workspace_id, kind=CorrectionKind.SENTIMENT
-        ).values_list("text", "label")
+        Correction.objects.filter(workspace_id=workspace_id, kind=kind).values_list("text", "label")
     )
     texts = [text for text, _ in rows]
     labels = [label for _, label in rows]
     if len(rows) < minimum or len(set(labels)) < 2:
         return None
-    from frontdesk.triage.learned import LearnedSentiment
-
-    accuracy = cross_validated_accuracy(texts, labels)
-    default = [sentiment_from(evidence(text)).label for text in texts]
+    accuracy = cross_validated_accuracy(texts, labels, kind)
+    default = [default_label(kind, text) for text in texts]
     default_accuracy = sum(p == t for p, t in zip(default, labels, strict=True)) / len(labels)
-    model = LearnedSentiment().fit(texts, labels)
+    model = _trainer(kind)().fit(texts, labels)
     with transaction.atomic():
         LearnedClassifier.objects.update_or_create(
             workspace_id=workspace_id,
-            kind=CorrectionKind.SENTIMENT,
+            kind=kind,
             defaults={
                 "model": model.dumps(),
                 "examples": len(rows),
@@ -108,4 +132,4 @@ def train_workspace(workspace_id: int, *, minimum: int = MIN_EXAMPLES) -> Traine
             },
         )
     forget_learned(workspace_id)
-    return Trained(workspace_id, len(rows), accuracy, default_accuracy)
+    return Trained(workspace_id, len(rows), accuracy, default_accuracy, kind)

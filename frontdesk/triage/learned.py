@@ -1,4 +1,4 @@
-"""A small per-workspace sentiment classifier learned from staff corrections.
+"""Small per-workspace classifiers learned from staff corrections: sentiment and urgency.
 
 Logistic regression on the default analyzer's evidence (VADER scores, complaint,
 waiting, remedy and praise cues, its own score) side by side with TF-IDF word 1-2
@@ -6,6 +6,11 @@ grams and character 2-5 grams of the text. The default evidence carries a worksp
 with few corrections; the n-grams learn its own words ("fines", "hold", a branch's
 name) as corrections accumulate. `frontdesk evaluate triage` measures this same
 trainer on a held-apart part of a labelled file (the "learned" row).
+
+Urgency (`LearnedUrgency`) works the same way on the urgency analyzer's cues (how
+often each group appears, ALL CAPS, "!!!", its score) beside TF-IDF word 1-2 grams:
+a workspace whose patrons' "my card expires" is routine, or whose "renewal" is not,
+teaches it with a few dozen clicks.
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from frontdesk.triage.base import Finding, quoted
+from frontdesk.triage.base import NO_CONTEXT, Context, Finding, quoted
 from frontdesk.triage.sentiment import Evidence, clean, evidence
+from frontdesk.triage.urgency import signals
 
 EVIDENCE_WEIGHT = 3.0  # the evidence columns against the n-gram columns
 
@@ -86,6 +92,65 @@ class LearnedSentiment:
         model = pickle.loads(data)  # noqa: S301
         if not isinstance(model, LearnedSentiment):
             raise TypeError("not a learned sentiment model")
+        return model
+
+
+URGENCY_POINTS = {"urgent": 1.0, "soon": 0.5, "none": 0.0}
+
+
+class LearnedUrgency:
+    """Urgent / soon / none, as this workspace's staff judged their own messages."""
+
+    def __init__(self) -> None:
+        self.words = TfidfVectorizer(
+            ngram_range=(1, 2), sublinear_tf=True, min_df=1, preprocessor=_prepare
+        )
+        self.model = LogisticRegression(C=4.0, max_iter=2000, class_weight="balanced")
+        self.examples = 0
+
+    def _matrix(self, texts: Sequence[str], *, fit: bool) -> Any:
+        dense = csr_matrix(np.array([signals(t) for t in texts]) * EVIDENCE_WEIGHT)
+        words = self.words.fit_transform(texts) if fit else self.words.transform(texts)
+        return hstack([dense, words]).tocsr()
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str]) -> LearnedUrgency:
+        if len(set(labels)) < 2:
+            raise ValueError("Corrections of at least two different labels are needed.")
+        self.model.fit(self._matrix(texts, fit=True), list(labels))
+        self.examples = len(texts)
+        return self
+
+    def predict(self, texts: Sequence[str]) -> list[str]:
+        return [str(p) for p in self.model.predict(self._matrix(texts, fit=False))]
+
+    def finding(self, text: str, default: Finding, context: Context = NO_CONTEXT) -> Finding:
+        """One message. A repeat contact (the customer wrote again while waiting, which
+        the text does not show) is never made less than "soon"."""
+        probabilities = self.model.predict_proba(self._matrix([text], fit=False))[0]
+        classes = [str(c) for c in self.model.classes_]
+        best = int(np.argmax(probabilities))
+        label = classes[best]
+        score = sum(
+            URGENCY_POINTS.get(c, 0.0) * p for c, p in zip(classes, probabilities, strict=True)
+        )
+        said = "not urgent" if label == "none" else label
+        reason = f"{said} ({probabilities[best]:.0%}, learned from this workspace's corrections)"
+        if context.earlier_unanswered and label == "none":
+            label, score = "soon", max(score, 0.5)
+            reason = f"soon: repeat contact; {reason}"
+        return Finding(
+            label="" if label == "none" else label, score=round(float(score), 3), reason=reason
+        )
+
+    def dumps(self) -> bytes:
+        return pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL)
+
+    @staticmethod
+    def loads(data: bytes) -> LearnedUrgency:
+        # Only Frontdesk writes these rows (`frontdesk triage train`); never user input.
+        model = pickle.loads(data)  # noqa: S301
+        if not isinstance(model, LearnedUrgency):
+            raise TypeError("not a learned urgency model")
         return model
 
 

@@ -86,3 +86,46 @@ def for_conversation(conversation: object, now: datetime) -> PriorityScore:
         priority=getattr(conversation, "priority", "") or "",
         repeat_contact=bool(waiting_since and last and last > waiting_since),
     )
+
+
+# A mention is answered when someone looked at it: seen, reached out or ignored.
+MENTION_WAITING = ("new",)
+REACH_POINTS_MAX = 10
+
+
+def _reach_size(reach: object) -> tuple[int, str]:
+    """The largest audience figure a source gave ("1200 followers", "340 points")."""
+    best, label = 0, ""
+    if isinstance(reach, dict):
+        for name, value in reach.items():
+            try:
+                number = int(value)
+            except (TypeError, ValueError):
+                continue
+            if number > best:
+                best, label = number, str(name)
+    return best, label
+
+
+def for_mention(mention: object, now: datetime) -> PriorityScore:
+    """The score of a mention, from its own fields (no query): how long it has been
+    waiting for someone to look (a new one, since it was found), unhappy, asking
+    for an answer, and how many people it reaches (up to 10 points at 10,000)."""
+    status = getattr(mention, "status", "")
+    waiting_since = getattr(mention, "found_at", None) if status in MENTION_WAITING else None
+    score = priority_score(
+        now=now,
+        waiting_since=waiting_since,
+        sentiment=getattr(mention, "sentiment_label", "") or "",
+    )
+    points = score.score
+    reasons = [r.replace("waiting", "unseen", 1) for r in score.reasons]
+    if getattr(mention, "needs_reply", False):
+        points += 15
+        reasons.insert(1 if reasons[:1] == ["negative"] else 0, "asks for an answer")
+    size, label = _reach_size(getattr(mention, "reach", None))
+    if size >= 100:
+        points += min(REACH_POINTS_MAX, round(REACH_POINTS_MAX * size / 10_000) or 1)
+        shown = f"{size / 1000:.1f}k".replace(".0k", "k") if size >= 1000 else str(size)
+        reasons.append(f"reaches {shown} {label}".rstrip())
+    return PriorityScore(score=min(100, points), reasons=tuple(reasons))

@@ -97,6 +97,17 @@ URGENT_AT = 0.6
 SOON_AT = 0.3
 
 
+def signals(text: str) -> tuple[float, ...]:
+    """The cues of one text as numbers, for a classifier learned from corrections:
+    how often each group of `CUES` appears, ALL CAPS, "!!!" and the default score
+    (without the repeat contact, which is not in the text)."""
+    counts = [float(len(pattern.findall(text))) for pattern, _ in CUES]
+    shouted = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
+    caps = 1.0 if len(shouted) >= 2 or (shouted and len(text.split()) <= 4) else 0.0
+    bangs = 1.0 if text.count("!") >= 3 else 0.0
+    return (*counts, caps, bangs, UrgencyAnalyzer().analyze(text).score)
+
+
 class UrgencyAnalyzer:
     name = "urgency"
 

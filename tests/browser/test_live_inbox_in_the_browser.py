@@ -69,3 +69,62 @@ def test_a_colleagues_reply_appears_live_in_the_row_and_the_conversation(library
     assert priya.evaluate("window.stillTheSamePage") is True
     # The open conversation's row is never bold: what is on screen is read.
     assert "is-unread" not in side.get_attribute("class")
+
+
+REPORT = """
+from frontdesk.inbox import live
+from frontdesk.inbox.models import Message
+Message.objects.filter(pk={pk}).update(status={status!r})
+live.message_published(Message.objects.get(pk={pk}), event_type="message.updated")
+"""
+
+
+def test_a_delivery_report_that_comes_while_its_message_is_being_redrawn_is_not_lost(
+    library,  # noqa: F811
+    new_page,
+):
+    """htmx queues a second request on an element whose first is on its way, then
+    drops it when the first one's answer replaces that element: without more, a
+    reply redrawn as "Sent" stays "Sent" after the "delivered" report that arrived
+    meanwhile. Here the first redraw is held until the second report has come."""
+    priya = new_page(width=1600, height=900)
+    library.sign_in(priya, library.priya)
+    library.open_inbox(priya)
+    row(priya, "Grace Okoye").locator(".conv-link").click()
+    priya.wait_for_function("document.body.dataset.live === 'on'")
+    reply = priya.locator(".msg-reply", has_text="that made our week")
+    pk = int(reply.get_attribute("data-id"))
+
+    heard = """(pk) => {
+        window.changes = 0;
+        document.body.addEventListener("message:changed", (e) => {
+            if (e.detail.message === pk) window.changes += 1;
+        });
+    }"""
+    priya.evaluate(heard, pk)
+    redraw = re.compile(rf"/messages/{pk}/(\?.*)?$")
+    held = []
+
+    def hold(route) -> None:  # the first redraw waits; later ones go through
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    priya.route(redraw, hold)
+    library.server.shell(REPORT.format(pk=pk, status="sent"))
+    priya.wait_for_function("window.changes >= 1")
+    for _ in range(200):  # the redraw's request, held
+        if held:
+            break
+        priya.wait_for_timeout(50)
+    assert held, "the page did not redraw the reply on the first report"
+    first = held[0]
+    stale = first.fetch()  # the server's answer before the second report
+    assert 'data-delivery="sent"' in stale.text()
+
+    library.server.shell(REPORT.format(pk=pk, status="delivered"))
+    priya.wait_for_function("window.changes >= 2")  # heard while the first is held
+    first.fulfill(response=stale)
+
+    priya.locator(f"#msg-{pk} [data-delivery='delivered']").wait_for(timeout=15_000)

@@ -195,6 +195,61 @@ def test_training_from_corrections_changes_what_intake_says(cast, channel, recei
     assert not LearnedClassifier.objects.exclude(workspace=channel.workspace).exists()
 
 
+def test_urgency_corrections_teach_what_is_urgent_here(cast, channel, receive, capsys):
+    """At Riverside an expiring card is routine (renewed at the desk in a minute), but
+    a patron stuck outside a locked study room is urgent though they say nothing the
+    default analyzer knows. Staff correct both kinds; after training intake follows,
+    and a repeat contact still counts."""
+    routine = [
+        f"My library card expires {when}, can I renew it at the desk?"
+        for when in ("today", "tomorrow", "tonight", "this evening", "today at 5",
+                     "tomorrow morning", "this afternoon", "by friday", "by monday",
+                     "by saturday", "by noon", "by sunday")
+    ]  # fmt: skip
+    urgent = [
+        f"The {room} door is locked and my {thing} is inside"
+        for room, thing in (("study room", "laptop"), ("meeting room", "bag"),
+                            ("quiet room", "phone"), ("media lab", "keys"),
+                            ("group room", "wallet"), ("kids room", "coat"),
+                            ("reading room", "medication"), ("maker lab", "charger"),
+                            ("board room", "notes"), ("seminar room", "glasses"),
+                            ("computer lab", "passport"), ("craft room", "car keys"))
+    ]  # fmt: skip
+    probe_routine = "My card expires today, can I renew it at the desk?"
+    probe_urgent = "The music room door is locked and my violin is inside"
+    assert analyze(probe_routine).urgency.label == "soon"  # what the default says
+    assert analyze(probe_urgent).urgency.label == ""
+    for n, body in enumerate(routine + urgent):
+        row = receive(channel, sender=f"urgency{n}@example.org", body=body)
+        message = Message.objects.get(inbound_event=row)
+        label = "none" if body in routine else "urgent"
+        actions.correct_triage(message, kind="urgency", label=label, by=cast["agent"])
+    assert Correction.objects.filter(kind="urgency").count() == 24
+
+    call_command("triage", "train", "--workspace", "riverside")
+    out = capsys.readouterr().out
+    assert "riverside: too few corrections" in out  # no sentiment corrections
+    assert "riverside (urgency): trained on 24 corrections" in out
+    learned = LearnedClassifier.objects.get(workspace=channel.workspace, kind="urgency")
+    assert learned.examples == 24 and learned.accuracy > learned.default_accuracy
+    assert not LearnedClassifier.objects.filter(kind="sentiment").exists()
+
+    forget_learned(channel.workspace_id)
+    row = receive(channel, sender="probe-r@example.org", body=probe_routine)
+    message = Message.objects.get(inbound_event=row)
+    assert message.urgency_label == ""
+    assert "learned from this workspace" in message.triage_reasons["urgency"]
+    row = receive(channel, sender="probe-u@example.org", body=probe_urgent)
+    message = Message.objects.get(inbound_event=row)
+    assert message.urgency_label == "urgent"
+    assert Conversation.objects.get(pk=message.conversation_id).urgency_label == "urgent"
+    # Writing again while waiting is never less than "soon", whatever was learned.
+    row = receive(channel, sender="probe-r@example.org", body="Hello? " + probe_routine)
+    again = Message.objects.get(inbound_event=row)
+    assert again.urgency_label in ("soon", "urgent")
+    assert "repeat contact" in again.triage_reasons["urgency"]
+
+
 def test_training_waits_for_enough_corrections(cast, channel, receive, capsys):
     row = receive(channel, sender="few@example.org", body=HAPPY)
     actions.correct_triage(

@@ -26,7 +26,7 @@ from frontdesk.inbox.forms_routing import RuleForm, TesterForm, channel_choices,
 from frontdesk.inbox.models import Channel
 from frontdesk.triage import rules as engine
 from frontdesk.triage.base import Context
-from frontdesk.triage.hooks import learned_sentiment
+from frontdesk.triage.hooks import learned_sentiment, learned_urgency
 from frontdesk.triage.models import RoutingRule
 from frontdesk.triage.pipeline import analyze
 
@@ -203,6 +203,10 @@ def _test(request: WorkspaceRequest, form: TesterForm) -> dict[str, Any]:
     learned = learned_sentiment(workspace.pk)
     if learned is not None:
         sentiment = learned.finding(text, found.evidence)
+    urgency = found.urgency
+    learned_u = learned_urgency(workspace.pk)
+    if learned_u is not None:
+        urgency = learned_u.finding(text, found.urgency)
     if data["hours"] == "now":
         inbox = service_levels.settings_or_defaults(workspace)
         open_now = service_levels.is_open_at(
@@ -220,7 +224,7 @@ def _test(request: WorkspaceRequest, form: TesterForm) -> dict[str, Any]:
         tags=frozenset(t.lower() for t in data["tags"]),
         language=found.language.label,
         sentiment=sentiment.label,
-        urgency=found.urgency.label,
+        urgency=urgency.label,
         open_now=open_now,
     )
     rules = _rules(request)
@@ -233,7 +237,7 @@ def _test(request: WorkspaceRequest, form: TesterForm) -> dict[str, Any]:
         "facts": facts,
         "findings": {
             "sentiment": sentiment,
-            "urgency": found.urgency,
+            "urgency": urgency,
             "language": found.language,
         },
         "checks": [

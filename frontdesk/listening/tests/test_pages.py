@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from frontdesk.listening.ingest import ingest
@@ -52,6 +54,28 @@ def test_filters_by_mood_status_and_watch(client_for, cast, mentions, make_watch
     assert "Dana Reader" not in none and "Nothing here yet" in none
     ignored = client.get("/w/riverside/listening/?status=ignored").content.decode()
     assert "Dana Reader" not in ignored
+
+
+def test_needs_attention_first_ranks_by_the_explained_score(client_for, cast, mentions):
+    client = client_for(cast["agent"])
+    happy = Mention.objects.get(author_name="Sam Lee")
+    # Sam's happy post was found a day ago and nobody has looked at it; Dana's
+    # unhappy one just now. Newest first puts Dana first; the score, Sam.
+    Mention.objects.filter(pk=happy.pk).update(
+        found_at=happy.found_at - timedelta(days=1), reach={"followers": 5000}
+    )
+    newest = client.get("/w/riverside/listening/").content.decode()
+    assert newest.index("Dana Reader") < newest.index("Sam Lee")
+    ranked = client.get("/w/riverside/listening/?order=attention").content.decode()
+    assert ranked.index("Sam Lee") < ranked.index("Dana Reader")
+    assert 'title="Priority 55: unseen 24 h, reaches 5k followers"' in ranked
+    assert '<option value="attention" selected>Priority first</option>' in ranked
+    # Looked at: no longer waiting, so it drops below the unhappy one.
+    client.post(f"/w/riverside/listening/mentions/{happy.pk}/status/", {"status": "seen"})
+    ranked = client.get("/w/riverside/listening/?order=attention").content.decode()
+    assert ranked.index("Dana Reader") < ranked.index("Sam Lee")
+    # An unknown order is the default, not an error.
+    assert client.get("/w/riverside/listening/?order=bogus").status_code == 200
 
 
 def test_marking_seen_and_ignored(client_for, cast, mentions):

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
-from frontdesk.triage.priority import for_conversation, priority_score
+from frontdesk.triage.priority import for_conversation, for_mention, priority_score
 
 NOW = datetime(2026, 12, 4, 15, 0, tzinfo=UTC)
 
@@ -69,3 +70,36 @@ def test_a_conversation_scores_from_its_own_fields():
         priority = "normal"
 
     assert for_conversation(Conversation(), NOW).why == "waiting 30 min, repeat contact"
+
+
+def mention(**fields):
+    values = {"status": "new", "found_at": NOW, "sentiment_label": "", "needs_reply": False}
+    values.update(fields)
+    values.setdefault("reach", {})
+    return SimpleNamespace(**values)
+
+
+def test_a_mention_unhappy_asking_and_widely_read_explains_itself():
+    rank = for_mention(
+        mention(
+            found_at=NOW - timedelta(hours=6),
+            sentiment_label="negative",
+            needs_reply=True,
+            reach={"followers": "2500", "boosts": 3},
+        ),
+        NOW,
+    )
+    assert rank.why == "negative, asks for an answer, unseen 6 h, reaches 2.5k followers"
+    assert rank.score == round(20 + 50 * 6 / 24) + 15 + round(10 * 2500 / 10_000)
+
+
+def test_a_mention_someone_looked_at_no_longer_waits_and_small_reach_adds_nothing():
+    fresh = for_mention(mention(sentiment_label="negative"), NOW)
+    seen = for_mention(mention(status="seen", found_at=NOW - timedelta(days=2)), NOW)
+    old = for_mention(mention(found_at=NOW - timedelta(days=2)), NOW)
+    assert seen.score == 0 and seen.why == ""
+    assert old.score == 50 and old.why == "unseen 2 days"
+    # A day-old unread mention outranks a fresh unhappy one: the wait weighs most.
+    assert old.score > fresh.score == 20
+    tiny = for_mention(mention(reach={"points": 12, "comments": "n/a"}), NOW)
+    assert tiny.why == "unseen 1 min" and tiny.score == 0

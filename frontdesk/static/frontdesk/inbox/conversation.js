@@ -49,6 +49,7 @@
       } else {
         rest.appendChild(item);
       }
+      if (inbox.drawnMessage) inbox.drawnMessage(item.dataset.id);
     });
     return rest.innerHTML;
   }

@@ -18,9 +18,46 @@
   var inbox = window.FrontdeskInbox;
   if (!inbox || !inbox.root) return;
 
+  // An element redrawn by its own request (a message, a row, the header) is replaced
+  // whole, and htmx drops a request queued on the element it replaced: an event that
+  // came while the redraw was on its way would be lost, and the element would keep
+  // what the server had before it (a reply stuck at "Sent" once it was delivered).
+  // So the newest event meant for each element is numbered, and an element whose
+  // answer started before it is redrawn once more.
+  var seq = 0, newest = {};
+  var REDRAWN = /^(msg-\d+|conv-\d+|conversation-header)$/;
   function fire(name, detail) {
-    document.body.dispatchEvent(new CustomEvent(name, { detail: detail || {} }));
+    detail = detail || {};
+    if (name === "message:changed") newest["msg-" + detail.message] = ++seq;
+    if (name === "conversation:changed") {
+      if (!detail.moves) newest["conv-" + detail.number] = ++seq;
+      if (detail.type !== "message.updated") newest["conversation-header"] = ++seq;
+    }
+    document.body.dispatchEvent(new CustomEvent(name, { detail: detail }));
   }
+  // Once the swap is done (it follows the event at once), whether or not htmx has
+  // set up the new element's own triggers yet.
+  function redraw(id) {
+    window.setTimeout(function () {
+      var elt = document.getElementById(id), url = elt && elt.getAttribute("hx-get");
+      if (url && window.htmx) window.htmx.ajax("GET", url, { source: elt, target: elt, swap: "outerHTML" });
+    }, 0);
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail.elt;
+    if (elt && REDRAWN.test(elt.id || "")) elt.frontdeskLiveSeq = seq;
+  });
+  // Before the swap, while the element is still on the page (the events of one that
+  // was replaced no longer reach the document).
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.elt, since = elt && elt.frontdeskLiveSeq;
+    if (since !== undefined && (newest[elt.id] || 0) > since) redraw(elt.id);
+  });
+  // A message drawn from another answer (the composer's, the timeline's) may have been
+  // rendered before a change that was told while it was not on the page yet.
+  inbox.drawnMessage = function (id) {
+    if (newest["msg-" + id]) redraw("msg-" + id);
+  };
   function listFirstPage() {
     return !!document.querySelector("#conv-list[data-first-page='true']");
   }

@@ -1,4 +1,5 @@
-"""`frontdesk triage train [--workspace SLUG] [--min N]`: learn from staff corrections."""
+"""`frontdesk triage train [--workspace SLUG] [--min N]`: learn sentiment and urgency
+from staff corrections."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from frontdesk.core.models import Workspace
 from frontdesk.triage.corrections import MIN_EXAMPLES, train_workspace
+from frontdesk.triage.models import CorrectionKind
 
 
 class Command(BaseCommand):
-    help = "Triage upkeep. Subcommand: train (each workspace's classifier from its corrections)."
+    help = "Triage upkeep. Subcommand: train (each workspace's classifiers from its corrections)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         sub = parser.add_subparsers(dest="what", required=True)
@@ -27,14 +29,20 @@ class Command(BaseCommand):
             if not workspaces.exists():
                 raise CommandError(f"No workspace {options['workspace']!r}.")
         for workspace in workspaces:
-            trained = train_workspace(workspace.pk, minimum=options["min"])
-            if trained is None:
-                self.stdout.write(f"{workspace.slug}: too few corrections; default analyzer kept")
-                continue
-            line = f"{workspace.slug}: trained on {trained.examples} corrections"
-            if trained.accuracy is not None and trained.default_accuracy is not None:
-                line += (
-                    f"; accuracy on unseen corrections {trained.accuracy:.1%}"
-                    f" (default analyzer {trained.default_accuracy:.1%})"
-                )
-            self.stdout.write(line)
+            for kind in CorrectionKind.values:
+                self._train(workspace, kind, options["min"])
+
+    def _train(self, workspace: Workspace, kind: str, minimum: int) -> None:
+        # Sentiment keeps its plain line; urgency says which it is.
+        name = workspace.slug if kind == CorrectionKind.SENTIMENT else f"{workspace.slug} ({kind})"
+        trained = train_workspace(workspace.pk, minimum=minimum, kind=kind)
+        if trained is None:
+            self.stdout.write(f"{name}: too few corrections; default analyzer kept")
+            return
+        line = f"{name}: trained on {trained.examples} corrections"
+        if trained.accuracy is not None and trained.default_accuracy is not None:
+            line += (
+                f"; accuracy on unseen corrections {trained.accuracy:.1%}"
+                f" (default analyzer {trained.default_accuracy:.1%})"
+            )
+        self.stdout.write(line)
