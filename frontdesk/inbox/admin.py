@@ -4,6 +4,7 @@ from frontdesk.core.admin import WorkspaceScopedAdmin
 from frontdesk.inbox.models import (
     Attachment,
     Channel,
+    ComposerDraft,
     Conversation,
     ConversationRead,
     InboundEvent,
@@ -59,6 +60,12 @@ class AttachmentAdmin(WorkspaceScopedAdmin):
 class MessagePartAdmin(WorkspaceScopedAdmin):
     list_display = ("message", "number", "provider_message_id", "status")
     raw_id_fields = ("message",)
+
+
+@admin.register(ComposerDraft)
+class ComposerDraftAdmin(WorkspaceScopedAdmin):
+    list_display = ("membership", "conversation", "created_at")
+    raw_id_fields = ("membership", "conversation")
 
 
 @admin.register(ConversationRead)

@@ -57,9 +57,22 @@ class ComposeForm(forms.Form):
     # other way round) if the page's script and the URL disagree.
     mode = forms.ChoiceField(choices=[("reply", "reply"), ("note", "note")], required=False)
     after = forms.IntegerField(min_value=0, required=False)
-    # The channel a reply goes through (the composer's "Send by"); empty: the
-    # conversation's own.
-    channel = forms.IntegerField(min_value=1, max_value=2**31 - 1, required=False)
+    # The way a reply goes (the composer's "Send by"): a channel's id, or
+    # "elsewhere:<key>" for a member's own account on a network (inbox/elsewhere.py);
+    # empty: the conversation's own channel.
+    channel = forms.CharField(max_length=80, required=False)
+    # What the person chose for a reply posted elsewhere (who sees it on Mastodon).
+    choice = forms.CharField(max_length=20, required=False)
+
+    def clean_channel(self) -> int | str | None:
+        value = self.cleaned_data.get("channel", "").strip()
+        if not value:
+            return None
+        if value.startswith("elsewhere:"):
+            return value
+        if value.isdigit() and 0 < int(value) < 2**31:
+            return int(value)
+        raise forms.ValidationError("Choose how the reply goes.")
 
 
 class AssignForm(forms.Form):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from frontdesk.core.admin import WorkspaceScopedAdmin
-from frontdesk.listening.models import Mention, Sighting, Source, Watch
+from frontdesk.listening.models import Mention, Sighting, SocialAccount, Source, Watch
 
 
 @admin.register(Watch)
@@ -33,3 +33,11 @@ class MentionAdmin(WorkspaceScopedAdmin):
 class SightingAdmin(WorkspaceScopedAdmin):
     list_display = ("external_id", "source", "mention", "seen_at")
     raw_id_fields = ("source", "mention")
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(WorkspaceScopedAdmin):
+    list_display = ("handle", "network", "membership", "workspace", "created_at")
+    list_filter = ("network",)
+    exclude = ("access_token", "app_password")  # secrets
+    raw_id_fields = ("membership",)

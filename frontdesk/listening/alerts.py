@@ -76,7 +76,9 @@ def check_spike(watch: Watch, *, now: datetime) -> bool:
         return False
     if watch.spike_alerted_at and now - watch.spike_alerted_at < SPIKE_REPEAT:
         return False
-    mentions = Mention.objects.filter(workspace_id=watch.workspace_id, watches=watch)
+    mentions = Mention.objects.filter(
+        workspace_id=watch.workspace_id, watches=watch, removed_at__isnull=True
+    )
     recent = mentions.filter(found_at__gt=now - SPIKE_WINDOW).count()
     if recent < SPIKE_MINIMUM:
         return False
@@ -111,7 +113,7 @@ def send_digests(*, now: datetime | None = None) -> int:
         since = watch.digest_sent_at or (now - timedelta(days=1))
         alerted = list(
             Mention.objects.filter(workspace_id=watch.workspace_id, watches=watch)
-            .filter(alerted_at__gt=since, alerted_at__lte=now)
+            .filter(alerted_at__gt=since, alerted_at__lte=now, removed_at__isnull=True)
             .select_related("source")
             .order_by("alerted_at")[:50]
         )

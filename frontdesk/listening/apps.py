@@ -5,3 +5,8 @@ class ListeningConfig(AppConfig):
     name = "frontdesk.listening"
     label = "listening"
     verbose_name = "Listening"
+    # A reply from a member's own Mastodon or Bluesky account (frontdesk/inbox/elsewhere.py).
+    reply_elsewhere = (
+        "frontdesk.listening.actions.social.reply_routes",
+        "frontdesk.listening.actions.social.post_reply",
+    )

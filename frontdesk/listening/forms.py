@@ -7,7 +7,13 @@ from typing import Any
 from django import forms
 
 from frontdesk.listening.actions import SourceSettings, WatchSettings
-from frontdesk.listening.models import DEFAULT_POLL_SECONDS, Source, SourceKind, Watch
+from frontdesk.listening.models import (
+    DEFAULT_POLL_SECONDS,
+    SocialNetwork,
+    Source,
+    SourceKind,
+    Watch,
+)
 
 INTERVALS = [
     (5 * 60, "Every 5 minutes"),
@@ -115,3 +121,29 @@ class SourceForm(forms.Form):
             is_active=data["is_active"],
             settings={name: data[name] for name in self.TOKENS if data.get(name)},
         )
+
+
+class SocialAccountForm(forms.Form):
+    """Connect one's own Mastodon or Bluesky account, to reply to posts as oneself."""
+
+    network = forms.ChoiceField(
+        choices=SocialNetwork.choices, widget=forms.RadioSelect, initial=SocialNetwork.MASTODON
+    )
+    server = forms.CharField(
+        max_length=300,
+        required=False,
+        label="Your server",
+        help_text="Mastodon: where your account lives, e.g. https://mastodon.social. "
+        "Bluesky: leave empty (bsky.social) unless you host your own.",
+    )
+    handle = forms.CharField(
+        max_length=200, required=False, label="Bluesky handle", help_text="e.g. maya.bsky.social"
+    )
+    secret = forms.CharField(
+        max_length=512,
+        label="Access token or app password",
+        widget=forms.PasswordInput,
+        help_text="Mastodon: Preferences → Development → New application, scopes read and "
+        "write:statuses, then its access token. Bluesky: Settings → App passwords. "
+        "Kept secret; used only when you press Send on a reply.",
+    )

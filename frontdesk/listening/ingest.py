@@ -9,8 +9,8 @@ matches it. One story is one mention:
   mention, or whose SimHash is within a few bits of a recent mention's (a syndicated
   copy with another footer), becomes another sighting of that mention.
 New mentions are triaged and may alert (listening/alerts.py). A candidate the
-network says was removed (a Reddit removal) marks its mention removed: it leaves the
-lists and alerts no more.
+network says was removed (a Reddit removal) marks its mention removed
+(listening/removals.py): it leaves the lists, its text is cleared, it alerts no more.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.connectors.base import Candidate
-from frontdesk.listening import alerts, stories
+from frontdesk.listening import alerts, removals, stories
 from frontdesk.listening.models import Mention, Sighting, Source, Watch
 from frontdesk.listening.query import Query, QueryError, parse
 from frontdesk.triage.pipeline import analyze
@@ -148,9 +148,8 @@ class _Found:
 def _remove(source: Source, key: str, now: datetime) -> bool:
     sighting = Sighting.objects.filter(source=source, external_key=key).first()
     if sighting is None:
-        return False
-    Mention.objects.filter(pk=sighting.mention_id, removed_at__isnull=True).update(removed_at=now)
-    return True
+        return False  # never stored: nothing to take back
+    return bool(removals.mark_removed([sighting.mention_id], now=now))
 
 
 def ingest(

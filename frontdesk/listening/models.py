@@ -227,3 +227,41 @@ class Sighting(WorkspaceScoped):
                 fields=["source", "external_key"], name="sighting_unique_per_source"
             )
         ]
+
+
+class SocialNetwork(models.TextChoices):
+    MASTODON = "mastodon", "Mastodon"
+    BLUESKY = "bluesky", "Bluesky"
+
+
+class SocialAccount(WorkspaceScoped):
+    """A staff member's own account on a network, to reply to a post as themselves.
+
+    Only its owner posts with it, and only when they press Send on a reply. Mastodon:
+    the member's server and an access token (write:statuses); Bluesky: their handle
+    and an app password (a session is made for each reply). The token and password
+    are secrets, kept like channel credentials: never shown back on a page or logged.
+    """
+
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="social_accounts"
+    )
+    network = models.CharField(max_length=16, choices=SocialNetwork.choices)
+    server = models.CharField(
+        max_length=300, help_text="https://mastodon.social, https://bsky.social"
+    )
+    handle = models.CharField(max_length=200, help_text="As the network confirmed it.")
+    access_token = models.CharField(max_length=512, blank=True, help_text="Kept secret.")
+    app_password = models.CharField(max_length=128, blank=True, help_text="Kept secret.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["membership", "network"], name="social_account_one_per_network"
+            )
+        ]
+        ordering = ("network",)
+
+    def __str__(self) -> str:
+        return f"{self.handle} on {self.get_network_display()}"

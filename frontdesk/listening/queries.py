@@ -134,7 +134,7 @@ class MentionFilters:
         sentiment = data.get("sentiment", "")
         return cls(
             watch=parse_id(data.get("watch")),
-            status=status if status in (*MentionStatus.values, "open") else "",
+            status=status if status in (*MentionStatus.values, "open", "removed") else "",
             sentiment=sentiment
             if sentiment in ("negative", "neutral", "positive", "reply")
             else "",
@@ -143,16 +143,17 @@ class MentionFilters:
 
 
 def mentions(workspace: Workspace, filters: MentionFilters, *, limit: int = 50) -> list[Mention]:
+    # Posts the network removed are hidden unless asked for (their text is gone).
     rows = (
         Mention.objects.for_workspace(workspace)
-        .filter(removed_at__isnull=True)
+        .filter(removed_at__isnull=filters.status != "removed")
         .select_related("source", "conversation")
     )
     if filters.watch:
         rows = rows.filter(watches__id=filters.watch)
     if filters.status == "open":
         rows = rows.filter(status__in=[MentionStatus.NEW, MentionStatus.SEEN])
-    elif filters.status:
+    elif filters.status and filters.status != "removed":
         rows = rows.filter(status=filters.status)
     if filters.sentiment == "reply":
         rows = rows.filter(needs_reply=True)

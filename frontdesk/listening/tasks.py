@@ -5,7 +5,7 @@ from __future__ import annotations
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from frontdesk.listening import alerts, polling
+from frontdesk.listening import alerts, polling, removals
 
 
 # Every minute: each source is polled when due (next_poll_at), not every minute.
@@ -18,3 +18,10 @@ def poll_sources() -> None:
 @lock_task("listening-digests")
 def send_listening_digests() -> None:
     alerts.send_digests()
+
+
+# Every half hour: posts a network removed since they were found (Reddit) leave the lists.
+@db_periodic_task(crontab(minute="*/30"))
+@lock_task("listening-removals")
+def check_removed_posts() -> None:
+    removals.check_removed_posts()

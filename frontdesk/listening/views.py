@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -16,8 +16,15 @@ from frontdesk.core.errors import ActionError
 from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.permissions import require_capability
 from frontdesk.listening import actions, queries
-from frontdesk.listening.forms import SourceForm, WatchForm
-from frontdesk.listening.models import Mention, MentionStatus, Source, SourceKind, Watch
+from frontdesk.listening.forms import SocialAccountForm, SourceForm, WatchForm
+from frontdesk.listening.models import (
+    Mention,
+    MentionStatus,
+    SocialAccount,
+    Source,
+    SourceKind,
+    Watch,
+)
 from frontdesk.triage import priority
 
 SENTIMENTS = [
@@ -27,7 +34,12 @@ SENTIMENTS = [
     ("neutral", "Neutral"),
     ("positive", "Happy"),
 ]
-STATUSES = [("", "Any status"), ("open", "To look at"), *MentionStatus.choices]
+STATUSES = [
+    ("", "Any status"),
+    ("open", "To look at"),
+    *MentionStatus.choices,
+    ("removed", "Removed by the network"),
+]
 
 
 ORDERS = [("newest", "Newest first"), ("attention", "Priority first")]
@@ -35,9 +47,15 @@ ORDERS = [("newest", "Newest first"), ("attention", "Priority first")]
 
 def _rows(request: WorkspaceRequest, mentions: list[Mention]) -> list[dict[str, Any]]:
     compiled = queries.compiled(request.workspace)
+    mine = actions.accounts_of(request.membership) if request.membership else {}
     now = timezone.now()
     return [
-        {"m": m, "hl": queries.highlighted(m, compiled), "rank": priority.for_mention(m, now)}
+        {
+            "m": m,
+            "hl": queries.highlighted(m, compiled),
+            "rank": priority.for_mention(m, now),
+            "own": mine.get(m.source.kind),
+        }
         for m in mentions
     ]
 
@@ -241,3 +259,48 @@ def source_delete(request: WorkspaceRequest, pk: int) -> HttpResponse:
     actions.delete_source(source, by=request.membership)
     messages.success(request, f"{source.label} removed.")
     return redirect("listening:sources", ws=request.workspace.slug)
+
+
+# --- the member's own accounts (to reply to posts as themselves) -----------------------
+
+
+@require_capability(roles.REPLY)
+def my_accounts(request: WorkspaceRequest) -> HttpResponse:
+    """Connect one's own Mastodon or Bluesky account; only its owner posts with it."""
+    form = SocialAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = actions.connect_account(
+                network=data["network"],
+                server=data["server"],
+                handle=data["handle"],
+                secret=data["secret"],
+                by=request.membership,
+            )
+        except actions.ListeningError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(
+                request, f"Connected {account.handle} on {account.get_network_display()}."
+            )
+            return redirect("listening:accounts", ws=request.workspace.slug)
+    accounts = SocialAccount.objects.for_workspace(request.workspace).filter(
+        membership=request.membership
+    )
+    return render(request, "listening/accounts.html", {"form": form, "accounts": accounts})
+
+
+@require_POST
+@require_capability(roles.REPLY)
+def my_account_disconnect(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    account = (
+        SocialAccount.objects.for_workspace(request.workspace)
+        .filter(membership=request.membership, pk=pk)
+        .first()
+    )
+    if account is None:
+        raise Http404("No such account")
+    actions.disconnect_account(account, by=request.membership)
+    messages.success(request, f"{account.handle} is no longer connected.")
+    return redirect("listening:accounts", ws=request.workspace.slug)

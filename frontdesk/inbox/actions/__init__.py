@@ -15,7 +15,13 @@ from frontdesk.inbox.actions.conversations import (
     start_conversation,
     wake_snoozed,
 )
-from frontdesk.inbox.actions.notes import add_note, find_mentions
+from frontdesk.inbox.actions.drafts import (
+    discard_draft,
+    draft_for,
+    record_posted_reply,
+    save_draft,
+)
+from frontdesk.inbox.actions.notes import add_note, add_system_note, find_mentions
 from frontdesk.inbox.actions.notifications import (
     mark_notifications_read,
     send_notification_email,
@@ -45,6 +51,7 @@ __all__ = [
     "NotAllowed",
     "SavedReplyInvalid",
     "add_note",
+    "add_system_note",
     "add_tag",
     "assign_conversation",
     "assign_team",
@@ -54,6 +61,8 @@ __all__ = [
     "create_saved_reply",
     "delete_saved_reply",
     "deliver_message",
+    "discard_draft",
+    "draft_for",
     "find_mentions",
     "inbox_settings_for",
     "mark_conversation_read",
@@ -61,10 +70,12 @@ __all__ = [
     "mark_pending",
     "mark_read_if_unread",
     "record_delivery_status",
+    "record_posted_reply",
     "remove_tag",
     "reopen_conversation",
     "resolve_conversation",
     "retry_delivery",
+    "save_draft",
     "send_notification_email",
     "send_reply",
     "set_priority",

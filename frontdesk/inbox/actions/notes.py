@@ -106,3 +106,24 @@ def add_note(conversation: Conversation, *, body: str, by: Membership) -> Messag
             )
         live.message_published(note)
     return note
+
+
+def add_system_note(conversation: Conversation, *, body: str) -> Message:
+    """A private note Frontdesk writes itself (no author): something staff should know
+    about the conversation that no person did (the post it came from was removed)."""
+    body = (body or "").strip()[:NOTE_MAX_LENGTH]
+    if not body:
+        raise InboxError("Write something in the note.")
+    with transaction.atomic():
+        note = Message.objects.create(
+            workspace_id=conversation.workspace_id,
+            conversation=conversation,
+            kind=MessageKind.NOTE,
+            author=None,
+            body=body,
+            channel=None,
+            status=DeliveryStatus.NOT_APPLICABLE,
+            created_at=timezone.now(),
+        )
+        live.message_published(note)
+    return note

@@ -69,6 +69,7 @@ from frontdesk.inbox.models import (
     Attachment,
     AutomaticReason,
     Channel,
+    ComposerDraft,
     Conversation,
     ConversationStatus,
     DeliveryStatus,
@@ -167,8 +168,9 @@ def send_reply(
             conversation.first_response_at = now
         conversation.waiting_since = None
         conversation.save(update_fields=["last_message_at", "first_response_at", "waiting_since"])
-        # Whoever answers has read what they answered.
+        # Whoever answers has read what they answered; a draft left for them is used.
         mark_conversation_read(conversation, member=by, at=now)
+        ComposerDraft.objects.filter(membership=by, conversation=conversation).delete()
         transaction.on_commit(lambda: _enqueue_delivery(message.pk))
         live.message_published(message)
         live.conversation_changed(conversation)

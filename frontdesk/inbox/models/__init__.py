@@ -15,6 +15,7 @@ from frontdesk.inbox.models.conversations import (
     Tag,
     Team,
 )
+from frontdesk.inbox.models.drafts import ComposerDraft
 from frontdesk.inbox.models.messages import (
     ACKNOWLEDGING_AUTOMATIC_REASONS,
     REPLIES_ALLOWED_AFTER_OPT_OUT,
@@ -47,6 +48,7 @@ __all__ = [
     "Attachment",
     "AutomaticReason",
     "Channel",
+    "ComposerDraft",
     "Conversation",
     "ConversationRead",
     "ConversationStatus",

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from frontdesk.core import roles
 from frontdesk.core.http import WorkspaceRequest, parse_id
 from frontdesk.core.permissions import require_capability
-from frontdesk.inbox import actions, queries, service_levels
+from frontdesk.inbox import actions, elsewhere, queries, service_levels
 from frontdesk.inbox.forms import (
     AssignForm,
     ComposeForm,
@@ -77,18 +77,35 @@ def _compose(request: WorkspaceRequest, number: int, mode: str) -> HttpResponse:
         # rather than send staff talk to a customer.
         return HttpResponseBadRequest("The composer's mode does not match; nothing was sent.")
     body = form.cleaned_data["body"]
+    done = "Reply queued" if mode == "reply" else "Note added"
     try:
         if mode == "reply":
             files = request.FILES.getlist("files")
-            channel = None
-            if form.cleaned_data["channel"]:
-                channel = get_object_or_404(
-                    Channel.objects.for_workspace(request.workspace),
-                    pk=form.cleaned_data["channel"],
+            way = form.cleaned_data["channel"]
+            if isinstance(way, str):  # from the member's own account on a network
+                if files:
+                    raise actions.InboxError("Files can’t be posted this way: send the text alone.")
+                elsewhere.send(
+                    conversation,
+                    way,
+                    body=body,
+                    choice=form.cleaned_data["choice"],
+                    by=request.membership,
                 )
-            actions.send_reply(
-                conversation, body=body, by=request.membership, attachments=files, channel=channel
-            )
+                done = "Reply posted"
+            else:
+                channel = None
+                if way:
+                    channel = get_object_or_404(
+                        Channel.objects.for_workspace(request.workspace), pk=way
+                    )
+                actions.send_reply(
+                    conversation,
+                    body=body,
+                    by=request.membership,
+                    attachments=files,
+                    channel=channel,
+                )
         else:
             actions.add_note(conversation, body=body, by=request.membership)
     except actions.InboxError as exc:
@@ -102,8 +119,8 @@ def _compose(request: WorkspaceRequest, number: int, mode: str) -> HttpResponse:
         response = render(
             request, "inbox/_messages.html", {"timeline": timeline, "conversation": conversation}
         )
-        return _toast(response, "Reply queued" if mode == "reply" else "Note added")
-    messages.success(request, "Reply queued." if mode == "reply" else "Note added.")
+        return _toast(response, done)
+    messages.success(request, f"{done}.")
     return redirect(_conversation_url(conversation))
 
 

@@ -20,7 +20,7 @@ from frontdesk.core.consent import last_revocation
 from frontdesk.core.http import WorkspaceRequest
 from frontdesk.core.models import ConsentTopic, Membership
 from frontdesk.core.permissions import require_capability
-from frontdesk.inbox import actions, queries, reach, service_levels
+from frontdesk.inbox import actions, elsewhere, queries, reach, service_levels
 from frontdesk.inbox.actions.replies import _sign_off
 from frontdesk.inbox.actions.routing import latest_decision
 from frontdesk.inbox.forms import (
@@ -119,6 +119,9 @@ def conversation(request: WorkspaceRequest, number: int) -> HttpResponse:
     ]
     routes = reach.reply_routes(conversation)
     route = reach.chosen_route(routes, conversation)
+    # The member's own accounts (a reply to a post on Mastodon): offered first when
+    # no channel can deliver, as after reaching out to someone known by a handle.
+    own_accounts = elsewhere.routes(conversation, me) if me.can(roles.REPLY) else []
     # Which routing rule brought the customer's newest message here, and the reply it
     # drafted (offered while the customer still waits for an answer).
     routed = latest_decision(conversation)
@@ -143,8 +146,17 @@ def conversation(request: WorkspaceRequest, number: int) -> HttpResponse:
         ),
         "unread_count": _unread_count(me),
         "routed": routed,
-        "draft": routed.draft if routed and conversation.waiting_since else "",
+        "elsewhere": own_accounts,
+        "elsewhere_first": bool(own_accounts) and route is None,
+        # A draft left for this member (a first-contact draft) comes before a routing
+        # rule's.
+        "draft": actions.draft_for(conversation, me)
+        or (routed.draft if routed and conversation.waiting_since else ""),
     }
+    if context["elsewhere_first"]:
+        # Posted from the member's own account: no signature is added to it.
+        sender = own_accounts[0].sender or me.display_name
+        context["signed_as"] = {"style": "none", "name": sender, "sign_off": ""}
     # Colleagues a note can mention: active, able to read the inbox, not oneself.
     context["mention_list"] = [
         {"name": m.display_name, "initials": m.initials, "color": m.color, "title": m.title}

@@ -6,6 +6,11 @@ from frontdesk.listening.actions.mentions import (
     reach_out,
     set_mention_status,
 )
+from frontdesk.listening.actions.social import (
+    accounts_of,
+    connect_account,
+    disconnect_account,
+)
 from frontdesk.listening.actions.sources import (
     SourceSettings,
     create_source,
@@ -26,11 +31,14 @@ __all__ = [
     "NotAllowed",
     "SourceSettings",
     "WatchSettings",
+    "accounts_of",
     "add_exclusion",
+    "connect_account",
     "create_source",
     "create_watch",
     "delete_source",
     "delete_watch",
+    "disconnect_account",
     "first_contact_draft",
     "poll_soon",
     "reach_out",

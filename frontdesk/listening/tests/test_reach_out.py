@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from django.core import mail
 
+from frontdesk.inbox.actions import send_reply
 from frontdesk.inbox.models import Channel, Message
 from frontdesk.listening.actions import ListeningError, NotAllowed, reach_out, set_mention_status
 from frontdesk.listening.ingest import ingest
@@ -88,3 +92,52 @@ def test_reach_out_needs_a_channel_and_a_role(cast, make_watch, make_source, mak
         reach_out(mention, by=cast["outsider"])
     mention.refresh_from_db()
     assert mention.status == "new" and mention.conversation is None
+
+
+def _composer(page: str) -> str:
+    found = re.search(r'<textarea id="composer-body"[^>]*>(.*?)</textarea>', page, re.S)
+    assert found, "no composer on the page"
+    return html.unescape(found.group(1))
+
+
+def test_reach_out_by_email_lands_with_the_draft_in_my_composer_unsent(
+    client_for, cast, channels, make_watch, make_source, make_candidate
+):
+    mention = _mention(make_watch, make_source, make_candidate, author_name="Dana Reader")
+    Mention.objects.filter(pk=mention.pk).update(author_email="dana@example.org")
+    maya = client_for(cast["agent"])
+    location = maya.post(f"/w/riverside/listening/mentions/{mention.pk}/reach-out/")["Location"]
+    draft = _composer(maya.get(location).content.decode())
+    assert draft.startswith("Hi Dana,\n\nI'm Maya Patel from Riverside Public Library — I saw")
+    assert draft.endswith("\n\nMaya Patel")
+    assert not Message.objects.filter(kind="reply").exists() and not mail.outbox
+    # The draft is Maya's: a colleague opening the conversation starts empty.
+    assert _composer(client_for(cast["admin"]).get(location).content.decode()) == ""
+    # Once Maya sends her reply, the draft is gone.
+    conversation = Mention.objects.get(pk=mention.pk).conversation
+    send_reply(conversation, body=draft, by=cast["agent"])
+    assert _composer(client_for(cast["agent"]).get(location).content.decode()) == ""
+
+
+def test_reach_out_without_a_way_to_write_still_drafts_the_message_to_post_by_hand(
+    client_for, cast, channels, make_watch, make_source, make_candidate
+):
+    mention = _mention(
+        make_watch,
+        make_source,
+        make_candidate,
+        kind=SourceKind.REDDIT,
+        author_name="",
+        author_handle="u/bookworm_77",
+    )
+    maya = client_for(cast["agent"])
+    location = maya.post(f"/w/riverside/listening/mentions/{mention.pk}/reach-out/")["Location"]
+    page = maya.get(location).content.decode()
+    assert _composer(page).startswith("Hello,\n\nI'm Maya Patel from Riverside Public Library")
+    assert 'data-reply-blocked="true"' in page  # nothing here can send it: a person posts it
+    # A colleague reaching out too, before anyone replied, gets a draft in their name.
+    amir = client_for(cast["admin"])
+    assert amir.post(f"/w/riverside/listening/mentions/{mention.pk}/reach-out/")["Location"] == (
+        location
+    )
+    assert "\n\nAmir Haddad" in _composer(amir.get(location).content.decode())

@@ -117,6 +117,12 @@
     if (!option) return;
     var hint = $("[data-route-hint]", composer);
     if (hint) hint.textContent = option.dataset.hint;
+    // A reply from one's own account elsewhere: its own choice (who sees it) shows.
+    $all("[data-choice-for]", composer).forEach(function (box) {
+      var mine = box.dataset.choiceFor === option.value;
+      box.hidden = !mine;
+      $all("select", box).forEach(function (choice) { choice.disabled = !mine; });
+    });
     var note = $("[data-attach-note]", composer);
     if (note) {
       var kind = option.dataset.attachments;
