@@ -10,6 +10,7 @@ from frontdesk.outreach.models import (
     Campaign,
     ContactData,
     Delivery,
+    ImportRun,
     Notice,
     OutreachSettings,
     SenderIdentity,
@@ -79,3 +80,13 @@ class ContactDataAdmin(WorkspaceScopedAdmin):
 class OutreachSettingsAdmin(WorkspaceScopedAdmin):
     list_display = ("workspace", "track_opens_and_clicks", "default_sender")
     raw_id_fields = ("default_sender",)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(WorkspaceScopedAdmin):
+    """CSV imports: their progress and report, read; the run itself is the worker's."""
+
+    list_display = ("filename", "workspace", "kind", "status", "processed", "total", "invalid")
+    list_filter = ("kind", "status")
+    raw_id_fields = ("template", "sender", "created_by", "started_by")
+    readonly_fields = ("status", "processed", "total", "created", "updated", "unchanged")
