@@ -14,6 +14,7 @@ import uuid
 from html import escape
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
 from frontdesk.connectors.base import ConnectorError, OutboundMessage
@@ -208,6 +209,22 @@ def send_test_email(
     finally:
         bulk.close()
     return result.provider_message_id or ""
+
+
+def provider_is_this_server(sender: SenderIdentity) -> bool:
+    """Whether the sender's SMS provider is served by this Frontdesk itself (the demo's
+    Twilio stand-in under FRONTDESK_PUBLIC_URL, set through FRONTDESK_CONNECTOR_BASE_URLS)."""
+    from frontdesk.inbox.models import Channel
+
+    channel = (
+        Channel.objects.filter(pk=sender.sms_channel_id or 0, kind="sms")
+        .select_related("sms_config")
+        .first()
+    )
+    config = getattr(channel, "sms_config", None) if channel is not None else None
+    url = settings.CONNECTOR_BASE_URLS.get(getattr(config, "provider", "") or "")
+    own = settings.PUBLIC_BASE_URL.rstrip("/")
+    return bool(url) and str(url).rstrip("/").startswith(own + "/")
 
 
 def send_test_sms(

@@ -16,6 +16,31 @@ def run_import(run_id: int) -> None:
 
 
 @db_task()
+def send_test_text(
+    workspace_id: int, sender_id: int, contact_id: int, body: str, to_number: str
+) -> None:
+    """A test text whose provider is this server itself (the demo): sent from here."""
+    import logging
+
+    from frontdesk.connectors.base import ConnectorError
+    from frontdesk.core.models import Contact, Workspace
+    from frontdesk.outreach.models import SenderIdentity
+    from frontdesk.outreach.preview import send_test_sms
+
+    workspace = Workspace.objects.get(pk=workspace_id)
+    try:
+        send_test_sms(
+            workspace,
+            sender=SenderIdentity.objects.get(pk=sender_id, workspace=workspace),
+            contact=Contact.objects.get(pk=contact_id, workspace=workspace),
+            sms_body=body,
+            to_number=to_number,
+        )
+    except ConnectorError as error:
+        logging.getLogger(__name__).warning("test text not sent: %s", error.message)
+
+
+@db_task()
 def send_due() -> None:
     _sent, more = sending.send_due()
     if more:

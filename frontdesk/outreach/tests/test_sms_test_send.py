@@ -167,3 +167,18 @@ def test_a_text_that_names_its_sender_is_not_signed_twice(
     sending.send_due(budget_seconds=30)
     (text,) = twilio_api.sent_to("+15550100123")
     assert text.body == "Hi Grace, Maya here from the library."
+
+
+def test_a_provider_served_by_this_server_is_called_from_the_worker(settings, texting_maya):
+    """The demo's Twilio stand-in answers at this server's own address: a web request
+    must not wait on it (with one thread per web process it would wait until the
+    timeout), so only then is the test text handed to the worker."""
+    from frontdesk.outreach.preview import provider_is_this_server
+
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8123"
+    settings.CONNECTOR_BASE_URLS = {"twilio": "http://127.0.0.1:8123/demo/twilio"}
+    assert provider_is_this_server(texting_maya) is True
+    settings.CONNECTOR_BASE_URLS = {"twilio": "http://127.0.0.1:9999/"}
+    assert provider_is_this_server(texting_maya) is False
+    settings.CONNECTOR_BASE_URLS = {}
+    assert provider_is_this_server(texting_maya) is False
