@@ -180,6 +180,12 @@ PRAISE = _words(
     r"yay",
     r"woo+(?:hoo+)?",
 )
+# "Do you still do passport photos?", "can I still borrow…": asking whether something
+# goes on, not waiting. Each such "still" is taken off the waiting cues.
+STILL_ASKING = re.compile(
+    r"(?<![\w'])(?:do|does|can|could|are|is|will|would|should|may)\s+(?:[\w']+\s+){1,3}?still(?![\w'])(?!\s+(?:not|no|nothing|waiting|broken|down|closed|missing|haven'?t|hasn'?t|can'?t|won'?t|isn'?t|aren'?t)\b)",
+    re.IGNORECASE,
+)
 QUESTION_WORD = _words(
     r"why", r"how come", r"what happened", r"what'?s going on", r"where (?:is|are)", r"when will"
 )
@@ -261,7 +267,7 @@ def evidence(text: str) -> Evidence:
         vader_pos=vader["pos"],
         compound=vader["compound"],
         failure=[m.group(0).lower() for m in FAILURE.finditer(plain)],
-        waiting=[m.group(0).lower() for m in WAITING.finditer(plain)],
+        waiting=_waiting(plain),
         remedy=[m.group(0).lower() for m in REMEDY.finditer(plain)],
         negated_polite=[m.group(0).lower() for m in NEGATED_POLITE.finditer(plain)],
         praise=[m.group(0).lower() for m in PRAISE.finditer(plain)],
@@ -271,6 +277,14 @@ def evidence(text: str) -> Evidence:
         caps=len(_CAPS.findall(plain)),
         words=len(plain.split()),
     )
+
+
+def _waiting(plain: str) -> list[str]:
+    cues = [m.group(0).lower() for m in WAITING.finditer(plain)]
+    for _ in STILL_ASKING.finditer(plain):
+        if "still" in cues:
+            cues.remove("still")
+    return cues
 
 
 def features(text: str) -> list[float]:

@@ -127,6 +127,19 @@ def test_a_failed_reply_keeps_the_row_waiting_and_marked(patrons, new_page, scre
     screenshot(page, f"issue20-inbox-failed-reply-{width}")
 
 
+def test_a_phone_shows_the_failed_reply_in_the_conversation_header(patrons, new_page):
+    page = new_page(width=390, height=844)
+    patrons.sign_in(page, patrons.sam)
+    open_conversation(page, patrons, patrons.numbers["ravi"])
+    line = page.locator("#conversation-header .conv-sub")
+    badge = line.locator(".badge-danger", has_text="Reply not delivered")
+    # On a phone the line is one row that scrolls sideways and fades over its last
+    # eighth: what needs action must sit before the fade, not be cut off in it.
+    box, edge = badge.bounding_box(), line.bounding_box()
+    assert box is not None and edge is not None
+    assert box["x"] + box["width"] <= edge["x"] + edge["width"] * 0.88
+
+
 def test_the_longest_wait_comes_first_and_the_row_shows_it(patrons, new_page):
     page = new_page()
     patrons.sign_in(page, patrons.priya)

@@ -17,7 +17,7 @@ from frontdesk.core.models import Membership
 from frontdesk.inbox import live
 from frontdesk.inbox.actions.common import InboxError, require
 from frontdesk.inbox.actions.conversations import _locked
-from frontdesk.inbox.actions.reads import mark_conversation_read
+from frontdesk.inbox.actions.replies import record_answer
 from frontdesk.inbox.models import (
     ComposerDraft,
     Conversation,
@@ -82,13 +82,7 @@ def record_posted_reply(
             sent_at=now,
             created_at=now,
         )
-        conversation.last_message_at = max(conversation.last_message_at, now)
-        if conversation.first_response_at is None and conversation.last_customer_message_at:
-            conversation.first_response_at = now
-        conversation.waiting_since = None
-        conversation.save(update_fields=["last_message_at", "first_response_at", "waiting_since"])
-        mark_conversation_read(conversation, member=by, at=now)
-        discard_draft(conversation, by)
+        record_answer(conversation, by=by, at=now)
         live.message_published(message)
         live.conversation_changed(conversation)
     return message

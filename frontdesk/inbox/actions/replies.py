@@ -163,19 +163,25 @@ def send_reply(
             )
             attachment.file.save(attachment.filename, ContentFile(checked.data), save=False)
             attachment.save()
-        conversation.last_message_at = max(conversation.last_message_at, now)
-        if conversation.first_response_at is None and conversation.last_customer_message_at:
-            conversation.first_response_at = now
-        conversation.waiting_since = None
-        conversation.save(update_fields=["last_message_at", "first_response_at", "waiting_since"])
-        # Whoever answers has read what they answered; a draft left for them is used.
-        mark_conversation_read(conversation, member=by, at=now)
-        ComposerDraft.objects.filter(membership=by, conversation=conversation).delete()
+        record_answer(conversation, by=by, at=now)
         transaction.on_commit(lambda: _enqueue_delivery(message.pk))
         live.message_published(message)
         live.conversation_changed(conversation)
     logger.info("reply queued", extra={"conversation": conversation.pk, "message_id": message.pk})
     return message
+
+
+def record_answer(conversation: Conversation, *, by: Membership, at: datetime) -> None:
+    """A reply by `by` was just stored (inside the caller's transaction, the
+    conversation locked): the conversation is answered. Stamps the first response
+    (once), clears the wait, and marks it read for `by`, whose draft has done its job."""
+    conversation.last_message_at = max(conversation.last_message_at, at)
+    if conversation.first_response_at is None and conversation.last_customer_message_at:
+        conversation.first_response_at = at
+    conversation.waiting_since = None
+    conversation.save(update_fields=["last_message_at", "first_response_at", "waiting_since"])
+    mark_conversation_read(conversation, member=by, at=at)
+    ComposerDraft.objects.filter(membership=by, conversation=conversation).delete()
 
 
 def start_outbound_conversation(
@@ -759,7 +765,10 @@ def record_delivery_status(
     now = timezone.now()
     rows = Message.objects.filter(pk=message.pk)
     if status == "delivered":
-        rows.update(status=DeliveryStatus.DELIVERED, delivered_at=now)
+        # Proof it arrived: an earlier failure report (out of order) no longer applies.
+        rows.update(
+            status=DeliveryStatus.DELIVERED, delivered_at=now, failure_code="", failure_reason=""
+        )
     elif status == "sent":
         rows.filter(status__in=[DeliveryStatus.SENDING, DeliveryStatus.QUEUED]).update(
             status=DeliveryStatus.SENT, sent_at=now

@@ -227,6 +227,23 @@ def test_delivery_reports_update_the_reply(customer_conversation, riverside, may
     assert message.failure_reason == "Unreachable destination handset (error 30003)"
 
 
+def test_a_delivery_report_after_a_failure_report_clears_the_failure(
+    customer_conversation, riverside, maya, reply
+):
+    # Reports can arrive out of order; "delivered" is proof, so the reason staff saw goes.
+    message = reply(customer_conversation, by=maya)
+    for status in ("undelivered", "delivered"):
+        actions.record_delivery_status(
+            riverside,
+            provider_message_id=message.provider_message_id,
+            status=status,
+            error_code="30005" if status == "undelivered" else None,
+            error_message="Unknown destination handset" if status == "undelivered" else None,
+        )
+    message.refresh_from_db()
+    assert (message.status, message.failure_code, message.failure_reason) == ("delivered", "", "")
+
+
 def test_delivery_reports_for_unknown_or_foreign_ids_change_nothing(
     customer_conversation, hillview, maya, reply
 ):

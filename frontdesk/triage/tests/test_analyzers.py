@@ -30,6 +30,13 @@ POLITE_COMPLAINT = (
         ("Love the new opening hours, great job", "positive"),
         ("Do you have the new Le Guin novel in large print?", "neutral"),
         ("Is the library open on Sunday?", "neutral"),
+        # "still" asking whether something goes on is not waiting …
+        ("Do you still do passport photos? How much are they?", "neutral"),
+        ("Are you still open on Sundays?", "neutral"),
+        # … but a question about something still wrong is.
+        ("Why is my card still not working?", "negative"),
+        ("Is the printer still broken?", "negative"),
+        ("I am still waiting for an answer", "negative"),
     ],
 )
 def test_sentiment_reads_customer_messages(text, label):
