@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 STARTUP_DEADLINE = 90.0  # seconds; generous for a loaded CI machine, never waited out when healthy
-COMMAND_TIMEOUT = 120.0
+COMMAND_TIMEOUT = 300.0  # a guard against a hung command; a healthy one takes seconds
 PASSWORD = "system-test-password-1"  # a throwaway account in a throwaway database
 
 
