@@ -16,6 +16,7 @@ urlpatterns = [
     path("moderation/", staff.queue, name="queue"),
     path("moderation/<str:kind>/<int:pk>/", staff.decide, name="decide"),
     path("bans/<int:pk>/lift/", staff.lift, name="lift-ban"),
+    path("settings/", staff.community_settings, name="settings"),
     path("contributors/", staff.contributors, name="contributors"),
     path("answers/", staff.fan_answers, name="answers"),
     path("answers/<int:pk>/accept/", staff.accept_answer, name="accept-answer"),

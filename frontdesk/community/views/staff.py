@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from frontdesk.community import queries
-from frontdesk.community.actions import answers, moderation, posts, staff
+from frontdesk.community.actions import answers, moderation, policy, posts, staff
 from frontdesk.community.actions import photos as photo_actions
-from frontdesk.community.actions.common import CommunityError
+from frontdesk.community.actions.common import CommunityError, settings_for
 from frontdesk.community.models import (
     Ban,
     Comment,
@@ -45,6 +45,26 @@ class QuestionForm(forms.Form):
         label="Closes at",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class CommunitySettingsForm(forms.Form):
+    code_of_conduct = forms.CharField(
+        label="Code of conduct",
+        max_length=policy.CONDUCT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Published at the community's Code of conduct page, one rule a line.",
+    )
+    posts_per_window = forms.IntegerField(
+        label="Posts one person may make",
+        min_value=1,
+        max_value=policy.MAX_POSTS,
+        help_text="Suggestions, comments, questions and answers together.",
+    )
+    window_minutes = forms.IntegerField(
+        label="…in this many minutes",
+        min_value=1,
+        max_value=policy.MAX_WINDOW_MINUTES,
     )
 
 
@@ -234,6 +254,38 @@ def decide(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             moderation.ban(post.author, by=by, days=days, reason=request.POST.get("message", ""))
             messages.success(request, f"{post.author.display_name} cannot post for {days} days.")
     return redirect("community:queue", ws=workspace.slug)
+
+
+@require_capability(roles.MODERATE)
+def community_settings(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    current = settings_for(workspace)
+    form = CommunitySettingsForm(
+        request.POST or None,
+        initial={
+            "code_of_conduct": current.code_of_conduct,
+            "posts_per_window": current.posts_per_window,
+            "window_minutes": current.window_minutes,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy.update_community_settings(
+                workspace,
+                by=request.membership,  # type: ignore[attr-defined]
+                **form.cleaned_data,
+            )
+        except CommunityError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Community settings saved.")
+            return redirect("community:settings", ws=workspace.slug)
+    return render(
+        request,
+        "community/staff_settings.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_capability(roles.MODERATE)
