@@ -18,7 +18,6 @@ from frontdesk.community.actions import photos as photo_actions
 from frontdesk.community.actions.common import CommunityError, settings_for
 from frontdesk.community.models import (
     Ban,
-    Comment,
     ModerationAction,
     Participant,
     QuestionKind,
@@ -96,8 +95,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "questions": queries.open_questions(workspace),
             "form": form,
             "can_moderate": request.membership.can(roles.MODERATE),  # type: ignore[attr-defined]
-            "held": queries.held_suggestions(workspace).count()
-            + queries.held_comments(workspace).count(),
+            "held": queries.waiting_for_review(workspace),
         },
         status=400 if form.errors else 200,
     )
@@ -222,6 +220,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "suggestions": queries.held_suggestions(workspace),
             "comments": queries.held_comments(workspace),
+            "fan_questions": queries.held_fan_questions(workspace),
+            "answers": queries.held_answers(workspace),
+            "photos": queries.pending_photos(workspace),
             "log": ModerationAction.objects.for_workspace(workspace).select_related(
                 "moderator", "participant", "suggestion", "comment"
             )[:50],
@@ -237,9 +238,7 @@ def decide(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """approve / edit / reject a held post, or ban its author."""
     workspace = request.workspace  # type: ignore[attr-defined]
     by = request.membership  # type: ignore[attr-defined]
-    post: Suggestion | Comment = (
-        queries.access_comment(workspace, pk) if kind == "comment" else _suggestion(request, pk)
-    )
+    post = queries.access_post(workspace, kind, pk)
     if request.method == "POST":
         decision = request.POST.get("decision")
         if decision == "approve":
@@ -368,6 +367,14 @@ def decide_photo(request: HttpRequest, pk: int) -> HttpResponse:
     found = queries.access_photo(workspace, pk, public=False)
     if request.method == "POST":
         approve = request.POST.get("decision") == "approve"
-        photo_actions.decide_photo(found, by=request.membership, approve=approve)  # type: ignore[attr-defined]
-        messages.success(request, "Photo published." if approve else "Photo kept back.")
-    return redirect("community:photos", ws=workspace.slug)
+        photo_actions.decide_photo(
+            found,
+            by=request.membership,  # type: ignore[attr-defined]
+            approve=approve,
+            message=request.POST.get("message", ""),
+        )
+        messages.success(
+            request, "Photo published." if approve else "Photo rejected and its files deleted."
+        )
+    back = "community:queue" if request.POST.get("back") == "queue" else "community:photos"
+    return redirect(back, ws=workspace.slug)
