@@ -346,6 +346,10 @@ class Announcement(WorkspaceScoped):
     )
     created_at = models.DateTimeField(default=timezone.now)
     notified = models.PositiveIntegerField(default=0)
+    notifying = models.BooleanField(
+        default=False,
+        help_text="The participants' notices are being queued by the worker (large questions).",
+    )
 
 
 class FanQuestion(WorkspaceScoped):

@@ -78,6 +78,10 @@ class AnnouncementOut(Schema):
     credit: str
     voter_count: int
     notified: int = Field(description="Participants told through outreach (notices queued).")
+    notifying: bool = Field(
+        description="True while the worker queues the notices of a large question; "
+        "`notified` then grows until it is false."
+    )
 
 
 class VotesOut(Schema):
@@ -189,7 +193,12 @@ def close_question(request: WorkspaceRequest, number: int, body: CloseIn) -> dic
         message=body.message,
         notify_participants=body.notify,
     )
-    return {"credit": made.credit, "voter_count": made.voter_count, "notified": made.notified}
+    return {
+        "credit": made.credit,
+        "voter_count": made.voter_count,
+        "notified": made.notified,
+        "notifying": made.notifying,
+    }
 
 
 @router.get("/suggestions/{suggestion_id}/votes", response={200: VotesOut, 404: ErrorOut})

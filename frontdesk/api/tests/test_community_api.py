@@ -56,6 +56,7 @@ def test_moderator_asks_merges_and_announces_through_the_api(cast, api_as, river
         "credit": "Chosen by 3 of you, first suggested by Sam",
         "voter_count": 3,
         "notified": 0,  # not asked to tell anyone
+        "notifying": False,
     }
     again = _post(api, f"/api/v1/community/questions/{number}/close", {"suggestion": first.pk})
     assert again.status_code in (400, 409)

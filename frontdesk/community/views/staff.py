@@ -189,7 +189,9 @@ def close(request: HttpRequest, number: int) -> HttpResponse:
             notify_participants=request.POST.get("notify") == "on",
         )
         messages.success(request, f"Announced: {announcement.credit}.")
-        if request.POST.get("notify") == "on" and not announcement.notified:
+        if announcement.notifying:
+            messages.info(request, "Everyone who took part will be told: the worker is on it.")
+        elif request.POST.get("notify") == "on" and not announcement.notified:
             messages.warning(
                 request,
                 "Nobody was notified: you have no sender identity in outreach and the "
