@@ -296,7 +296,7 @@ def fan_questions(workspace: Workspace) -> QuerySet[FanQuestion]:
     return (
         FanQuestion.objects.for_workspace(workspace)
         .filter(visibility=Visibility.PUBLISHED)
-        .select_related("author")
+        .select_related("author", "staff_author")
         .annotate(
             answer_count=Count("answers", filter=published, distinct=True),
             accepted_count=Count("answers", filter=Q(answers__accepted=True), distinct=True),
@@ -325,7 +325,11 @@ def access_answer(workspace: Workspace, pk: int) -> Answer:
 
 
 def approved_photos(workspace: Workspace) -> QuerySet[Photo]:
-    return Photo.objects.for_workspace(workspace).filter(status=Photo.Status.APPROVED)[:60]
+    return (
+        Photo.objects.for_workspace(workspace)
+        .filter(status=Photo.Status.APPROVED)
+        .select_related("participant")[:60]
+    )
 
 
 def pending_photos(workspace: Workspace) -> QuerySet[Photo]:
