@@ -346,13 +346,28 @@ class Announcement(WorkspaceScoped):
     )
     created_at = models.DateTimeField(default=timezone.now)
     notified = models.PositiveIntegerField(default=0)
+    notifying = models.BooleanField(
+        default=False,
+        help_text="The participants' notices are being queued by the worker (large questions).",
+    )
 
 
 class FanQuestion(WorkspaceScoped):
     """Fans answer fans: a question a customer asks the community ("Is the Sunday
-    jazz night good for kids?"), answered by other customers and staff."""
+    jazz night good for kids?"), answered by other customers and staff. Staff may ask
+    too (through the API, e.g. a question that came in by phone): then `staff_author`
+    is set and `author` is empty."""
 
-    author = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="fan_questions")
+    author = models.ForeignKey(
+        Participant,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="fan_questions",
+    )
+    staff_author = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     visibility = models.CharField(
@@ -367,6 +382,12 @@ class FanQuestion(WorkspaceScoped):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def author_name(self) -> str:
+        if self.staff_author_id:
+            return self.staff_author.display_name if self.staff_author else "Staff"
+        return self.author.display_name if self.author else ""
 
 
 class Answer(WorkspaceScoped):

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.urls import reverse
 
 from frontdesk.connectors.base import ConnectorError, OutboundMessage
@@ -105,14 +106,30 @@ def send_email(workspace: Workspace, *, to: str, subject: str, body: str) -> Non
     EmailMessage(subject=subject, body=body, from_email=sender, to=[to]).send()
 
 
-def send_sms(workspace: Workspace, *, to: str, body: str) -> None:
+def send_sms(workspace: Workspace, *, to: str, body: str, in_worker: bool = False) -> None:
     """One text through the workspace's first active SMS channel (ConnectorError when
-    there is none or the provider refuses)."""
+    there is none or the provider refuses). When the provider is served by this very
+    server (the demo's Twilio stand-in), the worker sends it instead (after commit):
+    a web process must not wait on a request to itself (with one thread per process
+    it waits until the timeout whenever that request reaches the same process)."""
     channel = Channel.objects.for_workspace(workspace).filter(kind="sms", is_active=True).first()
     if channel is None:
         raise ConnectorError("No SMS channel is set up to send the code.", permanent=True)
+    if not in_worker and _provider_is_this_server(channel):
+        from frontdesk.community import tasks
+
+        transaction.on_commit(lambda: tasks.send_text(workspace.pk, to, body))
+        return
     kind = kinds.get("sms")
     kind.connector().send(kind.account_for(channel), OutboundMessage(to_address=to, body=body))
+
+
+def _provider_is_this_server(channel: Channel) -> bool:
+    config = getattr(channel, "sms_config", None)
+    url = settings.CONNECTOR_BASE_URLS.get(getattr(config, "provider", "") or "")
+    own = settings.PUBLIC_BASE_URL.rstrip("/")
+    base = str(url or "").rstrip("/")
+    return bool(base) and (base == own or base.startswith(own + "/"))
 
 
 def notify(

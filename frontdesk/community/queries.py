@@ -193,6 +193,54 @@ def held_comments(workspace: Workspace) -> QuerySet[Comment]:
     )
 
 
+def held_fan_questions(workspace: Workspace) -> QuerySet[FanQuestion]:
+    return (
+        FanQuestion.objects.for_workspace(workspace)
+        .filter(visibility=Visibility.HELD)
+        .select_related("author")
+        .order_by("created_at")
+    )
+
+
+def held_answers(workspace: Workspace) -> QuerySet[Answer]:
+    return (
+        Answer.objects.for_workspace(workspace)
+        .filter(visibility=Visibility.HELD)
+        .select_related("author", "fan_question")
+        .order_by("created_at")
+    )
+
+
+HELD_KINDS = ("suggestion", "comment", "question", "answer")
+
+
+def waiting_for_review(workspace: Workspace) -> int:
+    """How many posts are held and photos wait for approval (the queue's length)."""
+    return (
+        held_suggestions(workspace).count()
+        + held_comments(workspace).count()
+        + held_fan_questions(workspace).count()
+        + held_answers(workspace).count()
+        + pending_photos(workspace).count()
+    )
+
+
+def access_post(
+    workspace: Workspace, kind: str, pk: int
+) -> Suggestion | Comment | FanQuestion | Answer:
+    """A customer's post of `kind` (one of HELD_KINDS) in the workspace, whatever its
+    visibility (for moderators); 404 for another workspace's or an unknown kind."""
+    if kind == "suggestion":
+        return access_suggestion(workspace, pk, public=False)
+    if kind == "comment":
+        return access_comment(workspace, pk)
+    if kind == "question":
+        return access_fan_question(workspace, pk, public=False)
+    if kind == "answer":
+        return access_answer(workspace, pk)
+    raise Http404("No such kind of post")
+
+
 @dataclass(frozen=True)
 class Contributor:
     participant: Participant
@@ -248,7 +296,7 @@ def fan_questions(workspace: Workspace) -> QuerySet[FanQuestion]:
     return (
         FanQuestion.objects.for_workspace(workspace)
         .filter(visibility=Visibility.PUBLISHED)
-        .select_related("author")
+        .select_related("author", "staff_author")
         .annotate(
             answer_count=Count("answers", filter=published, distinct=True),
             accepted_count=Count("answers", filter=Q(answers__accepted=True), distinct=True),
@@ -277,7 +325,11 @@ def access_answer(workspace: Workspace, pk: int) -> Answer:
 
 
 def approved_photos(workspace: Workspace) -> QuerySet[Photo]:
-    return Photo.objects.for_workspace(workspace).filter(status=Photo.Status.APPROVED)[:60]
+    return (
+        Photo.objects.for_workspace(workspace)
+        .filter(status=Photo.Status.APPROVED)
+        .select_related("participant")[:60]
+    )
 
 
 def pending_photos(workspace: Workspace) -> QuerySet[Photo]:
@@ -301,6 +353,8 @@ def photo_response(photo: Photo, size: str) -> FileResponse:
     if size not in ("full", "thumb"):
         raise Http404("No such size")
     field = photo.image if size == "full" else photo.thumbnail
+    if not field.name:  # a rejected photo's files are deleted
+        raise Http404("No such photo")
     content_type = photo.content_type if size == "full" else _type_of(field.name or "")
     response = FileResponse(field.open("rb"), content_type=content_type)
     response["X-Content-Type-Options"] = "nosniff"

@@ -16,10 +16,12 @@ urlpatterns = [
     path("moderation/", staff.queue, name="queue"),
     path("moderation/<str:kind>/<int:pk>/", staff.decide, name="decide"),
     path("bans/<int:pk>/lift/", staff.lift, name="lift-ban"),
+    path("settings/", staff.community_settings, name="settings"),
     path("contributors/", staff.contributors, name="contributors"),
     path("answers/", staff.fan_answers, name="answers"),
     path("answers/<int:pk>/accept/", staff.accept_answer, name="accept-answer"),
     path("photos/", staff.photo_queue, name="photos"),
-    path("photos/<int:pk>/<str:size>/", staff.photo_file, name="photo-file"),
+    # Before photo-file, whose <str:size> would take "decide".
     path("photos/<int:pk>/decide/", staff.decide_photo, name="photo-decide"),
+    path("photos/<int:pk>/<str:size>/", staff.photo_file, name="photo-file"),
 ]

@@ -1,14 +1,18 @@
 """The community's demo data: an open question with suggestions, votes, comments (one
-held by moderation), a poll, and an earlier question closed with its announcement.
+held by moderation), a poll, an earlier question closed with its announcement, fans
+answering fans (one answer accepted, one held) and photos (drawn here: two
+published, one waiting for approval).
 Added to `load_demo` by `register()`; safe to run again (it stops if question 1 exists)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
+from io import BytesIO
 
 from django.utils import timezone
+from PIL import Image, ImageDraw
 
-from frontdesk.community.actions import posts, staff
+from frontdesk.community.actions import answers, photos, posts, staff
 from frontdesk.community.actions.signin import participant_for
 from frontdesk.community.models import Participant, Question, QuestionKind, Suggestion
 from frontdesk.core.models import ContactIdentity, Membership, Workspace
@@ -114,3 +118,74 @@ def load_community_demo(workspace: Workspace, staff_members: dict[str, Membershi
     choices = list(poll.choices.all())
     for index, person in enumerate(people):
         posts.vote_in_poll(poll, participant=person, choice=choices[index * 7 % len(choices)])
+
+    _fans_answer_fans(workspace, people, moderator)
+    _photos(people, moderator)
+
+
+def _fans_answer_fans(
+    workspace: Workspace, people: list[Participant], moderator: Membership
+) -> None:
+    def person(i: int) -> Participant:
+        return people[i % len(people)]
+
+    jazz = answers.ask(
+        workspace,
+        participant=person(2),
+        title="Is the Sunday jazz night fine for kids?",
+        body="Thinking of bringing my two (6 and 9).",
+    )
+    answers.answer(jazz, participant=person(7), body="We went last month: it's loud but friendly.")
+    best = answers.answer(
+        jazz,
+        participant=person(4),
+        body="Yes! It ends at 7, there are cushions at the front and a colouring table.",
+    )
+    answers.accept_answer(best, by=moderator)
+    answers.answer(jazz, participant=person(9), body="Only idiots bring kids, stupid question.")
+    parking = answers.ask(
+        workspace, participant=person(6), title="Where can I park near the Eastside branch?"
+    )
+    answers.answer(
+        parking, participant=person(1), body="The lot behind the bakery is free after 6."
+    )
+
+
+def _picture(sky: tuple[int, int, int], ground: tuple[int, int, int], sun: bool) -> bytes:
+    """A small drawn landscape (the demo downloads nothing)."""
+    image = Image.new("RGB", (1200, 800), sky)
+    draw = ImageDraw.Draw(image)
+    for y in range(0, 520, 4):  # a soft sky gradient
+        shade = tuple(min(255, c + y // 12) for c in sky)
+        draw.rectangle((0, y, 1200, y + 4), fill=shade)
+    if sun:
+        draw.ellipse((860, 90, 1010, 240), fill=(255, 214, 102))
+    draw.polygon(
+        [(0, 560), (380, 420), (760, 540), (1200, 440), (1200, 800), (0, 800)], fill=ground
+    )
+    draw.rectangle((160, 470, 420, 640), fill=(188, 108, 72))  # the branch library
+    draw.polygon([(140, 470), (290, 380), (440, 470)], fill=(120, 60, 44))
+    draw.rectangle((265, 560, 315, 640), fill=(70, 40, 30))
+    buffer = BytesIO()
+    image.save(buffer, format="JPEG", quality=85)
+    return buffer.getvalue()
+
+
+def _photos(people: list[Participant], moderator: Membership) -> None:
+    shared = [
+        (1, "Story time in the reading garden", "Ben C.", ((120, 170, 225), (96, 160, 90), True)),
+        (5, "Eastside branch at dusk", "Farid H.", ((70, 80, 140), (60, 100, 70), False)),
+        (8, "The new picture-book corner", "Isabel", ((150, 190, 230), (120, 170, 100), True)),
+    ]
+    made = [
+        photos.share_photo(
+            people[index % len(people)],
+            data=_picture(*look),
+            caption=caption,
+            credit=credit,
+            consent=True,
+        )
+        for index, caption, credit, look in shared
+    ]
+    for photo in made[:2]:  # the third waits in the review queue
+        photos.decide_photo(photo, by=moderator, approve=True)

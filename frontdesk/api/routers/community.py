@@ -1,7 +1,8 @@
 """Community: questions, suggestions with their votes, statuses, merges, the
-announcement, and the moderation queue. Reads are scoped to the token's workspace
-(another workspace's ids are 404); every write calls the community actions the
-staff pages use, so the same roles refuse (MODERATE for all writes here)."""
+announcement, fans answer fans, photos and the moderation queue. Reads are scoped
+to the token's workspace (another workspace's ids are 404); every write calls the
+community actions the staff pages use, so the same roles refuse (MODERATE for all
+writes here, except asking and answering fans' questions, which agents may too)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from ninja import Field, Router, Schema, Status
 
 from frontdesk.api.schemas import ErrorOut
 from frontdesk.community import queries
-from frontdesk.community.actions import moderation, staff
-from frontdesk.community.models import Comment, Question, Suggestion, Vote
+from frontdesk.community.actions import answers, moderation, photos, staff
+from frontdesk.community.actions.common import require_moderator
+from frontdesk.community.models import Answer, FanQuestion, Photo, Question, Suggestion, Vote
 from frontdesk.core.http import WorkspaceRequest
 
 router = Router(tags=["community"])
@@ -78,6 +80,10 @@ class AnnouncementOut(Schema):
     credit: str
     voter_count: int
     notified: int = Field(description="Participants told through outreach (notices queued).")
+    notifying: bool = Field(
+        description="True while the worker queues the notices of a large question; "
+        "`notified` then grows until it is false."
+    )
 
 
 class VotesOut(Schema):
@@ -86,8 +92,11 @@ class VotesOut(Schema):
     voters: list[str]
 
 
+PostKind = Literal["suggestion", "comment", "question", "answer"]
+
+
 class HeldOut(Schema):
-    kind: Literal["suggestion", "comment"]
+    kind: PostKind = Field(description="`question` and `answer` are fans answer fans posts.")
     id: int
     text: str
     author: str
@@ -189,7 +198,12 @@ def close_question(request: WorkspaceRequest, number: int, body: CloseIn) -> dic
         message=body.message,
         notify_participants=body.notify,
     )
-    return {"credit": made.credit, "voter_count": made.voter_count, "notified": made.notified}
+    return {
+        "credit": made.credit,
+        "voter_count": made.voter_count,
+        "notified": made.notified,
+        "notifying": made.notifying,
+    }
 
 
 @router.get("/suggestions/{suggestion_id}/votes", response={200: VotesOut, 404: ErrorOut})
@@ -229,16 +243,27 @@ def merge(request: WorkspaceRequest, suggestion_id: int, body: MergeIn) -> dict[
 
 @router.get("/moderation", response=list[HeldOut], summary="Posts held for review")
 def held(request: WorkspaceRequest) -> list[dict[str, object]]:
-    suggestions = [
-        ("suggestion", s.pk, s.text, s.author.display_name, s.hold_reason, s.created_at)
-        for s in queries.held_suggestions(request.workspace)
-    ]
-    comments = [
-        ("comment", c.pk, c.body, c.author_name, c.hold_reason, c.created_at)
-        for c in queries.held_comments(request.workspace)
+    ws = request.workspace
+    rows = [
+        *(
+            ("suggestion", s.pk, s.text, s.author.display_name, s.hold_reason, s.created_at)
+            for s in queries.held_suggestions(ws)
+        ),
+        *(
+            ("comment", c.pk, c.body, c.author_name, c.hold_reason, c.created_at)
+            for c in queries.held_comments(ws)
+        ),
+        *(
+            ("question", q.pk, q.title, q.author_name, q.hold_reason, q.created_at)
+            for q in queries.held_fan_questions(ws)
+        ),
+        *(
+            ("answer", a.pk, a.body, a.author_name, a.hold_reason, a.created_at)
+            for a in queries.held_answers(ws)
+        ),
     ]
     keys = ("kind", "id", "text", "author", "reason", "created_at")
-    return [dict(zip(keys, row, strict=True)) for row in suggestions + comments]
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 @router.post(
@@ -248,15 +273,11 @@ def held(request: WorkspaceRequest) -> list[dict[str, object]]:
 )
 def decide(
     request: WorkspaceRequest,
-    kind: Literal["suggestion", "comment"],
+    kind: PostKind,
     post_id: int,
     body: DecisionIn,
 ) -> Status[None]:
-    post: Suggestion | Comment = (
-        queries.access_comment(request.workspace, post_id)
-        if kind == "comment"
-        else _suggestion(request, post_id)
-    )
+    post = queries.access_post(request.workspace, kind, post_id)
     by = request.membership
     if body.decision == "approve":
         moderation.approve(post, by=by, edited=body.edited)
@@ -265,3 +286,214 @@ def decide(
         if body.decision == "ban" and post.author is not None:
             moderation.ban(post.author, by=by, days=body.days, reason=body.message)
     return Status(204, None)
+
+
+# Fans answer fans ----------------------------------------------------------------
+
+
+class AnswerOut(Schema):
+    id: int
+    body: str
+    author: str
+    by_staff: bool
+    accepted: bool
+    thanks: str
+    created_at: datetime
+
+
+class FanQuestionOut(Schema):
+    id: int
+    title: str
+    body: str
+    author: str
+    by_staff: bool
+    created_at: datetime
+    answer_count: int
+    answered: bool = Field(description="One answer is accepted.")
+    url: str = Field(description="The public page.")
+
+
+class FanQuestionDetailOut(FanQuestionOut):
+    answers: list[AnswerOut] = Field(description="Published answers, the accepted one first.")
+
+
+class AskIn(Schema):
+    title: str = Field(max_length=200)
+    body: str = Field("", max_length=4000)
+
+
+class AnswerIn(Schema):
+    body: str = Field(max_length=4000)
+
+
+class AcceptIn(Schema):
+    thanks: str = Field(
+        "", max_length=2000, description="With thanks, its author is told through outreach."
+    )
+
+
+def _answer_out(a: Answer) -> dict[str, object]:
+    return {
+        "id": a.pk,
+        "body": a.body,
+        "author": a.author_name,
+        "by_staff": a.staff_author_id is not None,
+        "accepted": a.accepted,
+        "thanks": a.thanks,
+        "created_at": a.created_at,
+    }
+
+
+def _fan_question_out(
+    request: WorkspaceRequest, fq: FanQuestion, *, detail: bool = False
+) -> dict[str, object]:
+    published = list(queries.published_answers(fq)) if detail else []
+    out: dict[str, object] = {
+        "id": fq.pk,
+        "title": fq.title,
+        "body": fq.body,
+        "author": fq.author_name,
+        "by_staff": fq.staff_author_id is not None,
+        "created_at": fq.created_at,
+        "answer_count": getattr(fq, "answer_count", len(published)),
+        "answered": bool(getattr(fq, "accepted_count", any(a.accepted for a in published))),
+        "url": request.build_absolute_uri(f"/c/{request.workspace.slug}/ask/{fq.pk}/"),
+    }
+    if detail:
+        out["answers"] = [_answer_out(a) for a in published]
+    return out
+
+
+@router.get(
+    "/fan-questions",
+    response=list[FanQuestionOut],
+    summary="Fans answer fans: published questions, newest first",
+)
+def list_fan_questions(request: WorkspaceRequest) -> list[dict[str, object]]:
+    return [_fan_question_out(request, q) for q in queries.fan_questions(request.workspace)[:100]]
+
+
+@router.post(
+    "/fan-questions",
+    response={201: FanQuestionDetailOut, 403: ErrorOut, 409: ErrorOut},
+    summary="Ask the community a question as staff (shown with your name as staff)",
+)
+def ask_fan_question(request: WorkspaceRequest, body: AskIn) -> Status[dict[str, object]]:
+    made = answers.staff_ask(
+        request.workspace, by=request.membership, title=body.title, body=body.body
+    )
+    return Status(201, _fan_question_out(request, made, detail=True))
+
+
+@router.get(
+    "/fan-questions/{fan_question_id}",
+    response={200: FanQuestionDetailOut, 404: ErrorOut},
+    summary="A published fan question with its published answers",
+)
+def get_fan_question(request: WorkspaceRequest, fan_question_id: int) -> dict[str, object]:
+    found = queries.access_fan_question(request.workspace, fan_question_id)
+    return _fan_question_out(request, found, detail=True)
+
+
+@router.post(
+    "/fan-questions/{fan_question_id}/answers",
+    response={201: AnswerOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Answer a fan question as staff (marked as staff)",
+)
+def answer_fan_question(
+    request: WorkspaceRequest, fan_question_id: int, body: AnswerIn
+) -> Status[dict[str, object]]:
+    found = queries.access_fan_question(request.workspace, fan_question_id)
+    made = answers.staff_answer(found, by=request.membership, body=body.body)
+    return Status(201, _answer_out(made))
+
+
+@router.post(
+    "/answers/{answer_id}/accept",
+    response={200: AnswerOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Mark the accepted answer (one per question) and thank its author",
+)
+def accept_answer(request: WorkspaceRequest, answer_id: int, body: AcceptIn) -> dict[str, object]:
+    found = queries.access_answer(request.workspace, answer_id)
+    return _answer_out(answers.accept_answer(found, by=request.membership, thanks=body.thanks))
+
+
+# Photos --------------------------------------------------------------------------
+
+
+class PhotoOut(Schema):
+    id: int
+    caption: str
+    credit: str = Field(description="How the photographer asked to be credited.")
+    author: str
+    status: Literal["pending", "approved", "rejected"]
+    consent_at: datetime
+    created_at: datetime
+    image_url: str | None = Field(
+        description="Public once approved; before, the staff page's (needs a staff session); "
+        "none once rejected (the files are deleted)."
+    )
+    thumbnail_url: str | None
+
+
+class PhotoDecisionIn(Schema):
+    decision: Literal["approve", "reject"]
+    message: str = Field(
+        "", max_length=2000, description="When rejecting: told to the photographer."
+    )
+
+
+def _photo_out(request: WorkspaceRequest, photo: Photo) -> dict[str, object]:
+    slug = request.workspace.slug
+    urls: dict[str, str | None] = {"full": None, "thumb": None}
+    if photo.status != Photo.Status.REJECTED:
+        for size in urls:
+            path = (
+                f"/c/{slug}/photos/{photo.pk}/{size}/"
+                if photo.status == Photo.Status.APPROVED
+                else f"/w/{slug}/community/photos/{photo.pk}/{size}/"
+            )
+            urls[size] = request.build_absolute_uri(path)
+    return {
+        "id": photo.pk,
+        "caption": photo.caption,
+        "credit": photo.credit,
+        "author": photo.participant.display_name,
+        "status": photo.status,
+        "consent_at": photo.consent_at,
+        "created_at": photo.created_at,
+        "image_url": urls["full"],
+        "thumbnail_url": urls["thumb"],
+    }
+
+
+@router.get(
+    "/photos",
+    response={200: list[PhotoOut], 403: ErrorOut},
+    summary="Photos waiting for approval (status=pending) or published (approved)",
+)
+def list_photos(
+    request: WorkspaceRequest, status: Literal["pending", "approved"] = "pending"
+) -> list[dict[str, object]]:
+    require_moderator(request.membership, request.workspace.pk)
+    found = (
+        queries.pending_photos(request.workspace)[:100]
+        if status == "pending"
+        else queries.approved_photos(request.workspace)
+    )
+    return [_photo_out(request, p) for p in found]
+
+
+@router.post(
+    "/photos/{photo_id}/decision",
+    response={200: PhotoOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut},
+    summary="Publish a photo, or reject it (its files are deleted, the photographer told)",
+)
+def decide_photo(
+    request: WorkspaceRequest, photo_id: int, body: PhotoDecisionIn
+) -> dict[str, object]:
+    found = queries.access_photo(request.workspace, photo_id, public=False)
+    made = photos.decide_photo(
+        found, by=request.membership, approve=body.decision == "approve", message=body.message
+    )
+    return _photo_out(request, made)

@@ -52,6 +52,18 @@ def ask(
     )
 
 
+def staff_ask(workspace: Workspace, *, by: Membership, title: str, body: str = "") -> FanQuestion:
+    """A question staff put to the community (one that came in by phone, say), shown
+    with their name as staff; published at once."""
+    require_staff_voice(by, workspace.pk)
+    return FanQuestion.objects.create(
+        workspace=workspace,
+        staff_author=by,
+        title=" ".join(_text(title, field="title", limit=TITLE_LENGTH).split()),
+        body=body.strip()[:BODY_LENGTH],
+    )
+
+
 def answer(fan_question: FanQuestion, *, participant: Participant, body: str) -> Answer:
     """Answer a fan question; held for review when triage flags it."""
     if participant.workspace_id != fan_question.workspace_id:
@@ -73,6 +85,8 @@ def answer(fan_question: FanQuestion, *, participant: Participant, body: str) ->
 def staff_answer(fan_question: FanQuestion, *, by: Membership, body: str) -> Answer:
     """A staff member's answer, shown with their name as staff."""
     require_staff_voice(by, fan_question.workspace_id)
+    if fan_question.visibility != Visibility.PUBLISHED:
+        raise CommunityError("This question is not open for answers.")
     return Answer.objects.create(
         workspace_id=fan_question.workspace_id,
         fan_question=fan_question,

@@ -57,9 +57,9 @@ def require_can_post(participant: Participant) -> None:
         )
     policy = settings_for(participant.workspace)
     since = timezone.now() - timedelta(minutes=policy.window_minutes)
-    recent = (
-        Suggestion.objects.filter(author=participant, created_at__gte=since).count()
-        + Comment.objects.filter(author=participant, created_at__gte=since).count()
+    recent = sum(
+        model.objects.filter(author=participant, created_at__gte=since).count()
+        for model in (Suggestion, Comment, FanQuestion, Answer)
     )
     if recent >= policy.posts_per_window:
         raise CommunityError(

@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from frontdesk.community.actions.common import CommunityError, log, require_moderator
 from frontdesk.community.models import (
+    Answer,
     Ban,
     Comment,
+    FanQuestion,
     ModerationAction,
     Participant,
     Report,
@@ -20,15 +22,28 @@ from frontdesk.community.models import (
 from frontdesk.community.notify import POST_REJECTED, Notice, notify
 from frontdesk.core.models import Membership
 
-Post = Suggestion | Comment
+Post = Suggestion | Comment | FanQuestion | Answer
 MAX_BAN_DAYS = 3650
+# The field a moderator may edit before publishing, and its length limit.
+_EDITABLE: dict[type, tuple[str, int | None]] = {
+    Suggestion: ("text", 200),
+    Comment: ("body", None),
+    FanQuestion: ("title", 200),
+    Answer: ("body", 4000),
+}
 
 
-def _target(post: Post) -> dict[str, Post]:
-    return {"suggestion": post} if isinstance(post, Suggestion) else {"comment": post}
+def _resolve_reports(post: Post) -> None:
+    if isinstance(post, Suggestion | Comment):
+        target = {"suggestion": post} if isinstance(post, Suggestion) else {"comment": post}
+        Report.objects.filter(resolved_at__isnull=True, **target).update(resolved_at=timezone.now())
 
 
 def _log(kind: str, post: Post, *, by: Membership, note: str) -> ModerationAction:
+    if isinstance(post, FanQuestion):
+        note = f"Question “{post.title}”: {note}"
+    elif isinstance(post, Answer):
+        note = f"Answer “{post.body[:80]}”: {note}"
     return log(
         post.workspace_id,
         kind,
@@ -51,17 +66,15 @@ def approve(post: Post, *, by: Membership, edited: str | None = None) -> Post:
     note = post.hold_reason
     with transaction.atomic():
         if edited is not None and edited.strip():
-            field = "text" if isinstance(post, Suggestion) else "body"
+            field, limit = _EDITABLE[type(post)]
             before = getattr(post, field)
             if edited.strip() != before:
-                setattr(post, field, edited.strip()[:200] if field == "text" else edited.strip())
+                setattr(post, field, edited.strip()[:limit])
                 kind = ModerationAction.Kind.EDIT
                 note = f"Was: {before}"
         post.visibility = Visibility.PUBLISHED
         post.save()
-        Report.objects.filter(resolved_at__isnull=True, **_target(post)).update(
-            resolved_at=timezone.now()
-        )
+        _resolve_reports(post)
         _log(kind, post, by=by, note=note)
     return post
 
@@ -74,9 +87,7 @@ def reject(post: Post, *, by: Membership, message: str = "") -> Post:
     with transaction.atomic():
         post.visibility = Visibility.REJECTED
         post.save(update_fields=["visibility"])
-        Report.objects.filter(resolved_at__isnull=True, **_target(post)).update(
-            resolved_at=timezone.now()
-        )
+        _resolve_reports(post)
         entry = _log(ModerationAction.Kind.REJECT, post, by=by, note=message)
         author = _author(post)
         if message and author is not None:

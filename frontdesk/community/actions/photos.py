@@ -4,10 +4,12 @@ GPS position never reaches the disk, and a thumbnail is made the same way."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from io import BytesIO
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.utils import timezone
 from PIL import Image, UnidentifiedImageError
@@ -19,6 +21,7 @@ from frontdesk.community.actions.common import (
     require_moderator,
 )
 from frontdesk.community.models import ModerationAction, Participant, Photo
+from frontdesk.community.notify import POST_REJECTED, Notice, notify
 from frontdesk.core.models import Membership
 from frontdesk.core.pictures import (
     MAX_PIXELS,
@@ -26,6 +29,8 @@ from frontdesk.core.pictures import (
     encode_without_metadata,
     extension_for,
 )
+
+logger = logging.getLogger(__name__)
 
 MAX_BYTES = 15 * 1024 * 1024
 THUMBNAIL = (480, 480)
@@ -77,18 +82,48 @@ def share_photo(
     return photo
 
 
-def decide_photo(photo: Photo, *, by: Membership, approve: bool) -> Photo:
-    """Publish (approve) or keep back a photo; logged."""
+def decide_photo(photo: Photo, *, by: Membership, approve: bool, message: str = "") -> Photo:
+    """Publish (approve) or reject a photo; logged. Rejecting deletes the picture and
+    its thumbnail from storage once the decision commits (the row stays, for the log),
+    and tells the photographer `message` through outreach if one is given. A rejected
+    photo cannot be approved later: its files are gone."""
     require_moderator(by, photo.workspace_id)
+    if approve and photo.status == Photo.Status.REJECTED:
+        raise CommunityError(
+            "That photo was rejected and its files deleted; ask the photographer to share "
+            "it again.",
+            code="photo_deleted",
+        )
+    message = message.strip()
+    stored = [(f.storage, f.name) for f in (photo.image, photo.thumbnail) if f.name]
     with transaction.atomic():
         photo.status = Photo.Status.APPROVED if approve else Photo.Status.REJECTED
         photo.decided_by = by
-        photo.save(update_fields=["status", "decided_by"])
-        log(
+        fields = ["status", "decided_by"]
+        if not approve:
+            photo.image.name = photo.thumbnail.name = ""
+            fields += ["image", "thumbnail"]
+        photo.save(update_fields=fields)
+        entry = log(
             photo.workspace_id,
             ModerationAction.Kind.APPROVE if approve else ModerationAction.Kind.REJECT,
             by=by,
             participant=photo.participant,
-            note=f"Photo {photo.pk}: {photo.caption or 'no caption'}",
+            note=f"Photo {photo.pk}: {photo.caption or 'no caption'}"
+            + (f" — {message}" if message and not approve else ""),
         )
+        if not approve:
+            # After commit: a rolled-back rejection must not have lost the picture.
+            transaction.on_commit(lambda: _delete(stored))
+            if message:
+                notice = Notice(POST_REJECTED, ref=f"rejected{entry.pk}", item={"message": message})
+                notify(photo.workspace, [photo.participant.contact_id], notice, by=by)
     return photo
+
+
+def _delete(stored: list[tuple[Storage, str]]) -> None:
+    for storage, name in stored:
+        try:
+            storage.delete(name)
+        except OSError:  # already gone, or the disk refused: the row no longer names it
+            logger.warning("photo file not deleted", extra={"file": name})

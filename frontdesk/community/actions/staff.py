@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from frontdesk.community.actions.common import CommunityError, log, require_moderator
@@ -160,6 +160,69 @@ def set_suggestion_status(
     return suggestion
 
 
+# Up to this many participants are told within the closing request; more are left
+# to the worker. Queueing is two bulk inserts per 500 people (app_notices.CHUNK).
+NOTIFY_IN_REQUEST = 500
+
+
+def participants_of(question: Question) -> set[int]:
+    """Contact ids of everyone who suggested, voted or answered the poll."""
+    return set(
+        Participant.objects.filter(
+            Q(votes__suggestion__question=question)
+            | Q(poll_votes__question=question)
+            | Q(suggestions__question=question)
+        ).values_list("contact_id", flat=True)
+    )
+
+
+def _notify_participants(announcement: Announcement, contacts: set[int], *, by: Membership) -> int:
+    question = announcement.question
+    workspace = question.workspace
+    label = (
+        announcement.chosen_suggestion.text
+        if announcement.chosen_suggestion is not None
+        else announcement.chosen_choice.label
+        if announcement.chosen_choice is not None
+        else ""
+    )
+    notice = Notice(
+        ANNOUNCEMENT,
+        ref=f"announcement{announcement.pk}",
+        item={
+            "question": question.title,
+            "choice": label,
+            "credit": announcement.credit,
+            "message": announcement.message,
+            "url": question_url(workspace, question.number),
+        },
+    )
+    queued = notify(workspace, contacts, notice, by=by)
+    Announcement.objects.filter(pk=announcement.pk).update(
+        notified=F("notified") + queued, notifying=False
+    )
+    announcement.refresh_from_db(fields=["notified", "notifying"])
+    return queued
+
+
+def _queue_in_worker(announcement: Announcement, by: Membership) -> None:
+    from frontdesk.community import tasks
+
+    tasks.notify_announcement(announcement.pk, by.pk)
+
+
+def notify_announcement(announcement: Announcement, *, by: Membership) -> int:
+    """Queue the announcement's notice for everyone who took part in its question
+    (the worker's half of `close_question` for a large question). Each person's
+    notice has its own id, so running this again (a retried task) queues nobody
+    twice; `notified` grows by the notices this run queued, and `notifying` is
+    cleared. Returns that number."""
+    require_moderator(by, announcement.workspace_id)
+    with transaction.atomic():
+        locked = Announcement.objects.select_for_update().get(pk=announcement.pk)
+        return _notify_participants(locked, participants_of(locked.question), by=by)
+
+
 def credit_line(voters: int, first: Participant | None) -> str:
     """“Chosen by 214 of you, first suggested by Sam”."""
     people = "1 of you" if voters == 1 else f"{voters} of you"
@@ -206,13 +269,11 @@ def close_question(
             .first()
         )
         first = earliest.author if earliest else chosen_suggestion.author
-        label = chosen_suggestion.text
     else:
         assert chosen_choice is not None
         if chosen_choice.question_id != question.pk:
             raise CommunityError("Choose one of this poll's answers.")
         voters = PollVote.objects.filter(question=question, choice=chosen_choice).count()
-        label = chosen_choice.label
     credit = credit_line(voters, first)
     workspace = question.workspace
     with transaction.atomic():
@@ -236,24 +297,13 @@ def close_question(
             chosen_suggestion.status = Suggestion.Status.PLANNED
             chosen_suggestion.save(update_fields=["status"])
         if notify_participants:
-            contacts = set(
-                Participant.objects.filter(
-                    Q(votes__suggestion__question=question)
-                    | Q(poll_votes__question=question)
-                    | Q(suggestions__question=question)
-                ).values_list("contact_id", flat=True)
-            )
-            notice = Notice(
-                ANNOUNCEMENT,
-                ref=f"announcement{announcement.pk}",
-                item={
-                    "question": question.title,
-                    "choice": label,
-                    "credit": credit,
-                    "message": announcement.message,
-                    "url": question_url(workspace, question.number),
-                },
-            )
-            announcement.notified = notify(workspace, contacts, notice, by=by)
-            announcement.save(update_fields=["notified"])
+            contacts = participants_of(question)
+            if len(contacts) > NOTIFY_IN_REQUEST:
+                # Thousands of notices: the worker queues them (tasks.py), so the
+                # close stays quick; `notifying` says so until it is done.
+                announcement.notifying = True
+                announcement.save(update_fields=["notifying"])
+                transaction.on_commit(lambda: _queue_in_worker(announcement, by))
+            else:
+                _notify_participants(announcement, contacts, by=by)
     return announcement

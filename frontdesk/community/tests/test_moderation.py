@@ -133,3 +133,33 @@ def test_three_flags_hold_a_post(question, make_suggestion, make_participant, ri
     made.refresh_from_db()
     assert made.visibility == Visibility.HELD
     assert made.hold_reason == "Held after 3 people flagged it."
+
+
+def test_banned_person_is_told_on_the_pages_and_nothing_is_stored(
+    question, make_suggestion, make_participant, riverside, cast, client
+):
+    from frontdesk.community.models import Comment, FanQuestion, Suggestion
+
+    idea = make_suggestion(question, "Best of Talking Heads")
+    banned = make_participant(riverside, "Banned Bo")
+    moderation.ban(banned, by=cast["moderator"], days=7, reason="Repeated insults")
+    session = client.session
+    session["community_participant"] = {str(riverside.pk): banned.pk}
+    session.save()
+    slug = riverside.slug
+    attempts = [
+        (
+            reverse("community_public:suggest", args=[slug, question.number]),
+            {"text": "A brand new idea", "confirm": "True"},
+        ),
+        (reverse("community_public:comment", args=[slug, idea.pk]), {"body": "Hello again"}),
+        (reverse("community_public:ask", args=[slug]), {"title": "Can I post now?"}),
+    ]
+    before = (Suggestion.objects.count(), Comment.objects.count(), FanQuestion.objects.count())
+    for url, data in attempts:
+        response = client.post(url, data, follow=True)
+        assert response.status_code in (200, 400, 409), url
+        assert "cannot post until" in response.content.decode(), url
+        assert "Repeated insults" in response.content.decode(), url
+    after = (Suggestion.objects.count(), Comment.objects.count(), FanQuestion.objects.count())
+    assert after == before

@@ -82,6 +82,24 @@ def test_texted_code_signs_in_with_limited_guesses(riverside, make_sms_channel, 
         signin.finish_sms_sign_in(riverside, phone="555 010 0199", code=code)
 
 
+def test_code_is_texted_by_the_worker_when_the_provider_is_this_server(
+    riverside, make_sms_channel, twilio_api, settings, django_capture_on_commit_callbacks
+):
+    """The demo's Twilio stand-in is served by Frontdesk itself: the web request must
+    not wait on a request to its own server, so the worker sends the code."""
+    make_sms_channel()
+    settings.PUBLIC_BASE_URL = twilio_api.base_url  # the provider answers at our address
+    with django_capture_on_commit_callbacks() as at_commit:
+        row = signin.start_sms_sign_in(riverside, phone="(555) 010-0199", display_name="Pat")
+    assert twilio_api.sent_to("+15550100199") == []  # not from the request
+    assert len(at_commit) == 1
+    at_commit[0]()  # the commit: the worker's task (immediate in tests) texts it
+    (sent,) = twilio_api.sent_to("+15550100199")
+    code = re.search(r"\b(\d{6})\b", sent.body).group(1)
+    participant = signin.finish_sms_sign_in(riverside, phone=row.address, code=code)
+    assert participant.display_name == "Pat"
+
+
 def test_public_question_page_reads_without_sign_in_and_offers_similar(
     client, riverside, question, make_suggestion, make_participant
 ):

@@ -13,12 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from frontdesk.community import queries
-from frontdesk.community.actions import answers, moderation, posts, staff
+from frontdesk.community.actions import answers, moderation, policy, posts, staff
 from frontdesk.community.actions import photos as photo_actions
-from frontdesk.community.actions.common import CommunityError
+from frontdesk.community.actions.common import CommunityError, settings_for
 from frontdesk.community.models import (
     Ban,
-    Comment,
     ModerationAction,
     Participant,
     QuestionKind,
@@ -45,6 +44,26 @@ class QuestionForm(forms.Form):
         label="Closes at",
         required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+
+class CommunitySettingsForm(forms.Form):
+    code_of_conduct = forms.CharField(
+        label="Code of conduct",
+        max_length=policy.CONDUCT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text="Published at the community's Code of conduct page, one rule a line.",
+    )
+    posts_per_window = forms.IntegerField(
+        label="Posts one person may make",
+        min_value=1,
+        max_value=policy.MAX_POSTS,
+        help_text="Suggestions, comments, questions and answers together.",
+    )
+    window_minutes = forms.IntegerField(
+        label="…in this many minutes",
+        min_value=1,
+        max_value=policy.MAX_WINDOW_MINUTES,
     )
 
 
@@ -76,8 +95,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "questions": queries.open_questions(workspace),
             "form": form,
             "can_moderate": request.membership.can(roles.MODERATE),  # type: ignore[attr-defined]
-            "held": queries.held_suggestions(workspace).count()
-            + queries.held_comments(workspace).count(),
+            "held": queries.waiting_for_review(workspace),
         },
         status=400 if form.errors else 200,
     )
@@ -171,7 +189,9 @@ def close(request: HttpRequest, number: int) -> HttpResponse:
             notify_participants=request.POST.get("notify") == "on",
         )
         messages.success(request, f"Announced: {announcement.credit}.")
-        if request.POST.get("notify") == "on" and not announcement.notified:
+        if announcement.notifying:
+            messages.info(request, "Everyone who took part will be told: the worker is on it.")
+        elif request.POST.get("notify") == "on" and not announcement.notified:
             messages.warning(
                 request,
                 "Nobody was notified: you have no sender identity in outreach and the "
@@ -202,6 +222,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "suggestions": queries.held_suggestions(workspace),
             "comments": queries.held_comments(workspace),
+            "fan_questions": queries.held_fan_questions(workspace),
+            "answers": queries.held_answers(workspace),
+            "photos": queries.pending_photos(workspace),
             "log": ModerationAction.objects.for_workspace(workspace).select_related(
                 "moderator", "participant", "suggestion", "comment"
             )[:50],
@@ -217,9 +240,7 @@ def decide(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """approve / edit / reject a held post, or ban its author."""
     workspace = request.workspace  # type: ignore[attr-defined]
     by = request.membership  # type: ignore[attr-defined]
-    post: Suggestion | Comment = (
-        queries.access_comment(workspace, pk) if kind == "comment" else _suggestion(request, pk)
-    )
+    post = queries.access_post(workspace, kind, pk)
     if request.method == "POST":
         decision = request.POST.get("decision")
         if decision == "approve":
@@ -234,6 +255,38 @@ def decide(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             moderation.ban(post.author, by=by, days=days, reason=request.POST.get("message", ""))
             messages.success(request, f"{post.author.display_name} cannot post for {days} days.")
     return redirect("community:queue", ws=workspace.slug)
+
+
+@require_capability(roles.MODERATE)
+def community_settings(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    current = settings_for(workspace)
+    form = CommunitySettingsForm(
+        request.POST or None,
+        initial={
+            "code_of_conduct": current.code_of_conduct,
+            "posts_per_window": current.posts_per_window,
+            "window_minutes": current.window_minutes,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            policy.update_community_settings(
+                workspace,
+                by=request.membership,  # type: ignore[attr-defined]
+                **form.cleaned_data,
+            )
+        except CommunityError as error:
+            form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Community settings saved.")
+            return redirect("community:settings", ws=workspace.slug)
+    return render(
+        request,
+        "community/staff_settings.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_capability(roles.MODERATE)
@@ -316,6 +369,14 @@ def decide_photo(request: HttpRequest, pk: int) -> HttpResponse:
     found = queries.access_photo(workspace, pk, public=False)
     if request.method == "POST":
         approve = request.POST.get("decision") == "approve"
-        photo_actions.decide_photo(found, by=request.membership, approve=approve)  # type: ignore[attr-defined]
-        messages.success(request, "Photo published." if approve else "Photo kept back.")
-    return redirect("community:photos", ws=workspace.slug)
+        photo_actions.decide_photo(
+            found,
+            by=request.membership,  # type: ignore[attr-defined]
+            approve=approve,
+            message=request.POST.get("message", ""),
+        )
+        messages.success(
+            request, "Photo published." if approve else "Photo rejected and its files deleted."
+        )
+    back = "community:queue" if request.POST.get("back") == "queue" else "community:photos"
+    return redirect(back, ws=workspace.slug)
