@@ -24,6 +24,7 @@ def smtpd(email_channel, config):
     controller.start()
     yield port
     controller.stop()
+    controller.handler.close()
 
 
 def test_unknown_recipients_get_550_at_rcpt(smtpd):
@@ -96,6 +97,7 @@ def test_starttls_is_offered_with_a_certificate(email_channel, tmp_path):
             client.sendmail("grace@example.org", ["desk@riverside.example"], write_mail())
     finally:
         controller.stop()
+        controller.handler.close()
     assert InboundEvent.objects.count() == 1
 
 
@@ -132,13 +134,13 @@ def test_parallel_senders_share_commits_and_every_250_is_stored(smtpd, monkeypat
     from frontdesk.channels.email import smtpd as module
 
     batches: list[int] = []
-    real = module.FrontdeskHandler._store_batch
+    real = module.Store.store_batch
 
     def counting(self, items):
         batches.append(len(items))
         return real(self, items)
 
-    monkeypatch.setattr(module.FrontdeskHandler, "_store_batch", counting)
+    monkeypatch.setattr(module.Store, "store_batch", counting)
     mails = [write_mail(subject=f"Parallel {n}") for n in range(40)]
     answers = _send_all(smtpd, mails, clients=6)
     assert [code for code, _text in answers] == [250] * 40
@@ -150,14 +152,20 @@ def test_parallel_senders_share_commits_and_every_250_is_stored(smtpd, monkeypat
 def test_a_message_that_cannot_be_stored_fails_alone(smtpd, monkeypatch):
     from frontdesk.channels.email import smtpd as module
 
-    real = module.receive_raw
+    real, real_many = module.receive_raw, module.receive_many
 
     def refuses_one(channel, raw, **kwargs):
         if b"Subject: Poison" in raw:
             raise RuntimeError("the database refused this one")
         return real(channel, raw, **kwargs)
 
+    def refuses_a_batch_with_it(mails, **kwargs):
+        if any(b"Subject: Poison" in mail.raw for mail in mails):
+            raise RuntimeError("the database refused the transaction holding it")
+        return real_many(mails, **kwargs)
+
     monkeypatch.setattr(module, "receive_raw", refuses_one)
+    monkeypatch.setattr(module, "receive_many", refuses_a_batch_with_it)
     mails = [write_mail(subject="Poison")] + [write_mail(subject=f"Fine {n}") for n in range(11)]
     answers = _send_all(smtpd, mails, clients=4)
     codes = sorted(code for code, _text in answers)
