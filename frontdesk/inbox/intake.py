@@ -24,6 +24,7 @@ import functools
 import logging
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -225,11 +226,7 @@ def _insert_new(rows: list[InboundEvent]) -> dict[tuple[int, str], InboundEvent]
         ((sql, _params),) = compiler.as_sql()
         statement = _bulk_statements[(alias, len(rows))] = (sql, fields)
     sql, fields = statement
-    params = [
-        field.get_db_prep_save(field.pre_save(row, True), connection)
-        for row in rows
-        for field in fields
-    ]
+    params = insert_params(sql, fields, rows, connection)
     by_key = {(row.channel_id, row.provider_message_id): row for row in rows}
     created: dict[tuple[int, str], InboundEvent] = {}
     with connection.cursor() as cursor:
@@ -241,6 +238,25 @@ def _insert_new(rows: list[InboundEvent]) -> dict[tuple[int, str], InboundEvent]
             row._state.db = alias
             created[(channel_id, provider_message_id)] = row
     return created
+
+
+def insert_params(
+    sql: str, fields: list[Field], rows: Sequence[Model], connection: BaseDatabaseWrapper
+) -> list[Any]:
+    """The parameters of a compiled multi-row INSERT for `rows`: each value prepared
+    by its field as the ORM prepares it (`pre_save`, `get_db_prep_save`), row after
+    row, or column after column when the compiler chose PostgreSQL's UNNEST form
+    (one array parameter per column, whatever the number of rows)."""
+    if len(rows) > 1 and "UNNEST(" in sql:
+        return [
+            [field.get_db_prep_save(field.pre_save(row, True), connection) for row in rows]
+            for field in fields
+        ]
+    return [
+        field.get_db_prep_save(field.pre_save(row, True), connection)
+        for row in rows
+        for field in fields
+    ]
 
 
 def _event_row(channel: Channel, event: base.InboundEvent, attachments: list[Any]) -> InboundEvent:

@@ -36,7 +36,11 @@ from frontdesk.channels.email.models import (
     RawEmail,
 )
 from frontdesk.connectors import base
-from frontdesk.inbox.intake import store_inbound_event, store_new_inbound_events
+from frontdesk.inbox.intake import (
+    insert_params,
+    store_inbound_event,
+    store_new_inbound_events,
+)
 from frontdesk.inbox.models import Channel, InboundEventStatus
 
 logger = logging.getLogger(__name__)
@@ -167,11 +171,7 @@ def _insert_raws(rows: list[RawEmail]) -> None:
         ((sql, _params),) = query.get_compiler(using=alias).as_sql()
         statement = _raw_inserts[(alias, len(rows))] = (sql, fields)
     sql, fields = statement
-    params = [
-        field.get_db_prep_save(field.pre_save(row, True), connection)
-        for row in rows
-        for field in fields
-    ]
+    params = insert_params(sql, fields, rows, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 

@@ -10,7 +10,8 @@
   every channel it was addressed to; a database failure answers 451 (the sending
   server keeps the mail and tries again). Messages that arrive while a transaction
   is being written are stored together in the next one (group commit: one COMMIT
-  for several, each still answered only after its own transaction committed).
+  for several, each still answered only after its own transaction committed), with
+  one INSERT per table for the whole batch (`receive_many`).
 
 Database work runs in a small thread pool (the ORM is synchronous); the address
 table is read again every `refresh` seconds, so a new channel is accepted within
@@ -20,22 +21,16 @@ that time without a restart.
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import logging
-import multiprocessing
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from django.db import close_old_connections, connections, transaction
 
-from frontdesk.channels.email import smtpd_writer
 from frontdesk.channels.email.accounts import address_table, config_for_recipient
 from frontdesk.channels.email.models import DEFAULT_MAX_MESSAGE_BYTES, EmailChannelConfig
 from frontdesk.channels.email.receive import Received, receive_many, receive_raw
@@ -85,250 +80,19 @@ def _db(function: Callable[..., T], *args: Any) -> T:
     return function(*args)
 
 
-class Store:
-    """Stores received messages (synchronous: in a database thread or the writer
-    process), several in one transaction when given several."""
-
-    def __init__(self, book: AddressBook) -> None:
-        self.book = book
-
-    def store_batch(self, items: list[tuple[bytes, list[str]]]) -> list[str]:
-        """Store several messages in one transaction (one COMMIT for all, one INSERT
-        per table: `receive_many`); if that fails, each alone, so one bad message
-        costs only its own 451."""
-        if len(items) == 1:
-            return [self.store_alone(*items[0])]
-        answers: list[str] = []
-        mails: list[Received] = []
-        for raw, recipients in items:
-            routed = self._route(raw, recipients)
-            if isinstance(routed, str):
-                answers.append(routed)
-                continue
-            answers.append(STORED)
-            mails += [
-                Received(config.channel, raw, addresses, config.max_message_bytes)
-                for config, addresses in routed
-            ]
-        try:
-            receive_many(mails, via="smtpd")
-        except Exception:
-            logger.warning("smtpd group commit failed; storing one by one", exc_info=True)
-            return [self.store_alone(raw, recipients) for raw, recipients in items]
-        return answers
-
-    def _route(
-        self, raw: bytes, recipients: list[str]
-    ) -> str | list[tuple[EmailChannelConfig, list[str]]]:
-        """The channels a message goes to (with their addresses), or the answer that
-        refuses it."""
-        by_channel: dict[int, tuple[EmailChannelConfig, list[str]]] = {}
-        for address in recipients:
-            config = self.book.lookup(address)
-            if config is not None:
-                by_channel.setdefault(config.channel_id, (config, []))[1].append(address)
-        for config, _addresses in by_channel.values():
-            if len(raw) > config.max_message_bytes:
-                return "552 5.3.4 Message too big for this mailbox"
-        return list(by_channel.values())
-
-    def store_alone(self, raw: bytes, recipients: list[str]) -> str:
-        try:
-            return self.store(raw, recipients)
-        except Exception:
-            logger.exception("smtpd could not store a message")
-            return TRY_LATER
-
-    def store(self, raw: bytes, recipients: list[str]) -> str:
-        routed = self._route(raw, recipients)
-        if isinstance(routed, str):
-            return routed
-        with transaction.atomic():
-            for config, addresses in routed:
-                receive_raw(
-                    config.channel,
-                    raw,
-                    via="smtpd",
-                    envelope_recipients=addresses,
-                    max_bytes=config.max_message_bytes,
-                )
-        return STORED
-
-
-Items = list[tuple[bytes, list[str]]]
-
-
-class ThreadWriter:
-    """Stores in this process, in a small pool of database threads."""
-
-    def __init__(self, store: Store, *, workers: int) -> None:
-        self.store = store
-        self.parallel = workers
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpd-db")
-
-    async def store_batch(self, items: Items) -> list[str]:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self.executor, _db, self.store.store_batch, items)
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True)
-
-
-class WriterDown(Exception):
-    """The writer process died, did not start or did not answer in time."""
-
-
-class ProcessWriter:
-    """Stores in a separate writer process, so the SMTP event loop never shares a
-    GIL with the database work: the two run on two cores at once.
-
-    Batches go down one pipe and are stored in order, each in its own transaction;
-    the answers come back in the same order. Up to `parallel` batches are in flight,
-    so the writer finds the next batch waiting while the SMTP side keeps receiving.
-    A writer that dies (or does not answer within `answer_timeout`) costs a 451 for
-    every batch it held (stored or not: a retry is recognised as the same mail) and
-    is started again for the next batch; messages arriving meanwhile wait for it.
-    """
-
-    def __init__(
-        self, *, parallel: int = 2, start_timeout: float = 60.0, answer_timeout: float = 300.0
-    ) -> None:
-        self.parallel = parallel
-        self.start_timeout = start_timeout
-        self.answer_timeout = answer_timeout
-        self._context = multiprocessing.get_context("spawn")
-        self._process: BaseProcess | None = None
-        self._conn: Connection | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        # Resolved when the writer says it is ready, and the answers awaited, oldest first.
-        self._ready: asyncio.Future[None] | None = None
-        self._pending: collections.deque[asyncio.Future[list[str]]] = collections.deque()
-        self.pid: int | None = None
-        self.starts = 0
-
-    def start(self) -> None:
-        """Start the writer process (it says when it is ready; batches wait for that)."""
-        ours, theirs = self._context.Pipe(duplex=True)
-        process = self._context.Process(
-            target=smtpd_writer.main, args=(theirs,), name="frontdesk-smtpd-writer", daemon=True
-        )
-        process.start()
-        theirs.close()  # the writer's end lives in the writer: its death closes the pipe
-        self._process, self._conn, self._ready, self._loop = process, ours, None, None
-        self.starts += 1
-
-    def _attach(self) -> tuple[Connection, asyncio.Future[None]]:
-        """Watch the pipe from the running event loop (once per writer process)."""
-        if self._conn is None:
-            self.start()
-        conn = self._conn
-        assert conn is not None
-        if self._ready is None:
-            loop = self._loop = asyncio.get_running_loop()
-            self._ready = loop.create_future()
-            loop.add_reader(conn.fileno(), self._readable)
-        return conn, self._ready
-
-    def _readable(self) -> None:
-        conn = self._conn
-        if conn is None:
-            return
-        try:
-            message = conn.recv()
-        except (EOFError, OSError) as exc:
-            self._lost(f"{type(exc).__name__}: the writer process ended")
-            return
-        if isinstance(message, tuple) and message[:1] == ("ready",):
-            self.pid = message[1]
-            logger.info("smtpd writer ready", extra={"pid": self.pid})
-            if self._ready is not None and not self._ready.done():
-                self._ready.set_result(None)
-        elif self._pending:
-            answer = self._pending.popleft()
-            if not answer.done():
-                answer.set_result(message)
-
-    def _lost(self, why: str) -> None:
-        """The writer is gone or stuck: fail what it held, and let the next batch
-        start another."""
-        logger.error("smtpd writer process lost (%s); starting another", why)
-        ready, pending = self._ready, list(self._pending)
-        self._pending.clear()
-        self._discard()
-        for future in [ready, *pending]:
-            if future is not None and not future.done():
-                future.set_exception(WriterDown(why))
-
-    async def store_batch(self, items: Items) -> list[str]:
-        conn, ready = self._attach()
-        try:
-            await asyncio.wait_for(asyncio.shield(ready), self.start_timeout)
-        except TimeoutError:
-            if self._conn is conn:
-                self._lost("it did not start in time")
-            raise WriterDown("the writer did not start") from None
-        if self._conn is not conn:
-            raise WriterDown("the writer was restarted")
-        assert self._loop is not None
-        answer: asyncio.Future[list[str]] = self._loop.create_future()
-        try:
-            conn.send(items)
-        except OSError as exc:
-            self._lost(f"{type(exc).__name__} sending to it")
-            raise WriterDown(str(exc)) from exc
-        self._pending.append(answer)
-        try:
-            return await asyncio.wait_for(asyncio.shield(answer), self.answer_timeout)
-        except TimeoutError:
-            if self._conn is conn:
-                self._lost("no answer in time")
-            raise WriterDown("no answer in time") from None
-
-    def _discard(self) -> None:
-        process, conn, loop = self._process, self._conn, self._loop
-        self._process = self._conn = self._ready = self._loop = None
-        if conn is not None:
-            if loop is not None:
-                with contextlib.suppress(Exception):
-                    loop.remove_reader(conn.fileno())
-            conn.close()
-        if process is not None:
-            if process.is_alive():
-                process.kill()
-            process.join(5)
-
-    def close(self) -> None:
-        """Ask the writer to finish (after the batches it holds) and wait for it."""
-        process, conn = self._process, self._conn
-        if conn is not None:
-            with contextlib.suppress(OSError):
-                conn.send(None)
-        if process is not None:
-            process.join(30)
-        self._loop = None  # the controller's loop is closed by now
-        self._discard()
-
-
 class FrontdeskHandler:
     """aiosmtpd handler: accept for known addresses, store before answering 250."""
 
     def __init__(
-        self,
-        *,
-        book: AddressBook | None = None,
-        max_size: int = 0,
-        workers: int = 4,
-        writer: ThreadWriter | ProcessWriter | None = None,
+        self, *, book: AddressBook | None = None, max_size: int = 0, workers: int = 4
     ) -> None:
         self.book = book or AddressBook()
         self.max_size = max_size
-        # Address lookups when the table is stale (and, without a writer process,
-        # the storing itself) run in these database threads.
-        self.executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="smtpd-lookup")
-        self.writer = writer or ThreadWriter(Store(self.book), workers=workers)
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtpd-db")
         # (raw, recipients, the answer awaited) of messages waiting for the next commit.
         self._waiting: list[tuple[bytes, list[str], asyncio.Future[str]]] = []
-        # Batches in flight (at most the writer's parallel), and their tasks.
+        # Writers at work (at most one per database thread), and their tasks.
+        self.workers = workers
         self._writers = 0
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -364,7 +128,7 @@ class FrontdeskHandler:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[str] = loop.create_future()
         self._waiting.append((raw, list(envelope.rcpt_tos), answer))
-        if self._writers < self.writer.parallel:
+        if self._writers < self.workers:
             self._writers += 1
             task = loop.create_task(self._write_waiting())
             self._tasks.add(task)
@@ -377,9 +141,7 @@ class FrontdeskHandler:
                 batch = self._waiting[:GROUP_COMMIT_MAX]
                 del self._waiting[:GROUP_COMMIT_MAX]
                 try:
-                    answers = await self.writer.store_batch([(r, t) for r, t, _ in batch])
-                except WriterDown:
-                    answers = [TRY_LATER] * len(batch)
+                    answers = await self._run(self._store_batch, [(r, t) for r, t, _ in batch])
                 except Exception:
                     logger.exception("smtpd could not store a message")
                     answers = [TRY_LATER] * len(batch)
@@ -389,10 +151,67 @@ class FrontdeskHandler:
         finally:
             self._writers -= 1
 
-    def close(self) -> None:
-        """Stop the writer (call after the controller stopped)."""
-        self.writer.close()
-        self.executor.shutdown(wait=True)
+    def _store_batch(self, items: list[tuple[bytes, list[str]]]) -> list[str]:
+        """Store several messages in one transaction (one COMMIT for all, one INSERT
+        per table: `receive_many`); if that fails, each alone, so one bad message
+        costs only its own 451."""
+        if len(items) == 1:
+            return [self._store_alone(*items[0])]
+        answers: list[str] = []
+        mails: list[Received] = []
+        for raw, recipients in items:
+            routed = self._route(raw, recipients)
+            if isinstance(routed, str):
+                answers.append(routed)
+                continue
+            answers.append(STORED)
+            mails += [
+                Received(config.channel, raw, addresses, config.max_message_bytes)
+                for config, addresses in routed
+            ]
+        try:
+            receive_many(mails, via="smtpd")
+        except Exception:
+            logger.warning("smtpd group commit failed; storing one by one", exc_info=True)
+            return [self._store_alone(raw, recipients) for raw, recipients in items]
+        return answers
+
+    def _store_alone(self, raw: bytes, recipients: list[str]) -> str:
+        try:
+            return self._store(raw, recipients)
+        except Exception:
+            logger.exception("smtpd could not store a message")
+            return TRY_LATER
+
+    def _route(
+        self, raw: bytes, recipients: list[str]
+    ) -> str | list[tuple[EmailChannelConfig, list[str]]]:
+        """The channels a message goes to (with their addresses), or the answer that
+        refuses it."""
+        by_channel: dict[int, tuple[EmailChannelConfig, list[str]]] = {}
+        for address in recipients:
+            config = self.book.lookup(address)
+            if config is not None:
+                by_channel.setdefault(config.channel_id, (config, []))[1].append(address)
+        for config, _addresses in by_channel.values():
+            if len(raw) > config.max_message_bytes:
+                return "552 5.3.4 Message too big for this mailbox"
+        return list(by_channel.values())
+
+    def _store(self, raw: bytes, recipients: list[str]) -> str:
+        routed = self._route(raw, recipients)
+        if isinstance(routed, str):
+            return routed
+        with transaction.atomic():  # every channel's copy, or none
+            for config, addresses in routed:
+                receive_raw(
+                    config.channel,
+                    raw,
+                    via="smtpd",
+                    envelope_recipients=addresses,
+                    max_bytes=config.max_message_bytes,
+                )
+        return STORED
 
 
 def tls_context(certificate: str, key: str) -> ssl.SSLContext:
@@ -410,11 +229,8 @@ def make_controller(
     key: str = "",
     hostname: str | None = None,
     book: AddressBook | None = None,
-    writer_process: bool = False,
 ) -> Any:
-    """An aiosmtpd Controller serving Frontdesk (start() it; stop() it, then
-    `controller.handler.close()`). With `writer_process`, messages are stored by a
-    writer process (see ProcessWriter); else by database threads in this one."""
+    """An aiosmtpd Controller serving Frontdesk (start() it; stop() it)."""
     from aiosmtpd.controller import Controller
 
     # aiosmtpd logs every command of every session at INFO ("mail.log"): several
@@ -424,15 +240,9 @@ def make_controller(
     if not max_size:
         _db(book.lookup, "nobody@invalid")  # read the table once for the SIZE limit
         max_size = book.largest_limit()
-    writer: ThreadWriter | ProcessWriter
-    if writer_process:
-        writer = ProcessWriter()
-        writer.start()  # before the controller's thread; ready by the first message
-    else:
-        # SQLite takes one writer at a time: more threads only wait on its lock.
-        workers = 1 if connections["default"].vendor == "sqlite" else 4
-        writer = ThreadWriter(Store(book), workers=workers)
-    handler = FrontdeskHandler(book=book, max_size=max_size, writer=writer)
+    # SQLite takes one writer at a time: more threads only wait on its lock.
+    workers = 1 if connections["default"].vendor == "sqlite" else 4
+    handler = FrontdeskHandler(book=book, max_size=max_size, workers=workers)
     server_kwargs: dict[str, Any] = {}
     if certificate and key:
         server_kwargs["tls_context"] = tls_context(certificate, key)

@@ -24,7 +24,6 @@ def smtpd(email_channel, config):
     controller.start()
     yield port
     controller.stop()
-    controller.handler.close()
 
 
 def test_unknown_recipients_get_550_at_rcpt(smtpd):
@@ -97,7 +96,6 @@ def test_starttls_is_offered_with_a_certificate(email_channel, tmp_path):
             client.sendmail("grace@example.org", ["desk@riverside.example"], write_mail())
     finally:
         controller.stop()
-        controller.handler.close()
     assert InboundEvent.objects.count() == 1
 
 
@@ -134,13 +132,13 @@ def test_parallel_senders_share_commits_and_every_250_is_stored(smtpd, monkeypat
     from frontdesk.channels.email import smtpd as module
 
     batches: list[int] = []
-    real = module.Store.store_batch
+    real = module.FrontdeskHandler._store_batch
 
     def counting(self, items):
         batches.append(len(items))
         return real(self, items)
 
-    monkeypatch.setattr(module.Store, "store_batch", counting)
+    monkeypatch.setattr(module.FrontdeskHandler, "_store_batch", counting)
     mails = [write_mail(subject=f"Parallel {n}") for n in range(40)]
     answers = _send_all(smtpd, mails, clients=6)
     assert [code for code, _text in answers] == [250] * 40

@@ -31,15 +31,6 @@ class Command(BaseCommand):
         parser.add_argument("--tls-cert", default=env("FRONTDESK_SMTPD_TLS_CERT", ""))
         parser.add_argument("--tls-key", default=env("FRONTDESK_SMTPD_TLS_KEY", ""))
         parser.add_argument("--hostname", default=env("FRONTDESK_SMTPD_HOSTNAME", "") or None)
-        parser.add_argument(
-            "--writer",
-            choices=("process", "thread"),
-            default="process",
-            help=(
-                "Where messages are stored: a writer process beside the SMTP one "
-                "(the default), or database threads inside it."
-            ),
-        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if bool(options["tls_cert"]) != bool(options["tls_key"]):
@@ -51,7 +42,6 @@ class Command(BaseCommand):
             certificate=options["tls_cert"],
             key=options["tls_key"],
             hostname=options["hostname"],
-            writer_process=options["writer"] == "process",
         )
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -64,4 +54,3 @@ class Command(BaseCommand):
             stop.wait()
         finally:
             controller.stop()
-            controller.handler.close()  # the writer finishes the batch it holds
