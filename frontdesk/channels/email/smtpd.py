@@ -154,9 +154,8 @@ class FrontdeskHandler:
     def _store_batch(self, items: list[tuple[bytes, list[str]]]) -> list[str]:
         """Store several messages in one transaction (one COMMIT for all, one INSERT
         per table: `receive_many`); if that fails, each alone, so one bad message
-        costs only its own 451."""
-        if len(items) == 1:
-            return [self._store_alone(*items[0])]
+        costs only its own 451. (A batch of one takes the same path: one INSERT per
+        table, no savepoint.)"""
         answers: list[str] = []
         mails: list[Received] = []
         for raw, recipients in items:
