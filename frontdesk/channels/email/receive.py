@@ -6,6 +6,8 @@ bytes of one message here. Before it returns, the bytes are durable in the datab
 then parses and threads them (`processing.prepare`). So the SMTP receiver may answer
 250, an IMAP poller advance its watermark and a webhook answer 2xx as soon as this
 returns.
+`receive_many` does the same for several mails in one transaction, with one INSERT
+per table (the SMTP receiver's group commit).
 
 A retried delivery, a re-sent webhook or an IMAP re-fetch is stored once: the
 event's id is the Message-ID plus a hash of the content (trace headers and MIME
