@@ -170,3 +170,15 @@ def test_a_message_that_cannot_be_stored_fails_alone(smtpd, monkeypatch):
     assert codes == [250] * 11 + [451]
     subjects = set(InboundEvent.objects.values_list("subject", flat=True))
     assert subjects == {f"Fine {n}" for n in range(11)}
+
+
+def test_a_message_delivered_again_is_answered_250_and_stored_once(smtpd):
+    """A sending server that never saw our 250 (a lost connection) sends again: the
+    retry is accepted and recognised, in one batch or in two."""
+    raw = write_mail(subject="Sent twice")
+    answers = _send_all(smtpd, [raw, raw, raw, write_mail(subject="Other")], clients=4)
+    assert [code for code, _text in answers] == [250] * 4
+    assert sorted(InboundEvent.objects.values_list("subject", flat=True)) == [
+        "Other",
+        "Sent twice",
+    ]
