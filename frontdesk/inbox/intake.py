@@ -171,8 +171,10 @@ def store_new_inbound_events(
     for key, (channel, event) in zip(keys, arrivals, strict=True):
         if key not in new_rows:
             new_rows[key] = _event_row(channel, event, [])
-    # One INSERT for all that skips the replays (ON CONFLICT DO NOTHING) and returns
-    # the rows it made; the replays' stored rows are then read (the rare case).
+    # One INSERT for all that skips the replays (ON CONFLICT DO NOTHING; SQLite's
+    # INSERT OR IGNORE) and returns the rows it made; the replays' stored rows are
+    # then read (the rare case). A row SQLite skipped for another constraint is
+    # neither made nor found: that raises below, as the failed INSERT would.
     created = _insert_new(list(new_rows.values()))
     replays = [key for key in new_rows if key not in created]
     stored: dict[tuple[int, str], InboundEvent] = dict(created)
