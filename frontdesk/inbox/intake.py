@@ -24,6 +24,7 @@ import functools
 import logging
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -35,6 +36,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, close_old_connections, connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import F, Field, Model
+from django.db.models.constants import OnConflict
 from django.db.models.sql.subqueries import InsertQuery
 from django.utils import timezone
 
@@ -110,20 +112,7 @@ def store_inbound_event(channel: Channel, event: base.InboundEvent) -> tuple[Inb
         else:
             meta["url"] = attachment.url
         attachments.append(meta)
-    row = InboundEvent(
-        workspace_id=channel.workspace_id,
-        channel=channel,
-        provider_message_id=event.provider_message_id[:255],
-        sender_kind=event.sender_kind,
-        sender_address=event.sender_address[:320],
-        sender_name=event.sender_name[:160],
-        subject=event.subject[:255],
-        body=event.body,
-        thread_key=(event.thread_key or None) and event.thread_key[:255],
-        attachments=attachments,
-        raw=dict(event.raw),
-        received_at=event.received_at,
-    )
+    row = _event_row(channel, event, attachments)
     try:
         if transaction.get_connection().in_atomic_block:
             # Inside the caller's transaction: a savepoint keeps a replay's error here.
@@ -151,6 +140,142 @@ def store_inbound_event(channel: Channel, event: base.InboundEvent) -> tuple[Inb
         extra={"workspace": channel.workspace_id, "channel": channel.pk, "event": row.pk},
     )
     return row, True
+
+
+def store_new_inbound_events(
+    arrivals: list[tuple[Channel, base.InboundEvent]],
+) -> list[tuple[InboundEvent, bool]]:
+    """Store several events (without attachments) at once; (row, created) for each,
+    as `store_inbound_event` gives for one. Call inside a transaction.
+
+    The new rows are inserted by one statement that skips the replays (an event
+    twice in `arrivals` is stored once: the second is a replay), and each new row is
+    scheduled for processing after commit. Needs a database that returns rows from
+    INSERT (PostgreSQL, SQLite 3.35+); raises on a database failure (nothing of the
+    batch is stored then, and the caller may store one by one).
+    """
+    if not arrivals:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("store_new_inbound_events runs inside a transaction")
+    for channel, event in arrivals:
+        if event.channel_kind != channel.kind:
+            raise ValueError(
+                f"a {event.channel_kind} event cannot arrive on a {channel.kind} channel"
+            )
+        if event.attachments:
+            raise ValueError("store_new_inbound_events takes events without attachments")
+    # New rows, each event once (a second copy in `arrivals` is a replay of the first).
+    keys = [(channel.pk, event.provider_message_id[:255]) for channel, event in arrivals]
+    new_rows: dict[tuple[int, str], InboundEvent] = {}
+    for key, (channel, event) in zip(keys, arrivals, strict=True):
+        if key not in new_rows:
+            new_rows[key] = _event_row(channel, event, [])
+    # One INSERT for all that skips the replays (ON CONFLICT DO NOTHING; SQLite's
+    # INSERT OR IGNORE) and returns the rows it made; the replays' stored rows are
+    # then read (the rare case). A row SQLite skipped for another constraint is
+    # neither made nor found: that raises below, as the failed INSERT would.
+    created = _insert_new(list(new_rows.values()))
+    replays = [key for key in new_rows if key not in created]
+    stored: dict[tuple[int, str], InboundEvent] = dict(created)
+    for channel_id in {channel_id for channel_id, _id in replays}:
+        ids = [pmid for cid, pmid in replays if cid == channel_id]
+        for row in InboundEvent.objects.filter(channel_id=channel_id, provider_message_id__in=ids):
+            stored[(channel_id, row.provider_message_id)] = row
+    answered: list[tuple[InboundEvent, bool]] = []
+    first: set[tuple[int, str]] = set()
+    for key in keys:
+        if key not in stored:  # gone between the INSERT and the read: cannot be
+            raise IntegrityError(f"inbound event {key} neither inserted nor found")
+        answered.append((stored[key], key in created and key not in first))
+        first.add(key)
+    if created and not intake_polls():
+        new_ids = [row.pk for row in created.values()]
+
+        def enqueue_all() -> None:
+            for pk in new_ids:
+                _enqueue(pk)
+
+        transaction.on_commit(enqueue_all)
+    return answered
+
+
+# INSERT … ON CONFLICT DO NOTHING RETURNING for n events, per (database alias, n).
+_bulk_statements: dict[tuple[str, int], tuple[str, list[Field]]] = {}
+
+
+def _insert_new(rows: list[InboundEvent]) -> dict[tuple[int, str], InboundEvent]:
+    """INSERT `rows` in one statement, skipping those already stored; the inserted
+    ones by (channel id, provider message id), with their ids. The statement is the
+    one Django's compiler writes for `bulk_create(ignore_conflicts=True)` plus the
+    RETURNING it writes for a bulk insert (built once per number of rows), each value
+    prepared by its field as the ORM prepares it."""
+    if not rows:
+        return {}
+    alias = router.db_for_write(InboundEvent)
+    connection = connections[alias]
+    statement = _bulk_statements.get((alias, len(rows)))
+    if statement is None:
+        fields = [f for f in InboundEvent._meta.local_concrete_fields if not f.primary_key]
+        query = InsertQuery(InboundEvent, on_conflict=OnConflict.IGNORE)
+        query.insert_values(fields, list[Model](rows))
+        compiler = query.get_compiler(using=alias)
+        compiler.returning_fields = [
+            InboundEvent._meta.pk,
+            InboundEvent._meta.get_field("channel"),
+            InboundEvent._meta.get_field("provider_message_id"),
+        ]
+        ((sql, _params),) = compiler.as_sql()
+        statement = _bulk_statements[(alias, len(rows))] = (sql, fields)
+    sql, fields = statement
+    params = insert_params(sql, fields, rows, connection)
+    by_key = {(row.channel_id, row.provider_message_id): row for row in rows}
+    created: dict[tuple[int, str], InboundEvent] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for pk, channel_id, provider_message_id in cursor.fetchall():
+            row = by_key[(channel_id, provider_message_id)]
+            row.pk = pk
+            row._state.adding = False
+            row._state.db = alias
+            created[(channel_id, provider_message_id)] = row
+    return created
+
+
+def insert_params(
+    sql: str, fields: list[Field], rows: Sequence[Model], connection: BaseDatabaseWrapper
+) -> list[Any]:
+    """The parameters of a compiled multi-row INSERT for `rows`: each value prepared
+    by its field as the ORM prepares it (`pre_save`, `get_db_prep_save`), row after
+    row, or column after column when the compiler chose PostgreSQL's UNNEST form
+    (one array parameter per column, whatever the number of rows)."""
+    if len(rows) > 1 and "UNNEST(" in sql:
+        return [
+            [field.get_db_prep_save(field.pre_save(row, True), connection) for row in rows]
+            for field in fields
+        ]
+    return [
+        field.get_db_prep_save(field.pre_save(row, True), connection)
+        for row in rows
+        for field in fields
+    ]
+
+
+def _event_row(channel: Channel, event: base.InboundEvent, attachments: list[Any]) -> InboundEvent:
+    return InboundEvent(
+        workspace_id=channel.workspace_id,
+        channel=channel,
+        provider_message_id=event.provider_message_id[:255],
+        sender_kind=event.sender_kind,
+        sender_address=event.sender_address[:320],
+        sender_name=event.sender_name[:160],
+        subject=event.subject[:255],
+        body=event.body,
+        thread_key=(event.thread_key or None) and event.thread_key[:255],
+        attachments=attachments,
+        raw=dict(event.raw),
+        received_at=event.received_at,
+    )
 
 
 # The INSERT Django's compiler writes for an InboundEvent, once per database alias.

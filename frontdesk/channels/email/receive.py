@@ -6,6 +6,8 @@ bytes of one message here. Before it returns, the bytes are durable in the datab
 then parses and threads them (`processing.prepare`). So the SMTP receiver may answer
 250, an IMAP poller advance its watermark and a webhook answer 2xx as soon as this
 returns.
+`receive_many` does the same for several mails in one transaction, with one INSERT
+per table (the SMTP receiver's group commit).
 
 A retried delivery, a re-sent webhook or an IMAP re-fetch is stored once: the
 event's id is the Message-ID plus a hash of the content (trace headers and MIME
@@ -26,6 +28,7 @@ from email.utils import parseaddr
 from typing import Any
 
 from django.db import connections, router, transaction
+from django.db.models import Model
 from django.db.models.sql.subqueries import InsertQuery
 from django.utils import timezone
 
@@ -35,7 +38,11 @@ from frontdesk.channels.email.models import (
     RawEmail,
 )
 from frontdesk.connectors import base
-from frontdesk.inbox.intake import store_inbound_event
+from frontdesk.inbox.intake import (
+    insert_params,
+    store_inbound_event,
+    store_new_inbound_events,
+)
 from frontdesk.inbox.models import Channel, InboundEventStatus
 
 logger = logging.getLogger(__name__)
@@ -140,25 +147,33 @@ def content_key(raw: bytes, headers: dict[str, str] | None = None) -> tuple[str,
     return headers.get("message-id", "").strip(), digest.hexdigest()
 
 
-# The INSERT Django's compiler writes for a RawEmail, once per database alias.
-_raw_inserts: dict[str, tuple[str, list[Any]]] = {}
+# The INSERT Django's compiler writes for n RawEmails, per (database alias, n).
+_raw_inserts: dict[tuple[str, int], tuple[str, list[Any]]] = {}
 
 
 def _insert_raw(row: RawEmail) -> None:
     """INSERT one RawEmail as `row.save(force_insert=True)` would, for less (every
-    received mail runs this): the statement Django's compiler writes, each value
-    prepared by its field. RawEmail has no save() override and no signal receivers."""
+    received mail runs this): see `_insert_raws`."""
+    _insert_raws([row])
+
+
+def _insert_raws(rows: list[RawEmail]) -> None:
+    """INSERT RawEmail rows in one statement, as `bulk_create` would, for less: the
+    statement Django's compiler writes (once per number of rows), each value prepared
+    by its field. RawEmail has no save() override and no signal receivers."""
+    if not rows:
+        return
     alias = router.db_for_write(RawEmail)
     connection = connections[alias]
-    statement = _raw_inserts.get(alias)
+    statement = _raw_inserts.get((alias, len(rows)))
     if statement is None:
         fields = [f for f in RawEmail._meta.local_concrete_fields if not f.primary_key]
         query = InsertQuery(RawEmail)
-        query.insert_values(fields, [row])
+        query.insert_values(fields, list[Model](rows))
         ((sql, _params),) = query.get_compiler(using=alias).as_sql()
-        statement = _raw_inserts[alias] = (sql, fields)
+        statement = _raw_inserts[(alias, len(rows))] = (sql, fields)
     sql, fields = statement
-    params = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+    params = insert_params(sql, fields, rows, connection)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
@@ -179,26 +194,12 @@ def dedupe_id(message_id: str, content_hash: str) -> str:
     return f"sha256:{content_hash}"
 
 
-def receive_raw(
-    channel: Channel,
-    raw: bytes,
-    *,
-    via: str,
-    envelope_recipients: Sequence[str] = (),
-    max_bytes: int | None = None,
-) -> ReceiveResult:
-    """Store one received mail durably for `channel` (an email channel) and queue it
-    for intake; returns what was stored. Never raises on bad mail; raises only when
-    the database itself fails (then nothing was stored and the sender should retry).
-
-    `via` names the path ("smtpd", "imap", "mailgun", …); `envelope_recipients` the
-    SMTP RCPT TO addresses (a per-conversation reply address may be only there);
-    `max_bytes` the size limit (None: the channel's own); a larger mail is stored as
-    failed.
-    """
+def _arrival(
+    channel: Channel, raw: bytes, via: str, max_bytes: int | None
+) -> tuple[base.InboundEvent, str]:
+    """The event to store for one received mail, and why it is stored as failed ("")."""
     if channel.kind != "email":
         raise ValueError(f"receive_raw takes an email channel, not {channel.kind!r}")
-    raw = bytes(raw or b"")
     reason = ""
     try:
         head, _body = _split(raw)
@@ -226,27 +227,103 @@ def receive_raw(
         received_at=timezone.now(),
         raw={"via": via, "message_id": message_id, "sha256": content_hash},
     )
+    return event, reason
+
+
+def _raw_row(
+    channel: Channel, row: Any, raw: bytes, via: str, envelope_recipients: Sequence[str]
+) -> RawEmail:
+    return RawEmail(
+        workspace_id=channel.workspace_id,
+        event=row,
+        data=raw,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        size=len(raw),
+        via=via[:32],
+        envelope_recipients=[str(r)[:320] for r in envelope_recipients][:100],
+    )
+
+
+def _mark_failed(row: Any, reason: str) -> None:
+    type(row).objects.filter(pk=row.pk).update(status=InboundEventStatus.FAILED, error=reason)
+
+
+def _log_failed(channel: Channel, row: Any, reason: str) -> None:
+    logger.warning(
+        "received mail stored as failed",
+        extra={"channel": channel.pk, "event": row.pk, "reason": reason},
+    )
+
+
+def receive_raw(
+    channel: Channel,
+    raw: bytes,
+    *,
+    via: str,
+    envelope_recipients: Sequence[str] = (),
+    max_bytes: int | None = None,
+) -> ReceiveResult:
+    """Store one received mail durably for `channel` (an email channel) and queue it
+    for intake; returns what was stored. Never raises on bad mail; raises only when
+    the database itself fails (then nothing was stored and the sender should retry).
+
+    `via` names the path ("smtpd", "imap", "mailgun", …); `envelope_recipients` the
+    SMTP RCPT TO addresses (a per-conversation reply address may be only there);
+    `max_bytes` the size limit (None: the channel's own); a larger mail is stored as
+    failed.
+    """
+    raw = bytes(raw or b"")
+    event, reason = _arrival(channel, raw, via, max_bytes)
     with transaction.atomic():
         row, created = store_inbound_event(channel, event)
         if created:
-            _insert_raw(
-                RawEmail(
-                    workspace_id=channel.workspace_id,
-                    event=row,
-                    data=raw,
-                    sha256=hashlib.sha256(raw).hexdigest(),
-                    size=len(raw),
-                    via=via[:32],
-                    envelope_recipients=[str(r)[:320] for r in envelope_recipients][:100],
-                )
-            )
+            _insert_raw(_raw_row(channel, row, raw, via, envelope_recipients))
             if reason:
-                type(row).objects.filter(pk=row.pk).update(
-                    status=InboundEventStatus.FAILED, error=reason
-                )
+                _mark_failed(row, reason)
     if created and reason:
-        logger.warning(
-            "received mail stored as failed",
-            extra={"channel": channel.pk, "event": row.pk, "reason": reason},
-        )
+        _log_failed(channel, row, reason)
     return ReceiveResult(event_id=row.pk, created=created, failed=bool(reason), reason=reason)
+
+
+@dataclass(frozen=True)
+class Received:
+    """One mail for `receive_many`: as `receive_raw`'s arguments."""
+
+    channel: Channel
+    raw: bytes
+    envelope_recipients: Sequence[str] = ()
+    max_bytes: int | None = None
+
+
+def receive_many(mails: Sequence[Received], *, via: str) -> list[ReceiveResult]:
+    """`receive_raw` for several mails at once, in one transaction: one query for
+    the duplicates and one INSERT each for the events and the raw mails, so a batch
+    costs little more than one mail. All are stored or, when the database fails,
+    none (it raises then; the caller may store them one by one)."""
+    arrivals = []
+    for mail in mails:
+        raw = bytes(mail.raw or b"")
+        event, reason = _arrival(mail.channel, raw, via, mail.max_bytes)
+        arrivals.append((mail, raw, event, reason))
+    with transaction.atomic():
+        stored = store_new_inbound_events([(m.channel, event) for m, _r, event, _w in arrivals])
+        _insert_raws(
+            [
+                _raw_row(mail.channel, row, raw, via, mail.envelope_recipients)
+                for (mail, raw, _event, _reason), (row, created) in zip(
+                    arrivals, stored, strict=True
+                )
+                if created
+            ]
+        )
+        for (_mail, _raw, _event, reason), (row, created) in zip(arrivals, stored, strict=True):
+            if created and reason:
+                _mark_failed(row, reason)
+    results = []
+    for (mail, _raw, _event, reason), (row, created) in zip(arrivals, stored, strict=True):
+        if created and reason:
+            _log_failed(mail.channel, row, reason)
+        results.append(
+            ReceiveResult(event_id=row.pk, created=created, failed=bool(reason), reason=reason)
+        )
+    return results

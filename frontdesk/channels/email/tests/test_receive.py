@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from frontdesk.channels.email.models import RawEmail
-from frontdesk.channels.email.receive import receive_raw
+from frontdesk.channels.email.receive import Received, receive_many, receive_raw
+from frontdesk.channels.email.tests.conftest import DESK
 from frontdesk.inbox.models import InboundEvent, InboundEventStatus, Message
 
 pytestmark = pytest.mark.django_db
@@ -90,3 +91,40 @@ def test_receive_raw_takes_only_email_channels(riverside):
     web = Channel.objects.create(workspace=riverside, kind="webform", name="Form")
     with pytest.raises(ValueError, match="email channel"):
         receive_raw(web, b"Subject: x\r\n\r\n", via="smtpd")
+
+
+def test_receive_many_stores_a_batch_as_receive_raw_stores_each(email_channel, mail, run_intake):
+    """One transaction for several mails: the new ones stored with their bytes, a mail
+    stored before and a mail twice in the batch each kept once, bad mail failed."""
+    earlier = mail(message_id="<earlier@example.org>", subject="Sent before")
+    stored_before = receive_raw(email_channel, earlier, via="imap")
+    twice = mail(message_id="<twice@example.org>", subject="Twice in the batch")
+    raws = [mail(subject="First"), earlier, twice, b"", twice, mail(subject="Last")]
+    batch = [Received(email_channel, raw, [DESK], 100_000) for raw in raws]
+    results = receive_many(batch, via="smtpd")
+
+    assert [r.created for r in results] == [True, False, True, True, False, True]
+    assert results[1].event_id == stored_before.event_id
+    assert results[4].event_id == results[2].event_id
+    assert results[3].failed and "Empty message" in results[3].reason
+    assert InboundEvent.objects.count() == RawEmail.objects.count() == 5
+    for raw, result in zip(raws, results, strict=True):
+        if result.created:
+            stored = RawEmail.objects.get(event_id=result.event_id)
+            assert bytes(stored.data) == raw and stored.via == "smtpd"
+            assert stored.envelope_recipients == [DESK]
+    failed = InboundEvent.objects.get(pk=results[3].event_id)
+    assert failed.status == InboundEventStatus.FAILED and "Empty message" in failed.error
+    first = InboundEvent.objects.get(pk=results[0].event_id)
+    assert (first.subject, first.sender_address) == ("First", "grace@example.org")
+    assert run_intake(results[5].event_id).status == InboundEventStatus.PROCESSED
+    assert set(Message.objects.values_list("subject", flat=True)) >= {"First", "Last"}
+
+
+def test_receive_many_takes_only_email_channels(riverside):
+    from frontdesk.inbox.models import Channel
+
+    web = Channel.objects.create(workspace=riverside, kind="webform", name="Form")
+    with pytest.raises(ValueError, match="email channel"):
+        receive_many([Received(web, b"Subject: x\r\n\r\nhi\r\n")], via="smtpd")
+    assert not InboundEvent.objects.exists()

@@ -150,17 +150,35 @@ def test_parallel_senders_share_commits_and_every_250_is_stored(smtpd, monkeypat
 def test_a_message_that_cannot_be_stored_fails_alone(smtpd, monkeypatch):
     from frontdesk.channels.email import smtpd as module
 
-    real = module.receive_raw
+    real, real_many = module.receive_raw, module.receive_many
 
     def refuses_one(channel, raw, **kwargs):
         if b"Subject: Poison" in raw:
             raise RuntimeError("the database refused this one")
         return real(channel, raw, **kwargs)
 
+    def refuses_a_batch_with_it(mails, **kwargs):
+        if any(b"Subject: Poison" in mail.raw for mail in mails):
+            raise RuntimeError("the database refused the transaction holding it")
+        return real_many(mails, **kwargs)
+
     monkeypatch.setattr(module, "receive_raw", refuses_one)
+    monkeypatch.setattr(module, "receive_many", refuses_a_batch_with_it)
     mails = [write_mail(subject="Poison")] + [write_mail(subject=f"Fine {n}") for n in range(11)]
     answers = _send_all(smtpd, mails, clients=4)
     codes = sorted(code for code, _text in answers)
     assert codes == [250] * 11 + [451]
     subjects = set(InboundEvent.objects.values_list("subject", flat=True))
     assert subjects == {f"Fine {n}" for n in range(11)}
+
+
+def test_a_message_delivered_again_is_answered_250_and_stored_once(smtpd):
+    """A sending server that never saw our 250 (a lost connection) sends again: the
+    retry is accepted and recognised, in one batch or in two."""
+    raw = write_mail(subject="Sent twice")
+    answers = _send_all(smtpd, [raw, raw, raw, write_mail(subject="Other")], clients=4)
+    assert [code for code, _text in answers] == [250] * 4
+    assert sorted(InboundEvent.objects.values_list("subject", flat=True)) == [
+        "Other",
+        "Sent twice",
+    ]
