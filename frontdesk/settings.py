@@ -188,6 +188,9 @@ if INBOX_CLAIM_TIMEOUT_SECONDS < 1 or INBOX_PENDING_GRACE_SECONDS < 1:
 OUTREACH_CLAIM_TIMEOUT_SECONDS = env_int("FRONTDESK_OUTREACH_CLAIM_TIMEOUT", 120)
 OUTREACH_RATE_PER_SECOND = env_int("FRONTDESK_OUTREACH_RATE", 0)
 OUTREACH_SENDERS = env_int("FRONTDESK_OUTREACH_SENDERS", 2)
+# SMTP connections a sending loop keeps to one account: its messages go out in waves
+# of this many, one commit per wave (1: one message at a time).
+OUTREACH_CONNECTIONS = env_int("FRONTDESK_OUTREACH_CONNECTIONS", 4)
 # How a stored inbound event reaches a worker: "poll" (the default) leaves the event
 # row as the queue: each worker's poller claims new rows in batches within a quarter
 # of a second, sparing each webhook a second write, and processes a batch in one

@@ -49,6 +49,7 @@ from frontdesk.core.models import (
     normalise_identity,
 )
 from frontdesk.outreach import render
+from frontdesk.outreach.actions.confirmations import queue_confirmations
 from frontdesk.outreach.actions.recipients import record_subscription
 from frontdesk.outreach.models import (
     ContactData,
@@ -341,6 +342,8 @@ class Row:
     outcome: str = ""
     contact_id: int | None = None
     changes: list[str] = dataclasses.field(default_factory=list)
+    # Applied: subscriptions to double opt-in topics it left pending (to confirm).
+    pending: list[int] = dataclasses.field(default_factory=list)
 
 
 def _consent_value(raw: str) -> str | None:
@@ -606,7 +609,9 @@ def apply_contact(run: ImportRun, row: Row, by: Membership) -> None:
     for slug, wanted in row.topics.items():
         if row.outcome == "create" or f"topic.{slug}" in row.changes:
             chosen = Topic.objects.get(workspace_id=workspace.pk, slug=slug)
-            record_subscription(contact, chosen, subscribed=wanted, by=by)
+            made = record_subscription(contact, chosen, subscribed=wanted, by=by)
+            if made.status == SubscriptionStatus.PENDING:
+                row.pending.append(made.pk)
     if row.fields or row.tags:
         extra, _ = ContactData.objects.get_or_create(
             contact=contact, defaults={"workspace_id": workspace.pk}
@@ -633,6 +638,7 @@ def create_in_bulk(run: ImportRun, rows: list[Row], by: Membership) -> bool:
         )
         for row in rows
     ]
+    pending: dict[int, list[int]] = {}
     try:
         with transaction.atomic():
             made = contact_actions.create_contacts_in_bulk(
@@ -651,11 +657,15 @@ def create_in_bulk(run: ImportRun, rows: list[Row], by: Membership) -> bool:
                 ]
             )
             topics = {t.slug: t for t in Topic.objects.for_workspace(run.workspace)}
-            for contact, row in zip(made, rows, strict=True):
+            for n, (contact, row) in enumerate(zip(made, rows, strict=True)):
                 for slug, wanted in row.topics.items():
-                    record_subscription(contact, topics[slug], subscribed=wanted, by=by)
+                    chosen = record_subscription(contact, topics[slug], subscribed=wanted, by=by)
+                    if chosen.status == SubscriptionStatus.PENDING:
+                        pending.setdefault(n, []).append(chosen.pk)
     except (IntegrityError, ActionError, ValidationError):
         return False
+    for n, ids in pending.items():
+        rows[n].pending = ids
     return True
 
 
@@ -730,6 +740,11 @@ def process(run: ImportRun, *, by: Membership) -> None:
                 counts[key] += 1
                 if row.outcome == "invalid":
                     report.append({"row": row.number, "reason": row.error})
+            confirm = [pk for row in rows if row.outcome != "invalid" for pk in row.pending]
+            if confirm:
+                # Double opt-in: each subscription the chunk left pending gets its
+                # confirmation message (once), queued with the chunk.
+                queue_confirmations(fresh.workspace_id, confirm, by=by, source="import")
             room = max(REPORT_ROWS - len(fresh.report), 0)
             ImportRun.objects.filter(pk=run.pk).update(
                 processed=F("processed") + len(rows),

@@ -9,15 +9,17 @@ How a delivery moves (`DeliveryState`):
    disjoint batches; SQLite runs one writing statement at a time.
 2. For each row: suppressed address, revoked consent or an unsubscribed topic (of
    its campaign or notice) make it `suppressed`; otherwise it is rendered and
-   handed to the email adapter's `BulkSender` over one connection per sending
-   account.
-3. The commit point: right before the "." that ends the SMTP DATA, one autocommit
-   UPDATE moves the row `claimed` -> `sending`, *only if it still holds this
-   batch's token*. A row whose claim a sweep gave away is therefore abandoned
-   mid-DATA (the server discards it), never sent twice.
+   handed to the email adapter's `BulkSender` in waves of up to
+   `OUTREACH_CONNECTIONS` messages, one SMTP connection each (kept for the whole
+   sending loop): the commands of a wave's messages go out together, so the
+   server's answers overlap.
+3. The commit point: once every message of the wave is written up to the "." that
+   ends its DATA, one transaction moves their rows `claimed` -> `sending`, *only
+   those still holding this batch's token*; then the dots. A row whose claim a
+   sweep gave away is abandoned mid-DATA (the server discards it), never sent twice.
 4. After the server's 250 the rows are marked `sent` + `confirmed` (one UPDATE
-   per batch). A 4xx/5xx answer to the dot puts the row back to `queued` (retry
-   with backoff) or `failed`.
+   per `CONFIRM_EVERY`). A 4xx/5xx answer to the dot puts the row back to `queued`
+   (retry with backoff) or `failed`.
 
 After a crash (`sweep`): `claimed` rows older than the claim timeout go back to
 `queued` (their dot was never sent, so the server has nothing). `sending` rows
@@ -33,7 +35,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import itertools
 import logging
 import re
 import time
@@ -49,7 +50,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from frontdesk.connectors.base import ConnectorError, OutboundMessage
-from frontdesk.connectors.email.bulk import BulkSender
+from frontdesk.connectors.email.adapter import EmailAccount
+from frontdesk.connectors.email.bulk import BulkSender, Outgoing
 from frontdesk.connectors.email.htmltext import html_to_text
 from frontdesk.core.models import ConsentStatus, ContactIdentity
 from frontdesk.inbox import kinds
@@ -73,7 +75,8 @@ from frontdesk.outreach.models import (
 
 logger = logging.getLogger(__name__)
 
-BATCH_SIZE = 100
+BATCH_SIZE = 200
+CONFIRM_EVERY = 100  # sent rows marked `sent` + confirmed in one UPDATE
 MAX_ATTEMPTS = 8
 
 
@@ -158,9 +161,51 @@ class _RateLimit:
         self.next_at = max(now, self.next_at) + self.interval
 
 
-def send_claimed(token: str, ids: list[int], *, claimed_at: float | None = None) -> int:
+class Connections:
+    """The SMTP connections of one sending loop, kept from one claimed batch to the
+    next: {(channel id, From address): BulkSender}."""
+
+    def __init__(self) -> None:
+        self.senders: dict[tuple[int, str], BulkSender] = {}
+
+    def get(self, channel_id: int, account: EmailAccount) -> BulkSender:
+        key = (channel_id, account.address)
+        bulk = self.senders.get(key)
+        if bulk is None or bulk.account != account:
+            if bulk is not None:
+                bulk.close()
+            bulk = BulkSender(account, connections=settings.OUTREACH_CONNECTIONS)
+            self.senders[key] = bulk
+        return bulk
+
+    def close(self) -> None:
+        for bulk in self.senders.values():
+            bulk.close()
+        self.senders.clear()
+
+
+def send_claimed(
+    token: str,
+    ids: list[int],
+    *,
+    claimed_at: float | None = None,
+    pool: Connections | None = None,
+) -> int:
     """Send the deliveries this claim holds; returns how many were sent.
-    `claimed_at` is the claim's time.monotonic()."""
+    `claimed_at` is the claim's time.monotonic(); `pool` the loop's SMTP connections
+    (by default opened for this batch and closed after it)."""
+    own = pool is None
+    pool = pool or Connections()
+    try:
+        return _send_claimed(token, ids, claimed_at=claimed_at, pool=pool)
+    finally:
+        if own:
+            pool.close()
+
+
+def _send_claimed(
+    token: str, ids: list[int], *, claimed_at: float | None, pool: Connections
+) -> int:
     claimed_at = time.monotonic() if claimed_at is None else claimed_at
     rows = list(
         Delivery.objects.filter(pk__in=ids, claim_token=token, state=DeliveryState.CLAIMED)
@@ -212,7 +257,7 @@ def send_claimed(token: str, ids: list[int], *, claimed_at: float | None = None)
                 )
             continue
         if kind == MessageKind.EMAIL:
-            sent += _send_email_group(token, channel_id, group, custom, claimed_at)
+            sent += _send_email_group(token, channel_id, group, custom, claimed_at, pool)
         else:
             sent += _send_sms_group(token, channel_id, group, custom)
     return sent
@@ -390,9 +435,9 @@ def _escape(text: str) -> str:
 
 
 @functools.cache
-def _handover_statement(alias: str, *, numbered: bool = False) -> str:
-    """`_Handover`'s UPDATE for the database `alias`, named from the model: with `%s`
-    for a Django cursor, or `$1`..`$7` (`numbered`) for libpq itself."""
+def _handover_statement(alias: str) -> str:
+    """`_Handover`'s UPDATE of one delivery for the database `alias` (a Django
+    cursor's `%s` parameters), named from the model."""
     quote = connections[alias].ops.quote_name
     meta = Delivery._meta
 
@@ -401,91 +446,138 @@ def _handover_statement(alias: str, *, numbered: bool = False) -> str:
         assert isinstance(field, Field) and field.column
         return quote(field.column)
 
-    marks = (f"${n}" if numbered else "%s" for n in itertools.count(1))
     table = quote(meta.db_table)
     assignments = ", ".join(
-        f"{column(name)} = {next(marks)}"
-        for name in ("state", "sent_at", "provider_message_id", "attempts")
+        f"{column(name)} = %s" for name in ("state", "sent_at", "provider_message_id", "attempts")
     )
-    conditions = " AND ".join(
-        f"{column(name)} = {next(marks)}" for name in ("id", "state", "claim_token")
-    )
+    conditions = " AND ".join(f"{column(name)} = %s" for name in ("id", "state", "claim_token"))
     # Identifiers from the model, quoted; every value is a parameter.
     return f"UPDATE {table} SET {assignments} WHERE {conditions}"  # noqa: S608
 
 
+@functools.cache
+def _wave_statement(alias: str) -> str:
+    """`_Handover`'s UPDATE of a whole wave for libpq on PostgreSQL: $1 the new state,
+    $2 the time, $3 the state expected, $4 the claim token, $5..$7 arrays of ids,
+    Message-IDs and attempts; returns the ids it moved."""
+    quote = connections[alias].ops.quote_name
+    meta = Delivery._meta
+
+    def column(name: str) -> str:
+        field = meta.get_field(name)
+        assert isinstance(field, Field) and field.column
+        return quote(field.column)
+
+    table = quote(meta.db_table)
+    pk = column("id")
+    # Identifiers from the model, quoted; every value is a parameter.
+    return (
+        f"UPDATE {table} SET {column('state')} = $1, {column('sent_at')} = $2, "  # noqa: S608
+        f"{column('provider_message_id')} = v.mid, {column('attempts')} = v.attempts "
+        "FROM unnest($5::bigint[], $6::text[], $7::integer[]) AS v(id, mid, attempts) "
+        f"WHERE {table}.{pk} = v.id AND {table}.{column('state')} = $3 "
+        f"AND {table}.{column('claim_token')} = $4 RETURNING {table}.{pk}"
+    )
+
+
+def _pg_array(values: Iterable[str]) -> bytes:
+    """A PostgreSQL array literal (text form) of `values`, each quoted."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return ("{" + ",".join(quoted) + "}").encode()
+
+
 class _Handover:
-    """The commit point of one delivery: `claimed` -> `sending`, only with our claim.
+    """The commit point of a wave of deliveries: `claimed` -> `sending`, only with our
+    claim, in one transaction, right before the wave's final dots (`BulkSender.send_many`).
 
     On PostgreSQL the UPDATE is sent without waiting for its answer (libpq, the
-    connection in autocommit) and read in `settle`, right after the dot: the server
+    connection in autocommit) and read in `settle`, right after the dots: the server
     commits it whether or not this process lives to read the answer, and no wait
     (for the database's reply, then for a CPU on a busy machine) lies between the
-    commit and the dot. Elsewhere (SQLite, in-process) the UPDATE runs at once.
+    commit and the dots. Elsewhere (SQLite, in-process) the UPDATEs run at once, in
+    one transaction, and only the deliveries that still held the claim get their dot.
     """
 
-    def __init__(self, pk: int, token: str, message_id: str, attempts: int) -> None:
-        self.pk, self.token, self.message_id, self.attempts = pk, token, message_id, attempts
+    def __init__(self, token: str) -> None:
+        self.token = token
+        # (delivery id, Message-ID, attempts once sent) for each message of the wave
+        self.rows: list[tuple[int, str, int]] = []
         self.pending: Any = None
+        self.expected: set[int] = set()
 
-    def commit(self) -> bool:
+    def commit(self, indexes: list[int]) -> list[int]:
+        self.settle()  # one statement at a time on the connection
         now = timezone.now()
         connection = connections[router.db_for_write(Delivery)]
         if connection.vendor == "postgresql" and connection.get_autocommit():
             connection.ensure_connection()
             pgconn = connection.connection.pgconn
+            chosen = [self.rows[i] for i in indexes]
             values = [
-                DeliveryState.SENDING,
-                now.isoformat(),
-                self.message_id,
-                str(self.attempts),
-                str(self.pk),
-                DeliveryState.CLAIMED,
-                self.token,
+                DeliveryState.SENDING.encode(),
+                now.isoformat().encode(),
+                DeliveryState.CLAIMED.encode(),
+                self.token.encode(),
+                _pg_array(str(pk) for pk, _, _ in chosen),
+                _pg_array(message_id for _, message_id, _ in chosen),
+                _pg_array(str(attempts) for _, _, attempts in chosen),
             ]
-            statement = _handover_statement(connection.alias, numbered=True)
-            pgconn.send_query_params(statement.encode(), [v.encode() for v in values])
+            pgconn.send_query_params(_wave_statement(connection.alias).encode(), values)
             pgconn.flush()
             self.pending = pgconn
-            # Our claim is young (checked before): nobody else may hold this row.
-            return True
-        # The same conditional UPDATE, on a cursor: the ORM's query building cost more
-        # than the statement itself, once for every message of a campaign.
+            self.expected = {pk for pk, _, _ in chosen}
+            # Our claim is young (checked before): nobody else may hold these rows.
+            return indexes
+        # The same conditional UPDATE per delivery on a cursor, one transaction for the
+        # wave: the ORM's query building cost more than the statement itself.
         sent_at = Delivery._meta.get_field("sent_at").get_db_prep_save(now, connection)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _handover_statement(connection.alias),
-                [
-                    DeliveryState.SENDING.value,
-                    sent_at,
-                    self.message_id,
-                    self.attempts,
-                    self.pk,
-                    DeliveryState.CLAIMED.value,
-                    self.token,
-                ],
-            )
-            return cursor.rowcount == 1
+        statement = _handover_statement(connection.alias)
+        held = []
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            for index in indexes:
+                pk, message_id, attempts = self.rows[index]
+                cursor.execute(
+                    statement,
+                    [
+                        DeliveryState.SENDING.value,
+                        sent_at,
+                        message_id,
+                        attempts,
+                        pk,
+                        DeliveryState.CLAIMED.value,
+                        self.token,
+                    ],
+                )
+                if cursor.rowcount == 1:
+                    held.append(index)
+        return held
 
     def settle(self) -> None:
         pgconn, self.pending = self.pending, None
         if pgconn is None:
             return
-        changed = 0
+        moved: set[int] = set()
         while (result := pgconn.get_result()) is not None:
-            if result.command_tuples is not None:
-                changed = int(result.command_tuples)
             if result.error_message:
                 logger.error("outreach handover failed: %s", result.error_message.decode())
-        if changed != 1:
+            for row in range(result.ntuples):
+                value = result.get_value(row, 0)
+                if value is not None:
+                    moved.add(int(value))
+        if lost := self.expected - moved:
             logger.error(
-                "outreach delivery handed over without holding its claim",
-                extra={"delivery": self.pk},
+                "outreach deliveries handed over without holding their claim",
+                extra={"deliveries": sorted(lost)},
             )
 
 
 def _send_email_group(
-    token: str, channel_id: int, group: list[_Job], custom: dict[int, Any], claimed_at: float
+    token: str,
+    channel_id: int,
+    group: list[_Job],
+    custom: dict[int, Any],
+    claimed_at: float,
+    pool: Connections,
 ) -> int:
     from frontdesk.inbox.models import Channel
 
@@ -508,66 +600,71 @@ def _send_email_group(
     claim_limit = settings.OUTREACH_CLAIM_TIMEOUT_SECONDS / 2
     confirmed: list[int] = []
     sent = 0
-    senders: dict[int, BulkSender] = {}
+    by_sender: dict[int, list[_Job]] = {}
+    for job in group:
+        by_sender.setdefault(job.sender.pk, []).append(job)
+    # One handover for the group: a wave's commit is read (settled) only when the
+    # database is next needed, so its flush overlaps the next wave's SMTP commands.
+    handover = _Handover(token)
     try:
-        for job in group:
-            delivery = job.delivery
-            sender = job.sender
+        for jobs in by_sender.values():
+            sender = jobs[0].sender
             this_account = account
             if sender.from_address and sender.from_address_verified:
                 # The person's own verified address: From "Maya Patel <maya@…>".
                 this_account = dataclasses.replace(
                     account, address=sender.from_address, display_name=""
                 )
-            bulk = senders.get(sender.pk)
-            if bulk is None:
-                bulk = senders[sender.pk] = BulkSender(this_account)
-            composed = compose_email(
-                delivery,
-                sender,
-                job.template,
-                context_for(delivery, sender, job.data, custom.get(delivery.contact_id) or {}),
-                account_domain=this_account.domain,
-                reply_address=tokens.reply_address(
-                    receive_address, delivery.workspace_id, delivery.pk
-                ),
-                physical_address=physical,
-            )
-            message_id = composed.message.message_id
-
-            if time.monotonic() - claimed_at > claim_limit:
-                # Near the claim timeout a sweep may hand these rows to another
-                # worker: give the rest back instead of racing it.
-                Delivery.objects.filter(claim_token=token, state=DeliveryState.CLAIMED).update(
-                    state=DeliveryState.QUEUED, claim_token=""
-                )
-                break
-            handover = _Handover(delivery.pk, token, message_id, delivery.attempts + 1)
-            limiter.wait()
-            try:
-                bulk.send(
-                    composed.message,
-                    commit=handover.commit,
-                    after_dot=handover.settle,
-                    html=composed.html,
-                    headers=composed.headers,
-                )
-            except ConnectorError as exc:
-                handover.settle()
-                _failed(delivery, token, exc, handed_over=bulk.committed)
-                continue
-            except BaseException:
-                handover.settle()
-                raise
-            confirmed.append(delivery.pk)
-            sent += 1
-            if len(confirmed) >= 20:
-                _confirm(confirmed)
-                confirmed = []
+            bulk = pool.get(channel_id, this_account)
+            for start in range(0, len(jobs), bulk.connections):
+                if time.monotonic() - claimed_at > claim_limit:
+                    handover.settle()
+                    # Near the claim timeout a sweep may hand these rows to another
+                    # worker: give the rest back instead of racing it.
+                    Delivery.objects.filter(claim_token=token, state=DeliveryState.CLAIMED).update(
+                        state=DeliveryState.QUEUED, claim_token=""
+                    )
+                    return sent
+                wave = jobs[start : start + bulk.connections]
+                outgoing = []
+                for job in wave:
+                    delivery = job.delivery
+                    composed = compose_email(
+                        delivery,
+                        sender,
+                        job.template,
+                        context_for(
+                            delivery, sender, job.data, custom.get(delivery.contact_id) or {}
+                        ),
+                        account_domain=this_account.domain,
+                        reply_address=tokens.reply_address(
+                            receive_address, delivery.workspace_id, delivery.pk
+                        ),
+                        physical_address=physical,
+                    )
+                    outgoing.append(Outgoing(composed.message, composed.html, composed.headers))
+                    limiter.wait()
+                handover.rows = [
+                    (job.delivery.pk, item.message.message_id, job.delivery.attempts + 1)
+                    for job, item in zip(wave, outgoing, strict=True)
+                ]
+                outcomes = bulk.send_many(outgoing, commit=handover.commit)
+                for job, outcome in zip(wave, outcomes, strict=True):
+                    if outcome.error is not None:
+                        handover.settle()  # before this connection's next statement
+                        if outcome.committed:
+                            job.delivery.attempts += 1  # the handover counted this try
+                        _failed(job.delivery, token, outcome.error, handed_over=outcome.committed)
+                        continue
+                    confirmed.append(job.delivery.pk)
+                    sent += 1
+                if len(confirmed) >= CONFIRM_EVERY:
+                    handover.settle()
+                    _confirm(confirmed)
+                    confirmed = []
     finally:
+        handover.settle()
         _confirm(confirmed)
-        for bulk in senders.values():
-            bulk.close()
     return sent
 
 
@@ -714,15 +811,19 @@ def send_due(*, budget_seconds: float = 20.0, batch: int = BATCH_SIZE) -> tuple[
     deadline = time.monotonic() + budget_seconds
     sent = 0
     sweep()
-    while time.monotonic() < deadline:
-        claimed_at = time.monotonic()
-        token, ids = claim_deliveries(limit=batch)
-        if not ids:
-            if sweep()[0]:
-                continue
-            finish_campaigns()
-            return sent, False
-        sent += send_claimed(token, ids, claimed_at=claimed_at)
+    pool = Connections()
+    try:
+        while time.monotonic() < deadline:
+            claimed_at = time.monotonic()
+            token, ids = claim_deliveries(limit=batch)
+            if not ids:
+                if sweep()[0]:
+                    continue
+                finish_campaigns()
+                return sent, False
+            sent += send_claimed(token, ids, claimed_at=claimed_at, pool=pool)
+    finally:
+        pool.close()
     return sent, True
 
 

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import dataclasses
 import functools
 import re
 import smtplib
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from email.header import Header
 from email.utils import formataddr, formatdate, parseaddr
 from typing import TYPE_CHECKING, Any
@@ -47,13 +48,8 @@ class _ClaimLost(Exception):
     """The caller's commit said no: the message was abandoned mid-DATA."""
 
 
-def _data(smtp: smtplib.SMTP, msg: ReadableBuffer | str) -> tuple[int, bytes]:
-    """smtplib's DATA with the caller's commit between the text and the final dot."""
-    smtp.putcmd("data")
-    code, reply = smtp.getreply()
-    if code != 354:
-        raise smtplib.SMTPDataError(code, reply)
-    raw = msg.encode("ascii") if isinstance(msg, str) else bytes(msg)
+def _send_text(smtp: smtplib.SMTP, raw: bytes) -> None:
+    """A message's text, up to (not including) the final dot."""
     # Transparency (RFC 5321 §4.5.2): a line starting with "." gets another.
     text = _LEADING_DOT.sub(b"..", raw)
     if not text.endswith(b"\r\n"):
@@ -66,6 +62,16 @@ def _data(smtp: smtplib.SMTP, msg: ReadableBuffer | str) -> tuple[int, bytes]:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         smtp._nodelay = True  # type: ignore[attr-defined]
     smtp.send(text)
+
+
+def _data(smtp: smtplib.SMTP, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+    """smtplib's DATA with the caller's commit between the text and the final dot."""
+    smtp.putcmd("data")
+    code, reply = smtp.getreply()
+    if code != 354:
+        raise smtplib.SMTPDataError(code, reply)
+    raw = msg.encode("ascii") if isinstance(msg, str) else bytes(msg)
+    _send_text(smtp, raw)
     hook: Callable[[], bool] | None = getattr(smtp, "commit_point", None)
     if hook is not None and not hook():
         smtp.close()  # mid-DATA: the server discards what it has
@@ -132,6 +138,15 @@ def _envelope_sender(value: str) -> str:
     return parseaddr(value)[1]
 
 
+_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9.-]+")
+
+
+def _envelope_recipient(address: str, header: str) -> str:
+    """RCPT TO's address: the message's own when it is a plain one (no parsing), else
+    the one the To header names."""
+    return address if _PLAIN_ADDRESS.fullmatch(address) else parseaddr(header)[1]
+
+
 def _qp(text: str) -> bytes:
     data = text.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
@@ -184,6 +199,180 @@ def flatten(email: EmailMultiAlternatives) -> bytes | None:
     return b"".join(parts)
 
 
+@dataclasses.dataclass(frozen=True)
+class Outgoing:
+    """One message for `BulkSender.send_many`: the HTML and extra headers as in `send`."""
+
+    message: OutboundMessage
+    html: str = ""
+    headers: Mapping[str, str] | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """What became of one message of `send_many`: sent (`result`) or `error`; and
+    whether it passed its commit point (then a failure means the server may have it)."""
+
+    committed: bool = False
+    result: DeliveryResult | None = None
+    error: ConnectorError | None = None
+
+
+@dataclasses.dataclass(eq=False)
+class _InFlight:
+    """One message of a `send_many` wave on its own connection, phase by phase."""
+
+    index: int
+    backend: Any
+    message: OutboundMessage
+    sender: str
+    recipient: str
+    raw: bytes
+    message_id: str
+    committed: bool = False
+    error: BaseException | None = None
+
+    @property
+    def smtp(self) -> smtplib.SMTP:
+        connection: smtplib.SMTP = self.backend.connection
+        return connection
+
+    def open(self) -> bool:
+        try:
+            if self.backend.connection is None:
+                self.backend.open()
+            self.smtp.ehlo_or_helo_if_needed()
+        except Exception as exc:
+            self.fail(exc)
+            return False
+        return True
+
+    # The commands smtplib's sendmail writes for one sender and one recipient.
+    def mail(self) -> None:
+        smtp = self.smtp
+        size = f" size={len(self.raw)}" if smtp.does_esmtp and smtp.has_extn("size") else ""
+        # Both addresses are bare already (parsed, ASCII: `flatten` checked them).
+        smtp.putcmd("mail", f"FROM:<{self.sender}>{size}")
+
+    def rcpt(self) -> None:
+        self.smtp.putcmd("rcpt", f"TO:<{self.recipient}>")
+
+    def data(self) -> None:
+        self.smtp.putcmd("data")
+
+    def refused(self, kind: type[Exception], code: int, reply: bytes) -> None:
+        if kind is smtplib.SMTPRecipientsRefused:
+            self.error = smtplib.SMTPRecipientsRefused({self.recipient: (code, reply)})
+        elif kind is smtplib.SMTPSenderRefused:
+            self.error = smtplib.SMTPSenderRefused(code, reply, self.sender)
+        else:
+            self.error = smtplib.SMTPDataError(code, reply)
+        if code == 421:  # the server is closing the connection
+            self._drop()
+            return
+        try:
+            self.smtp.rset()
+        except Exception:
+            self._drop()
+
+    def write_text(self) -> bool:
+        try:
+            _send_text(self.smtp, self.raw)
+        except Exception as exc:
+            self.fail(exc)
+            return False
+        return True
+
+    def write_dot(self) -> None:
+        try:
+            self.smtp.send(b".\r\n")
+        except Exception as exc:
+            self.fail(exc)
+
+    def read_answer(self) -> None:
+        try:
+            code, reply = self.smtp.getreply()
+        except Exception as exc:
+            self.fail(exc)
+            return
+        if code != 250:
+            self.refused(smtplib.SMTPDataError, code, reply)
+
+    def abandon(self) -> None:
+        """The commit said no: drop the connection mid-DATA (the server discards it)."""
+        self._drop()
+        self.error = _ClaimLost()
+
+    def fail(self, exc: BaseException) -> None:
+        self.error = exc
+        self._drop()
+
+    def _drop(self) -> None:
+        if self.backend.connection is not None:
+            with contextlib.suppress(Exception):
+                self.backend.close()
+            self.backend.connection = None
+
+    def outcome(self) -> Outcome:
+        if self.error is None:
+            result = DeliveryResult(provider_message_id=self.message_id, status="sent")
+            return Outcome(committed=True, result=result)
+        if isinstance(self.error, _ClaimLost):
+            return Outcome(error=_claim_lost())
+        return Outcome(
+            committed=self.committed, error=_as_connector_error(self.error, self.message)
+        )
+
+
+def _phase(
+    flights: list[_InFlight],
+    ask: Callable[[_InFlight], None],
+    ok: set[int],
+    kind: type[Exception],
+) -> list[_InFlight]:
+    """One command on every connection, then every answer: the server's answers
+    overlap instead of following one another. Returns the flights answered `ok`."""
+    asked = []
+    for flight in flights:
+        try:
+            ask(flight)
+        except Exception as exc:
+            flight.fail(exc)
+            continue
+        asked.append(flight)
+    passed = []
+    for flight in asked:
+        try:
+            code, reply = flight.smtp.getreply()
+        except Exception as exc:
+            flight.fail(exc)
+            continue
+        if code in ok:
+            passed.append(flight)
+        else:
+            flight.refused(kind, code, reply)
+    return passed
+
+
+def _as_connector_error(exc: BaseException, message: OutboundMessage) -> ConnectorError:
+    error = connector_error(exc, message) if isinstance(exc, Exception) else exc
+    if not isinstance(error, ConnectorError):
+        raise error  # not a mail error at all: a bug, not a failed delivery
+    return error
+
+
+def _claim_lost() -> ConnectorError:
+    return ConnectorError(
+        "Another worker took this message over; not sent here.",
+        permanent=False,
+        code="claim_lost",
+    )
+
+
+def _commits_one(commit: Callable[[list[int]], Collection[int]], index: int) -> bool:
+    return index in commit([index])
+
+
 class BulkSender:
     """One open connection of an `EmailAccount`, reused for many messages.
 
@@ -192,14 +381,20 @@ class BulkSender:
     failure means the server may still have it).
     """
 
-    def __init__(self, account: EmailAccount) -> None:
+    def __init__(self, account: EmailAccount, *, connections: int = 1) -> None:
         self.account = account
         self.committed = False
         options = dict(account.backend_options)
         # "" is the server's own EMAIL_BACKEND (and its EMAIL_HOST, ... settings).
         path = account.backend or settings.EMAIL_BACKEND
         self.smtp = path == SMTP_BACKEND
+        # `send_many` sends up to this many messages at once (SMTP: one connection
+        # each, opened when first needed; other backends: one after another).
+        self.connections = max(1, connections)
         self.backend: Any = _Backend(**options) if self.smtp else get_connection(path, **options)
+        self.backends: list[Any] = [self.backend]
+        if self.smtp:
+            self.backends += [_Backend(**options) for _ in range(self.connections - 1)]
 
     def send(
         self,
@@ -239,15 +434,115 @@ class BulkSender:
                 email.connection = self.backend
                 email.send()
         except _ClaimLost:
-            raise ConnectorError(
-                "Another worker took this message over; not sent here.",
-                permanent=False,
-                code="claim_lost",
-            ) from None
+            raise _claim_lost() from None
         except Exception as exc:
             self._reset()
             raise connector_error(exc, message) from exc
         return DeliveryResult(provider_message_id=message_id, status="sent")
+
+    def send_many(
+        self,
+        items: Sequence[Outgoing],
+        *,
+        commit: Callable[[list[int]], Collection[int]],
+        after_dots: Callable[[], None] | None = None,
+    ) -> list[Outcome]:
+        """Send several messages at once, each over a connection of its own (at most
+        `connections` of them), with one commit point for all: every message is written
+        up to its final "." (the SMTP commands of all of them in turn, so the server's
+        answers overlap), then `commit` gets the indexes of the messages ready for their
+        dot and returns those it committed, then those dots are written one right after
+        another and the answers read; `after_dots` runs once the answers are in (or the
+        connections failed). A message `commit` leaves out is abandoned mid-DATA.
+
+        One outcome per item, in order; a failure is that message's alone. Anything
+        but plain SMTP (and a message `flatten` cannot write) goes one at a time
+        through `send`, each with a commit of its own."""
+        outcomes: list[Outcome | None] = [None] * len(items)
+        if len(items) > self.connections:
+            raise ValueError(f"send_many: {len(items)} messages for {self.connections} connections")
+        wave: list[_InFlight] = []
+        for index, item in enumerate(items):
+            raw: bytes | None = None
+            if self.smtp:
+                try:
+                    email = self._email(item)
+                    raw = flatten(email)
+                except Exception as exc:
+                    outcomes[index] = Outcome(error=_as_connector_error(exc, item.message))
+                    continue
+            if raw is None:
+                one = functools.partial(_commits_one, commit, index)
+                outcomes[index] = self._one(item, one, after_dots)
+                continue
+            wave.append(
+                _InFlight(
+                    index,
+                    self.backends[len(wave)],
+                    item.message,
+                    _envelope_sender(email.from_email),
+                    _envelope_recipient(item.message.to_address or "", email.to[0]),
+                    raw,
+                    email.extra_headers["Message-ID"],
+                )
+            )
+        for flight in self._smtp_wave(wave, commit, after_dots):
+            outcomes[flight.index] = flight.outcome()
+        done = [outcome for outcome in outcomes if outcome is not None]
+        assert len(done) == len(items)
+        return done
+
+    def _one(
+        self, item: Outgoing, commit: Callable[[], bool], after_dot: Callable[[], None] | None
+    ) -> Outcome:
+        try:
+            result = self.send(
+                item.message,
+                commit=commit,
+                after_dot=after_dot,
+                html=item.html,
+                headers=item.headers,
+            )
+        except ConnectorError as exc:
+            return Outcome(committed=self.committed, error=exc)
+        return Outcome(committed=True, result=result)
+
+    def _smtp_wave(
+        self,
+        wave: list[_InFlight],
+        commit: Callable[[list[int]], Collection[int]],
+        after_dots: Callable[[], None] | None,
+    ) -> list[_InFlight]:
+        live = [f for f in wave if f.open()]
+        live = _phase(live, _InFlight.mail, {250}, smtplib.SMTPSenderRefused)
+        live = _phase(live, _InFlight.rcpt, {250, 251}, smtplib.SMTPRecipientsRefused)
+        live = _phase(live, _InFlight.data, {354}, smtplib.SMTPDataError)
+        live = [f for f in live if f.write_text()]
+        if not live:
+            return wave
+        allowed = set(commit([f.index for f in live]))
+        try:
+            for flight in live:
+                if flight.index in allowed:
+                    flight.committed = True
+                    flight.write_dot()
+                else:
+                    flight.abandon()
+            for flight in live:
+                if flight.committed and flight.error is None:
+                    flight.read_answer()
+        finally:
+            if after_dots is not None:
+                after_dots()
+        return wave
+
+    def _email(self, item: Outgoing) -> EmailMultiAlternatives:
+        email = build_email(self.account, item.message)
+        email.extra_headers.update(item.headers or {})
+        if item.html:
+            email.alternatives = []
+            email.attach_alternative(item.html, "text/html")
+        return email
 
     def _send_smtp(
         self,
@@ -279,7 +574,11 @@ class BulkSender:
             self.backend.connection = None
 
     def close(self) -> None:
-        if self.smtp:
-            self._reset()
-        else:
+        if not self.smtp:
             self.backend.close()
+            return
+        for backend in self.backends:
+            if backend.connection is not None:
+                with contextlib.suppress(Exception):
+                    backend.close()
+                backend.connection = None
