@@ -3,6 +3,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.static import serve as serve_media
 
@@ -16,6 +17,13 @@ from frontdesk.inbox import media as inbox_media
 # The one folder of MEDIA_ROOT served without sign-in (the upload_to of core.Membership.photo
 # and outreach.SenderIdentity.photo: faces customers see).
 STAFF_PHOTOS = "staff"
+
+
+def staff_photo(request: HttpRequest, path: str) -> HttpResponse:
+    """A file of MEDIA_ROOT/staff. The folder is read on each request, not when this
+    module is imported, so it is always the one the photos were saved in."""
+    return serve_media(request, path, document_root=Path(settings.MEDIA_ROOT) / STAFF_PHOTOS)
+
 
 admin.site.site_header = "Frontdesk back office"
 admin.site.site_title = "Frontdesk admin"
@@ -65,10 +73,4 @@ if settings.SERVE_MEDIA:
     # Staff photos (shown to customers beside a reply, so public) for a single-machine
     # install; at scale the proxy serves MEDIA_ROOT/staff (see the README). Only that
     # folder: customers' files stay behind the signed-in attachment view.
-    urlpatterns.append(
-        path(
-            f"media/{STAFF_PHOTOS}/<path:path>",
-            serve_media,
-            {"document_root": Path(settings.MEDIA_ROOT) / STAFF_PHOTOS},
-        )
-    )
+    urlpatterns.append(path(f"media/{STAFF_PHOTOS}/<path:path>", staff_photo))
