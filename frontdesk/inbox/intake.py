@@ -309,6 +309,15 @@ def claim_inbound_events(*, limit: int = BATCH_SIZE) -> list[int]:
     claiming at once take disjoint rows without waiting on each other; SQLite runs
     one writing statement at a time. What a crash leaves claimed goes back to
     pending through the sweep once the claim is older than the claim timeout.
+
+    A sender's texts are claimed in their order, by one worker at a time: a candidate
+    is left pending while an earlier text of the same sender on the same channel is
+    outside this claim and still in flight (another worker's claim, live or being
+    taken at this moment, or an untried row). So two workers never thread one
+    customer at once (neither waits for the other's new contact or conversation), and
+    a customer's second text is never recorded before their first. A row waiting for
+    the sweep's retry (handed back after a failure, or a dead worker's expired claim)
+    holds nothing up: retries were never in order, the timeline orders by arrival.
     """
     alias = router.db_for_write(InboundEvent)
     connection = connections[alias]
@@ -326,18 +335,49 @@ def claim_inbound_events(*, limit: int = BATCH_SIZE) -> list[int]:
                 status=InboundEventStatus.PROCESSING, claimed_at=now, attempts=1
             )
         return ids
-    table = connection.ops.quote_name(InboundEvent._meta.db_table)
-    skip_locked = connection.features.has_select_for_update_skip_locked
-    claimed_at = InboundEvent._meta.get_field("claimed_at").get_db_prep_save(now, connection)
-    sql = (
-        f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "  # noqa: S608
-        f"WHERE id IN (SELECT id FROM {table} WHERE status = %s AND attempts = 0 "
-        f"ORDER BY id LIMIT %s{' FOR UPDATE SKIP LOCKED' if skip_locked else ''}) RETURNING id"
+    field = InboundEvent._meta.get_field("claimed_at")
+    claimed_at = field.get_db_prep_save(now, connection)
+    live_since = field.get_db_prep_save(
+        now - timedelta(seconds=settings.INBOX_CLAIM_TIMEOUT_SECONDS), connection
     )
-    params = [InboundEventStatus.PROCESSING, claimed_at, InboundEventStatus.PENDING, limit]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(_claim_sql(connection), [limit, live_since, claimed_at])
         return sorted(pk for (pk,) in cursor.fetchall())
+
+
+_claim_statements: dict[str, str] = {}
+
+
+def _claim_sql(connection: BaseDatabaseWrapper) -> str:
+    """The claim's statement (`claim_inbound_events`), built once per database.
+
+    Parameters: the limit, the oldest live claim's time, the new claim's time. The
+    statuses are written into the text (our own constants) so both engines can use
+    the partial index of unfinished rows (`inbound_event_unfinished`) for all three
+    scans: the candidates, the rows in flight before them, and the UPDATE.
+    """
+    sql = _claim_statements.get(connection.alias)
+    if sql is not None:
+        return sql
+    table = connection.ops.quote_name(InboundEvent._meta.db_table)
+    pending, processing = InboundEventStatus.PENDING.value, InboundEventStatus.PROCESSING.value
+    unfinished = f"status IN ('{pending}', '{processing}')"
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
+    sql = _claim_statements[connection.alias] = (
+        f"WITH candidate AS (SELECT id, channel_id, sender_address FROM {table} "  # noqa: S608
+        f"WHERE {unfinished} AND status = '{pending}' AND attempts = 0 "
+        f"ORDER BY id LIMIT %s{lock}), "
+        # Earlier rows still in flight outside this claim: their senders wait.
+        f"held AS (SELECT id, channel_id, sender_address FROM {table} WHERE {unfinished} "
+        "AND id < (SELECT MAX(id) FROM candidate) AND id NOT IN (SELECT id FROM candidate) "
+        f"AND (attempts = 0 OR (status = '{processing}' AND claimed_at >= %s))) "
+        f"UPDATE {table} SET status = '{processing}', claimed_at = %s, "
+        f"attempts = attempts + 1 WHERE {unfinished} AND id IN (SELECT c.id FROM candidate c "
+        "WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.channel_id = c.channel_id "
+        "AND h.sender_address = c.sender_address AND h.id < c.id)) RETURNING id"
+    )
+    return sql
 
 
 def process_inbound_events(*, limit: int = BATCH_SIZE) -> int:
