@@ -353,8 +353,8 @@ def _claim_sql(connection: BaseDatabaseWrapper) -> str:
 
     Parameters: the limit, the oldest live claim's time, the new claim's time. The
     statuses are written into the text (our own constants) so both engines can use
-    the partial index of unfinished rows (`inbound_event_unfinished`) for all three
-    scans: the candidates, the rows in flight before them, and the UPDATE.
+    the partial index of unfinished rows (`inbound_event_unfinished`) for both
+    scans: the candidates, and the rows in flight before them.
     """
     sql = _claim_statements.get(connection.alias)
     if sql is not None:
@@ -364,16 +364,23 @@ def _claim_sql(connection: BaseDatabaseWrapper) -> str:
     unfinished = f"status IN ('{pending}', '{processing}')"
     skip_locked = connection.features.has_select_for_update_skip_locked
     lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
+    # SQLite, without statistics, would rather read every pending row through the
+    # sweep's index and sort them, and check each candidate against the channel's
+    # whole history: name the index, and compute the rows in flight once.
+    source = table
+    if connection.vendor == "sqlite":
+        source = f"{table} INDEXED BY {connection.ops.quote_name('inbound_event_unfinished')}"
     sql = _claim_statements[connection.alias] = (
-        f"WITH candidate AS (SELECT id, channel_id, sender_address FROM {table} "  # noqa: S608
+        f"WITH candidate AS (SELECT id, channel_id, sender_address FROM {source} "  # noqa: S608
         f"WHERE {unfinished} AND status = '{pending}' AND attempts = 0 "
         f"ORDER BY id LIMIT %s{lock}), "
         # Earlier rows still in flight outside this claim: their senders wait.
-        f"held AS (SELECT id, channel_id, sender_address FROM {table} WHERE {unfinished} "
+        f"held AS MATERIALIZED (SELECT id, channel_id, sender_address FROM {source} "
+        f"WHERE {unfinished} "
         "AND id < (SELECT MAX(id) FROM candidate) AND id NOT IN (SELECT id FROM candidate) "
         f"AND (attempts = 0 OR (status = '{processing}' AND claimed_at >= %s))) "
         f"UPDATE {table} SET status = '{processing}', claimed_at = %s, "
-        f"attempts = attempts + 1 WHERE {unfinished} AND id IN (SELECT c.id FROM candidate c "
+        "attempts = attempts + 1 WHERE id IN (SELECT c.id FROM candidate c "
         "WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.channel_id = c.channel_id "
         "AND h.sender_address = c.sender_address AND h.id < c.id)) RETURNING id"
     )
