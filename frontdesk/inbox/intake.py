@@ -572,8 +572,9 @@ def _record_batch(rows: list[InboundEvent], prepared: _Prepared | None = None) -
     # worker's batch is threading right now is not waited for: that customer's
     # events are handed back, unclaimed, and claimed again once the other batch has
     # committed. Waiting would hold this whole batch (and its own locks) behind the
-    # other one; with customers who text twice in a burst, most pairs of batches
-    # share one, and two workers would take turns instead of working at once.
+    # other one. Claims already keep one sender's texts with one worker
+    # (`claim_inbound_events`), so this is for a customer reached through two
+    # addresses or channels at once.
     skip = _connection_for_write(Contact).features.has_select_for_update_skip_locked
     locked = {
         contact.pk: contact
