@@ -434,6 +434,15 @@ def claim_inbound_events(*, limit: int = BATCH_SIZE) -> list[int]:
     claiming at once take disjoint rows without waiting on each other; SQLite runs
     one writing statement at a time. What a crash leaves claimed goes back to
     pending through the sweep once the claim is older than the claim timeout.
+
+    A sender's texts are claimed in their order, by one worker at a time: a candidate
+    is left pending while an earlier text of the same sender on the same channel is
+    outside this claim and still in flight (another worker's claim, live or being
+    taken at this moment, or an untried row). So two workers never thread one
+    customer at once (neither waits for the other's new contact or conversation), and
+    a customer's second text is never recorded before their first. A row waiting for
+    the sweep's retry (handed back after a failure, or a dead worker's expired claim)
+    holds nothing up: retries were never in order, the timeline orders by arrival.
     """
     alias = router.db_for_write(InboundEvent)
     connection = connections[alias]
@@ -451,18 +460,78 @@ def claim_inbound_events(*, limit: int = BATCH_SIZE) -> list[int]:
                 status=InboundEventStatus.PROCESSING, claimed_at=now, attempts=1
             )
         return ids
-    table = connection.ops.quote_name(InboundEvent._meta.db_table)
-    skip_locked = connection.features.has_select_for_update_skip_locked
-    claimed_at = InboundEvent._meta.get_field("claimed_at").get_db_prep_save(now, connection)
-    sql = (
-        f"UPDATE {table} SET status = %s, claimed_at = %s, attempts = attempts + 1 "  # noqa: S608
-        f"WHERE id IN (SELECT id FROM {table} WHERE status = %s AND attempts = 0 "
-        f"ORDER BY id LIMIT %s{' FOR UPDATE SKIP LOCKED' if skip_locked else ''}) RETURNING id"
+    field = InboundEvent._meta.get_field("claimed_at")
+    claimed_at = field.get_db_prep_save(now, connection)
+    live_since = field.get_db_prep_save(
+        now - timedelta(seconds=settings.INBOX_CLAIM_TIMEOUT_SECONDS), connection
     )
-    params = [InboundEventStatus.PROCESSING, claimed_at, InboundEventStatus.PENDING, limit]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    with transaction.atomic(using=alias), connection.cursor() as cursor:
+        commit_without_waiting(connection)  # a lost claim is only claimed again
+        cursor.execute(_claim_sql(connection), [limit, live_since, claimed_at])
         return sorted(pk for (pk,) in cursor.fetchall())
+
+
+def commit_without_waiting(connection: BaseDatabaseWrapper) -> None:
+    """Let this transaction's commit return before PostgreSQL has flushed it to disk
+    (`SET LOCAL synchronous_commit = off`), for a transaction whose work is safe to
+    lose in a database crash: a claim, a batch's new contacts, a conversation number.
+
+    Safe because the log is written in order: the batch's own transaction, which
+    writes the messages and does wait for the disk, flushes everything logged before
+    it, these included; if the database crashes before that, the claim is claimed
+    again and the contacts and numbers are made again, with no message lost or made
+    twice. Nothing reaches a customer from such a transaction. Only at the top level (inside a
+    caller's transaction it would cover the caller's writes too); not on SQLite,
+    whose commits the WAL and `synchronous=NORMAL` already keep cheap.
+    """
+    if connection.vendor != "postgresql":
+        return
+    if len(connection.atomic_blocks) > 1 or not connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+_claim_statements: dict[str, str] = {}
+
+
+def _claim_sql(connection: BaseDatabaseWrapper) -> str:
+    """The claim's statement (`claim_inbound_events`), built once per database.
+
+    Parameters: the limit, the oldest live claim's time, the new claim's time. The
+    statuses are written into the text (our own constants) so both engines can use
+    the partial index of unfinished rows (`inbound_event_unfinished`) for both
+    scans: the candidates, and the rows in flight before them.
+    """
+    sql = _claim_statements.get(connection.alias)
+    if sql is not None:
+        return sql
+    table = connection.ops.quote_name(InboundEvent._meta.db_table)
+    pending, processing = InboundEventStatus.PENDING.value, InboundEventStatus.PROCESSING.value
+    unfinished = f"status IN ('{pending}', '{processing}')"
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    lock = " FOR UPDATE SKIP LOCKED" if skip_locked else ""
+    # SQLite, without statistics, would rather read every pending row through the
+    # sweep's index and sort them, and check each candidate against the channel's
+    # whole history: name the index, and compute the rows in flight once.
+    source = table
+    if connection.vendor == "sqlite":
+        source = f"{table} INDEXED BY {connection.ops.quote_name('inbound_event_unfinished')}"
+    sql = _claim_statements[connection.alias] = (
+        f"WITH candidate AS (SELECT id, channel_id, sender_address FROM {source} "  # noqa: S608
+        f"WHERE {unfinished} AND status = '{pending}' AND attempts = 0 "
+        f"ORDER BY id LIMIT %s{lock}), "
+        # Earlier rows still in flight outside this claim: their senders wait.
+        f"held AS MATERIALIZED (SELECT id, channel_id, sender_address FROM {source} "
+        f"WHERE {unfinished} "
+        "AND id < (SELECT MAX(id) FROM candidate) AND id NOT IN (SELECT id FROM candidate) "
+        f"AND (attempts = 0 OR (status = '{processing}' AND claimed_at >= %s))) "
+        f"UPDATE {table} SET status = '{processing}', claimed_at = %s, "
+        "attempts = attempts + 1 WHERE id IN (SELECT c.id FROM candidate c "
+        "WHERE NOT EXISTS (SELECT 1 FROM held h WHERE h.channel_id = c.channel_id "
+        "AND h.sender_address = c.sender_address AND h.id < c.id)) RETURNING id"
+    )
+    return sql
 
 
 def process_inbound_events(*, limit: int = BATCH_SIZE) -> int:
@@ -489,6 +558,7 @@ def _process_batch(ids: list[int]) -> None:
         # inserting transaction). A contact without a message yet is harmless: the
         # events stay claimed, and a crash leaves them to the sweep.
         with transaction.atomic():
+            commit_without_waiting(_connection_for_write(Contact))
             prepared = _prepare_batch(rows)
         with transaction.atomic():
             _record_batch(rows, prepared)
@@ -627,8 +697,9 @@ def _record_batch(rows: list[InboundEvent], prepared: _Prepared | None = None) -
     # worker's batch is threading right now is not waited for: that customer's
     # events are handed back, unclaimed, and claimed again once the other batch has
     # committed. Waiting would hold this whole batch (and its own locks) behind the
-    # other one; with customers who text twice in a burst, most pairs of batches
-    # share one, and two workers would take turns instead of working at once.
+    # other one. Claims already keep one sender's texts with one worker
+    # (`claim_inbound_events`), so this is for a customer reached through two
+    # addresses or channels at once.
     skip = _connection_for_write(Contact).features.has_select_for_update_skip_locked
     locked = {
         contact.pk: contact

@@ -105,6 +105,13 @@ class InboundEvent(WorkspaceScoped):
         indexes = [
             # The sweep looks across workspaces for rows left pending or claimed too long.
             models.Index(fields=["status", "created_at"], name="inbound_event_sweep"),
+            # The intake's claims (frontdesk/inbox/intake.py) read only rows not yet
+            # finished, in id order: a small index, however many rows are processed.
+            models.Index(
+                fields=["id"],
+                condition=models.Q(status__in=["pending", "processing"]),
+                name="inbound_event_unfinished",
+            ),
             models.Index(fields=["workspace", "-created_at"]),
         ]
         ordering = ("-created_at", "-id")

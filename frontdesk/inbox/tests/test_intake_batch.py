@@ -53,6 +53,48 @@ def test_claims_take_each_pending_row_once_oldest_first(channel, make_event):
     assert claimed.filter(claimed_at__isnull=True).count() == 0
 
 
+def test_a_senders_next_text_waits_while_their_earlier_one_is_in_another_claim(channel, make_event):
+    first, other, second, free = _store(
+        channel,
+        make_event,
+        ["ann@example.org", "bob@example.org", "ann@example.org", "cy@example.org"],
+    )
+    # Another worker holds Ann's first text: her second is not claimed beside it.
+    assert intake.claim_inbound_events(limit=2) == [first.pk, other.pk]
+    assert intake.claim_inbound_events() == [free.pk]
+    assert InboundEvent.objects.get(pk=second.pk).status == InboundEventStatus.PENDING
+    # Once that batch is recorded, the next claim takes it.
+    intake._process_batch([first.pk, other.pk])
+    assert intake.claim_inbound_events() == [second.pk]
+    intake._process_batch([second.pk, free.pk])
+    [ann] = Conversation.objects.filter(contact__identities__value="ann@example.org")
+    assert list(ann.messages.order_by("id").values_list("inbound_event_id", flat=True)) == [
+        first.pk,
+        second.pk,
+    ]
+
+
+def test_one_claim_takes_a_senders_texts_together(channel, make_event):
+    rows = _store(channel, make_event, ["ann@example.org", "bob@example.org", "ann@example.org"])
+    assert intake.claim_inbound_events() == [row.pk for row in rows]
+
+
+def test_a_text_waiting_for_a_retry_or_a_dead_claim_holds_up_nothing(settings, channel, make_event):
+    retry, dead, after_retry, after_dead = _store(
+        channel,
+        make_event,
+        ["ann@example.org", "bob@example.org", "ann@example.org", "bob@example.org"],
+    )
+    # Ann's first was handed back after a failure (the sweep retries it); Bob's first
+    # is claimed by a worker that died longer ago than the claim timeout.
+    InboundEvent.objects.filter(pk=retry.pk).update(attempts=1)
+    expired = timezone.now() - timedelta(seconds=settings.INBOX_CLAIM_TIMEOUT_SECONDS + 5)
+    InboundEvent.objects.filter(pk=dead.pk).update(
+        status=InboundEventStatus.PROCESSING, attempts=1, claimed_at=expired
+    )
+    assert intake.claim_inbound_events() == [after_retry.pk, after_dead.pk]
+
+
 def test_a_row_handed_back_after_a_failure_is_left_to_the_sweep(channel, make_event):
     [row] = _store(channel, make_event, ["again@example.org"])
     InboundEvent.objects.filter(pk=row.pk).update(attempts=1)
