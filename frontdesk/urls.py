@@ -3,7 +3,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, include, path
 from django.views.static import serve as serve_media
 
@@ -19,10 +19,10 @@ from frontdesk.inbox import media as inbox_media
 STAFF_PHOTOS = "staff"
 
 
-def staff_photo(request: HttpRequest, path: str) -> HttpResponse:
+def staff_photo(request: HttpRequest, path: str) -> HttpResponse | FileResponse:
     """A file of MEDIA_ROOT/staff. The folder is read on each request, not when this
     module is imported, so it is always the one the photos were saved in."""
-    return serve_media(request, path, document_root=Path(settings.MEDIA_ROOT) / STAFF_PHOTOS)
+    return serve_media(request, path, document_root=str(Path(settings.MEDIA_ROOT) / STAFF_PHOTOS))
 
 
 admin.site.site_header = "Frontdesk back office"
