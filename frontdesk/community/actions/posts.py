@@ -1,4 +1,4 @@
-"""What customers do: suggest, vote, comment, flag. Each takes the signed-in
+"""What customers do: suggest, vote, comment, flag (any published item). Each takes the signed-in
 `Participant`; posts pass `require_can_post` (bans, rate limit) and `screen`
 (triage's abuse flag, spam), which may hold them for review instead of publishing."""
 
@@ -14,10 +14,13 @@ from frontdesk.community.actions.common import (
     require_staff_voice,
 )
 from frontdesk.community.models import (
+    Answer,
     Choice,
     Comment,
+    FanQuestion,
     ModerationAction,
     Participant,
+    Photo,
     PollVote,
     Question,
     Report,
@@ -30,6 +33,14 @@ from frontdesk.core.models import Membership
 TEXT_LENGTH = 200
 BODY_LENGTH = 4000
 REPORTS_TO_HOLD = 3
+# The reasons the public "Flag this" offers (the last one is the fallback).
+FLAG_REASONS = (
+    "Rude, abusive or hateful",
+    "Spam or advertising",
+    "Someone's private information",
+    "Not about the library",
+    "Something else",
+)
 
 
 def _require_open(question: Question) -> None:
@@ -190,22 +201,78 @@ def staff_comment(
     )
 
 
+Flaggable = Suggestion | Comment | FanQuestion | Answer | Photo
+_REPORT_FIELD: dict[type, str] = {
+    Suggestion: "suggestion",
+    Comment: "comment",
+    FanQuestion: "fan_question",
+    Answer: "answer",
+    Photo: "photo",
+}
+
+
+def _is_public(target: Flaggable) -> bool:
+    if isinstance(target, Photo):
+        return target.status == Photo.Status.APPROVED
+    return target.visibility == Visibility.PUBLISHED
+
+
+def _hold_flagged(target: Flaggable, reason: str) -> None:
+    """Take a published item off the public pages into the review queue: a post is
+    held, a photo goes back to waiting for approval; logged as an automatic hold."""
+    participant: Participant | None
+    if isinstance(target, Photo):
+        target.status = Photo.Status.PENDING
+        target.hold_reason = reason
+        target.save(update_fields=["status", "hold_reason"])
+        participant = target.participant
+        note = f"Photo {target.pk}: {target.caption or 'no caption'} — {reason}"
+    else:
+        target.visibility = Visibility.HELD
+        target.hold_reason = reason
+        target.save(update_fields=["visibility", "hold_reason"])
+        participant = target.author
+        note = reason
+        if isinstance(target, FanQuestion):
+            note = f"Question “{target.title}”: {reason}"
+        elif isinstance(target, Answer):
+            note = f"Answer “{target.body[:80]}”: {reason}"
+    log(
+        target.workspace_id,
+        ModerationAction.Kind.HOLD,
+        by=None,
+        participant=participant,
+        suggestion=target if isinstance(target, Suggestion) else None,
+        comment=target if isinstance(target, Comment) else None,
+        note=note,
+    )
+
+
 def report(
     *,
     participant: Participant,
     reason: str,
     suggestion: Suggestion | None = None,
     comment: Comment | None = None,
+    fan_question: FanQuestion | None = None,
+    answer: Answer | None = None,
+    photo: Photo | None = None,
 ) -> Report:
-    """ "Flag this": a customer reports a post. Reporting twice keeps one report;
-    REPORTS_TO_HOLD different people's reports hold the post for review."""
-    target = suggestion or comment
-    if target is None or (suggestion is not None and comment is not None):
+    """ "Flag this": a customer reports a published suggestion, comment, fan question,
+    answer or photo (exactly one). Reporting twice keeps one report; REPORTS_TO_HOLD
+    different people's open reports hold the item for review (a photo goes back to
+    waiting for approval). The item's row is locked meanwhile, so reports arriving
+    together are counted one after another and the hold is logged once."""
+    given = [t for t in (suggestion, comment, fan_question, answer, photo) if t is not None]
+    if len(given) != 1:
         raise CommunityError("Flag one post at a time.")
+    target = given[0]
     _same_workspace(participant, target.workspace_id)
     reason = " ".join(reason.split())[:300] or "No reason given"
-    lookup = {"suggestion": suggestion} if suggestion is not None else {"comment": comment}
+    field = _REPORT_FIELD[type(target)]
+    lookup = {field: target}
     with transaction.atomic():
+        target = type(target).objects.select_for_update().get(pk=target.pk)
         made, _ = Report.objects.get_or_create(
             workspace_id=target.workspace_id,
             reporter=participant,
@@ -213,18 +280,8 @@ def report(
             defaults={"reason": reason},
         )
         open_reports = Report.objects.filter(resolved_at__isnull=True, **lookup).count()
-        if open_reports >= REPORTS_TO_HOLD and target.visibility == Visibility.PUBLISHED:
-            target.visibility = Visibility.HELD
-            target.hold_reason = f"Held after {open_reports} people flagged it."
-            target.save(update_fields=["visibility", "hold_reason"])
-            log(
-                target.workspace_id,
-                ModerationAction.Kind.HOLD,
-                by=None,
-                suggestion=suggestion,
-                comment=comment,
-                note=target.hold_reason,
-            )
+        if open_reports >= REPORTS_TO_HOLD and _is_public(target):
+            _hold_flagged(target, f"Held after {open_reports} people flagged it.")
     return made
 
 
