@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from frontdesk.community.actions.common import (
@@ -81,16 +81,38 @@ def suggest(
     )
 
 
-class _MergedMeanwhile(Exception):
-    def __init__(self, into_id: int) -> None:
-        self.into_id = into_id
+def _merged_into_id(suggestion_pk: int) -> int | None:
+    """Read whether the suggestion was merged, holding its row against a merge until
+    this transaction ends. On PostgreSQL the read takes a FOR KEY SHARE lock: votes do
+    not wait for one another, but a merge (FOR UPDATE on both rows) waits for this
+    vote to commit and then moves it, and a vote arriving while a merge holds the row
+    waits for it and then reads the row as merged. (The vote's foreign key cannot be
+    relied on for this: Django's are checked only at commit.) SQLite has one writer
+    at a time, so a plain read is enough there."""
+    if connection.vendor != "postgresql":
+        return (
+            Suggestion.objects.filter(pk=suggestion_pk)
+            .values_list("merged_into_id", flat=True)
+            .get()
+        )
+    table = connection.ops.quote_name(Suggestion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT merged_into_id FROM {table} WHERE id = %s FOR KEY SHARE",  # noqa: S608 - our names
+            [suggestion_pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Suggestion.DoesNotExist
+    return row[0]
 
 
 def vote(suggestion: Suggestion, *, participant: Participant) -> tuple[Vote, bool]:
     """Vote for a suggestion (or the one it was merged into). Returns (vote, created):
-    a second vote, even two racing requests, leaves the one vote there is."""
+    a second vote, even two racing requests, leaves the one vote there is, and a
+    vote racing a merge ends on the merge's target, once (see `_merged_into_id`)."""
     _same_workspace(participant, suggestion.workspace_id)
-    for _attempt in range(3):
+    for _attempt in range(4):
         if suggestion.merged_into_id:
             suggestion = Suggestion.objects.get(pk=suggestion.merged_into_id)
         if suggestion.visibility != Visibility.PUBLISHED:
@@ -98,26 +120,17 @@ def vote(suggestion: Suggestion, *, participant: Participant) -> tuple[Vote, boo
         _require_open(suggestion.question)
         try:
             with transaction.atomic():
-                made = Vote.objects.create(
-                    workspace_id=suggestion.workspace_id,
-                    participant=participant,
-                    suggestion=suggestion,
-                )
-                # A merge holds the suggestion row locked (FOR UPDATE) while it moves
-                # votes; this insert's foreign-key check waited for it. Read the row
-                # again (a new snapshot): if it was merged meanwhile, vote on its target.
-                into_id = (
-                    Suggestion.objects.filter(pk=suggestion.pk)
-                    .values_list("merged_into_id", flat=True)
-                    .get()
-                )
-                if into_id:
-                    raise _MergedMeanwhile(into_id)
-                return made, True
-        except _MergedMeanwhile as merged:
-            suggestion.merged_into_id = merged.into_id
+                into_id = _merged_into_id(suggestion.pk)
+                if into_id is None:
+                    made = Vote.objects.create(
+                        workspace_id=suggestion.workspace_id,
+                        participant=participant,
+                        suggestion=suggestion,
+                    )
+                    return made, True
         except IntegrityError:
             return Vote.objects.get(participant=participant, suggestion=suggestion), False
+        suggestion.merged_into_id = into_id
     raise CommunityError("This suggestion just changed; please vote again.")
 
 
