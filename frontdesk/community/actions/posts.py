@@ -104,7 +104,8 @@ def _merged_into_id(suggestion_pk: int) -> int | None:
         row = cursor.fetchone()
     if row is None:
         raise Suggestion.DoesNotExist
-    return row[0]
+    merged_into_id: int | None = row[0]
+    return merged_into_id
 
 
 def vote(suggestion: Suggestion, *, participant: Participant) -> tuple[Vote, bool]:
