@@ -248,28 +248,13 @@ class Comment(WorkspaceScoped):
         return self.author.display_name if self.author else ""
 
 
-def _exactly_one(fields: tuple[str, ...]) -> Q:
-    """A condition that holds when exactly one of `fields` is set."""
-    condition = Q()
-    for field in fields:
-        one = Q(**{f"{field}__isnull": False})
-        for other in fields:
-            if other != field:
-                one &= Q(**{f"{other}__isnull": True})
-        condition |= one
-    return condition
-
-
-_REPORT_TARGETS = ("suggestion", "comment", "fan_question", "answer", "photo")
-
-
 class Report(WorkspaceScoped):
     """A customer's "flag this" on one published item: a suggestion, a comment, a fan
-    question, an answer or a photo (exactly one of the five is set). One report per
-    person per item (partial unique constraints); `resolved_at` is set when a
-    moderator decides on the item."""
+    question, an answer or a photo: `posts.report` sets exactly one of the five. One
+    report per person per item (partial unique constraints); `resolved_at` is set
+    when a moderator decides on the item."""
 
-    TARGETS = _REPORT_TARGETS
+    TARGETS = ("suggestion", "comment", "fan_question", "answer", "photo")
 
     reporter = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="reports")
     suggestion = models.ForeignKey(
@@ -317,9 +302,6 @@ class Report(WorkspaceScoped):
                 fields=["reporter", "photo"],
                 condition=Q(photo__isnull=False),
                 name="report_once_per_photo",
-            ),
-            models.CheckConstraint(
-                condition=_exactly_one(_REPORT_TARGETS), name="report_one_target"
             ),
         ]
 
