@@ -249,7 +249,12 @@ class Comment(WorkspaceScoped):
 
 
 class Report(WorkspaceScoped):
-    """A customer's "flag this" on a suggestion or comment."""
+    """A customer's "flag this" on one published item: a suggestion, a comment, a fan
+    question, an answer or a photo: `posts.report` sets exactly one of the five. One
+    report per person per item (partial unique constraints); `resolved_at` is set
+    when a moderator decides on the item."""
+
+    TARGETS = ("suggestion", "comment", "fan_question", "answer", "photo")
 
     reporter = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="reports")
     suggestion = models.ForeignKey(
@@ -257,6 +262,15 @@ class Report(WorkspaceScoped):
     )
     comment = models.ForeignKey(
         Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
+    fan_question = models.ForeignKey(
+        "FanQuestion", on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
+    answer = models.ForeignKey(
+        "Answer", on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
+    )
+    photo = models.ForeignKey(
+        "Photo", on_delete=models.CASCADE, null=True, blank=True, related_name="reports"
     )
     reason = models.CharField(max_length=300)
     created_at = models.DateTimeField(default=timezone.now)
@@ -274,6 +288,21 @@ class Report(WorkspaceScoped):
                 condition=Q(comment__isnull=False),
                 name="report_once_per_comment",
             ),
+            models.UniqueConstraint(
+                fields=["reporter", "fan_question"],
+                condition=Q(fan_question__isnull=False),
+                name="report_once_per_fan_question",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "answer"],
+                condition=Q(answer__isnull=False),
+                name="report_once_per_answer",
+            ),
+            models.UniqueConstraint(
+                fields=["reporter", "photo"],
+                condition=Q(photo__isnull=False),
+                name="report_once_per_photo",
+            ),
         ]
 
 
@@ -289,6 +318,7 @@ class ModerationAction(WorkspaceScoped):
         UNBAN = "unban", "Ban lifted"
         MERGE = "merge", "Merged duplicates"
         STATUS = "status", "Status changed"
+        SETTINGS = "settings", "Settings changed"
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     moderator = models.ForeignKey(
@@ -450,6 +480,9 @@ class Photo(WorkspaceScoped):
     credit = models.CharField(max_length=80, help_text="How the photographer asked to be credited.")
     consent_at = models.DateTimeField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    hold_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why a published photo went back for review."
+    )
     decided_by = models.ForeignKey(
         Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

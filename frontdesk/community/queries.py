@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.http import FileResponse, Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
@@ -18,6 +18,7 @@ from frontdesk.community.models import (
     Photo,
     PollVote,
     Question,
+    Report,
     Suggestion,
     Visibility,
     Vote,
@@ -175,11 +176,23 @@ def announcements(workspace: Workspace, limit: int = 5) -> QuerySet[Announcement
     )
 
 
+# A held item's open "flag this" reports, as `item.open_reports` (the queue shows
+# their reasons).
+_OPEN_REPORTS = Prefetch(
+    "reports",
+    queryset=Report.objects.filter(resolved_at__isnull=True)
+    .select_related("reporter")
+    .order_by("created_at"),
+    to_attr="open_reports",
+)
+
+
 def held_suggestions(workspace: Workspace) -> QuerySet[Suggestion]:
     return (
         Suggestion.objects.for_workspace(workspace)
         .filter(visibility=Visibility.HELD)
         .select_related("author", "question")
+        .prefetch_related(_OPEN_REPORTS)
         .order_by("created_at")
     )
 
@@ -189,6 +202,7 @@ def held_comments(workspace: Workspace) -> QuerySet[Comment]:
         Comment.objects.for_workspace(workspace)
         .filter(visibility=Visibility.HELD)
         .select_related("author", "suggestion")
+        .prefetch_related(_OPEN_REPORTS)
         .order_by("created_at")
     )
 
@@ -198,6 +212,7 @@ def held_fan_questions(workspace: Workspace) -> QuerySet[FanQuestion]:
         FanQuestion.objects.for_workspace(workspace)
         .filter(visibility=Visibility.HELD)
         .select_related("author")
+        .prefetch_related(_OPEN_REPORTS)
         .order_by("created_at")
     )
 
@@ -207,7 +222,18 @@ def held_answers(workspace: Workspace) -> QuerySet[Answer]:
         Answer.objects.for_workspace(workspace)
         .filter(visibility=Visibility.HELD)
         .select_related("author", "fan_question")
+        .prefetch_related(_OPEN_REPORTS)
         .order_by("created_at")
+    )
+
+
+def open_reports(workspace: Workspace) -> QuerySet[Report]:
+    """Customers' "flag this" reports no moderator has decided on yet, newest first."""
+    return (
+        Report.objects.for_workspace(workspace)
+        .filter(resolved_at__isnull=True)
+        .select_related("reporter", "suggestion", "comment", "fan_question", "answer", "photo")
+        .order_by("-created_at")
     )
 
 
@@ -320,8 +346,14 @@ def published_answers(fan_question: FanQuestion) -> QuerySet[Answer]:
     )
 
 
-def access_answer(workspace: Workspace, pk: int) -> Answer:
-    return get_object_or_404(Answer.objects.for_workspace(workspace), pk=pk)
+def access_answer(workspace: Workspace, pk: int, *, public: bool = False) -> Answer:
+    found = get_object_or_404(
+        Answer.objects.for_workspace(workspace).select_related("fan_question"), pk=pk
+    )
+    shown = (found.visibility, found.fan_question.visibility)
+    if public and shown != (Visibility.PUBLISHED, Visibility.PUBLISHED):
+        raise Http404("No such answer")
+    return found
 
 
 def approved_photos(workspace: Workspace) -> QuerySet[Photo]:
@@ -337,6 +369,7 @@ def pending_photos(workspace: Workspace) -> QuerySet[Photo]:
         Photo.objects.for_workspace(workspace)
         .filter(status=Photo.Status.PENDING)
         .select_related("participant")
+        .prefetch_related(_OPEN_REPORTS)
         .order_by("created_at")
     )
 

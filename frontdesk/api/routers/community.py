@@ -16,7 +16,15 @@ from frontdesk.api.schemas import ErrorOut
 from frontdesk.community import queries
 from frontdesk.community.actions import answers, moderation, photos, staff
 from frontdesk.community.actions.common import require_moderator
-from frontdesk.community.models import Answer, FanQuestion, Photo, Question, Suggestion, Vote
+from frontdesk.community.models import (
+    Answer,
+    FanQuestion,
+    Photo,
+    Question,
+    Report,
+    Suggestion,
+    Vote,
+)
 from frontdesk.core.http import WorkspaceRequest
 
 router = Router(tags=["community"])
@@ -95,6 +103,12 @@ class VotesOut(Schema):
 PostKind = Literal["suggestion", "comment", "question", "answer"]
 
 
+class ReportOut(Schema):
+    reporter: str
+    reason: str
+    created_at: datetime
+
+
 class HeldOut(Schema):
     kind: PostKind = Field(description="`question` and `answer` are fans answer fans posts.")
     id: int
@@ -102,6 +116,15 @@ class HeldOut(Schema):
     author: str
     reason: str
     created_at: datetime
+    reports: list[ReportOut] = Field(
+        description="Customers' open “flag this” reports on it, oldest first."
+    )
+
+
+class OpenReportOut(ReportOut):
+    kind: Literal["suggestion", "comment", "question", "answer", "photo"]
+    id: int = Field(description="The flagged item's id.")
+    held: bool = Field(description="Whether the item is off the public pages, in the queue.")
 
 
 class DecisionIn(Schema):
@@ -246,24 +269,102 @@ def held(request: WorkspaceRequest) -> list[dict[str, object]]:
     ws = request.workspace
     rows = [
         *(
-            ("suggestion", s.pk, s.text, s.author.display_name, s.hold_reason, s.created_at)
+            (
+                "suggestion",
+                s.pk,
+                s.text,
+                s.author.display_name,
+                s.hold_reason,
+                s.created_at,
+                _reports_out(s),
+            )
             for s in queries.held_suggestions(ws)
         ),
         *(
-            ("comment", c.pk, c.body, c.author_name, c.hold_reason, c.created_at)
+            (
+                "comment",
+                c.pk,
+                c.body,
+                c.author_name,
+                c.hold_reason,
+                c.created_at,
+                _reports_out(c),
+            )
             for c in queries.held_comments(ws)
         ),
         *(
-            ("question", q.pk, q.title, q.author_name, q.hold_reason, q.created_at)
+            (
+                "question",
+                q.pk,
+                q.title,
+                q.author_name,
+                q.hold_reason,
+                q.created_at,
+                _reports_out(q),
+            )
             for q in queries.held_fan_questions(ws)
         ),
         *(
-            ("answer", a.pk, a.body, a.author_name, a.hold_reason, a.created_at)
+            (
+                "answer",
+                a.pk,
+                a.body,
+                a.author_name,
+                a.hold_reason,
+                a.created_at,
+                _reports_out(a),
+            )
             for a in queries.held_answers(ws)
         ),
     ]
-    keys = ("kind", "id", "text", "author", "reason", "created_at")
+    keys = ("kind", "id", "text", "author", "reason", "created_at", "reports")
     return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def _reports_out(item: object) -> list[dict[str, object]]:
+    return [
+        {"reporter": r.reporter.display_name, "reason": r.reason, "created_at": r.created_at}
+        for r in getattr(item, "open_reports", [])
+    ]
+
+
+# Report's target field -> the API's kind (fan questions are `question` here too).
+_REPORT_KINDS = {
+    "suggestion": "suggestion",
+    "comment": "comment",
+    "fan_question": "question",
+    "answer": "answer",
+    "photo": "photo",
+}
+
+
+@router.get(
+    "/reports",
+    response={200: list[OpenReportOut], 403: ErrorOut},
+    summary="Customers' open “flag this” reports, newest first (held or not yet)",
+)
+def open_reports(request: WorkspaceRequest) -> list[dict[str, object]]:
+    require_moderator(request.membership, request.workspace.pk)
+    out = []
+    for r in queries.open_reports(request.workspace)[:200]:
+        field = next(f for f in Report.TARGETS if getattr(r, f"{f}_id"))
+        item = getattr(r, field)
+        held = (
+            item.status != Photo.Status.APPROVED
+            if isinstance(item, Photo)
+            else item.visibility != "published"
+        )
+        out.append(
+            {
+                "kind": _REPORT_KINDS[field],
+                "id": item.pk,
+                "reporter": r.reporter.display_name,
+                "reason": r.reason,
+                "created_at": r.created_at,
+                "held": held,
+            }
+        )
+    return out
 
 
 @router.post(
@@ -434,6 +535,10 @@ class PhotoOut(Schema):
         "none once rejected (the files are deleted)."
     )
     thumbnail_url: str | None
+    hold_reason: str = Field(description="Why a published photo went back for review.")
+    reports: list[ReportOut] = Field(
+        description="Customers' open “flag this” reports (on pending photos only)."
+    )
 
 
 class PhotoDecisionIn(Schema):
@@ -464,6 +569,8 @@ def _photo_out(request: WorkspaceRequest, photo: Photo) -> dict[str, object]:
         "created_at": photo.created_at,
         "image_url": urls["full"],
         "thumbnail_url": urls["thumb"],
+        "hold_reason": photo.hold_reason,
+        "reports": _reports_out(photo),
     }
 
 

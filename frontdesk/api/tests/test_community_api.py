@@ -222,3 +222,46 @@ def test_photos_through_the_api(cast, api_as, riverside, settings, tmp_path):
         == 404
     )
     assert Path(kept.image.path).exists()
+
+
+def test_flags_and_their_reasons_through_the_api(cast, api_as, riverside, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)
+    fq = answers.ask(riverside, participant=_person(riverside, "Asker"), title="Parking?")
+    reply = answers.answer(fq, participant=_person(riverside, "Replier"), body="Lot behind.")
+    shared = photos.share_photo(
+        _person(riverside, "Pia"), data=phone_photo(), caption="Garden", credit="Pia", consent=True
+    )
+    shown = photos.decide_photo(shared, by=cast["moderator"], approve=True)
+    flaggers = [_person(riverside, name) for name in ("Ann", "Ben", "Cy")]
+    for person in flaggers:
+        posts.report(participant=person, reason=f"{person.display_name}: rude", answer=reply)
+        posts.report(participant=person, reason="not ours", photo=shown)
+    posts.report(participant=flaggers[0], reason="off topic", fan_question=fq)
+
+    assert api_as(cast["agent"]).get("/api/v1/community/reports").status_code == 403
+    api = api_as(cast["moderator"])
+    queue = api.get("/api/v1/community/moderation").json()
+    assert [(row["kind"], row["id"]) for row in queue] == [("answer", reply.pk)]
+    assert queue[0]["reason"] == "Held after 3 people flagged it."
+    assert [(r["reporter"], r["reason"]) for r in queue[0]["reports"]] == [
+        ("Ann", "Ann: rude"),
+        ("Ben", "Ben: rude"),
+        ("Cy", "Cy: rude"),
+    ]
+    pending = api.get("/api/v1/community/photos").json()
+    assert [(p["id"], p["hold_reason"], len(p["reports"])) for p in pending] == [
+        (shown.pk, "Held after 3 people flagged it.", 3)
+    ]
+    reports = api.get("/api/v1/community/reports").json()
+    assert len(reports) == 7
+    assert {(r["kind"], r["id"], r["held"]) for r in reports} == {
+        ("answer", reply.pk, True),
+        ("photo", shown.pk, True),
+        ("question", fq.pk, False),
+    }
+    assert reports[0]["reason"] == "off topic"  # newest first
+
+    decided = _post(api, f"/api/v1/community/moderation/answer/{reply.pk}", {"decision": "approve"})
+    assert decided.status_code == 204
+    assert {r["kind"] for r in api.get("/api/v1/community/reports").json()} == {"photo", "question"}
+    assert api_as(cast["outsider"]).get("/api/v1/community/reports").json() == []

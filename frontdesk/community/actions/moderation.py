@@ -15,6 +15,7 @@ from frontdesk.community.models import (
     FanQuestion,
     ModerationAction,
     Participant,
+    Photo,
     Report,
     Suggestion,
     Visibility,
@@ -33,10 +34,18 @@ _EDITABLE: dict[type, tuple[str, int | None]] = {
 }
 
 
-def _resolve_reports(post: Post) -> None:
-    if isinstance(post, Suggestion | Comment):
-        target = {"suggestion": post} if isinstance(post, Suggestion) else {"comment": post}
-        Report.objects.filter(resolved_at__isnull=True, **target).update(resolved_at=timezone.now())
+def resolve_reports(item: Post | Photo) -> None:
+    """A moderator decided on the item: its open "flag this" reports are closed."""
+    field = {
+        Suggestion: "suggestion",
+        Comment: "comment",
+        FanQuestion: "fan_question",
+        Answer: "answer",
+        Photo: "photo",
+    }[type(item)]
+    Report.objects.filter(resolved_at__isnull=True, **{field: item}).update(
+        resolved_at=timezone.now()
+    )
 
 
 def _log(kind: str, post: Post, *, by: Membership, note: str) -> ModerationAction:
@@ -74,7 +83,7 @@ def approve(post: Post, *, by: Membership, edited: str | None = None) -> Post:
                 note = f"Was: {before}"
         post.visibility = Visibility.PUBLISHED
         post.save()
-        _resolve_reports(post)
+        resolve_reports(post)
         _log(kind, post, by=by, note=note)
     return post
 
@@ -87,7 +96,7 @@ def reject(post: Post, *, by: Membership, message: str = "") -> Post:
     with transaction.atomic():
         post.visibility = Visibility.REJECTED
         post.save(update_fields=["visibility"])
-        _resolve_reports(post)
+        resolve_reports(post)
         entry = _log(ModerationAction.Kind.REJECT, post, by=by, note=message)
         author = _author(post)
         if message and author is not None:

@@ -20,6 +20,7 @@ from frontdesk.community.actions.common import (
     require_can_post,
     require_moderator,
 )
+from frontdesk.community.actions.moderation import resolve_reports
 from frontdesk.community.models import ModerationAction, Participant, Photo
 from frontdesk.community.notify import POST_REJECTED, Notice, notify
 from frontdesk.core.models import Membership
@@ -104,6 +105,7 @@ def decide_photo(photo: Photo, *, by: Membership, approve: bool, message: str = 
             photo.image.name = photo.thumbnail.name = ""
             fields += ["image", "thumbnail"]
         photo.save(update_fields=fields)
+        resolve_reports(photo)
         entry = log(
             photo.workspace_id,
             ModerationAction.Kind.APPROVE if approve else ModerationAction.Kind.REJECT,

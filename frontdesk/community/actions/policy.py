@@ -3,10 +3,17 @@ and the rate limit (how many posts one person may make in how many minutes)."""
 
 from __future__ import annotations
 
+import difflib
+
 from django.db import transaction
 
-from frontdesk.community.actions.common import CommunityError, require_moderator, settings_for
-from frontdesk.community.models import CommunitySettings
+from frontdesk.community.actions.common import (
+    CommunityError,
+    log,
+    require_moderator,
+    settings_for,
+)
+from frontdesk.community.models import CommunitySettings, ModerationAction
 from frontdesk.core.models import Membership, Workspace
 
 CONDUCT_LENGTH = 8000
@@ -24,7 +31,9 @@ def update_community_settings(
 ) -> CommunitySettings:
     """Save the code of conduct (shown at /c/<slug>/conduct/) and the rate limit the
     next post is checked against. Needs MODERATE; a blank code of conduct or a limit
-    outside 1–200 posts per 1–1440 minutes is refused (CommunityError)."""
+    outside 1–200 posts per 1–1440 minutes is refused (CommunityError). A change is
+    written to the moderation log (who, when, and what changed); saving the same
+    values again changes nothing and logs nothing."""
     require_moderator(by, workspace.pk)
     text = code_of_conduct.strip().replace("\r\n", "\n")
     if not text:
@@ -40,8 +49,34 @@ def update_community_settings(
     with transaction.atomic():
         policy = settings_for(workspace)
         policy = CommunitySettings.objects.select_for_update().get(pk=policy.pk)
+        changes = _changes(policy, text, posts_per_window, window_minutes)
+        if not changes:
+            return policy
         policy.code_of_conduct = text
         policy.posts_per_window = posts_per_window
         policy.window_minutes = window_minutes
         policy.save(update_fields=["code_of_conduct", "posts_per_window", "window_minutes"])
+        log(workspace.pk, ModerationAction.Kind.SETTINGS, by=by, note="\n".join(changes))
     return policy
+
+
+def _changes(
+    policy: CommunitySettings, text: str, posts_per_window: int, window_minutes: int
+) -> list[str]:
+    """What saving would change, in words for the moderation log: the rate limit's
+    old and new values, and the code of conduct's removed (−) and added (+) lines."""
+    changes = []
+    if (policy.posts_per_window, policy.window_minutes) != (posts_per_window, window_minutes):
+        changes.append(
+            f"Rate limit: {policy.posts_per_window} posts per {policy.window_minutes} minutes"
+            f" → {posts_per_window} posts per {window_minutes} minutes."
+        )
+    if policy.code_of_conduct != text:
+        lines = [
+            ("− " if line[0] == "-" else "+ ") + line[2:]
+            for line in difflib.ndiff(policy.code_of_conduct.splitlines(), text.splitlines())
+            if line[:2] in ("- ", "+ ") and line[2:].strip()
+        ]
+        changes.append("Code of conduct:")
+        changes.extend(lines or ["(blank lines only)"])
+    return changes

@@ -1,10 +1,10 @@
-"""What customers do: suggest, vote, comment, flag. Each takes the signed-in
+"""What customers do: suggest, vote, comment, flag (any published item). Each takes the signed-in
 `Participant`; posts pass `require_can_post` (bans, rate limit) and `screen`
 (triage's abuse flag, spam), which may hold them for review instead of publishing."""
 
 from __future__ import annotations
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from frontdesk.community.actions.common import (
@@ -14,10 +14,13 @@ from frontdesk.community.actions.common import (
     require_staff_voice,
 )
 from frontdesk.community.models import (
+    Answer,
     Choice,
     Comment,
+    FanQuestion,
     ModerationAction,
     Participant,
+    Photo,
     PollVote,
     Question,
     Report,
@@ -30,6 +33,14 @@ from frontdesk.core.models import Membership
 TEXT_LENGTH = 200
 BODY_LENGTH = 4000
 REPORTS_TO_HOLD = 3
+# The reasons the public "Flag this" offers (the last one is the fallback).
+FLAG_REASONS = (
+    "Rude, abusive or hateful",
+    "Spam or advertising",
+    "Someone's private information",
+    "Not about the library",
+    "Something else",
+)
 
 
 def _require_open(question: Question) -> None:
@@ -70,16 +81,39 @@ def suggest(
     )
 
 
-class _MergedMeanwhile(Exception):
-    def __init__(self, into_id: int) -> None:
-        self.into_id = into_id
+def _merged_into_id(suggestion_pk: int) -> int | None:
+    """Read whether the suggestion was merged, holding its row against a merge until
+    this transaction ends. On PostgreSQL the read takes a FOR KEY SHARE lock: votes do
+    not wait for one another, but a merge (FOR UPDATE on both rows) waits for this
+    vote to commit and then moves it, and a vote arriving while a merge holds the row
+    waits for it and then reads the row as merged. (The vote's foreign key cannot be
+    relied on for this: Django's are checked only at commit.) SQLite has one writer
+    at a time, so a plain read is enough there."""
+    if connection.vendor != "postgresql":
+        return (
+            Suggestion.objects.filter(pk=suggestion_pk)
+            .values_list("merged_into_id", flat=True)
+            .get()
+        )
+    table = connection.ops.quote_name(Suggestion._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT merged_into_id FROM {table} WHERE id = %s FOR KEY SHARE",  # noqa: S608 - our names
+            [suggestion_pk],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise Suggestion.DoesNotExist
+    merged_into_id: int | None = row[0]
+    return merged_into_id
 
 
 def vote(suggestion: Suggestion, *, participant: Participant) -> tuple[Vote, bool]:
     """Vote for a suggestion (or the one it was merged into). Returns (vote, created):
-    a second vote, even two racing requests, leaves the one vote there is."""
+    a second vote, even two racing requests, leaves the one vote there is, and a
+    vote racing a merge ends on the merge's target, once (see `_merged_into_id`)."""
     _same_workspace(participant, suggestion.workspace_id)
-    for _attempt in range(3):
+    for _attempt in range(4):
         if suggestion.merged_into_id:
             suggestion = Suggestion.objects.get(pk=suggestion.merged_into_id)
         if suggestion.visibility != Visibility.PUBLISHED:
@@ -87,26 +121,17 @@ def vote(suggestion: Suggestion, *, participant: Participant) -> tuple[Vote, boo
         _require_open(suggestion.question)
         try:
             with transaction.atomic():
-                made = Vote.objects.create(
-                    workspace_id=suggestion.workspace_id,
-                    participant=participant,
-                    suggestion=suggestion,
-                )
-                # A merge holds the suggestion row locked (FOR UPDATE) while it moves
-                # votes; this insert's foreign-key check waited for it. Read the row
-                # again (a new snapshot): if it was merged meanwhile, vote on its target.
-                into_id = (
-                    Suggestion.objects.filter(pk=suggestion.pk)
-                    .values_list("merged_into_id", flat=True)
-                    .get()
-                )
-                if into_id:
-                    raise _MergedMeanwhile(into_id)
-                return made, True
-        except _MergedMeanwhile as merged:
-            suggestion.merged_into_id = merged.into_id
+                into_id = _merged_into_id(suggestion.pk)
+                if into_id is None:
+                    made = Vote.objects.create(
+                        workspace_id=suggestion.workspace_id,
+                        participant=participant,
+                        suggestion=suggestion,
+                    )
+                    return made, True
         except IntegrityError:
             return Vote.objects.get(participant=participant, suggestion=suggestion), False
+        suggestion.merged_into_id = into_id
     raise CommunityError("This suggestion just changed; please vote again.")
 
 
@@ -190,22 +215,78 @@ def staff_comment(
     )
 
 
+Flaggable = Suggestion | Comment | FanQuestion | Answer | Photo
+_REPORT_FIELD: dict[type, str] = {
+    Suggestion: "suggestion",
+    Comment: "comment",
+    FanQuestion: "fan_question",
+    Answer: "answer",
+    Photo: "photo",
+}
+
+
+def _is_public(target: Flaggable) -> bool:
+    if isinstance(target, Photo):
+        return target.status == Photo.Status.APPROVED
+    return target.visibility == Visibility.PUBLISHED
+
+
+def _hold_flagged(target: Flaggable, reason: str) -> None:
+    """Take a published item off the public pages into the review queue: a post is
+    held, a photo goes back to waiting for approval; logged as an automatic hold."""
+    participant: Participant | None
+    if isinstance(target, Photo):
+        target.status = Photo.Status.PENDING
+        target.hold_reason = reason
+        target.save(update_fields=["status", "hold_reason"])
+        participant = target.participant
+        note = f"Photo {target.pk}: {target.caption or 'no caption'} — {reason}"
+    else:
+        target.visibility = Visibility.HELD
+        target.hold_reason = reason
+        target.save(update_fields=["visibility", "hold_reason"])
+        participant = target.author
+        note = reason
+        if isinstance(target, FanQuestion):
+            note = f"Question “{target.title}”: {reason}"
+        elif isinstance(target, Answer):
+            note = f"Answer “{target.body[:80]}”: {reason}"
+    log(
+        target.workspace_id,
+        ModerationAction.Kind.HOLD,
+        by=None,
+        participant=participant,
+        suggestion=target if isinstance(target, Suggestion) else None,
+        comment=target if isinstance(target, Comment) else None,
+        note=note,
+    )
+
+
 def report(
     *,
     participant: Participant,
     reason: str,
     suggestion: Suggestion | None = None,
     comment: Comment | None = None,
+    fan_question: FanQuestion | None = None,
+    answer: Answer | None = None,
+    photo: Photo | None = None,
 ) -> Report:
-    """ "Flag this": a customer reports a post. Reporting twice keeps one report;
-    REPORTS_TO_HOLD different people's reports hold the post for review."""
-    target = suggestion or comment
-    if target is None or (suggestion is not None and comment is not None):
+    """ "Flag this": a customer reports a published suggestion, comment, fan question,
+    answer or photo (exactly one). Reporting twice keeps one report; REPORTS_TO_HOLD
+    different people's open reports hold the item for review (a photo goes back to
+    waiting for approval). The item's row is locked meanwhile, so reports arriving
+    together are counted one after another and the hold is logged once."""
+    given = [t for t in (suggestion, comment, fan_question, answer, photo) if t is not None]
+    if len(given) != 1:
         raise CommunityError("Flag one post at a time.")
+    target = given[0]
     _same_workspace(participant, target.workspace_id)
     reason = " ".join(reason.split())[:300] or "No reason given"
-    lookup = {"suggestion": suggestion} if suggestion is not None else {"comment": comment}
+    field = _REPORT_FIELD[type(target)]
+    lookup = {field: target}
     with transaction.atomic():
+        target = type(target).objects.select_for_update().get(pk=target.pk)
         made, _ = Report.objects.get_or_create(
             workspace_id=target.workspace_id,
             reporter=participant,
@@ -213,18 +294,8 @@ def report(
             defaults={"reason": reason},
         )
         open_reports = Report.objects.filter(resolved_at__isnull=True, **lookup).count()
-        if open_reports >= REPORTS_TO_HOLD and target.visibility == Visibility.PUBLISHED:
-            target.visibility = Visibility.HELD
-            target.hold_reason = f"Held after {open_reports} people flagged it."
-            target.save(update_fields=["visibility", "hold_reason"])
-            log(
-                target.workspace_id,
-                ModerationAction.Kind.HOLD,
-                by=None,
-                suggestion=suggestion,
-                comment=comment,
-                note=target.hold_reason,
-            )
+        if open_reports >= REPORTS_TO_HOLD and _is_public(target):
+            _hold_flagged(target, f"Held after {open_reports} people flagged it.")
     return made
 
 

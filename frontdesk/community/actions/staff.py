@@ -73,7 +73,8 @@ def create_question(
 
 def merge_suggestions(duplicate: Suggestion, *, into: Suggestion, by: Membership) -> Suggestion:
     """Fold `duplicate` into `into`: its votes move over (a person who voted for both
-    keeps one vote), its comments and reports move over, and it is marked merged.
+    keeps one vote), its comments move over, and it is marked merged (its "flag
+    this" reports stay with it: they are about its own text).
     Later votes for the duplicate land on `into` (see `posts.vote`)."""
     require_moderator(by, into.workspace_id)
     if duplicate.pk == into.pk:

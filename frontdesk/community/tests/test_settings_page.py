@@ -10,6 +10,7 @@ from django.urls import reverse
 from frontdesk.community.actions import answers, posts
 from frontdesk.community.actions.common import CommunityError, settings_for
 from frontdesk.community.actions.policy import update_community_settings
+from frontdesk.community.models import ModerationAction
 from frontdesk.core.errors import NotAllowed
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +86,41 @@ def test_agent_is_refused_and_bad_values_change_nothing(client_for, cast, rivers
     policy = settings_for(riverside)
     assert (policy.posts_per_window, policy.window_minutes) == (6, 10)
     assert policy.code_of_conduct.startswith("Be kind.")
+    assert not ModerationAction.objects.filter(kind=ModerationAction.Kind.SETTINGS).exists()
+
+
+def test_a_change_is_in_the_moderation_log_with_who_and_what(client_for, cast, riverside):
+    url = reverse("community:settings", kwargs={"ws": riverside.slug})
+    default = settings_for(riverside).code_of_conduct
+    edited = default.replace("Be kind.", "Be kind and patient.") + "\nNo selling."
+    moderator = client_for(cast["moderator"])
+    moderator.post(url, {"code_of_conduct": edited, "posts_per_window": "3", "window_minutes": "5"})
+    # Saving the same values again changes nothing and logs nothing.
+    moderator.post(url, {"code_of_conduct": edited, "posts_per_window": "3", "window_minutes": "5"})
+    update_community_settings(
+        riverside,
+        by=cast["admin"],
+        code_of_conduct=edited,
+        posts_per_window=4,
+        window_minutes=5,
+    )
+    entries = list(ModerationAction.objects.filter(kind=ModerationAction.Kind.SETTINGS))
+    assert [(e.moderator, e.workspace_id) for e in entries] == [
+        (cast["admin"], riverside.pk),
+        (cast["moderator"], riverside.pk),
+    ]
+    assert entries[1].note.splitlines() == [
+        "Rate limit: 6 posts per 10 minutes → 3 posts per 5 minutes.",
+        "Code of conduct:",
+        "− Be kind. Disagree with ideas, never with people.",
+        "+ Be kind and patient. Disagree with ideas, never with people.",
+        "+ No selling.",
+    ]
+    assert entries[0].note == "Rate limit: 3 posts per 5 minutes → 4 posts per 5 minutes."
+    assert entries[0].created_at >= entries[1].created_at
+
+    log = moderator.get(reverse("community:queue", kwargs={"ws": riverside.slug}))
+    html = log.content.decode()
+    assert html.count("Settings changed") == 2
+    assert "Mo Okafor" in html and "Amir Haddad" in html
+    assert "+ No selling." in html and "→ 4 posts per 5 minutes." in html

@@ -12,7 +12,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -58,6 +58,7 @@ def _context(request: HttpRequest, workspace: Workspace, **extra: Any) -> dict[s
         "colors": brand_colors(workspace.brand_color),
         "participant": participant,
         "banned": active_ban(participant) if participant else None,
+        "flag_reasons": posts.FLAG_REASONS,
         **extra,
     }
 
@@ -302,27 +303,67 @@ def comment(request: HttpRequest, community: str, pk: int) -> HttpResponse:
     return _render_suggestion(request, workspace, found, form, status=400)
 
 
+FLAG_KINDS = ("suggestion", "comment", "question", "answer", "photo")
+
+
+def _flag_target(workspace: Workspace, kind: str, pk: int) -> tuple[dict[str, Any], str]:
+    """The published item a "Flag this" names (404 if not public), as `posts.report`'s
+    keyword argument, and the page to go back to."""
+    if kind == "suggestion":
+        suggestion = queries.access_suggestion(workspace, pk)
+        return {"suggestion": suggestion}, reverse(
+            "community_public:suggestion", args=[workspace.slug, suggestion.pk]
+        )
+    if kind == "comment":
+        comment_row = queries.access_comment(workspace, pk)
+        return {"comment": comment_row}, reverse(
+            "community_public:suggestion", args=[workspace.slug, comment_row.suggestion_id]
+        )
+    if kind == "question":
+        fq = queries.access_fan_question(workspace, pk)
+        return {"fan_question": fq}, reverse(
+            "community_public:fan-question", args=[workspace.slug, fq.pk]
+        )
+    if kind == "answer":
+        answer_row = queries.access_answer(workspace, pk, public=True)
+        return {"answer": answer_row}, reverse(
+            "community_public:fan-question", args=[workspace.slug, answer_row.fan_question_id]
+        )
+    photo = queries.access_photo(workspace, pk, public=True)
+    return {"photo": photo}, reverse("community_public:photos", args=[workspace.slug])
+
+
 @require_POST
 def flag(request: HttpRequest, community: str) -> HttpResponse:
+    """ "Flag this" on a published suggestion, comment, fan question, answer or photo:
+    the form names one (`<kind>=<id>`) with a reason. With htmx the flag's own
+    fragment is swapped for a thank-you; without, back to the page with a message."""
     workspace = queries.public_workspace(community)
+    kind = next((k for k in FLAG_KINDS if request.POST.get(k, "").isdigit()), None)
+    if kind is None:
+        raise Http404("Nothing to flag")
+    pk = int(request.POST[kind])
+    target, back = _flag_target(workspace, kind, pk)
     participant = _signed_in(request, workspace)
     if participant is None:
+        if request.htmx:  # type: ignore[attr-defined]
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("community_public:signin", args=[workspace.slug])
+            return response
         return _to_sign_in(workspace)
-    suggestion = comment_row = None
-    if request.POST.get("comment"):
-        comment_row = queries.access_comment(workspace, int(request.POST["comment"]))
-        back = comment_row.suggestion_id
-    else:
-        suggestion = queries.access_suggestion(workspace, int(request.POST.get("suggestion") or 0))
-        back = suggestion.pk
-    posts.report(
-        participant=participant,
-        reason=request.POST.get("reason", ""),
-        suggestion=suggestion,
-        comment=comment_row,
-    )
+    reason = request.POST.get("reason", "").strip()
+    if reason not in posts.FLAG_REASONS:
+        reason = posts.FLAG_REASONS[-1]
+    more = " ".join(request.POST.get("more", "").split())
+    posts.report(participant=participant, reason=f"{reason}: {more}" if more else reason, **target)
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(
+            request,
+            "community/_flag.html",
+            _context(request, workspace, kind=kind, pk=pk, flagged=True),
+        )
     messages.success(request, "Thank you. A moderator will look at it.")
-    return redirect("community_public:suggestion", workspace.slug, back)
+    return redirect(back)
 
 
 @xframe_options_exempt
