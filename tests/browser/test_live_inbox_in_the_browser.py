@@ -128,3 +128,39 @@ def test_a_delivery_report_that_comes_while_its_message_is_being_redrawn_is_not_
     first.fulfill(response=stale)
 
     priya.locator(f"#msg-{pk} [data-delivery='delivered']").wait_for(timeout=15_000)
+
+
+def test_a_delivery_report_that_comes_while_its_redrawn_message_settles_is_not_lost(
+    library,  # noqa: F811
+    new_page,
+):
+    """htmx sets a swapped-in element's triggers up only when it settles: an event
+    told between the swap and that moment reaches neither the replaced element nor
+    the new one. The settling is made long here, and the second report comes in it."""
+    priya = new_page(width=1600, height=900)
+    library.sign_in(priya, library.priya)
+    library.open_inbox(priya)
+    row(priya, "Grace Okoye").locator(".conv-link").click()
+    priya.wait_for_function("document.body.dataset.live === 'on'")
+    reply = priya.locator(".msg-reply", has_text="that made our week")
+    pk = int(reply.get_attribute("data-id"))
+    priya.evaluate(
+        """(pk) => {
+            htmx.config.defaultSettleDelay = 4000;
+            window.changes = 0;
+            document.body.addEventListener("message:changed", (e) => {
+                if (e.detail.message === pk) window.changes += 1;
+            });
+            document.getElementById("msg-" + pk).dataset.before = "yes";
+        }""",
+        pk,
+    )
+    library.server.shell(REPORT.format(pk=pk, status="failed"))
+    # The redraw is swapped in (the old element is gone) and is still settling.
+    priya.wait_for_function(f"!document.getElementById('msg-{pk}').dataset.before")
+    priya.locator(
+        f"#msg-{pk}[data-delivery='failed'], #msg-{pk} [data-delivery='failed']"
+    ).wait_for()
+    library.server.shell(REPORT.format(pk=pk, status="delivered"))
+    priya.wait_for_function("window.changes >= 2")
+    priya.locator(f"#msg-{pk} [data-delivery='delivered']").wait_for(timeout=15_000)

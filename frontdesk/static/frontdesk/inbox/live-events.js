@@ -23,7 +23,7 @@
   // came while the redraw was on its way would be lost, and the element would keep
   // what the server had before it (a reply stuck at "Sent" once it was delivered).
   // So the newest event meant for each element is numbered, and an element whose
-  // answer started before it is redrawn once more.
+  // request started before it is redrawn once more when the new one is set up.
   var seq = 0, newest = {};
   var REDRAWN = /^(msg-\d+|conv-\d+|conversation-header)$/;
   function fire(name, detail) {
@@ -43,15 +43,21 @@
       if (url && window.htmx) window.htmx.ajax("GET", url, { source: elt, target: elt, swap: "outerHTML" });
     }, 0);
   }
+  var started = {};
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    if (elt && REDRAWN.test(elt.id || "")) elt.frontdeskLiveSeq = seq;
+    if (elt && REDRAWN.test(elt.id || "")) started[elt.id] = seq;
   });
-  // Before the swap, while the element is still on the page (the events of one that
-  // was replaced no longer reach the document).
-  document.addEventListener("htmx:beforeSwap", function (event) {
-    var elt = event.detail.elt, since = elt && elt.frontdeskLiveSeq;
-    if (since !== undefined && (newest[elt.id] || 0) > since) redraw(elt.id);
+  // When the new element is set up (htmx:load: from now on its own triggers listen).
+  // Not at the swap: htmx sets a swapped-in element's triggers up only when it
+  // settles, a moment later, and an event told in between reached neither the old
+  // element nor the new one.
+  document.addEventListener("htmx:load", function (event) {
+    var id = event.detail.elt && event.detail.elt.id;
+    if (!id || started[id] === undefined) return;
+    var since = started[id];
+    delete started[id];
+    if ((newest[id] || 0) > since) redraw(id);
   });
   // A message drawn from another answer (the composer's, the timeline's) may have been
   // rendered before a change that was told while it was not on the page yet.
