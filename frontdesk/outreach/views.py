@@ -277,15 +277,7 @@ def sender_list(request: WorkspaceRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 made = authoring.create_sender_identity(
-                    member=data["member"],
-                    name=data["name"],
-                    title=data["title"],
-                    signature=data["signature"],
-                    email_channel=data["email_channel"],
-                    sms_channel=data["sms_channel"],
-                    from_address=data["from_address"],
-                    photo=data["photo"],
-                    by=request.membership,
+                    member=data["member"], **_sender_fields(data), by=request.membership
                 )
             except ActionError as error:
                 form.add_error(_sender_field(error), error.message)
@@ -308,6 +300,22 @@ def sender_list(request: WorkspaceRequest) -> HttpResponse:
     )
 
 
+# The sender form's fields that adding and editing a sender both pass to their action.
+SENDER_FIELDS = (
+    "name",
+    "title",
+    "signature",
+    "email_channel",
+    "sms_channel",
+    "from_address",
+    "photo",
+)
+
+
+def _sender_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {name: data[name] for name in SENDER_FIELDS}
+
+
 def _sender_field(error: ActionError) -> str | None:
     field = {"email": "email_channel", "sms": "sms_channel"}.get(error.field or "", error.field)
     return field if field in SenderForm.base_fields else None
@@ -325,13 +333,7 @@ def sender_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
         try:
             authoring.update_sender_identity(
                 sender,
-                name=data["name"],
-                title=data["title"],
-                signature=data["signature"],
-                email_channel=data["email_channel"],
-                sms_channel=data["sms_channel"],
-                from_address=data["from_address"],
-                photo=data["photo"],
+                **_sender_fields(data),
                 remove_photo=data["remove_photo"],
                 by=request.membership,
             )
