@@ -182,3 +182,81 @@ def test_a_message_delivered_again_is_answered_250_and_stored_once(smtpd):
         "Other",
         "Sent twice",
     ]
+
+
+def _paths() -> list[str]:
+    """MAIL FROM / RCPT TO arguments as sending servers write them, and odd ones."""
+    import itertools
+    import random
+
+    locals_ = ["grace", "Grace.Hopper", "desk+c42-ab12", "a!#$%&'*+/=?^_`{|}~-z", "x", '"a b"']
+    locals_ += ["a..b", ".a", "a.", "ü"]
+    domains = ["example.org", "EXAMPLE.org", "a-b.c", "localhost", "[127.0.0.1]", "a..b", "-"]
+    params = ["", " SIZE=1234", "  SIZE=1 BODY=8BITMIME", " SIZE=1 ", "\tSIZE=1", "x", " "]
+    found = [f"<{lp}@{d}>{p}" for lp, d, p in itertools.product(locals_, domains, params)]
+    found += ["<>", "<> SIZE=1", "grace@example.org", " <grace@example.org>", "<@a,@b:c@d>"]
+    found += ["<grace@example.org", "grace@example.org>", "<grace@@example.org>", ""]
+    rng = random.Random(7)
+    alphabet = 'ab.@<> \t"()[],:;\\+=-_1'
+    found += [
+        "<" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))) for _ in range(3000)
+    ]
+    return found
+
+
+def _outcome(read, arg):
+    try:
+        return read(arg)
+    except Exception as exc:  # aiosmtpd's reading raises on some (IndexError on "<")
+        return type(exc)
+
+
+def test_plain_paths_are_read_as_aiosmtpd_reads_them():
+    """`FrontdeskSMTP` reads `<local@domain>` without the email package's parser:
+    for every argument it gives what aiosmtpd itself gives, with or without the
+    local-part limit (and it really takes its own way for the plain ones)."""
+    from aiosmtpd.smtp import SMTP
+
+    from frontdesk.channels.email.smtpd import _PLAIN_PATH, FrontdeskSMTP
+
+    plain = 0
+    for limit in (0, 5):
+        ours, theirs = FrontdeskSMTP.__new__(FrontdeskSMTP), SMTP.__new__(SMTP)
+        ours.local_part_limit = theirs.local_part_limit = limit
+        for arg in _paths():
+            assert _outcome(ours._getaddr, arg) == _outcome(theirs._getaddr, arg), arg
+            plain += _PLAIN_PATH.fullmatch(arg) is not None
+    assert plain > 50
+
+
+def test_the_receiver_serves_its_own_sessions(smtpd):
+    from frontdesk.channels.email.smtpd import FrontdeskSMTP, make_controller
+
+    port = free_port()
+    controller = make_controller(host="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with smtplib.SMTP("127.0.0.1", port) as client:
+            client.ehlo()
+        assert isinstance(controller.smtpd, FrontdeskSMTP)
+    finally:
+        controller.stop()
+
+
+def test_a_session_that_gives_up_before_data_does_not_hold_back_the_others(smtpd):
+    """Commits wait a moment for sessions with a recipient accepted and no DATA yet;
+    a session that resets (or hangs up) is no longer waited for."""
+    import gc
+
+    from frontdesk.channels.email.smtpd import FrontdeskHandler
+
+    with smtplib.SMTP("127.0.0.1", smtpd, timeout=30) as quitter:
+        quitter.mail("grace@example.org")
+        quitter.rcpt("desk@riverside.example")
+        quitter.rset()
+        with smtplib.SMTP("127.0.0.1", smtpd, timeout=30) as sender:
+            sender.sendmail("ada@example.org", ["desk@riverside.example"], write_mail(subject="Hi"))
+    gc.collect()
+    handlers = [o for o in gc.get_objects() if isinstance(o, FrontdeskHandler)]
+    assert handlers and all(len(h._coming) == 0 for h in handlers)
+    assert InboundEvent.objects.filter(subject="Hi").count() == 1
