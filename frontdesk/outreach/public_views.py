@@ -4,7 +4,8 @@
   to the List-Unsubscribe URL with no cookies, so that POST is CSRF-exempt (the
   signed token is the proof); a person following the footer link gets a page with
   a button (a GET changes nothing: link scanners open every link).
-- preferences: the topics of this workspace, each on or off.
+- preferences: the topics of this workspace, each on or off; a double opt-in topic
+  ticked there is pending until the person confirms it from the message this sends.
 - confirm: double opt-in; the button confirms (again, not the GET).
 - sender-address: a staff member proves their own From address (the link mailed to
   it); the button verifies it.
@@ -12,13 +13,16 @@
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from frontdesk.outreach import tokens
-from frontdesk.outreach.actions import authoring, recipients
+from frontdesk.outreach.actions import authoring, confirmations, recipients
+from frontdesk.outreach.actions.app_notices import Queued
 from frontdesk.outreach.models import (
     Delivery,
     SenderIdentity,
@@ -26,7 +30,7 @@ from frontdesk.outreach.models import (
     SubscriptionStatus,
     Topic,
 )
-from frontdesk.outreach.sending import topic_of
+from frontdesk.outreach.sending import sender_of, topic_of
 
 
 def _bad_link(request: HttpRequest, error: tokens.BadLink) -> HttpResponse:
@@ -41,7 +45,14 @@ def _bad_link(request: HttpRequest, error: tokens.BadLink) -> HttpResponse:
 def _delivery(purpose: str, token: str) -> Delivery:
     pk = tokens.unsign(purpose, token)
     delivery = (
-        Delivery.objects.select_related("workspace", "contact", "campaign__topic", "notice__topic")
+        Delivery.objects.select_related(
+            "workspace",
+            "contact",
+            "campaign__topic",
+            "campaign__sender",
+            "notice__topic",
+            "notice__sender",
+        )
         .filter(pk=pk)
         .first()
     )
@@ -83,10 +94,21 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
         return _bad_link(request, error)
     topics = list(Topic.objects.filter(workspace_id=delivery.workspace_id).order_by("name"))
     saved = False
+    asked = Queued(0, 0, 0)
     if request.method == "POST":
         wanted = set(request.POST.getlist("topic"))
-        for topic in topics:
-            recipients.set_subscription(delivery.contact, topic, subscribed=topic.slug in wanted)
+        with transaction.atomic():
+            chosen = [
+                recipients.set_subscription(
+                    delivery.contact, topic, subscribed=topic.slug in wanted
+                )
+                for topic in topics
+            ]
+            # A newsletter (double opt-in) ticked here waits for the person's yes
+            # from the confirmation message this sends.
+            asked = confirmations.confirm_what_they_chose(
+                chosen, today=timezone.localdate(), sender=sender_of(delivery)
+            )
         saved = True
     statuses = dict(
         Subscription.objects.filter(contact=delivery.contact, topic__in=topics).values_list(
@@ -104,7 +126,14 @@ def preferences(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "outreach/public/preferences.html",
-        {"workspace": delivery.workspace, "rows": rows, "saved": saved, "token": token},
+        {
+            "workspace": delivery.workspace,
+            "rows": rows,
+            "saved": saved,
+            "token": token,
+            "confirmation_sent": asked.queued + asked.repeated > 0,
+            "confirmation_failed": asked.unreachable > 0,
+        },
     )
 
 

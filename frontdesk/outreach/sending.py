@@ -311,6 +311,12 @@ def topic_of(delivery: Delivery) -> Topic | None:
     return source.topic if source is not None else None
 
 
+def sender_of(delivery: Delivery) -> SenderIdentity | None:
+    """Who wrote the message a delivery carried (its campaign's or notice's sender)."""
+    source: Campaign | Notice | None = delivery.campaign or delivery.notice
+    return source.sender if source is not None else None
+
+
 def context_for(
     job_delivery: Delivery, sender: SenderIdentity, data: dict[str, Any], custom: dict[str, Any]
 ) -> render.Context:

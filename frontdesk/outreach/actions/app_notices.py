@@ -5,6 +5,8 @@ consent and topic checks, List-Unsubscribe and reply routing as every notice.
 The calling app's action has already decided the person acting may do what it
 does; `queue_notices` asks `by` for that same capability (the app names it), so a
 moderator tells voters about a status change without needing to send campaigns.
+`queue_asked_for` is for the one case with no member acting: a message the recipient
+asked for on their own signed page (the confirmation of a newsletter they ticked).
 
 Who it comes from (`sender_for`): the acting member's own sender identity with a
 channel for that kind of message, else the workspace's default sender
@@ -80,15 +82,26 @@ class Queued:
     unreachable: int
 
 
-def sender_for(workspace_id: int, member: Membership | None, kind: str) -> SenderIdentity | None:
-    """The acting member's own sender identity able to send `kind`, else the
-    workspace's default sender if it can; None when neither can."""
+def _able(kind: str) -> dict[str, Any]:
+    """The filter of sender identities that can send `kind` now."""
     channel = "email_channel" if kind == MessageKind.EMAIL else "sms_channel"
-    can_send = {
+    return {
         f"{channel}__isnull": False,
         f"{channel}__is_active": True,
         "archived_at__isnull": True,
     }
+
+
+def can_send(sender_id: int, workspace_id: int, kind: str) -> bool:
+    return SenderIdentity.objects.filter(
+        pk=sender_id, workspace_id=workspace_id, **_able(kind)
+    ).exists()
+
+
+def sender_for(workspace_id: int, member: Membership | None, kind: str) -> SenderIdentity | None:
+    """The acting member's own sender identity able to send `kind`, else the
+    workspace's default sender if it can; None when neither can."""
+    can_send = _able(kind)
     if member is not None:
         own = (
             SenderIdentity.objects.filter(
@@ -192,11 +205,40 @@ def queue_notices(
     has `capability` in the workspace. Call inside the caller's transaction so the
     notices exist exactly when its change does."""
     require(by, capability, workspace_id=workspace_id)
+    return _queue(workspace_id, wording, topic, recipients, by, source)
+
+
+def queue_asked_for(
+    workspace_id: int,
+    *,
+    wording: Wording,
+    recipients: Iterable[Recipient],
+    source: str,
+    sender: SenderIdentity | None = None,
+) -> Queued:
+    """Queue notices the recipients asked for themselves, on a public page their
+    own signed link opened (the confirmation of a newsletter they ticked): no member
+    acts, so none is asked for a capability. They come from `sender` (the person
+    whose message brought them there) when it can still send that kind of message,
+    else from the workspace's default sender. Once per `external_id`, as
+    `queue_notices`."""
+    return _queue(workspace_id, wording, None, recipients, None, source, sender)
+
+
+def _queue(
+    workspace_id: int,
+    wording: Wording,
+    topic: TopicSpec | None,
+    recipients: Iterable[Recipient],
+    by: Membership | None,
+    source: str,
+    sender: SenderIdentity | None = None,
+) -> Queued:
     wanted = {r.external_id.strip()[:120]: r for r in recipients if r.external_id.strip()}
     if not wanted:
         return Queued(0, 0, 0)
     keys = list(wanted)
-    batch = _Batch(workspace_id, wording, by, source)
+    batch = _Batch(workspace_id, wording, by, source, sender)
     with transaction.atomic():
         batch.topic = topic_for(workspace_id, topic) if topic is not None else None
         for start in range(0, len(keys), CHUNK):
@@ -214,8 +256,16 @@ def queue_notices(
 class _Batch:
     """One `queue_notices` call: the senders and templates it found, what it did."""
 
-    def __init__(self, workspace_id: int, wording: Wording, by: Membership, source: str) -> None:
+    def __init__(
+        self,
+        workspace_id: int,
+        wording: Wording,
+        by: Membership | None,
+        source: str,
+        sender: SenderIdentity | None = None,
+    ) -> None:
         self.workspace_id, self.wording, self.by, self.source = workspace_id, wording, by, source
+        self.preferred = sender
         self.topic: Topic | None = None
         self.senders: dict[str, SenderIdentity | None] = {}
         self.templates: dict[str, Template] = {}
@@ -273,7 +323,11 @@ class _Batch:
 
     def _sender(self, kind: str) -> SenderIdentity | None:
         if kind not in self.senders:
-            self.senders[kind] = sender_for(self.workspace_id, self.by, kind)
+            preferred = self.preferred
+            if preferred is not None and can_send(preferred.pk, self.workspace_id, kind):
+                self.senders[kind] = preferred
+            else:
+                self.senders[kind] = sender_for(self.workspace_id, self.by, kind)
         return self.senders[kind]
 
     def _template(self, kind: str) -> Template:

@@ -7,6 +7,12 @@ signed link to `/o/confirm/<token>/` (7 days, `tokens.LIFETIMES["confirm"]`). Th
 subscription stays pending, and nothing of that topic reaches the person (the
 engine's `_blocked`, the audiences), until they press the button on that page.
 
+The person can also tick such a topic on their preferences page (a signed link from
+a message we sent them): `confirm_what_they_chose` then queues the same message, asked
+for by the person themselves (`app_notices.queue_asked_for`, from the person who
+wrote the message they came from, else the workspace's default sender), at most one a
+day per subscription however often they save.
+
 The notice goes through `app_notices.queue_notices`: its own delivery row and
 exactly-once sending, email unless the person revoked email consent (else a text),
 from the acting member's own sender identity or the workspace's default sender. Its
@@ -19,12 +25,19 @@ to the address.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from frontdesk.core import roles
 from frontdesk.core.models import Membership
 from frontdesk.outreach import tokens
-from frontdesk.outreach.actions.app_notices import Queued, Recipient, Wording, queue_notices
-from frontdesk.outreach.models import Subscription, SubscriptionStatus
+from frontdesk.outreach.actions.app_notices import (
+    Queued,
+    Recipient,
+    Wording,
+    queue_asked_for,
+    queue_notices,
+)
+from frontdesk.outreach.models import SenderIdentity, Subscription, SubscriptionStatus
 
 CONFIRM = Wording(
     key="outreach.confirm_subscription",
@@ -51,8 +64,6 @@ def queue_confirmations(
     """Queue the confirmation message of each of these subscriptions that is still
     pending (once per subscription). Needs `manage_contacts` (NotAllowed otherwise).
     Call inside the caller's transaction: sending starts after commit."""
-    from frontdesk.outreach.sending import public_url
-
     pending = list(
         Subscription.objects.filter(
             workspace_id=workspace_id,
@@ -62,24 +73,47 @@ def queue_confirmations(
         .select_related("topic")
         .order_by("pk")
     )
-    days = str(tokens.LIFETIMES["confirm"].days)
     return queue_notices(
         workspace_id,
         wording=CONFIRM,
         topic=None,
-        recipients=[
-            Recipient(
-                contact_id=row.contact_id,
-                external_id=external_id(row.pk),
-                item={
-                    "topic": row.topic.name,
-                    "url": public_url("outreach-public:confirm", tokens.sign("confirm", row.pk)),
-                    "days": days,
-                },
-            )
-            for row in pending
-        ],
+        recipients=[_recipient(row, external_id(row.pk)) for row in pending],
         capability=roles.MANAGE_CONTACTS,
         by=by,
         source=source,
+    )
+
+
+def confirm_what_they_chose(
+    subscriptions: Iterable[Subscription], *, today: date, sender: SenderIdentity | None
+) -> Queued:
+    """The person ticked these topics on their preferences page: queue the
+    confirmation of each one left pending (double opt-in), one a day at most per
+    subscription, from `sender` (who wrote the message whose link they followed) or
+    else the workspace's default sender. Call inside the page's transaction."""
+    pending = [row for row in subscriptions if row.status == SubscriptionStatus.PENDING]
+    if not pending:
+        return Queued(0, 0, 0)
+    return queue_asked_for(
+        pending[0].workspace_id,
+        wording=CONFIRM,
+        recipients=[
+            _recipient(row, f"{external_id(row.pk)}-{today.isoformat()}") for row in pending
+        ],
+        source="page",
+        sender=sender,
+    )
+
+
+def _recipient(row: Subscription, notice_id: str) -> Recipient:
+    from frontdesk.outreach.sending import public_url
+
+    return Recipient(
+        contact_id=row.contact_id,
+        external_id=notice_id,
+        item={
+            "topic": row.topic.name,
+            "url": public_url("outreach-public:confirm", tokens.sign("confirm", row.pk)),
+            "days": str(tokens.LIFETIMES["confirm"].days),
+        },
     )

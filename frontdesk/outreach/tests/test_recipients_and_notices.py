@@ -4,7 +4,9 @@ webhook, and the template checks."""
 from __future__ import annotations
 
 import json
+import re
 from email.utils import parseaddr
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -18,6 +20,7 @@ from frontdesk.outreach.actions.recipients import set_subscription
 from frontdesk.outreach.models import (
     Delivery,
     DeliveryState,
+    Notice,
     Subscription,
     SubscriptionStatus,
     Suppression,
@@ -93,6 +96,20 @@ def test_preferences_page_and_double_opt_in_work_without_a_login(
     statuses = dict(Subscription.objects.values_list("topic__slug", "status"))
     # The newsletter waits for confirmation (double opt-in); events count at once.
     assert statuses == {"newsletter": "pending", "events": "subscribed"}
+    assert b"We have sent you a message with a link" in response.content
+    # That message went out: to Grace, from Maya (who wrote the mail the page came
+    # from), with the link that confirms. Saving again the same day sends no other.
+    assert b"Saved" in client.post(page, {"topic": ["newsletter", "events"]}).content
+    smtp_sink.received.clear()
+    sending.send_due(budget_seconds=30)
+    (asked,) = smtp_sink.messages()
+    assert parseaddr(asked["To"])[1] == "grace@example.org"
+    assert parseaddr(asked["From"])[0].startswith("Maya Patel")
+    assert "Monthly newsletter" in asked["Subject"]
+    body = asked.get_body(("plain",)).get_content()
+    (link,) = re.findall(r"https?://\S+/o/confirm/\S+/", body)
+    assert b"Yes, subscribe me" in client.get(urlsplit(link).path).content
+    assert Subscription.objects.get(topic=newsletter).status == SubscriptionStatus.PENDING
 
     # A newsletter campaign skips Grace until she confirms.
     smtp_sink.received.clear()
@@ -164,3 +181,27 @@ def test_templates_refuse_unknown_placeholders_and_flag_impersonal_wording(cast,
     assert [phrase.lower() for phrase, _ in found] == ["dear customer", "do not reply", "no-reply"]
     assert all(suggestion for _, suggestion in found)
     assert render.impersonal_wording("Hi Grace, just reply if you have a question.") == []
+
+
+def test_a_newsletter_ticked_with_no_one_to_send_the_confirmation_says_so(
+    cast, riverside, maya_sender, welcome, make_contact, smtp_sink, client
+):
+    """When neither the sender of the mail the page came from nor a default sender can
+    send any more, the page says the confirmation could not be sent (and the choice
+    stays pending) instead of promising a message."""
+    make_contact("Grace Hopper", "grace@example.org")
+    Topic.objects.create(
+        workspace=riverside, slug="newsletter", name="Monthly newsletter", double_opt_in=True
+    )
+    campaign = create_campaign(name="W", sender=maya_sender, template=welcome, by=cast["agent"])
+    start_campaign(campaign, by=cast["agent"])
+    sending.send_due(budget_seconds=30)
+    delivery = Delivery.objects.get()
+    maya_sender.email_channel.is_active = False
+    maya_sender.email_channel.save(update_fields=["is_active"])
+    page = f"/o/preferences/{tokens.sign('preferences', delivery.pk)}/"
+    response = client.post(page, {"topic": ["newsletter"]})
+    assert b"We could not send you the message to confirm with" in response.content
+    assert b"We have sent you a message" not in response.content
+    assert Subscription.objects.get().status == SubscriptionStatus.PENDING
+    assert not Notice.objects.filter(source="page").exists()
