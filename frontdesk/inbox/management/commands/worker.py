@@ -27,6 +27,11 @@ class Command(run_huey.Command):
         "worker count is FRONTDESK_WORKER_THREADS. SIGTERM stops it once the running "
         "tasks finish; SIGINT (Ctrl-C) or a second SIGTERM stops it at once."
     )
+    # Django's system checks (models, URLs, templates, settings) run when the web
+    # server starts (`frontdesk serve`, `frontdesk check`) and at `frontdesk setup`;
+    # here they would import every page's URLs and views first, seconds on a busy
+    # machine, while a burst of texts waits for the worker to start.
+    requires_system_checks: list[str] = []
 
     def handle(self, *args: Any, **options: Any) -> None:
         # Process managers (systemd, Docker, `frontdesk serve`) stop services with

@@ -17,6 +17,9 @@ class Command(BaseCommand):
         "Receive mail for the workspaces' email channels over SMTP (MX target). "
         "Accepts only configured addresses; answers 250 once a message is stored."
     )
+    # The system checks run with the web server (`frontdesk serve`, `frontdesk check`);
+    # here they would import every page first while sending servers wait to connect.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: Any) -> None:
         env = os.environ.get
