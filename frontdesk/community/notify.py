@@ -25,6 +25,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.urls import reverse
 
+from frontdesk.connectors import http
 from frontdesk.connectors.base import ConnectorError, OutboundMessage
 from frontdesk.core import roles
 from frontdesk.core.models import Membership, Workspace
@@ -126,10 +127,7 @@ def send_sms(workspace: Workspace, *, to: str, body: str, in_worker: bool = Fals
 
 def _provider_is_this_server(channel: Channel) -> bool:
     config = getattr(channel, "sms_config", None)
-    url = settings.CONNECTOR_BASE_URLS.get(getattr(config, "provider", "") or "")
-    own = settings.PUBLIC_BASE_URL.rstrip("/")
-    base = str(url or "").rstrip("/")
-    return bool(base) and (base == own or base.startswith(own + "/"))
+    return http.served_here(getattr(config, "provider", "") or "")
 
 
 def notify(

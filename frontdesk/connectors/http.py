@@ -30,6 +30,16 @@ def base_url_for(provider: str, default: str) -> str:
     return (override or default).rstrip("/")
 
 
+def served_here(provider: str) -> bool:
+    """Whether calls to `provider` reach this Frontdesk itself: its override is under
+    PUBLIC_BASE_URL (the demo's Twilio stand-in). A web request must not wait on such
+    a call (with one thread a process, it waits on itself until the timeout): the
+    caller hands the call to the worker instead."""
+    override = str(settings.CONNECTOR_BASE_URLS.get(provider) or "").rstrip("/")
+    own = str(getattr(settings, "PUBLIC_BASE_URL", "") or "").rstrip("/")
+    return bool(override and own) and (override == own or override.startswith(own + "/"))
+
+
 def client(
     provider: str,
     *,

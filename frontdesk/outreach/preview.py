@@ -14,9 +14,9 @@ import uuid
 from html import escape
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 
+from frontdesk.connectors import http
 from frontdesk.connectors.base import ConnectorError, OutboundMessage
 from frontdesk.connectors.email.bulk import BulkSender
 from frontdesk.connectors.email.htmltext import html_to_text
@@ -222,9 +222,7 @@ def provider_is_this_server(sender: SenderIdentity) -> bool:
         .first()
     )
     config = getattr(channel, "sms_config", None) if channel is not None else None
-    url = settings.CONNECTOR_BASE_URLS.get(getattr(config, "provider", "") or "")
-    own = settings.PUBLIC_BASE_URL.rstrip("/")
-    return bool(url) and str(url).rstrip("/").startswith(own + "/")
+    return http.served_here(getattr(config, "provider", "") or "")
 
 
 def send_test_sms(

@@ -63,3 +63,22 @@ def test_extra_headers_are_added_beside_the_user_agent(settings, echo_server):
         headers = client.get("/").json()["headers"]
     assert headers["Accept"] == "application/json"
     assert headers["User-Agent"].startswith("Frontdesk/")
+
+
+@pytest.mark.parametrize(
+    ("override", "own", "expected"),
+    [
+        ("http://127.0.0.1:8000/demo/twilio", "http://127.0.0.1:8000", True),
+        ("http://127.0.0.1:8000/demo/twilio/", "http://127.0.0.1:8000/", True),
+        ("http://127.0.0.1:8000", "http://127.0.0.1:8000", True),
+        ("http://127.0.0.1:80001/demo/twilio", "http://127.0.0.1:8000", False),
+        ("http://127.0.0.1:9999/2010-04-01", "http://127.0.0.1:8000", False),
+        ("", "http://127.0.0.1:8000", False),
+        ("http://127.0.0.1:8000/demo/twilio", "", False),
+    ],
+)
+def test_served_here_says_whether_a_provider_is_this_server(settings, override, own, expected):
+    settings.CONNECTOR_BASE_URLS = {"twilio": override} if override else {}
+    settings.PUBLIC_BASE_URL = own
+    assert http.served_here("twilio") is expected
+    assert http.served_here("vonage") is False
