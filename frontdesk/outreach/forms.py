@@ -283,7 +283,7 @@ class OutreachSettingsForm(forms.Form):
         label="Postal address",
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
-        help_text="Shown at the foot of every message, as the law asks in many places.",
+        help_text="Shown at the foot of every message: the law asks for it in many places.",
     )
     default_sender: forms.ModelChoiceField[SenderIdentity] = forms.ModelChoiceField(
         queryset=SenderIdentity.objects.none(),
@@ -318,8 +318,8 @@ class TopicForm(forms.Form):
     slug = forms.CharField(
         max_length=40,
         required=False,
-        help_text="Names the topic in CSV imports (topic.<slug>) and cannot change once "
-        "made; empty: made from the name.",
+        help_text="Names the topic in CSV imports (e.g. topic.book-club) and cannot change "
+        "once made. Empty: made from the name.",
     )
     description = forms.CharField(
         max_length=255,
