@@ -297,8 +297,9 @@ class OutreachSettingsForm(forms.Form):
     track_opens_and_clicks = forms.BooleanField(
         required=False,
         label="Track opens and clicks",
-        help_text="Off by default: tracking tells the library who read what, which many "
-        "patrons would rather keep to themselves.",
+        help_text="Off by default, for privacy: what a patron reads is their own business. "
+        "Nothing records opens or clicks yet; for now this only changes what the campaign "
+        "pages say.",
     )
 
     def __init__(self, workspace: Workspace, *args: Any, current: Any = None, **kwargs: Any):

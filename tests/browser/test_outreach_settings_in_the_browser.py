@@ -1,8 +1,8 @@
 """Outreach settings in Chromium against the demo served by a real `frontdesk serve`.
 
 Maya, the demo's owner, sets the library's postal address on the outreach settings
-page and adds a double opt-in topic, then renames it on its own page. The page is
-looked at 1366 and 390 px wide.
+page and adds a double opt-in topic, then renames it on its own page. Priya, an
+agent, sees the page without its forms. The pages are looked at 1366 and 390 px wide.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ def demo(tmp_path_factory):
         yield server
 
 
-def sign_in(page, demo) -> None:
+def sign_in(page, demo, email: str = "") -> None:
     page.goto(f"{demo.base_url}/login/")
-    page.get_by_label("Email").fill(demo.email)
+    page.get_by_label("Email").fill(email or demo.email)
     page.get_by_label("Password").fill(demo.password)
     page.get_by_role("button", name=re.compile("sign in", re.I)).click()
     page.wait_for_url(re.compile(r"/w/riverside/$"))
@@ -98,3 +98,19 @@ def test_setting_the_address_and_adding_a_topic(demo, new_page, screenshot):
     phone.wait_for_url(re.compile(r"/outreach/settings/topics/\d+/$"))
     screenshot(phone, "outreach-topic-edit-phone")
     no_sideways_scroll(phone, "topic edit")
+
+
+def test_an_agent_sees_the_settings_without_the_forms(demo, new_page, screenshot):
+    page = new_page(width=390, height=844)
+    sign_in(page, demo, "priya@riverside-library.example")
+    page.goto(f"{demo.base_url}/w/riverside/outreach/settings/")
+    # (The other test may have changed the demo's address first.)
+    expect(page.locator(".facts")).to_contain_text("Riverside Public Library")
+    expect(page.locator(".facts")).to_contain_text("Not tracked")
+    expect(page.get_by_text("Only an admin or the owner can change these.")).to_be_visible()
+    expect(page.locator("tr", has_text="Monthly newsletter")).to_be_visible()
+    expect(page.get_by_role("button", name="Save the settings")).to_have_count(0)
+    expect(page.get_by_role("button", name="Add the topic")).to_have_count(0)
+    expect(page.get_by_role("link", name="Monthly newsletter")).to_have_count(0)
+    screenshot(page, "outreach-settings-agent-phone")
+    no_sideways_scroll(page, "settings as an agent")
