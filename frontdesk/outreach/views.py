@@ -38,6 +38,7 @@ from frontdesk.outreach.models import (
     ImportKind,
     ImportRun,
     MessageKind,
+    OutreachSettings,
     SenderIdentity,
     Template,
 )
@@ -400,8 +401,9 @@ def sender_verify(request: WorkspaceRequest, pk: int) -> HttpResponse:
 # --- settings and topics ------------------------------------------------------------------
 
 
-def _settings_form(request: WorkspaceRequest, data: Any = None) -> OutreachSettingsForm:
-    saved = outreach_settings.settings_of(request.workspace.pk)
+def _settings_form(
+    request: WorkspaceRequest, saved: OutreachSettings, data: Any = None
+) -> OutreachSettingsForm:
     return OutreachSettingsForm(
         request.workspace,
         data,
@@ -421,9 +423,9 @@ def _settings_page(
     topic_form: TopicForm | None = None,
 ) -> HttpResponse:
     workspace = request.workspace
-    form = form or _settings_form(request)
-    topic_form = topic_form or TopicForm()
     saved = outreach_settings.settings_of(workspace.pk)
+    form = form or _settings_form(request, saved)
+    topic_form = topic_form or TopicForm()
     return render(
         request,
         "outreach/settings.html",
@@ -450,7 +452,9 @@ def settings_page(request: WorkspaceRequest) -> HttpResponse:
     if request.method != "POST":
         return _settings_page(request)
     require(request.membership, roles.MANAGE_WORKSPACE)
-    form = _settings_form(request, request.POST)
+    form = _settings_form(
+        request, outreach_settings.settings_of(request.workspace.pk), request.POST
+    )
     if form.is_valid():
         data = form.cleaned_data
         try:

@@ -78,7 +78,9 @@ def test_setting_the_address_and_adding_a_topic(demo, new_page, screenshot):
     # The same slug again: a form error, not a new topic.
     page.get_by_label("Name", exact=True).fill("Book Club")
     page.get_by_role("button", name="Add the topic").click()
+    page.wait_for_url(re.compile(r"/outreach/settings/topics/#new-topic-h$"))
     expect(page.locator(".field.has-error")).to_contain_text("exists already")
+    expect(page.locator(".field.has-error")).to_be_in_viewport()
     expect(page.locator("tr", has_text="Book club")).to_have_count(1)
 
     row.get_by_role("link", name="Book club").click()
