@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 
 from frontdesk.core.models import Membership, Workspace
 from frontdesk.core.queries import team
@@ -272,3 +273,76 @@ class NoticeImportForm(forms.Form):
         fields["sender"].label_from_instance = lambda s: (
             f"{s.name}, {s.title}" if s.title else s.name
         )
+
+
+class OutreachSettingsForm(forms.Form):
+    """The workspace's outreach settings (actions/settings.py checks the rules)."""
+
+    physical_address = forms.CharField(
+        required=False,
+        label="Postal address",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "street-address"}),
+        help_text="Shown at the foot of every message: the law asks for it in many places.",
+    )
+    default_sender: forms.ModelChoiceField[SenderIdentity] = forms.ModelChoiceField(
+        queryset=SenderIdentity.objects.none(),
+        required=False,
+        label="Default sender",
+        empty_label="None",
+        error_messages={"invalid_choice": "Choose one of this workspace's senders."},
+        help_text="Who notices come from when the staff member who acted has no sender of "
+        "their own; community updates and newsletter confirmations use it too.",
+    )
+    track_opens_and_clicks = forms.BooleanField(
+        required=False,
+        label="Track opens and clicks",
+        help_text="Off by default, for privacy: what a patron reads is their own business. "
+        "Nothing records opens or clicks yet; for now this only changes what the campaign "
+        "pages say.",
+    )
+
+    def __init__(self, workspace: Workspace, *args: Any, current: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["default_sender"]
+        # Senders offered for new messages whose member is on the team (the one
+        # chosen now stays offered, so saving other settings keeps it).
+        offered = Q(member__is_active=True)
+        if current is not None:
+            offered |= Q(pk=current)
+        field.queryset = queries.senders(workspace).filter(offered)
+        field.label_from_instance = lambda s: f"{s.name}, {s.title}" if s.title else s.name
+
+
+class TopicForm(forms.Form):
+    name = forms.CharField(max_length=80, help_text="As people see it, e.g. “Monthly newsletter”.")
+    slug = forms.CharField(
+        max_length=40,
+        required=False,
+        help_text="Names the topic in CSV imports (e.g. topic.book-club) and cannot change "
+        "once made. Empty: made from the name.",
+    )
+    description = forms.CharField(
+        max_length=255,
+        required=False,
+        help_text="One line on the preferences page, e.g. “What's on, once a month”.",
+    )
+    double_opt_in = forms.BooleanField(
+        required=False,
+        label="Ask for confirmation (double opt-in)",
+        help_text="A new subscription counts once confirmed from a message sent to the "
+        "address, and campaigns on the topic go only to confirmed subscribers. Turning it "
+        "on later unsubscribes nobody: people subscribed already stay subscribed.",
+    )
+
+    @classmethod
+    def for_topic(cls, topic: Topic, data: Any = None) -> TopicForm:
+        """The form editing `topic`: everything but the slug, which is fixed."""
+        initial = {
+            "name": topic.name,
+            "description": topic.description,
+            "double_opt_in": topic.double_opt_in,
+        }
+        form = cls(data, initial=initial)
+        del form.fields["slug"]
+        return form

@@ -22,6 +22,7 @@ from frontdesk.outreach.models import (
     Notice,
     OutreachSettings,
     SenderIdentity,
+    SubscriptionStatus,
     Template,
     Topic,
 )
@@ -150,6 +151,27 @@ def templates(workspace: Workspace) -> QuerySet[Template]:
 
 def topics(workspace: Workspace) -> QuerySet[Topic]:
     return Topic.objects.for_workspace(workspace).order_by("name")
+
+
+def topics_with_counts(workspace: Workspace) -> QuerySet[Topic]:
+    """The topics by name, each with how many people are `subscribed`, `pending`
+    (waiting for confirmation) and `unsubscribed` (one query)."""
+
+    def count(status: str) -> Count:
+        return Count("subscriptions", filter=Q(subscriptions__status=status))
+
+    return topics(workspace).annotate(
+        subscribed=count(SubscriptionStatus.SUBSCRIBED),
+        pending=count(SubscriptionStatus.PENDING),
+        unsubscribed=count(SubscriptionStatus.UNSUBSCRIBED),
+    )
+
+
+def access_topic(workspace: Workspace, pk: int | str) -> Topic:
+    found = Topic.objects.for_workspace(workspace).filter(pk=parse_id(pk) or 0).first()
+    if found is None:
+        raise Http404("No such topic")
+    return found
 
 
 @dataclass(frozen=True)

@@ -22,19 +22,23 @@ from frontdesk.outreach import imports, preview, queries
 from frontdesk.outreach import render as placeholders
 from frontdesk.outreach.actions import authoring, campaigns
 from frontdesk.outreach.actions import imports as import_actions
+from frontdesk.outreach.actions import settings as outreach_settings
 from frontdesk.outreach.forms import (
     CampaignForm,
     ImportUploadForm,
     NoticeImportForm,
+    OutreachSettingsForm,
     ScheduleForm,
     SenderForm,
     TemplateForm,
+    TopicForm,
 )
 from frontdesk.outreach.models import (
     CampaignStatus,
     ImportKind,
     ImportRun,
     MessageKind,
+    OutreachSettings,
     SenderIdentity,
     Template,
 )
@@ -392,6 +396,142 @@ def sender_verify(request: WorkspaceRequest, pk: int) -> HttpResponse:
     sender = queries.access_sender(request.workspace, pk)
     _proof_message(request, sender)
     return redirect("outreach:senders", ws=request.workspace.slug)
+
+
+# --- settings and topics ------------------------------------------------------------------
+
+
+def _settings_form(
+    request: WorkspaceRequest, saved: OutreachSettings, data: Any = None
+) -> OutreachSettingsForm:
+    return OutreachSettingsForm(
+        request.workspace,
+        data,
+        current=saved.default_sender_id,
+        initial={
+            "physical_address": saved.physical_address,
+            "default_sender": saved.default_sender_id,
+            "track_opens_and_clicks": saved.track_opens_and_clicks,
+        },
+    )
+
+
+def _settings_page(
+    request: WorkspaceRequest,
+    *,
+    form: OutreachSettingsForm | None = None,
+    topic_form: TopicForm | None = None,
+) -> HttpResponse:
+    workspace = request.workspace
+    saved = outreach_settings.settings_of(workspace.pk)
+    form = form or _settings_form(request, saved)
+    topic_form = topic_form or TopicForm()
+    return render(
+        request,
+        "outreach/settings.html",
+        {
+            "form": form,
+            "topic_form": topic_form,
+            "saved": saved,
+            "topics": queries.topics_with_counts(workspace),
+            "can_change": request.membership.can(roles.MANAGE_WORKSPACE),
+            "tab": "settings",
+        },
+        status=400 if form.errors or topic_form.errors else 200,
+    )
+
+
+def _form_error(form: Any, error: ActionError) -> None:
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+@require_capability(roles.VIEW_INBOX)
+def settings_page(request: WorkspaceRequest) -> HttpResponse:
+    """The workspace's outreach settings and its topics. Everyone who reads the inbox
+    may look; saving needs manage_workspace."""
+    if request.method != "POST":
+        return _settings_page(request)
+    require(request.membership, roles.MANAGE_WORKSPACE)
+    form = _settings_form(
+        request, outreach_settings.settings_of(request.workspace.pk), request.POST
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            outreach_settings.update_outreach_settings(
+                request.workspace.pk,
+                physical_address=data["physical_address"],
+                track_opens_and_clicks=data["track_opens_and_clicks"],
+                default_sender=data["default_sender"],
+                by=request.membership,
+            )
+        except ActionError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, "Saved. Messages sent from now on carry the changes.")
+            return redirect("outreach:settings", ws=request.workspace.slug)
+    return _settings_page(request, form=form)
+
+
+@require_POST
+@require_capability(roles.MANAGE_WORKSPACE)
+def topic_create(request: WorkspaceRequest) -> HttpResponse:
+    form = TopicForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            made = outreach_settings.create_topic(
+                request.workspace.pk,
+                name=data["name"],
+                slug=data["slug"],
+                description=data["description"],
+                double_opt_in=data["double_opt_in"],
+                by=request.membership,
+            )
+        except ActionError as error:
+            _form_error(form, error)
+        else:
+            messages.success(
+                request,
+                f"“{made.name}” is added: people can choose it on their preferences page, "
+                f"and imports can fill it as topic.{made.slug}.",
+            )
+            response = redirect("outreach:settings", ws=request.workspace.slug)
+            response["Location"] += f"#topic-{made.pk}"
+            return response
+    return _settings_page(request, topic_form=form)
+
+
+@require_capability(roles.MANAGE_WORKSPACE)
+def topic_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
+    """Rename a topic, redescribe it, or change whether it asks for confirmation;
+    its slug stays as it was made."""
+    workspace = request.workspace
+    topic = queries.access_topic(workspace, pk)
+    form = TopicForm.for_topic(topic, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            outreach_settings.update_topic(
+                topic,
+                name=data["name"],
+                description=data["description"],
+                double_opt_in=data["double_opt_in"],
+                by=request.membership,
+            )
+        except ActionError as error:
+            _form_error(form, error)
+        else:
+            messages.success(request, f"“{topic.name}” is saved.")
+            response = redirect("outreach:settings", ws=workspace.slug)
+            response["Location"] += f"#topic-{topic.pk}"
+            return response
+    return render(
+        request,
+        "outreach/topic_form.html",
+        {"topic": topic, "form": form, "tab": "settings"},
+        status=400 if form.errors else 200,
+    )
 
 
 # --- campaigns ----------------------------------------------------------------------------
