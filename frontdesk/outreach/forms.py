@@ -298,8 +298,10 @@ class OutreachSettingsForm(forms.Form):
         required=False,
         label="Track opens and clicks",
         help_text="Off by default, for privacy: what a patron reads is their own business. "
-        "Nothing records opens or clicks yet; for now this only changes what the campaign "
-        "pages say.",
+        "When on, campaign emails carry a tiny image that tells us they were opened, and "
+        "their links pass through this server to count clicks; campaign pages then show "
+        "how many people opened and clicked. Unsubscribe and preference links are never "
+        "counted.",
     )
 
     def __init__(self, workspace: Workspace, *args: Any, current: Any = None, **kwargs: Any):

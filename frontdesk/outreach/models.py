@@ -257,6 +257,12 @@ class Delivery(WorkspaceScoped):
     reply_conversation = models.ForeignKey(
         Conversation, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Only when the workspace tracks opens and clicks (`OutreachSettings`): the first
+    # time the open pixel was fetched / a click link followed, and how many times.
+    opened_at = models.DateTimeField(null=True, blank=True)
+    opens = models.PositiveSmallIntegerField(default=0)
+    clicked_at = models.DateTimeField(null=True, blank=True)
+    clicks = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -10,5 +10,7 @@ urlpatterns = [
     path("unsubscribe/<str:token>/", public_views.unsubscribe, name="unsubscribe"),
     path("preferences/<str:token>/", public_views.preferences, name="preferences"),
     path("confirm/<str:token>/", public_views.confirm, name="confirm"),
+    path("click/<str:token>/", public_views.click, name="click"),
+    path("open/<str:token>/", public_views.open_pixel, name="open"),
     path("sender-address/<str:token>/", public_views.sender_address, name="sender-address"),
 ]

@@ -7,21 +7,28 @@
 - preferences: the topics of this workspace, each on or off; a double opt-in topic
   ticked there is pending until the person confirms it from the message this sends.
 - confirm: double opt-in; the button confirms (again, not the GET).
+- click / open: only in messages of a workspace that tracks opens and clicks. A
+  click link redirects to the address signed inside its token (never one from the
+  query string) and records the click; past its lifetime it shows a small page with
+  that address instead (nothing recorded); forged, the bad-link page. The open
+  pixel is always a 1×1 GIF that no cache keeps, recorded or not.
 - sender-address: a staff member proves their own From address (the link mailed to
   it); the button verifies it.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from frontdesk.outreach import tokens
-from frontdesk.outreach.actions import authoring, confirmations, recipients
+from frontdesk.outreach.actions import authoring, confirmations, recipients, tracking
 from frontdesk.outreach.actions.app_notices import Queued
 from frontdesk.outreach.models import (
     Delivery,
@@ -59,6 +66,53 @@ def _delivery(purpose: str, token: str) -> Delivery:
     if delivery is None:
         raise tokens.BadLink("This link is not valid.")
     return delivery
+
+
+# A transparent 1×1 GIF (43 bytes).
+PIXEL = (
+    b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00"
+    b"\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;"
+)
+NO_CACHE = "no-store, no-cache, must-revalidate, max-age=0, private"
+
+
+def _uncached(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = NO_CACHE
+    response["Pragma"] = "no-cache"
+    response["Expires"] = "0"
+    # The token in this address is nobody else's business (not the target site's).
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@csrf_exempt
+@require_safe
+def click(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        delivery_id, target, fresh = tokens.read_click(token)
+    except tokens.BadLink as error:
+        return _uncached(_bad_link(request, error))
+    lowered = target.lower()
+    if not (lowered.startswith("https://") or lowered.startswith("http://")):
+        # Signed by us, but only http(s) links are ever made into click links.
+        return _uncached(_bad_link(request, tokens.BadLink("This link is not valid.")))
+    if not fresh:
+        return _uncached(
+            render(request, "outreach/public/old_link.html", {"target": target}, status=200)
+        )
+    if request.method == "GET":
+        tracking.record_click(delivery_id)
+    return _uncached(HttpResponseRedirect(target))
+
+
+@csrf_exempt
+@require_safe
+def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
+    # An old or altered pixel is still an image; nothing is recorded for it.
+    with contextlib.suppress(tokens.BadLink):
+        if request.method == "GET":
+            tracking.record_open(tokens.unsign("open", token))
+    return _uncached(HttpResponse(PIXEL, content_type="image/gif"))
 
 
 @csrf_exempt

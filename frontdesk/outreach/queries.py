@@ -186,6 +186,9 @@ class Results:
     waiting: int
     failed: int
     suppressed: int
+    # People, not hits: deliveries with a first open / click (tracking workspaces only).
+    opened: int
+    clicked: int
 
 
 RESULT_COUNTS = {
@@ -200,6 +203,8 @@ RESULT_COUNTS = {
     ),
     "failed": Count("pk", filter=Q(state=DeliveryState.FAILED)),
     "suppressed": Count("pk", filter=Q(state=DeliveryState.SUPPRESSED)),
+    "opened": Count("pk", filter=Q(opened_at__isnull=False)),
+    "clicked": Count("pk", filter=Q(clicked_at__isnull=False)),
 }
 NO_RESULTS = Results(**dict.fromkeys(RESULT_COUNTS, 0))
 

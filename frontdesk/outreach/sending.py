@@ -46,7 +46,6 @@ from typing import Any
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.db.models import Field, Q
-from django.urls import reverse
 from django.utils import timezone
 
 from frontdesk.connectors.base import ConnectorError, OutboundMessage
@@ -55,7 +54,8 @@ from frontdesk.connectors.email.bulk import BulkSender, Outgoing
 from frontdesk.connectors.email.htmltext import html_to_text
 from frontdesk.core.models import ConsentStatus, ContactIdentity
 from frontdesk.inbox import kinds
-from frontdesk.outreach import render, tokens
+from frontdesk.outreach import links, render, tokens
+from frontdesk.outreach.links import public_url
 from frontdesk.outreach.models import (
     Campaign,
     CampaignStatus,
@@ -355,16 +355,6 @@ def sms_sign_off(sender: SenderIdentity, body: str) -> str:
     return sign_off
 
 
-@functools.cache
-def _url_pattern(name: str) -> str:
-    return settings.PUBLIC_BASE_URL + reverse(name, args=["TOKEN"])
-
-
-def public_url(name: str, token: str) -> str:
-    # reverse() costs milliseconds here (a large URL table): once per name, not per mail.
-    return _url_pattern(name).replace("TOKEN", token)
-
-
 @dataclasses.dataclass(frozen=True)
 class Composed:
     message: OutboundMessage
@@ -381,9 +371,14 @@ def compose_email(
     account_domain: str,
     reply_address: str,
     physical_address: str,
+    tracking: bool = False,
 ) -> Composed:
     """The mail for one delivery: personalised subject, HTML and text, the person's
-    name and signature, Reply-To routing home, RFC 8058 List-Unsubscribe, a footer."""
+    name and signature, Reply-To routing home, RFC 8058 List-Unsubscribe, a footer.
+    `tracking` (the workspace counts opens and clicks; never for a preview or a test
+    send): the HTML part's links lead through click links and it carries the open
+    pixel (`links.instrument`). The text part keeps the links as written: there the
+    reader sees the address itself, and a plain-text reader is not counted anyway."""
     unsubscribe = public_url("outreach-public:unsubscribe", tokens.sign("unsubscribe", delivery.pk))
     preferences = public_url("outreach-public:preferences", tokens.sign("preferences", delivery.pk))
     body_html = render.render(template.html, context, escape=True)
@@ -408,6 +403,8 @@ def compose_email(
         f'<div class="signature">-- <br>\n{signature_html}</div>\n'
         f"{footer_html}\n</body></html>\n"
     )
+    if tracking:
+        html = links.instrument(html, delivery.pk)
     text = html_to_text(body_html).strip() + "\n"
     message = OutboundMessage(
         to_address=delivery.address,
@@ -596,12 +593,10 @@ def _send_email_group(
             _finish(job.delivery, token, state=DeliveryState.FAILED, error=exc.message)
         return 0
     receive_address = kind.addresses_of([channel]).get(channel.pk) or account.address
-    physical = (
-        OutreachSettings.objects.filter(workspace_id=channel.workspace_id)
-        .values_list("physical_address", flat=True)
-        .first()
-        or ""
-    )
+    # Read once for the group (the same query as before tracking existed).
+    physical, tracking = OutreachSettings.objects.filter(
+        workspace_id=channel.workspace_id
+    ).values_list("physical_address", "track_opens_and_clicks").first() or ("", False)
     limiter = _RateLimit(settings.OUTREACH_RATE_PER_SECOND)
     claim_limit = settings.OUTREACH_CLAIM_TIMEOUT_SECONDS / 2
     confirmed: list[int] = []
@@ -647,6 +642,8 @@ def _send_email_group(
                             receive_address, delivery.workspace_id, delivery.pk
                         ),
                         physical_address=physical,
+                        # Campaigns only: a notice is one person's own business.
+                        tracking=tracking and delivery.campaign_id is not None,
                     )
                     outgoing.append(Outgoing(composed.message, composed.html, composed.headers))
                     limiter.wait()
