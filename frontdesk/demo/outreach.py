@@ -133,7 +133,8 @@ TEMPLATES: list[tuple[str, str, str | None, str | None]] = [
         "<li><b>New large-print shelf</b> at "
         '{{ custom.branch|default:"every branch"}}.</li>\n'
         "<li><b>Teen coding club</b> meets Thursdays at 4 pm.</li>\n"
-        "<li><b>Museum passes</b> for the winter holidays can be reserved now.</li>\n"
+        "<li><b>Museum passes</b> for the winter holidays can be "
+        '<a href="https://riverside-library.example/museum-passes">reserved now</a>.</li>\n'
         "</ul>\n<p>Anything you'd like to see here next month? Reply and tell me.</p>",
         None,
     ),
