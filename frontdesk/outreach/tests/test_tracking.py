@@ -166,6 +166,9 @@ def test_a_click_link_goes_only_where_it_was_signed_to_go(client, riverside):
     # A target in the query string is ignored: the signed one is followed.
     response = client.get(good + "?url=https://evil.example/&next=https://evil.example/")
     assert response["Location"] == CATALOG
+    # A HEAD (a link checker) is answered but not counted; a POST is not allowed.
+    assert client.head(good)["Location"] == CATALOG
+    assert client.post(good).status_code == 405
 
     # Altered: another target under the same signature, or a cut-off token.
     token = good.rstrip("/").rsplit("/", 1)[1]
