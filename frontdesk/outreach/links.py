@@ -79,10 +79,12 @@ def rewrite_links(source: str, delivery_id: int) -> str:
     parser = _Anchors()
     parser.feed(source)
     parser.close()
+    # html.parser counts lines by "\n" only, and columns from just after one.
     line_starts = [0]
-    for index, char in enumerate(source):
-        if char == "\n":
-            line_starts.append(index + 1)
+    at = source.find("\n")
+    while at >= 0:
+        line_starts.append(at + 1)
+        at = source.find("\n", at + 1)
     out: list[str] = []
     done = 0
     for line, column, text, attrs in parser.found:
