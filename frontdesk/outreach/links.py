@@ -59,6 +59,9 @@ def trackable(href: str) -> bool:
     return not href.startswith(own_pages())
 
 
+_URL_BREAKS = str.maketrans("", "", "\t\n\r")
+
+
 class _Anchors(HTMLParser):
     """Collects each `<a>` start tag: (line, column, its source text, its attributes)."""
 
@@ -93,7 +96,9 @@ def rewrite_links(source: str, delivery_id: int) -> str:
             continue  # not where the tokenizer said: leave this tag alone
         hrefs = [value for name, value in attrs if name == "href"]
         # The first href is the one a browser follows; anything else stays as it was.
-        target = (hrefs[0] or "").strip() if hrefs else ""
+        # Browsers drop tabs and line breaks inside a URL (the URL standard): so do we,
+        # so the redirect's Location header carries none.
+        target = (hrefs[0] or "").strip().translate(_URL_BREAKS) if hrefs else ""
         if not target or not trackable(target):
             continue
         parts = ["<a"]

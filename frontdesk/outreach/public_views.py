@@ -93,8 +93,11 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
     except tokens.BadLink as error:
         return _uncached(_bad_link(request, error))
     lowered = target.lower()
-    if not (lowered.startswith("https://") or lowered.startswith("http://")):
-        # Signed by us, but only http(s) links are ever made into click links.
+    if not (lowered.startswith("https://") or lowered.startswith("http://")) or any(
+        ord(char) < 32 for char in target
+    ):
+        # Signed by us, but only http(s) links without control characters are ever
+        # made into click links.
         return _uncached(_bad_link(request, tokens.BadLink("This link is not valid.")))
     if not fresh:
         return _uncached(
