@@ -429,7 +429,9 @@ def main() -> None:
             first_s, polled, mentions, first_fail, _nm = profiler.runcall(
                 product_pass, args.threads
             )
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(args.profile)
+            stats = pstats.Stats(profiler)
+            stats.sort_stats("tottime").print_stats(args.profile)
+            stats.sort_stats("cumulative").print_stats(args.profile)
         else:
             first_s, polled, mentions, first_fail, _nm = product_pass(args.threads)
         log(

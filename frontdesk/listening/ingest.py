@@ -29,7 +29,7 @@ from django.utils import timezone
 from frontdesk.connectors.base import Candidate
 from frontdesk.listening import alerts, removals, stories
 from frontdesk.listening.models import Mention, Sighting, Source, Watch
-from frontdesk.listening.query import Query, QueryError, parse
+from frontdesk.listening.query import Query, QueryError, fold, parse
 from frontdesk.triage.pipeline import analyze
 
 logger = logging.getLogger(__name__)
@@ -187,7 +187,10 @@ def ingest(
         text = plain(candidate.body)[:TEXT_CHARS]
         matched: list[tuple[Watch, list[str]]] = []
         analysis = None
+        folded = fold(f"{title}\n{text}")  # as `match` reads them; most posts fail the screen
         for watch, query in watches:
+            if not query.may_match(folded):
+                continue
             hit = query.match(title, text)
             if hit is None:
                 continue
