@@ -27,10 +27,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.connectors.base import Candidate
-from frontdesk.listening import alerts, removals, stories
+from frontdesk.listening import alerts, live, removals, stories
 from frontdesk.listening.models import Mention, Sighting, Source, Watch
 from frontdesk.listening.query import Query, QueryError, fold, parse
-from frontdesk.triage.pipeline import analyze
+from frontdesk.triage.pipeline import Reading
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ class _Found:
     title: str
     text: str
     matched: list[tuple[Watch, list[str]]]
-    analysis: Any
+    analysis: Reading | None
     canonical: str
     fingerprint: str
     simhash: int
@@ -159,7 +159,13 @@ def ingest(
     now: datetime | None = None,
 ) -> IngestReport:
     """Store `candidates` from `source` as mentions (see the module docstring)."""
-    now = now or timezone.now()
+    with live.batched():  # the poll's alerts go to open pages in one hand-over
+        return _ingest(source, candidates, now=now or timezone.now())
+
+
+def _ingest(
+    source: Source, candidates: tuple[Candidate, ...] | list[Candidate], *, now: datetime
+) -> IngestReport:
     report = IngestReport()
     watches = compiled_watches(source)
     workspace = source.workspace
@@ -196,7 +202,7 @@ def ingest(
                 continue
             if watch.language:
                 if analysis is None:
-                    analysis = analyze(f"{title}\n{text}")
+                    analysis = Reading(f"{title}\n{text}")
                 language = (candidate.language or analysis.language.label or "").lower()[:2]
                 if language and language != watch.language[:2]:
                     continue
@@ -237,45 +243,50 @@ def ingest(
             near = recent.find(post.simhash, post.title, post.text)
             existing = Mention.objects.filter(pk=near).first() if near else None
         if existing is None:
-            analysis = post.analysis or analyze(f"{post.title}\n{post.text}")
+            analysis = post.analysis or Reading(f"{post.title}\n{post.text}")
             terms: list[str] = []
             for _, hit_terms in matched:
                 terms.extend(t for t in hit_terms if t not in terms)
-            spans = sorted(s for _, q in watches for s in q.spans_in(post.text))[:1]
+            spans: list[tuple[int, int]] = []
+            if len(post.text) > EXCERPT_CHARS:  # a shorter text is its own excerpt
+                spans = sorted(s for _, q in watches for s in q.spans_in(post.text))[:1]
+            mention = Mention(
+                workspace=workspace,
+                source=source,
+                external_id=candidate.source_id[:1000],
+                url=candidate.url[:2000],
+                canonical_url=canonical,
+                story_key=fingerprint,
+                simhash=post.simhash,
+                author_name=plain(candidate.author_name)[:200],
+                author_handle=candidate.author_handle[:200],
+                author_url=candidate.author_url[:1000],
+                author_email=candidate.author_email[:254],
+                title=post.title,
+                excerpt=_excerpt(post.text, spans),
+                text=post.text,
+                language=(candidate.language or analysis.language.label or "")[:8],
+                published_at=candidate.published_at,
+                found_at=now,
+                reach=_reach(candidate),
+                matched_terms=terms,
+                sentiment_label=analysis.sentiment.label,
+                sentiment_score=analysis.sentiment.score,
+                sentiment_reason=analysis.sentiment.reason[:300],
+                needs_reply=analysis.needs_reply.score >= 1.0,
+                needs_reply_reason=analysis.needs_reply.reason[:300],
+            )
+            loud = alerts.on_new_mention(mention, [w for w, _ in matched], now=now)
             try:
                 with transaction.atomic():
-                    existing = Mention.objects.create(
-                        workspace=workspace,
-                        source=source,
-                        external_id=candidate.source_id[:1000],
-                        url=candidate.url[:2000],
-                        canonical_url=canonical,
-                        story_key=fingerprint,
-                        simhash=post.simhash,
-                        author_name=plain(candidate.author_name)[:200],
-                        author_handle=candidate.author_handle[:200],
-                        author_url=candidate.author_url[:1000],
-                        author_email=candidate.author_email[:254],
-                        title=post.title,
-                        excerpt=_excerpt(post.text, spans),
-                        text=post.text,
-                        language=(candidate.language or analysis.language.label or "")[:8],
-                        published_at=candidate.published_at,
-                        found_at=now,
-                        reach=_reach(candidate),
-                        matched_terms=terms,
-                        sentiment_label=analysis.sentiment.label,
-                        sentiment_score=analysis.sentiment.score,
-                        sentiment_reason=analysis.sentiment.reason[:300],
-                        needs_reply=analysis.needs_reply.score >= 1.0,
-                        needs_reply_reason=analysis.needs_reply.reason[:300],
-                    )
+                    mention.save(force_insert=True)
+                existing = mention
             except IntegrityError:  # another poller stored this story a moment ago
                 existing = Mention.objects.get(workspace=workspace, story_key=fingerprint)
             else:
                 report.new_mentions.append(existing.pk)
                 recent.add(existing.pk, post.simhash)
-                alerts.on_new_mention(existing, [w for w, _ in matched], now=now)
+                alerts.announce(existing, loud)
                 for watch, _ in matched:
                     touched[watch.pk] = watch
             by_key[fingerprint] = existing

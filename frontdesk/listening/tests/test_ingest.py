@@ -241,3 +241,38 @@ def test_the_screen_stores_what_matching_every_post_stores(
     assert stored() == screened
     assert screened[0]  # some posts matched, some did not
     assert screened[1][0] > 0
+
+
+def test_a_polls_alerts_reach_open_pages_together_after_commit(
+    make_watch, make_source, make_candidate, listen, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from frontdesk.listening import live
+
+    make_watch("riverside", name="Our name")
+    source = make_source()
+    listener = listen(source.workspace_id)
+    posts = [
+        make_candidate(f"Riverside Library lost my hold {n} times. Terrible.") for n in (2, 3, 4)
+    ]
+    with django_capture_on_commit_callbacks() as callbacks:
+        ingest(source, posts)
+    assert len(callbacks) == 1  # one hand-over to the channel layer for the poll
+    assert listener.events() == []  # nothing before commit
+    callbacks[0]()
+    events = [e for e in listener.events() if e["type"] == "listening.alert"]
+    ids = list(Mention.objects.order_by("pk").values_list("pk", flat=True))
+    assert [e["data"]["id"] for e in events] == ids and len(ids) == 3  # in order
+
+    # An event made in a savepoint that is rolled back is not sent.
+    mention = Mention.objects.get(pk=ids[0])
+    with django_capture_on_commit_callbacks(execute=True), live.batched():
+        live.mention_changed(mention)
+        try:
+            with transaction.atomic():
+                live.mention_changed(Mention.objects.get(pk=ids[1]))
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert [e["data"]["id"] for e in listener.events()] == [ids[0]]
