@@ -94,6 +94,9 @@ def _excerpt(text: str, spans: list[tuple[int, int]]) -> str:
     return ("…" if start else "") + piece.rstrip() + "…"
 
 
+_MASK = (1 << 64) - 1
+
+
 class _Recent:
     """The workspace's recent SimHashes, read once per poll, for near copies."""
 
@@ -103,15 +106,17 @@ class _Recent:
 
     def find(self, simhash: int, title: str, text: str) -> int | None:
         if self._rows is None:
-            self._rows = list(
-                Mention.objects.for_workspace(self.source.workspace)
+            # Kept unsigned: (a ^ b) & mask is (a & mask) ^ (b & mask), one step less a row.
+            self._rows = [
+                (pk, other & _MASK)
+                for pk, other in Mention.objects.for_workspace(self.source.workspace)
                 .filter(found_at__gte=self.now - NEAR_WINDOW)
                 .exclude(simhash=0)
                 .order_by("-found_at")
                 .values_list("pk", "simhash")[:NEAR_POOL]
-            )
-        mask, bits = (1 << 64) - 1, stories.NEAR_CANDIDATE_BITS  # stories.maybe_near, inline
-        close = [pk for pk, other in self._rows if ((simhash ^ other) & mask).bit_count() <= bits]
+            ]
+        target, bits = simhash & _MASK, stories.NEAR_CANDIDATE_BITS  # stories.maybe_near, inline
+        close = [pk for pk, other in self._rows if (target ^ other).bit_count() <= bits]
         if not close:
             return None
         mine = stories.shingles(title, text)
@@ -124,7 +129,7 @@ class _Recent:
 
     def add(self, pk: int, simhash: int) -> None:
         if self._rows is not None and simhash:
-            self._rows.append((pk, simhash))
+            self._rows.append((pk, simhash & _MASK))
 
 
 _Link = Mention.watches.through

@@ -108,7 +108,9 @@ def record(outcome: Outcome, *, now: datetime | None = None) -> IngestReport | N
     report = None
     with transaction.atomic():
         if outcome.result is not None:
-            report = ingest(source, outcome.result.candidates, now=now)
+            candidates = outcome.result.candidates
+            # Nothing new (a 304, an empty feed): nothing to match, not even the watches.
+            report = ingest(source, candidates, now=now) if candidates else IngestReport()
             cursor = dict(outcome.result.cursor)
             moved = outcome.result.moved_to or cursor.get("moved_to")
             if isinstance(moved, str) and moved.startswith(("http://", "https://")):
