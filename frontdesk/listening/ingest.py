@@ -162,17 +162,24 @@ def ingest(
     candidates: tuple[Candidate, ...] | list[Candidate],
     *,
     now: datetime | None = None,
+    watches: list[tuple[Watch, Query]] | None = None,
 ) -> IngestReport:
-    """Store `candidates` from `source` as mentions (see the module docstring)."""
+    """Store `candidates` from `source` as mentions (see the module docstring).
+    `watches`: the workspace's `compiled_watches`, when the caller has read them."""
+    if watches is None:
+        watches = compiled_watches(source)
     with live.batched():  # the poll's alerts go to open pages in one hand-over
-        return _ingest(source, candidates, now=now or timezone.now())
+        return _ingest(source, candidates, now=now or timezone.now(), watches=watches)
 
 
 def _ingest(
-    source: Source, candidates: tuple[Candidate, ...] | list[Candidate], *, now: datetime
+    source: Source,
+    candidates: tuple[Candidate, ...] | list[Candidate],
+    *,
+    now: datetime,
+    watches: list[tuple[Watch, Query]],
 ) -> IngestReport:
     report = IngestReport()
-    watches = compiled_watches(source)
     workspace = source.workspace
     recent = _Recent(source, now)
     touched: dict[int, Watch] = {}
