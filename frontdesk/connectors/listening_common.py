@@ -178,6 +178,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 def fold_words(text: str) -> list[str]:
     """The words of `text`, case- and accent-folded ("Café" -> "cafe")."""
+    if text.isascii():  # no accents to take off, and casefold() is lower()
+        return _WORD.findall(text.lower())
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _WORD.findall(plain)

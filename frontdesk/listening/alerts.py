@@ -49,9 +49,11 @@ def reasons_for(mention: Mention, watch: Watch) -> list[str]:
     return reasons
 
 
-def on_new_mention(mention: Mention, watches: list[Watch], *, now: datetime) -> None:
-    """Record and (outside quiet hours) publish the alert a new mention raises.
-    Call inside the ingesting transaction: the live event goes after commit."""
+def on_new_mention(mention: Mention, watches: list[Watch], *, now: datetime) -> Watch | None:
+    """Set on a new mention, before it is stored, the alert it raises (`alert_reasons`,
+    `alerted_at`; stored with it, so no second write), and return the watch to tell
+    open pages about it now (None: no alert, or quiet hours). Once it is stored, pass
+    that watch to `announce`."""
     fired: list[str] = []
     loud: Watch | None = None
     for watch in watches:
@@ -62,11 +64,21 @@ def on_new_mention(mention: Mention, watches: list[Watch], *, now: datetime) -> 
         if not watch.is_quiet(now) and loud is None:
             loud = watch
     if not fired:
-        return
-    Mention.objects.filter(pk=mention.pk).update(alert_reasons=fired, alerted_at=now)
+        return None
     mention.alert_reasons, mention.alerted_at = fired, now
+    return loud
+
+
+def announce(mention: Mention, loud: Watch | None) -> None:
+    """Publish a stored mention's alert (after commit) to `loud`'s open pages, if any.
+    Call inside the ingesting transaction: the live event goes after commit."""
     if loud is not None:
-        live.alert(mention, watch_name=loud.name, reasons=fired, slug=mention.workspace.slug)
+        live.alert(
+            mention,
+            watch_name=loud.name,
+            reasons=mention.alert_reasons,
+            slug=mention.workspace.slug,
+        )
 
 
 def check_spike(watch: Watch, *, now: datetime) -> bool:

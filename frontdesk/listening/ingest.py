@@ -27,10 +27,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.connectors.base import Candidate
-from frontdesk.listening import alerts, removals, stories
+from frontdesk.listening import alerts, live, removals, stories
 from frontdesk.listening.models import Mention, Sighting, Source, Watch
-from frontdesk.listening.query import Query, QueryError, parse
-from frontdesk.triage.pipeline import analyze
+from frontdesk.listening.query import Query, QueryError, fold, parse
+from frontdesk.triage.pipeline import Reading
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +94,9 @@ def _excerpt(text: str, spans: list[tuple[int, int]]) -> str:
     return ("…" if start else "") + piece.rstrip() + "…"
 
 
+_MASK = (1 << 64) - 1
+
+
 class _Recent:
     """The workspace's recent SimHashes, read once per poll, for near copies."""
 
@@ -103,15 +106,17 @@ class _Recent:
 
     def find(self, simhash: int, title: str, text: str) -> int | None:
         if self._rows is None:
-            self._rows = list(
-                Mention.objects.for_workspace(self.source.workspace)
+            # Kept unsigned: (a ^ b) & mask is (a & mask) ^ (b & mask), one step less a row.
+            self._rows = [
+                (pk, other & _MASK)
+                for pk, other in Mention.objects.for_workspace(self.source.workspace)
                 .filter(found_at__gte=self.now - NEAR_WINDOW)
                 .exclude(simhash=0)
                 .order_by("-found_at")
                 .values_list("pk", "simhash")[:NEAR_POOL]
-            )
-        mask, bits = (1 << 64) - 1, stories.NEAR_CANDIDATE_BITS  # stories.maybe_near, inline
-        close = [pk for pk, other in self._rows if ((simhash ^ other) & mask).bit_count() <= bits]
+            ]
+        target, bits = simhash & _MASK, stories.NEAR_CANDIDATE_BITS  # stories.maybe_near, inline
+        close = [pk for pk, other in self._rows if (target ^ other).bit_count() <= bits]
         if not close:
             return None
         mine = stories.shingles(title, text)
@@ -124,7 +129,7 @@ class _Recent:
 
     def add(self, pk: int, simhash: int) -> None:
         if self._rows is not None and simhash:
-            self._rows.append((pk, simhash))
+            self._rows.append((pk, simhash & _MASK))
 
 
 _Link = Mention.watches.through
@@ -139,7 +144,7 @@ class _Found:
     title: str
     text: str
     matched: list[tuple[Watch, list[str]]]
-    analysis: Any
+    analysis: Reading | None
     canonical: str
     fingerprint: str
     simhash: int
@@ -157,11 +162,24 @@ def ingest(
     candidates: tuple[Candidate, ...] | list[Candidate],
     *,
     now: datetime | None = None,
+    watches: list[tuple[Watch, Query]] | None = None,
 ) -> IngestReport:
-    """Store `candidates` from `source` as mentions (see the module docstring)."""
-    now = now or timezone.now()
+    """Store `candidates` from `source` as mentions (see the module docstring).
+    `watches`: the workspace's `compiled_watches`, when the caller has read them."""
+    if watches is None:
+        watches = compiled_watches(source)
+    with live.batched():  # the poll's alerts go to open pages in one hand-over
+        return _ingest(source, candidates, now=now or timezone.now(), watches=watches)
+
+
+def _ingest(
+    source: Source,
+    candidates: tuple[Candidate, ...] | list[Candidate],
+    *,
+    now: datetime,
+    watches: list[tuple[Watch, Query]],
+) -> IngestReport:
     report = IngestReport()
-    watches = compiled_watches(source)
     workspace = source.workspace
     recent = _Recent(source, now)
     touched: dict[int, Watch] = {}
@@ -187,13 +205,16 @@ def ingest(
         text = plain(candidate.body)[:TEXT_CHARS]
         matched: list[tuple[Watch, list[str]]] = []
         analysis = None
+        folded = fold(f"{title}\n{text}")  # as `match` reads them; most posts fail the screen
         for watch, query in watches:
+            if not query.may_match(folded):
+                continue
             hit = query.match(title, text)
             if hit is None:
                 continue
             if watch.language:
                 if analysis is None:
-                    analysis = analyze(f"{title}\n{text}")
+                    analysis = Reading(f"{title}\n{text}")
                 language = (candidate.language or analysis.language.label or "").lower()[:2]
                 if language and language != watch.language[:2]:
                     continue
@@ -234,45 +255,50 @@ def ingest(
             near = recent.find(post.simhash, post.title, post.text)
             existing = Mention.objects.filter(pk=near).first() if near else None
         if existing is None:
-            analysis = post.analysis or analyze(f"{post.title}\n{post.text}")
+            analysis = post.analysis or Reading(f"{post.title}\n{post.text}")
             terms: list[str] = []
             for _, hit_terms in matched:
                 terms.extend(t for t in hit_terms if t not in terms)
-            spans = sorted(s for _, q in watches for s in q.spans_in(post.text))[:1]
+            spans: list[tuple[int, int]] = []
+            if len(post.text) > EXCERPT_CHARS:  # a shorter text is its own excerpt
+                spans = sorted(s for _, q in watches for s in q.spans_in(post.text))[:1]
+            mention = Mention(
+                workspace=workspace,
+                source=source,
+                external_id=candidate.source_id[:1000],
+                url=candidate.url[:2000],
+                canonical_url=canonical,
+                story_key=fingerprint,
+                simhash=post.simhash,
+                author_name=plain(candidate.author_name)[:200],
+                author_handle=candidate.author_handle[:200],
+                author_url=candidate.author_url[:1000],
+                author_email=candidate.author_email[:254],
+                title=post.title,
+                excerpt=_excerpt(post.text, spans),
+                text=post.text,
+                language=(candidate.language or analysis.language.label or "")[:8],
+                published_at=candidate.published_at,
+                found_at=now,
+                reach=_reach(candidate),
+                matched_terms=terms,
+                sentiment_label=analysis.sentiment.label,
+                sentiment_score=analysis.sentiment.score,
+                sentiment_reason=analysis.sentiment.reason[:300],
+                needs_reply=analysis.needs_reply.score >= 1.0,
+                needs_reply_reason=analysis.needs_reply.reason[:300],
+            )
+            loud = alerts.on_new_mention(mention, [w for w, _ in matched], now=now)
             try:
                 with transaction.atomic():
-                    existing = Mention.objects.create(
-                        workspace=workspace,
-                        source=source,
-                        external_id=candidate.source_id[:1000],
-                        url=candidate.url[:2000],
-                        canonical_url=canonical,
-                        story_key=fingerprint,
-                        simhash=post.simhash,
-                        author_name=plain(candidate.author_name)[:200],
-                        author_handle=candidate.author_handle[:200],
-                        author_url=candidate.author_url[:1000],
-                        author_email=candidate.author_email[:254],
-                        title=post.title,
-                        excerpt=_excerpt(post.text, spans),
-                        text=post.text,
-                        language=(candidate.language or analysis.language.label or "")[:8],
-                        published_at=candidate.published_at,
-                        found_at=now,
-                        reach=_reach(candidate),
-                        matched_terms=terms,
-                        sentiment_label=analysis.sentiment.label,
-                        sentiment_score=analysis.sentiment.score,
-                        sentiment_reason=analysis.sentiment.reason[:300],
-                        needs_reply=analysis.needs_reply.score >= 1.0,
-                        needs_reply_reason=analysis.needs_reply.reason[:300],
-                    )
+                    mention.save(force_insert=True)
+                existing = mention
             except IntegrityError:  # another poller stored this story a moment ago
                 existing = Mention.objects.get(workspace=workspace, story_key=fingerprint)
             else:
                 report.new_mentions.append(existing.pk)
                 recent.add(existing.pk, post.simhash)
-                alerts.on_new_mention(existing, [w for w, _ in matched], now=now)
+                alerts.announce(existing, loud)
                 for watch, _ in matched:
                     touched[watch.pk] = watch
             by_key[fingerprint] = existing

@@ -8,17 +8,65 @@ listening.spike    {"watch", "count", "baseline", "reasons", "page"}
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from asgiref.sync import async_to_sync
 from django.db import transaction
 from django.urls import reverse
 
 from frontdesk.listening.models import Mention
-from frontdesk.live.publish import publish
+from frontdesk.live.publish import apublish_many, publish
+
+logger = logging.getLogger(__name__)
+
+Event = tuple[int, str, dict[str, Any]]
+
+
+class _Batch(threading.local):
+    events: list[Event] | None = None
+    savepoints: list[str] = []
+
+
+_batch = _Batch()
 
 
 def _after_commit(workspace_id: int, event: str, data: dict[str, Any]) -> None:
+    events = _batch.events
+    # In a batch, and not inside a savepoint opened since (whose rollback would drop it).
+    if events is not None and transaction.get_connection().savepoint_ids == _batch.savepoints:
+        events.append((workspace_id, event, data))
+        return
     transaction.on_commit(lambda: publish(workspace_id, event, data))
+
+
+@contextmanager
+def batched() -> Iterator[None]:
+    """The events made inside are handed to the channel layer together after commit
+    (one layer message per workspace, in the order they were made: the pages see the
+    same events), instead of one hop to an event loop and one send each. Call inside
+    the transaction that stores what they tell."""
+    if _batch.events is not None:  # already in one
+        yield
+        return
+    events: list[Event] = []
+    _batch.events, _batch.savepoints = events, list(transaction.get_connection().savepoint_ids)
+    try:
+        yield
+    finally:
+        _batch.events = None
+    if events:
+        transaction.on_commit(lambda: _publish_all(events))
+
+
+def _publish_all(events: list[Event]) -> None:
+    try:
+        async_to_sync(apublish_many)(events)
+    except Exception:  # a courtesy on top of stored data (live/publish.py)
+        logger.exception("live events not published", extra={"events": len(events)})
 
 
 def mention_changed(mention: Mention) -> None:

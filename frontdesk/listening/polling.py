@@ -12,12 +12,13 @@ with the reason kept for staff; it is retried for ever, never disabled.
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,12 +32,15 @@ from django.utils import timezone
 
 from frontdesk.connectors.base import ConnectorError, PollResult
 from frontdesk.listening.adapters import NoAdapter, connector_for
-from frontdesk.listening.ingest import IngestReport, ingest
-from frontdesk.listening.models import MAX_BACKOFF, MIN_POLL_SECONDS, Source
+from frontdesk.listening.ingest import IngestReport, compiled_watches, ingest
+from frontdesk.listening.models import MAX_BACKOFF, MIN_POLL_SECONDS, Source, Watch
+from frontdesk.listening.query import Query
 
 logger = logging.getLogger(__name__)
 
 CLAIM_BATCH = 50
+# At most this many fetched polls are stored in one transaction (see poll_due_sources).
+STORE_TOGETHER = 8
 CLAIM_TIMEOUT = timedelta(minutes=10)
 
 
@@ -101,14 +105,31 @@ def fetch(source: Source) -> Outcome:
         return Outcome(source, error=f"Unexpected error: {type(error).__name__}: {error}")
 
 
-def record(outcome: Outcome, *, now: datetime | None = None) -> IngestReport | None:
-    """Store one poll's outcome: mentions, cursor, next poll, or the failure."""
+def record(
+    outcome: Outcome,
+    *,
+    now: datetime | None = None,
+    watches: dict[int, list[tuple[Watch, Query]]] | None = None,
+) -> IngestReport | None:
+    """Store one poll's outcome: mentions, cursor, next poll, or the failure.
+
+    `watches`: the workspaces' compiled watches already read in this round of polls
+    (by workspace id; filled as needed), so each source does not read them again."""
     source, now = outcome.source, now or timezone.now()
     fields: dict[str, Any] = {"claimed_at": None, "claim_token": "", "last_polled_at": now}
     report = None
     with transaction.atomic():
         if outcome.result is not None:
-            report = ingest(source, outcome.result.candidates, now=now)
+            candidates = outcome.result.candidates
+            # Nothing new (a 304, an empty feed): nothing to match, not even the watches.
+            report = IngestReport()
+            if candidates:
+                known = None
+                if watches is not None:
+                    known = watches.get(source.workspace_id)
+                    if known is None:
+                        known = watches[source.workspace_id] = compiled_watches(source)
+                report = ingest(source, candidates, now=now, watches=known)
             cursor = dict(outcome.result.cursor)
             moved = outcome.result.moved_to or cursor.get("moved_to")
             if isinstance(moved, str) and moved.startswith(("http://", "https://")):
@@ -168,29 +189,70 @@ def _host(source: Source) -> str:
     return (urlsplit(source.url).hostname or source.kind).lower()
 
 
-def fetched(sources: list[Source]) -> Iterator[Outcome]:
-    """Fetch `sources` concurrently, per-host limited; yields each outcome as soon as
-    its fetch is done (in no set order), so the caller stores one while the others
-    are still on their way."""
+def fetched_together(sources: list[Source], most: int) -> Iterator[list[Outcome]]:
+    """Fetch `sources` concurrently, per-host limited; yields, as soon as one fetch is
+    done, it and every other one already done (at most `most`; in no set order), so
+    the caller stores them while the others are still on their way. Never waits for
+    a fetch to have company."""
     if not sources:
         return
     gate = HostGate(settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS)
     workers = max(1, min(settings.LISTENING_POLL_THREADS, len(sources)))
+    done: queue.SimpleQueue[Future[Outcome]] = queue.SimpleQueue()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listening") as pool:
         futures = [pool.submit(gate.run, _host(s), partial(fetch, s)) for s in sources]
-        for future in as_completed(futures):
-            yield future.result()
+        for future in futures:
+            future.add_done_callback(done.put)
+        left = len(futures)
+        while left:
+            ready = [done.get()]
+            while len(ready) < most:
+                try:
+                    ready.append(done.get_nowait())
+                except queue.Empty:
+                    break
+            left -= len(ready)
+            yield [future.result() for future in ready]
+
+
+def fetched(sources: list[Source]) -> Iterator[Outcome]:
+    """Each outcome of `fetched_together`, one by one."""
+    for ready in fetched_together(sources, 1):
+        yield from ready
 
 
 def poll_due_sources(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[Outcome]:
     """Claim, fetch and record every due source (up to `limit`); each is stored (in
-    this thread) as soon as its own fetch is done."""
-    outcomes = []
-    for outcome in fetched(claim_due(now=now, limit=limit)):
-        outcomes.append(outcome)
+    this thread) as soon as its own fetch is done.
+
+    The outcomes already fetched when storing comes round (up to STORE_TOGETHER) are
+    stored in one transaction, each source in a savepoint of its own: one commit
+    for them, and a source that fails to store is rolled back alone. The watches of
+    a workspace are read once for this round."""
+    outcomes: list[Outcome] = []
+    watches: dict[int, list[tuple[Watch, Query]]] = {}
+    for ready in fetched_together(claim_due(now=now, limit=limit), STORE_TOGETHER):
+        outcomes.extend(ready)
         try:
-            record(outcome)
-        except Exception:  # one source's bad data must not block the rest; retried later
-            logger.exception("storing a poll failed", extra={"source": outcome.source.pk})
-            Source.objects.filter(pk=outcome.source.pk).update(claimed_at=None, claim_token="")
+            with transaction.atomic():
+                for outcome in ready:
+                    _record_or_release(outcome, watches)
+        except Exception:  # the commit itself failed: these are polled again
+            logger.exception("storing polls failed", extra={"sources": len(ready)})
+            _release([outcome.source.pk for outcome in ready])
     return outcomes
+
+
+def _record_or_release(outcome: Outcome, watches: dict[int, list[tuple[Watch, Query]]]) -> None:
+    try:
+        record(outcome, watches=watches)
+    except Exception:  # one source's bad data must not block the rest; retried later
+        logger.exception("storing a poll failed", extra={"source": outcome.source.pk})
+        # What was read for its workspace may have been changed in memory by the
+        # rolled-back storing (a spike's time): read it again.
+        watches.pop(outcome.source.workspace_id, None)
+        _release([outcome.source.pk])
+
+
+def _release(pks: list[int]) -> None:
+    Source.objects.filter(pk__in=pks).update(claimed_at=None, claim_token="")

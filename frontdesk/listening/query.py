@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -177,10 +178,63 @@ def _merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+# --- the screen: which posts a query cannot match, without their word positions --------
+
+Screen = Callable[[str], bool]
+
+
+def _word_in(word: str) -> Screen:
+    return lambda folded: word in folded
+
+
+def _all_of(tests: tuple[Screen, ...]) -> Screen:
+    return lambda folded: all(test(folded) for test in tests)
+
+
+def _any_of(tests: tuple[Screen, ...]) -> Screen:
+    return lambda folded: any(test(folded) for test in tests)
+
+
+def _screen(node: Node) -> Screen | None:
+    """A test on a folded text that is true whenever `node` can hold on it, or None
+    when `node` can hold on a text without any of its words (a NOT: nothing to test).
+
+    A term found in a text has each of its words (the last one, for a prefix, as the
+    start of a word) among the text's folded words, so each is a substring of the
+    folded text: the test may pass posts the query does not match (`match` decides
+    those), never the other way."""
+    if isinstance(node, Term):
+        tests = tuple(_word_in(word) for word in dict.fromkeys(node.words))
+        return tests[0] if len(tests) == 1 else _all_of(tests)
+    if isinstance(node, Not):
+        return None
+    parts = [_screen(part) for part in node.parts]
+    if isinstance(node, And):  # every part must hold: each one tested can say no
+        tested = tuple(part for part in parts if part is not None)
+        if not tested:
+            return None
+        return tested[0] if len(tested) == 1 else _all_of(tested)
+    if any(part is None for part in parts):  # Or: one untestable part may hold alone
+        return None
+    tests = tuple(part for part in parts if part is not None)
+    return tests[0] if len(tests) == 1 else _any_of(tests)
+
+
 @dataclass(frozen=True)
 class Query:
     source: str
     root: Node
+    # None when the query can match a post without any of its words (e.g. `a OR -b`).
+    screen: Screen | None = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "screen", _screen(self.root))
+
+    def may_match(self, folded: str) -> bool:
+        """False only when `match` would find nothing in the text whose `fold` (of the
+        texts joined by a newline, as `match` reads them) is `folded`: a cheap test
+        that spares most posts their word positions."""
+        return self.screen is None or self.screen(folded)
 
     def match(self, *texts: str) -> Match | None:
         """The match over `texts` read as one document (title, body), or None.

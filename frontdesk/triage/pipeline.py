@@ -8,6 +8,7 @@ classifier, with it too: `learned.LearnedSentiment.finding`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from frontdesk.triage.abuse import AbuseAnalyzer
 from frontdesk.triage.base import NO_CONTEXT, Context, Finding
@@ -61,6 +62,31 @@ def analyze(text: str, context: Context = NO_CONTEXT) -> Triage:
         urgency=_urgency.analyze(text, context),
         evidence=found,
     )
+
+
+class Reading:
+    """Part of `analyze(text)`, each finding worked out when first asked for and equal
+    to `analyze`'s: for callers that keep only some (a listening mention keeps
+    sentiment and needs-a-reply, and the language only when its source gave none)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text[:MAX_CHARS]
+
+    @cached_property
+    def evidence(self) -> Evidence:
+        return evidence(self.text)
+
+    @cached_property
+    def sentiment(self) -> Finding:
+        return sentiment_from(self.evidence)
+
+    @cached_property
+    def needs_reply(self) -> Finding:
+        return _reply.from_evidence(self.text, self.evidence)
+
+    @cached_property
+    def language(self) -> Finding:
+        return _language.analyze(self.text, NO_CONTEXT)
 
 
 def warm_up() -> None:

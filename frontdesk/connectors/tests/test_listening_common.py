@@ -128,3 +128,22 @@ def test_simhash_gives_the_stored_fingerprints_bit_for_bit():
     ]
     for text in texts:
         assert simhash(text) == _reference_simhash(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Riverside Library's 3D printer, late FINES & fees!",
+        "tab\tand\nnew_lines__ x1 2y",
+        "".join(chr(c) for c in range(128)),  # every ASCII character
+        "",
+    ],
+)
+def test_ascii_text_folds_as_the_full_path_folds_it(text):
+    import re
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    slow = re.findall(r"\w+", "".join(c for c in decomposed if not unicodedata.combining(c)))
+    assert fold_words(text) == slow
+    assert fold_words(text + " é") == [*slow, "e"]  # the full path: one accent more

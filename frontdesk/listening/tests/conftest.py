@@ -75,7 +75,12 @@ class Listener:
                 message = async_to_sync(self._receive)()
             except TimeoutError:
                 return found
-            found.append({"type": message["event"], "data": message["data"]})
+            # Several events in one layer message (live.publish.apublish_many) reach a
+            # page as one frame each, as the consumer sends them.
+            found.extend(
+                {"type": event["event"], "data": event["data"]}
+                for event in message.get("events", [message])
+            )
 
     async def _receive(self) -> dict:
         import asyncio

@@ -195,3 +195,84 @@ def test_a_post_the_network_removed_leaves_the_list(
     assert mention.removed_at is not None
     page = client_for(cast["agent"]).get("/w/riverside/listening/").content.decode()
     assert "hiring pages" not in page
+
+
+def test_the_screen_stores_what_matching_every_post_stores(
+    make_watch, make_source, make_candidate, monkeypatch
+):
+    """Posts the cheap screen turns away (listening/query.py `may_match`) are exactly
+    posts no watch matches: the same mentions with it as with every post matched."""
+    from frontdesk.listening.query import Query
+
+    make_watch('"riverside library" -california')
+    make_watch("bibliothèque OR librar*", language="fr")
+    make_watch("makerspace OR -riverside")  # matches posts without any of its words
+    make_watch('(fines OR fees) AND library NOT "riverside library"')
+    posts = [
+        ("Loved storytime at RIVERSIDE Library today!", ""),
+        ("The Riverside Library, California, hosts a sale.", ""),
+        ("La Bibliothèque Riverside est fermée.", "fr"),
+        ("Les LIBRAIRIES ferment tôt.", "fr"),
+        ("the library charges late fees again", ""),
+        ("Riverside parks are nice", ""),
+        ("Riverside Library late fines", ""),
+        ("Nothing about us at all.", ""),
+    ]
+
+    def stored() -> tuple[list[tuple[str, list[str], list[str], str]], tuple[int, int]]:
+        source = make_source()
+        report = ingest(
+            source,
+            [
+                make_candidate(body, source_id=f"post-{n}", title=f"Post {n}", language=lang)
+                for n, (body, lang) in enumerate(posts)
+            ],
+        )
+        rows = [
+            (m.external_id, m.matched_terms, sorted(w.name for w in m.watches.all()), m.excerpt)
+            for m in Mention.objects.filter(source=source).order_by("external_id")
+        ]
+        Sighting.objects.all().delete()
+        Mention.objects.all().delete()
+        return rows, (report.unmatched, len(report.new_mentions))
+
+    screened = stored()
+    monkeypatch.setattr(Query, "may_match", lambda self, folded: True)
+    assert stored() == screened
+    assert screened[0]  # some posts matched, some did not
+    assert screened[1][0] > 0
+
+
+def test_a_polls_alerts_reach_open_pages_together_after_commit(
+    make_watch, make_source, make_candidate, listen, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from frontdesk.listening import live
+
+    make_watch("riverside", name="Our name")
+    source = make_source()
+    listener = listen(source.workspace_id)
+    posts = [
+        make_candidate(f"Riverside Library lost my hold {n} times. Terrible.") for n in (2, 3, 4)
+    ]
+    with django_capture_on_commit_callbacks() as callbacks:
+        ingest(source, posts)
+    assert len(callbacks) == 1  # one hand-over to the channel layer for the poll
+    assert listener.events() == []  # nothing before commit
+    callbacks[0]()
+    events = [e for e in listener.events() if e["type"] == "listening.alert"]
+    ids = list(Mention.objects.order_by("pk").values_list("pk", flat=True))
+    assert [e["data"]["id"] for e in events] == ids and len(ids) == 3  # in order
+
+    # An event made in a savepoint that is rolled back is not sent.
+    mention = Mention.objects.get(pk=ids[0])
+    with django_capture_on_commit_callbacks(execute=True), live.batched():
+        live.mention_changed(mention)
+        try:
+            with transaction.atomic():
+                live.mention_changed(Mention.objects.get(pk=ids[1]))
+                raise RuntimeError
+        except RuntimeError:
+            pass
+    assert [e["data"]["id"] for e in listener.events()] == [ids[0]]

@@ -104,3 +104,47 @@ def test_the_host_gate_limits_concurrent_requests_per_host():
         thread.join(10)
     assert at_limit == {"a": 2, "b": 2}
     assert most == {"a": 2, "b": 2}  # never a third request to one host at once
+
+
+def test_polls_stored_together_keep_each_other_when_one_fails(
+    make_source, make_watch, make_candidate, monkeypatch
+):
+    """Polls already fetched are stored in one transaction, each in its own savepoint:
+    the one that fails is rolled back and released, the others are kept."""
+    from frontdesk.listening.models import Mention
+
+    make_watch("riverside")
+    sources = [make_source(url=f"http://127.0.0.1:9/f{n}.xml") for n in range(5)]
+    bad = sources[2]
+    posts = {s.pk: make_candidate(f"Riverside Library post from source {s.pk}") for s in sources}
+
+    def fetch(source):
+        return polling.Outcome(source, result=PollResult((posts[source.pk],), {"etag": '"e"'}))
+
+    real_ingest = polling.ingest
+
+    def ingest(source, candidates, **kwargs):
+        report = real_ingest(source, candidates, **kwargs)  # its mention is written...
+        if source.pk == bad.pk:
+            raise RuntimeError("bad data")  # ...then rolled back with its savepoint
+        return report
+
+    monkeypatch.setattr(polling, "fetch", fetch)
+    monkeypatch.setattr(polling, "ingest", ingest)
+    groups = []
+    real_together = polling.fetched_together
+
+    def together(found, most):
+        for ready in real_together(found, most):
+            groups.append(len(ready))
+            yield ready
+
+    monkeypatch.setattr(polling, "fetched_together", together)
+    outcomes = polling.poll_due_sources()
+    assert len(outcomes) == 5 and sum(groups) == 5 and max(groups) <= polling.STORE_TOGETHER
+    stored = set(Mention.objects.values_list("source_id", flat=True))
+    assert stored == {s.pk for s in sources} - {bad.pk}
+    for source in sources:
+        source.refresh_from_db()
+        assert source.claimed_at is None and source.claim_token == ""
+        assert (source.last_ok_at is None) is (source.pk == bad.pk)

@@ -144,3 +144,107 @@ def test_any_input_parses_or_fails_with_a_query_error(text):
         assert 0 <= error.position <= len(text)
     else:
         query.match(text)  # and matching never crashes
+
+
+# --- the screen (`Query.may_match`): a cheap test before word positions ----------------
+
+
+def screened(query: str, *texts: str) -> bool:
+    return parse(query).may_match(fold("\n".join(texts)))
+
+
+@pytest.mark.parametrize(
+    ("query", "texts"),
+    [
+        ("riverside", ("I love Riverside Library!",)),
+        ("librar*", ("the LIBRARIES were shut",)),
+        ('"riverside library"', ("Riverside  Library rocks",)),
+        ("riverside library", ("library", "in riverside")),  # title and body read as one
+        ('"riverside library"', ("Riverside", "Library news")),  # a phrase across them
+        ("bibliotheque", ("La Bibliothèque de Riverside",)),
+        ("Bibliothèque", ("BIBLIOTHEQUE",)),
+        ("café", ("the CAFÉ at the library",)),
+        ("ﬁle", ("file a complaint",)),
+        ("straße", ("STRASSE",)),
+        ("e-books", ("their E BOOKS are slow",)),
+        ("riverside NOT (ca OR california)", ("Riverside library",)),
+        ("(fines OR fees) AND library NOT riverside", ("Late FEES at the library",)),
+        ("hillview OR -riverside", ("nothing to see",)),  # matches with neither word
+        ("-riverside OR hillview", ("nothing to see",)),
+        ("(NOT riverside) OR hillview", ("nothing to see",)),
+        ("hillview OR (books -riverside)", ("books",)),
+    ],
+)
+def test_the_screen_passes_every_post_the_query_matches(query, texts):
+    assert parse(query).matches(*texts)
+    assert screened(query, *texts)
+
+
+@pytest.mark.parametrize(
+    ("query", "texts"),
+    [
+        ("riverside", ("The Hillview branch",)),
+        ('"riverside library"', ("a library", "by the river")),
+        ("librar*", ("books and more books",)),
+        ("bibliothèque", ("the library",)),
+        ("riverside library", ("Riverside parks",)),  # AND: one word missing is enough
+        ('makerspace OR "3d printer"', ("a printer",)),
+        ("(fines OR fees) AND library NOT riverside", ("fines at the pool",)),
+        ("riverside NOT (ca OR california)", ("California",)),
+    ],
+)
+def test_the_screen_turns_away_posts_without_the_words(query, texts):
+    assert not parse(query).matches(*texts)
+    assert not screened(query, *texts)  # so their word positions are never worked out
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["hillview OR -riverside", "-riverside OR hillview", "(NOT a) OR b", "(a -b) OR NOT c"],
+)
+def test_a_query_that_can_match_without_its_words_is_never_screened(query):
+    assert parse(query).screen is None
+    assert parse(query).may_match("")
+
+
+SCREEN_WORDS = st.sampled_from(
+    ["riverside", "Library", "LIBRARIES", "café", "CAFE", "straße", "strasse", "ﬁle", "e-books"]
+)
+TEXT_PIECES = st.one_of(
+    SCREEN_WORDS,
+    st.sampled_from(["Bibliothèque", "BIBLIOTHEQUE", ",", "e books", "3D", "ŒUVRE", "œuvre"]),
+    st.text(max_size=6),
+)
+
+
+def _term(word: str, phrase_with: str | None, prefix: bool) -> str:
+    if phrase_with is not None:
+        return f'"{word} {phrase_with}"'
+    return f"{word}*" if prefix and word.isalpha() else word
+
+
+TERMS = st.builds(
+    _term, SCREEN_WORDS, st.none() | SCREEN_WORDS | st.just("bibliothèque"), st.booleans()
+)
+QUERIES = st.recursive(
+    TERMS,
+    lambda inner: st.one_of(
+        st.builds(lambda a, b: f"({a} AND {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} OR {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} NOT {b})", inner, inner),
+        st.builds(lambda a, b: f"({a} OR -{b})", inner, inner),
+        st.builds(lambda a: f"(NOT {a})", inner),
+    ),
+    max_leaves=6,
+)
+
+
+@given(QUERIES, st.lists(TEXT_PIECES, max_size=10), st.lists(TEXT_PIECES, max_size=10))
+def test_the_screen_never_turns_away_a_post_the_query_matches(source, title, body):
+    try:
+        query = parse(source)
+    except QueryError:  # only what is left out (NOT alone): not a watch
+        return
+    texts = (" ".join(title), " ".join(body))
+    if query.match(*texts) is not None:
+        assert query.may_match(fold("\n".join(texts)))

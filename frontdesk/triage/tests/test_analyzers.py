@@ -145,3 +145,22 @@ def test_the_pipeline_gives_every_analyzer_a_reason():
     assert result.language.label == "en"
     assert result.abuse.label == ""
     assert result.urgency.label in ("soon", "urgent")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        POLITE_COMPLAINT,
+        "Thank you so much, the staff at the branch were wonderful!",
+        "La bibliothèque est fermée aujourd'hui ? Personne ne répond.",
+        "ok",
+        "Why is nobody answering? " * 400,  # past MAX_CHARS: judged on the same start
+    ],
+)
+def test_a_reading_finds_what_the_pipeline_finds(text):
+    from frontdesk.triage.pipeline import Reading
+
+    full, reading = analyze(text), Reading(text)
+    assert reading.sentiment == full.sentiment
+    assert reading.needs_reply == full.needs_reply
+    assert reading.language == full.language
