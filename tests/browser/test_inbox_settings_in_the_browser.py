@@ -13,6 +13,8 @@ import secrets
 
 import pytest
 
+from tests.browser import pages
+
 pytestmark = [pytest.mark.browser, pytest.mark.system]
 
 PASSWORD = "inbox-settings-browser-1"
@@ -77,11 +79,9 @@ def library(frontdesk_server):
 
 def sign_in(page, library) -> str:
     base = f"{library['server'].base_url}/w/{library['slug']}"
-    page.goto(f"{library['server'].base_url}/login/")
-    page.get_by_label("Email").fill(library["email"])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile(rf"/w/{library['slug']}/$"))
+    pages.sign_in(
+        page, library["server"].base_url, library["email"], PASSWORD, slug=library["slug"]
+    )
     return base
 
 

@@ -14,6 +14,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import pages
 from tests.system.demo_server import serve_demo
 from tests.system.server import frontdesk_shell
 
@@ -29,16 +30,7 @@ def demo(tmp_path_factory):
 
 
 def sign_in(page, demo) -> None:
-    page.goto(f"{demo.base_url}/login/")
-    page.get_by_label("Email").fill(demo.email)
-    page.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile(r"/w/riverside/$"))
-
-
-def no_sideways_scroll(page, name: str) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
+    pages.sign_in(page, demo.base_url, demo.email, demo.password, slug="riverside")
 
 
 def test_editing_a_sender(demo, new_page, screenshot):
@@ -71,11 +63,11 @@ def test_editing_a_sender(demo, new_page, screenshot):
     phone.context.add_cookies(page.context.cookies())
     phone.goto(f"{base}/senders/")
     screenshot(phone, "outreach-senders-phone")
-    no_sideways_scroll(phone, "senders")
+    pages.no_sideways_scroll(phone, "senders")
     phone.get_by_role("link", name="Daniel Reyes", exact=True).click()
     phone.wait_for_url(re.compile(r"/outreach/senders/\d+/$"))
     screenshot(phone, "outreach-sender-edit-phone")
-    no_sideways_scroll(phone, "sender edit")
+    pages.no_sideways_scroll(phone, "sender edit")
 
 
 def test_an_sms_test_send_from_the_template_editor(demo, new_page, screenshot):
@@ -123,7 +115,7 @@ def test_an_sms_test_send_from_the_template_editor(demo, new_page, screenshot):
     small.context.add_cookies(page.context.cookies())
     small.goto(editor_url)
     screenshot(small, "outreach-sms-template-phone")
-    no_sideways_scroll(small, "sms template")
+    pages.no_sideways_scroll(small, "sms template")
 
 
 MORE_CAMPAIGNS = """
@@ -158,7 +150,7 @@ def test_the_outreach_index_pages_on_a_desk_and_a_phone(demo, new_page, screensh
     phone.context.add_cookies(page.context.cookies())
     phone.goto(f"{demo.base_url}/w/riverside/outreach/")
     screenshot(phone, "outreach-index-phone")
-    no_sideways_scroll(phone, "index")
+    pages.no_sideways_scroll(phone, "index")
     phone.get_by_role("link", name="Older campaigns").click()
     expect(phone.locator("tr[id^=campaign-]")).to_have_count(16)
-    no_sideways_scroll(phone, "index, older")
+    pages.no_sideways_scroll(phone, "index, older")

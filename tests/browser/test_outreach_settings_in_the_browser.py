@@ -12,6 +12,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import pages
 from tests.system.demo_server import serve_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.system]
@@ -24,16 +25,7 @@ def demo(tmp_path_factory):
 
 
 def sign_in(page, demo, email: str = "") -> None:
-    page.goto(f"{demo.base_url}/login/")
-    page.get_by_label("Email").fill(email or demo.email)
-    page.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile(r"/w/riverside/$"))
-
-
-def no_sideways_scroll(page, name: str) -> None:
-    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-    assert overflow <= 0, f"{name}: the page scrolls sideways by {overflow}px"
+    pages.sign_in(page, demo.base_url, email or demo.email, demo.password, slug="riverside")
 
 
 def test_setting_the_address_and_adding_a_topic(demo, new_page, screenshot):
@@ -95,11 +87,11 @@ def test_setting_the_address_and_adding_a_topic(demo, new_page, screenshot):
     phone.context.add_cookies(page.context.cookies())
     phone.goto(f"{base}/settings/")
     screenshot(phone, "outreach-settings-phone")
-    no_sideways_scroll(phone, "settings")
+    pages.no_sideways_scroll(phone, "settings")
     phone.get_by_role("link", name="Book club picks").click()
     phone.wait_for_url(re.compile(r"/outreach/settings/topics/\d+/$"))
     screenshot(phone, "outreach-topic-edit-phone")
-    no_sideways_scroll(phone, "topic edit")
+    pages.no_sideways_scroll(phone, "topic edit")
 
 
 def test_an_agent_sees_the_settings_without_the_forms(demo, new_page, screenshot):
@@ -115,4 +107,4 @@ def test_an_agent_sees_the_settings_without_the_forms(demo, new_page, screenshot
     expect(page.get_by_role("button", name="Add the topic")).to_have_count(0)
     expect(page.get_by_role("link", name="Monthly newsletter")).to_have_count(0)
     screenshot(page, "outreach-settings-agent-phone")
-    no_sideways_scroll(page, "settings as an agent")
+    pages.no_sideways_scroll(page, "settings as an agent")

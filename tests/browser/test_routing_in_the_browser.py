@@ -13,6 +13,7 @@ import secrets
 import pytest
 
 from frontdesk.demo.twilio.standin import TwilioStandIn, post_signed
+from tests.browser import pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.system]
 
@@ -84,11 +85,7 @@ def oak_hill(frontdesk_server):
 
 def sign_in(page, oak_hill, who: str) -> None:
     base = oak_hill["server"].base_url
-    page.goto(f"{base}/login/")
-    page.get_by_label("Email").fill(oak_hill["people"][who])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
-    page.wait_for_url(re.compile(rf"/w/{oak_hill['slug']}/$"))
+    pages.sign_in(page, base, oak_hill["people"][who], PASSWORD, slug=oak_hill["slug"])
 
 
 def text_the_library(oak_hill, body: str, sender: str) -> None:

@@ -7,15 +7,13 @@ import re
 import pytest
 
 from frontdesk.demo.core import DEMO_LOGIN
+from tests.browser import pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.system]
 
 
 def sign_in(page, base_url: str, email: str, password: str) -> None:
-    page.goto(f"{base_url}/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    pages.sign_in(page, base_url, email, password, slug=None)
 
 
 def test_demo_staff_signs_in_and_sees_the_home_page(frontdesk_server, new_page, screenshot):
