@@ -18,10 +18,8 @@
 
 from __future__ import annotations
 
-import contextlib
-
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -111,10 +109,16 @@ def click(request: HttpRequest, token: str) -> HttpResponse:
 @csrf_exempt
 @require_safe
 def open_pixel(request: HttpRequest, token: str) -> HttpResponse:
-    # An old or altered pixel is still an image; nothing is recorded for it.
-    with contextlib.suppress(tokens.BadLink):
+    # An old pixel (signed by us, expired) is still an image, so an old newsletter
+    # reads as it did; nothing is recorded for it. One we never signed is not found.
+    try:
+        delivery_id = tokens.unsign("open", token)
+    except tokens.BadLink as error:
+        if not error.expired:
+            return _uncached(HttpResponseNotFound(content_type="text/plain"))
+    else:
         if request.method == "GET":
-            tracking.record_open(tokens.unsign("open", token))
+            tracking.record_open(delivery_id)
     return _uncached(HttpResponse(PIXEL, content_type="image/gif"))
 
 

@@ -233,6 +233,10 @@ def test_nothing_is_recorded_once_tracking_is_off_or_for_another_workspace(clien
     assert (ours.clicks, ours.opens) == (0, 0)
     # A pixel for a delivery that does not exist: still an image.
     assert client.get(_path(links.open_url(10**9))).status_code == 200
+    # One we never signed (made up, or altered) is not found, and records nothing.
+    made_up = _path(links.open_url(ours.pk)).replace("/o/open/", "/o/open/x")
+    assert client.get(made_up).status_code == 404
+    assert client.get(f"/o/open/{ours.pk}/").status_code == 404
 
 
 def test_a_test_send_and_notices_are_never_tracked(
