@@ -7,14 +7,19 @@ a person and previewable with a real demo contact.
 - Daniel Reyes signs the overdue notice and the small newsletter;
 - Sam Okafor signs the event reminder.
 
-Two topics (a double opt-in newsletter, events) and home branches for a few
-patrons (`{{ custom.branch }}`) make the audiences and previews real; the
-December newsletter waits as a draft campaign. Nothing is sent. Idempotent:
+Two topics (a double opt-in newsletter, events), a few patrons' choices of them
+(three confirmed the newsletter, one has not yet) and home branches for a few patrons
+(`{{ custom.branch }}`) make the audiences and previews real; the December newsletter
+waits as a draft campaign, for its three confirmed subscribers. Nothing is sent. Idempotent:
 senders, templates, topics and the campaign are found before they are made.
 Registered as a step of `frontdesk.demo.core.load_demo` by `register()`.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
 
 from frontdesk.core.models import ContactIdentity, Membership, Workspace
 from frontdesk.demo.core import DEMO_STEPS
@@ -28,6 +33,8 @@ from frontdesk.outreach.models import (
     ContactData,
     OutreachSettings,
     SenderIdentity,
+    Subscription,
+    SubscriptionStatus,
     Template,
     Topic,
 )
@@ -155,6 +162,15 @@ BRANCHES = {
 }
 
 
+SUBSCRIBED, PENDING = SubscriptionStatus.SUBSCRIBED, SubscriptionStatus.PENDING
+SUBSCRIPTIONS = {
+    "ana.lopez@example.org": {"newsletter": SUBSCRIBED, "events": SUBSCRIBED},
+    "chloe.nguyen@example.net": {"newsletter": SUBSCRIBED},
+    "grace.okoye@example.com": {"newsletter": PENDING, "events": SUBSCRIBED},
+    "jamal.w@example.org": {"newsletter": SUBSCRIBED},
+}
+
+
 def register() -> None:
     if all(name != STEP_NAME for name, _ in DEMO_STEPS):
         DEMO_STEPS.append((STEP_NAME, load_outreach_demo))
@@ -222,4 +238,27 @@ def load_outreach_demo(workspace: Workspace, staff: dict[str, Membership]) -> No
                 workspace=workspace,
                 contact_id=identity.contact_id,
                 defaults={"fields": {"branch": branch}},
+            )
+    # Who chose what: most of the patrons above confirmed the newsletter a while ago
+    # (so the draft reaches someone), one has not yet; a few take the events.
+    now = timezone.now()
+    for address, choices in SUBSCRIPTIONS.items():
+        identity = (
+            ContactIdentity.objects.for_workspace(workspace)
+            .filter(kind="email", value=address)
+            .first()
+        )
+        if identity is None:
+            continue
+        for slug, status in choices.items():
+            confirmed = status == SubscriptionStatus.SUBSCRIBED and topics[slug].double_opt_in
+            Subscription.objects.get_or_create(
+                workspace=workspace,
+                contact_id=identity.contact_id,
+                topic=topics[slug],
+                defaults={
+                    "status": status,
+                    "updated_at": now - timedelta(days=40),
+                    "confirmed_at": now - timedelta(days=40) if confirmed else None,
+                },
             )

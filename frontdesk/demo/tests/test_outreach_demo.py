@@ -95,3 +95,18 @@ def test_home_branches_personalise_the_welcome(riverside_demo):
     )
     assert shown.subject == "Welcome to Riverside Public Library, Ana"
     assert "<b>Eastside</b>" in shown.html
+
+
+def test_the_draft_newsletter_reaches_its_confirmed_subscribers_only(riverside_demo):
+    from frontdesk.outreach import audiences
+
+    draft = Campaign.objects.get(name=demo.DRAFT_CAMPAIGN)
+    reached = {
+        address
+        for _contact, address in audiences.recipients(
+            draft.workspace_id, kind="email", audience=draft.audience, topic=draft.topic
+        )
+    }
+    confirmed = {a for a, c in demo.SUBSCRIPTIONS.items() if c.get("newsletter") == "subscribed"}
+    assert reached == confirmed and len(reached) == 3
+    assert "grace.okoye@example.com" not in reached  # she has not confirmed yet
