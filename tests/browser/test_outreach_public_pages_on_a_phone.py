@@ -32,9 +32,13 @@ print(tokens.sign("unsubscribe", delivery.pk), tokens.sign("preferences", delive
     tokens.sign("confirm", subscription.pk))
 """
 
+# Grace's choices only: the server's demo library has patrons with choices of their own.
 COUNT = """
+from frontdesk.core.models import ContactIdentity
 from frontdesk.outreach.models import Subscription, Suppression
-print(sorted(Subscription.objects.values_list("topic__slug", "status")),
+grace = ContactIdentity.objects.filter(value="grace.phone@example.org").values("contact_id")
+choices = Subscription.objects.filter(contact_id__in=grace)
+print(sorted(choices.values_list("topic__slug", "status")),
     list(Suppression.objects.values_list("address", flat=True)))
 """
 
