@@ -3,18 +3,23 @@
 
 A fresh install per engine (SQLite; PostgreSQL + Redis) gets one SMS channel and a
 backlog stored through the real intake path (`store_inbound_event`, as the webhook
-stores it, so with Redis one task per event is queued too). The mix: `--events`
-texts from `--senders` numbers, each number texting once and the rest a second
-time, shuffled, so with the defaults (7,500 from 5,000) two thirds of the texts
-start a conversation (a new contact, a new conversation, an acknowledgement with
-`--acknowledge`) and a third continue the conversation the sender's first text
-opened. Then `--workers` `frontdesk worker` processes start together and the
-drain is timed from their start until no event is pending or being processed
-(and no task is queued), to the moment the last event was recorded:
-`intake drain: N events/s (M workers)`. Below it, the rate
-while working: events recorded after the first batch, over the time from that batch's
-commit to the last one's, which leaves the workers' start (Django, the triage
-models: seconds on a loaded machine) out.
+stores it). The mix: `--events` texts from `--senders` numbers, each number texting
+once and the rest a second time, shuffled, so with the defaults (7,500 from 5,000) two
+thirds of the texts start a conversation (a new contact, a new conversation, an
+acknowledgement with `--acknowledge`) and a third continue the conversation the
+sender's first text opened. Then `--workers` `frontdesk worker` processes drain it,
+timed until no event is pending or being processed, to the moment the last event was
+recorded: `intake drain: N events/s (M workers)`, and below the runs the ratio of
+several workers to one. Two ways to start (`--start`, both by default):
+
+- running: the backlog is held back until every worker has started, then released in
+  one UPDATE, so the time is the drain of a burst by workers already running, as in
+  service;
+- cold: the backlog is there when the workers start, and their start-up (Python,
+  Django, the triage models: one to two seconds, more on a loaded machine) is counted.
+
+Below each line, the rate while working: events recorded after the first batch, over
+the time from that batch's commit to the last one's.
 
 `--profile` instead drains in this process, under cProfile, counting the SQL
 statements by kind: where the time per event goes (benchmarks/README.md).
@@ -58,6 +63,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--workers", default="1", help="comma-separated worker process counts, one drain each"
     )
     parser.add_argument(
+        "--start",
+        choices=("running", "cold", "both"),
+        default="both",
+        help="the backlog lands on workers already running (held back until they have "
+        "started, then released at once), or is there when they start (their start-up counted)",
+    )
+    parser.add_argument(
         "--acknowledge",
         action="store_true",
         help="the channel acknowledges new conversations (replies go to a closed port)",
@@ -74,6 +86,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.worker_counts = [int(n) for n in args.workers.split(",") if n.strip()]
+    args.starts = ["running", "cold"] if args.start == "both" else [args.start]
     return args
 
 
@@ -114,6 +127,21 @@ def main(argv: list[str] | None = None) -> int:
             print(drain["line"] + f"  [{drain['detail']}]")
             if drain.get("working_line"):
                 print("  " + drain["working_line"])
+        for start in ("running", "cold"):
+            rates = {
+                d["workers"]: d["events_per_s"]
+                for d in result.get("drains", [])
+                if d.get("start") == start
+            }
+            if 1 in rates and len(rates) > 1:
+                print(
+                    f"{start}: "
+                    + ", ".join(
+                        f"{n} workers drain {rates[n] / rates[1]:.2f}× one"
+                        for n in sorted(rates)
+                        if n > 1
+                    )
+                )
         if result.get("profile"):
             print(result["profile"])
         print()
@@ -185,9 +213,21 @@ def store_backlog(args: argparse.Namespace, events: int, tag: str) -> int:
     return bench.channel_id
 
 
-def drain_with_workers(args: argparse.Namespace, channel_id: int, workers: int) -> dict:
+def drain_with_workers(
+    args: argparse.Namespace, channel_id: int, workers: int, *, running: bool
+) -> dict:
+    """Start `workers` worker processes and time the drain of the channel's backlog.
+
+    `running`: the backlog is held back (marked failed, which no worker or sweep
+    takes) until every worker has started (huey's "consumer started" line, written
+    after Django, the triage models and the intake poller are up), then released in
+    one UPDATE: a burst landing on workers that are already running, as it does in
+    service. Otherwise the backlog is there when the workers start, and their
+    start-up is part of the time.
+    """
     from benchmarks.sms_bench import data
     from benchmarks.sms_bench.servers import worker_argv
+    from frontdesk.inbox.models import InboundEvent, InboundEventStatus
 
     data_dir = Path(os.environ["FRONTDESK_DATA_DIR"])
     services = [
@@ -200,13 +240,26 @@ def drain_with_workers(args: argparse.Namespace, channel_id: int, workers: int) 
         )
         for n in range(workers)
     ]
+    backlog = InboundEvent.objects.filter(channel_id=channel_id)
+    if running:
+        backlog.update(status=InboundEventStatus.FAILED)
+    log_starts = {
+        service.name: service.log_path.stat().st_size if service.log_path.exists() else 0
+        for service in services
+    }
     started = time.monotonic()
     started_at = datetime.now(UTC)
     for service in services:
         service.__enter__()
     sampler = WaitSampler()
-    sampler.start()
     try:
+        if running:
+            start_up = wait_until_started(services, log_starts)
+            started = time.monotonic()
+            started_at = datetime.now(UTC)
+            released = backlog.update(status=InboundEventStatus.PENDING)
+            assert released == args.events, (released, args.events)
+        sampler.start()
         drained = data.wait_for_drain(channel_id, timeout_s=args.drain_timeout, log=log)
         seconds = time.monotonic() - started
         # The drain ended when the last event was recorded (`processed_at`, stamped in
@@ -224,14 +277,21 @@ def drain_with_workers(args: argparse.Namespace, channel_id: int, workers: int) 
     counts = data.drained_counts(channel_id, seconds)
     rate = counts["statuses"].get("processed", 0) / seconds
     working = working_rate(channel_id, started_at)
+    plural = "s" * (workers > 1)
+    how = (
+        f"workers running; they started in {start_up:.1f} s"
+        if running
+        else "workers started with the backlog waiting, start-up included"
+    )
     return {
         "workers": workers,
+        "start": "running" if running else "cold",
         "seconds": round(seconds, 2),
         "drained": drained,
         "events_per_s": round(rate, 1),
         "counts": counts,
         "cpu_seconds": round(cpu, 1),
-        "line": f"intake drain: {rate:,.0f} events/s ({workers} worker{'s' * (workers > 1)})",
+        "line": f"intake drain: {rate:,.0f} events/s ({workers} worker{plural}) — {how}",
         "detail": f"{counts['events'] / cpu:,.0f} events per worker CPU second; "
         + mix_detail(channel_id, counts)
         + sampler.summary(),
@@ -239,11 +299,30 @@ def drain_with_workers(args: argparse.Namespace, channel_id: int, workers: int) 
         "working": working,
         "working_line": (
             f"while working: {working['events_per_s']:,.0f} events/s from the first batch "
-            f"recorded ({working['first_after_s']} s after the start) to the last"
+            f"recorded ({working['first_after_s']} s after the "
+            f"{'release' if running else 'start'}) to the last"
         )
         if working
         else "",
     }
+
+
+def wait_until_started(services: list[Service], log_starts: dict[str, int]) -> float:
+    """Seconds until every worker's log (past `log_starts`) says huey's consumer started."""
+    begun = time.monotonic()
+    waiting = list(services)
+    while waiting:
+        for service in list(waiting):
+            if service.process is not None and service.process.poll() is not None:
+                raise RuntimeError(f"{service.name} exited early; see {service.log_path}")
+            with service.log_path.open("rb") as log_file:
+                log_file.seek(log_starts[service.name])
+                if b"Huey consumer started" in log_file.read():
+                    waiting.remove(service)
+        if time.monotonic() - begun > 120:
+            raise RuntimeError(f"{waiting[0].name} did not start; see {waiting[0].log_path}")
+        time.sleep(0.05)
+    return time.monotonic() - begun
 
 
 def last_processed_at(channel_id: int) -> datetime | None:
@@ -315,7 +394,8 @@ class WaitSampler(threading.Thread):
 
     def stop(self) -> None:
         self._stop_event.set()
-        self.join(5)
+        if self.is_alive():
+            self.join(5)
 
     def shares(self) -> dict[str, float]:
         total = sum(self.counts.values())
@@ -436,21 +516,22 @@ def run_engine(args: argparse.Namespace) -> int:
         result["profile"] = profile_drain(channel_id)
     else:
         result["drains"] = []
-        for workers in args.worker_counts:
-            log(f"{args.engine}: {args.events:,} events, {workers} worker(s)…")
-            fresh_install(args)
-            django.setup()
-            from django.conf import settings
+        for start in args.starts:
+            for workers in args.worker_counts:
+                log(f"{args.engine}: {args.events:,} events, {workers} worker(s), {start}…")
+                fresh_install(args)
+                django.setup()
+                from django.conf import settings
 
-            result["intake"] = settings.INBOX_INTAKE
-            result["engine_version"] = engine_version()
-            channel_id = store_backlog(args, args.events, f"w{workers}")
-            drain = drain_with_workers(args, channel_id, workers)
-            log(f"  {drain['line']}  [{drain['detail']}]; {drain['working_line']}")
-            result["drains"].append(drain)
-            from django.db import connections
+                result["intake"] = settings.INBOX_INTAKE
+                result["engine_version"] = engine_version()
+                channel_id = store_backlog(args, args.events, f"w{workers}")
+                drain = drain_with_workers(args, channel_id, workers, running=start == "running")
+                log(f"  {drain['line']}  [{drain['detail']}]; {drain['working_line']}")
+                result["drains"].append(drain)
+                from django.db import connections
 
-            connections.close_all()
+                connections.close_all()
     result["load_after"] = os.getloadavg()
     if args.engine == "postgres":
         from django.db import connections
