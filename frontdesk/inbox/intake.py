@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import threading
 from collections import Counter
@@ -144,20 +145,30 @@ def store_inbound_event(channel: Channel, event: base.InboundEvent) -> tuple[Inb
 
 def store_new_inbound_events(
     arrivals: list[tuple[Channel, base.InboundEvent]],
+    *,
+    failures: Sequence[str] | None = None,
+    beside: Sequence[Model] | None = None,
 ) -> list[tuple[InboundEvent, bool]]:
     """Store several events (without attachments) at once; (row, created) for each,
-    as `store_inbound_event` gives for one. Call inside a transaction.
+    as `store_inbound_event` gives for one.
+
+    `failures`, one per arrival: a reason stores the new row as failed with it ("" for
+    none). `beside`, one per arrival: a row of another model with a foreign key to
+    InboundEvent (the email channel's RawEmail, the bytes), stored with its event
+    when the event is new, pointing at it; the others are dropped.
 
     The new rows are inserted by one statement that skips the replays (an event
-    twice in `arrivals` is stored once: the second is a replay), and each new row is
-    scheduled for processing after commit. Needs a database that returns rows from
-    INSERT (PostgreSQL, SQLite 3.35+); raises on a database failure (nothing of the
-    batch is stored then, and the caller may store one by one).
+    twice in `arrivals` is stored once: the second is a replay), and each new pending
+    row is scheduled for processing after commit. On PostgreSQL, called outside a
+    transaction, the events and the rows beside them are stored by that one
+    statement (a data-modifying WITH), which commits by itself: one round trip, and
+    all or nothing as a transaction would be. Otherwise in a transaction (the
+    caller's, or one of its own), one INSERT per table. Needs a database that
+    returns rows from INSERT (PostgreSQL, SQLite 3.35+); raises on a database failure
+    (nothing of the batch is stored then, and the caller may store one by one).
     """
     if not arrivals:
         return []
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("store_new_inbound_events runs inside a transaction")
     for channel, event in arrivals:
         if event.channel_kind != channel.kind:
             raise ValueError(
@@ -165,17 +176,32 @@ def store_new_inbound_events(
             )
         if event.attachments:
             raise ValueError("store_new_inbound_events takes events without attachments")
+    for given in (failures, beside):
+        if given is not None and len(given) != len(arrivals):
+            raise ValueError("failures and beside take one item per arrival")
     # New rows, each event once (a second copy in `arrivals` is a replay of the first).
     keys = [(channel.pk, event.provider_message_id[:255]) for channel, event in arrivals]
     new_rows: dict[tuple[int, str], InboundEvent] = {}
-    for key, (channel, event) in zip(keys, arrivals, strict=True):
-        if key not in new_rows:
-            new_rows[key] = _event_row(channel, event, [])
+    companions: dict[tuple[int, str], Model] = {}
+    for n, (key, (channel, event)) in enumerate(zip(keys, arrivals, strict=True)):
+        if key in new_rows:
+            continue
+        row = new_rows[key] = _event_row(channel, event, [])
+        if failures is not None and failures[n]:
+            row.status, row.error = InboundEventStatus.FAILED, failures[n]
+        if beside is not None:
+            companions[key] = beside[n]
     # One INSERT for all that skips the replays (ON CONFLICT DO NOTHING; SQLite's
     # INSERT OR IGNORE) and returns the rows it made; the replays' stored rows are
     # then read (the rare case). A row SQLite skipped for another constraint is
     # neither made nor found: that raises below, as the failed INSERT would.
-    created = _insert_new(list(new_rows.values()))
+    connection = connections[router.db_for_write(InboundEvent)]
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        created = _insert_new_with(list(new_rows.values()), companions)
+    else:
+        with transaction.atomic(using=connection.alias):
+            created = _insert_new(list(new_rows.values()))
+            _insert_beside(created, companions)
     replays = [key for key in new_rows if key not in created]
     stored: dict[tuple[int, str], InboundEvent] = dict(created)
     for channel_id in {channel_id for channel_id, _id in replays}:
@@ -189,19 +215,21 @@ def store_new_inbound_events(
             raise IntegrityError(f"inbound event {key} neither inserted nor found")
         answered.append((stored[key], key in created and key not in first))
         first.add(key)
-    if created and not intake_polls():
-        new_ids = [row.pk for row in created.values()]
+    new_ids = [row.pk for row in created.values() if row.status == InboundEventStatus.PENDING]
+    if new_ids and not intake_polls():
 
         def enqueue_all() -> None:
             for pk in new_ids:
                 _enqueue(pk)
 
-        transaction.on_commit(enqueue_all)
+        # Outside a transaction (the one statement has committed) this runs at once.
+        transaction.on_commit(enqueue_all, using=connection.alias)
     return answered
 
 
 # INSERT … ON CONFLICT DO NOTHING RETURNING for n events, per (database alias, n).
 _bulk_statements: dict[tuple[str, int], tuple[str, list[Field]]] = {}
+_RETURNED = ("id", "channel", "provider_message_id")
 
 
 def _insert_new(rows: list[InboundEvent]) -> dict[tuple[int, str], InboundEvent]:
@@ -220,26 +248,177 @@ def _insert_new(rows: list[InboundEvent]) -> dict[tuple[int, str], InboundEvent]
         query = InsertQuery(InboundEvent, on_conflict=OnConflict.IGNORE)
         query.insert_values(fields, list[Model](rows))
         compiler = query.get_compiler(using=alias)
-        compiler.returning_fields = [
-            InboundEvent._meta.pk,
-            InboundEvent._meta.get_field("channel"),
-            InboundEvent._meta.get_field("provider_message_id"),
-        ]
+        compiler.returning_fields = [InboundEvent._meta.get_field(n) for n in _RETURNED]
         ((sql, _params),) = compiler.as_sql()
         statement = _bulk_statements[(alias, len(rows))] = (sql, fields)
     sql, fields = statement
     params = insert_params(sql, fields, rows, connection)
-    by_key = {(row.channel_id, row.provider_message_id): row for row in rows}
-    created: dict[tuple[int, str], InboundEvent] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for pk, channel_id, provider_message_id in cursor.fetchall():
-            row = by_key[(channel_id, provider_message_id)]
-            row.pk = pk
-            row._state.adding = False
-            row._state.db = alias
-            created[(channel_id, provider_message_id)] = row
+        return _mark_inserted(rows, cursor.fetchall(), alias)
+
+
+def _mark_inserted(
+    rows: list[InboundEvent], returned: list[tuple[Any, ...]], alias: str
+) -> dict[tuple[int, str], InboundEvent]:
+    by_key = {(row.channel_id, row.provider_message_id): row for row in rows}
+    created: dict[tuple[int, str], InboundEvent] = {}
+    for pk, channel_id, provider_message_id in returned:
+        row = by_key[(channel_id, provider_message_id)]
+        row.pk = pk
+        row._state.adding = False
+        row._state.db = alias
+        created[(channel_id, provider_message_id)] = row
     return created
+
+
+def _event_link(model: type[Model]) -> Field:
+    """The field of `model` pointing at InboundEvent (a row stored beside an event)."""
+    (link,) = (
+        f
+        for f in model._meta.local_concrete_fields
+        if f.is_relation and f.related_model is InboundEvent
+    )
+    return link
+
+
+def _insert_beside(
+    created: dict[tuple[int, str], InboundEvent], companions: dict[tuple[int, str], Model]
+) -> None:
+    """INSERT the rows beside the new events (`store_new_inbound_events`), each pointing
+    at its event, in one statement per model."""
+    by_model: dict[type[Model], list[Model]] = {}
+    for key, companion in companions.items():
+        if key in created:
+            setattr(companion, _event_link(type(companion)).name, created[key])
+            by_model.setdefault(type(companion), []).append(companion)
+    for model, rows in by_model.items():
+        bulk_insert(model, rows)
+
+
+# The INSERT Django's compiler writes for n rows of a model, per (alias, model, n).
+_model_inserts: dict[tuple[str, type[Model], int], tuple[str, list[Field]]] = {}
+
+
+def bulk_insert(model: type[Model], rows: Sequence[Model]) -> None:
+    """INSERT `rows` of `model` in one statement, as `bulk_create` would, for less: the
+    statement Django's compiler writes (built once per number of rows), each value
+    prepared by its field. For models with no save() override, no signal receivers
+    and no ids needed back."""
+    if not rows:
+        return
+    alias = router.db_for_write(model)
+    connection = connections[alias]
+    statement = _model_inserts.get((alias, model, len(rows)))
+    if statement is None:
+        fields = [f for f in model._meta.local_concrete_fields if not f.primary_key]
+        query = InsertQuery(model)
+        query.insert_values(fields, list(rows))
+        ((sql, _params),) = query.get_compiler(using=alias).as_sql()
+        statement = _model_inserts[(alias, model, len(rows))] = (sql, fields)
+    sql, fields = statement
+    with connection.cursor() as cursor:
+        cursor.execute(sql, insert_params(sql, fields, rows, connection))
+
+
+# The one statement storing events and the rows beside them (PostgreSQL), per
+# (alias, model beside or None, number of events, number of rows beside).
+_with_statements: dict[
+    tuple[str, type[Model] | None, int, int], tuple[str, list[Field], list[Field]]
+] = {}
+
+
+def _insert_new_with(
+    rows: list[InboundEvent], companions: dict[tuple[int, str], Model]
+) -> dict[tuple[int, str], InboundEvent]:
+    """PostgreSQL, outside a transaction: `_insert_new` and `_insert_beside` in one
+    statement, which commits by itself. The events are inserted skipping the
+    replays; the rows beside them, each given with its event's key, are joined to
+    the events the INSERT returned, so only a new event gets one. Values are
+    prepared by their fields as the ORM prepares them and bound on the server, one
+    parameter each (a group commit is a few rows: psycopg dumps a scalar in C, an
+    array in Python, which cost more than the statement itself at that size)."""
+    import psycopg
+
+    models = {type(companion) for companion in companions.values()}
+    if len(models) > 1:
+        raise ValueError("rows beside events are of one model")
+    model = next(iter(models), None)
+    alias = router.db_for_write(InboundEvent)
+    connection = connections[alias]
+    shape = (alias, model, len(rows), len(companions))
+    statement = _with_statements.get(shape)
+    if statement is None:
+        statement = _with_statements[shape] = _with_statement(connection, model, *shape[2:])
+    sql, fields, beside_fields = statement
+    params: list[Any] = [
+        field.get_db_prep_save(field.pre_save(row, True), connection)
+        for row in rows
+        for field in fields
+    ]
+    for key, companion in companions.items():
+        params += [
+            field.get_db_prep_save(field.pre_save(companion, True), connection)
+            for field in beside_fields
+        ]
+        params += key
+    connection.ensure_connection()
+    # psycopg's own cursor, not Django's: Django's binds on the client, as text.
+    with connection.wrap_database_errors, psycopg.RawCursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        return _mark_inserted(rows, cursor.fetchall(), alias)
+
+
+def _with_statement(
+    connection: BaseDatabaseWrapper, model: type[Model] | None, events: int, beside: int
+) -> tuple[str, list[Field], list[Field]]:
+    quote = connection.ops.quote_name
+
+    numbers = itertools.count(1)
+
+    def values(fields: list[Field], rows: int) -> str:
+        # PostgreSQL's own placeholders ($1, $2, …): psycopg's RawCursor sends the text
+        # as it is (its %s form is parsed again on every call past a length).
+        # Typed as Django types them, without lengths (no truncation here: as the ORM).
+        types = [str(field.db_type(connection)).split("(")[0] for field in fields]
+        return ", ".join(
+            "(" + ", ".join(f"${next(numbers)}::{t}" for t in types) + ")" for _row in range(rows)
+        )
+
+    def column(field: Field) -> str:
+        return quote(str(field.column))
+
+    def columns(fields: list[Field]) -> str:
+        return ", ".join(column(field) for field in fields)
+
+    meta = InboundEvent._meta
+    fields = [f for f in meta.local_concrete_fields if not f.primary_key]
+    returned = [cast(Field, meta.get_field(name)) for name in _RETURNED]
+    sql = (
+        f"WITH new_event AS (INSERT INTO {quote(meta.db_table)} ({columns(fields)}) "  # noqa: S608
+        f"VALUES {values(fields, events)} ON CONFLICT DO NOTHING "
+        f"RETURNING {columns(returned)})"
+    )
+    beside_fields: list[Field] = []
+    if model is not None and beside:
+        link = _event_link(model)
+        beside_fields = [
+            f for f in model._meta.local_concrete_fields if not f.primary_key and f is not link
+        ]
+        key_fields = [cast(Field, meta.get_field(n)) for n in ("channel", "provider_message_id")]
+        names = [f"v{n}" for n in range(len(beside_fields))]
+        pk, channel, provider_message_id = (column(f) for f in returned)
+        sql += (
+            f", beside AS (INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
+            f"({columns(beside_fields)}, {column(link)}) "
+            f"SELECT {', '.join(f'b.{name}' for name in names)}, e.{pk} "
+            f"FROM (VALUES {values(beside_fields + key_fields, beside)}) "
+            f"AS b({', '.join(names)}, key_channel, key_id) "
+            f"JOIN new_event e ON e.{channel} = b.key_channel "
+            f"AND e.{provider_message_id} = b.key_id)"
+        )
+    sql += f" SELECT {columns(returned)} FROM new_event"  # noqa: S608
+    return sql, fields, beside_fields
 
 
 def insert_params(

@@ -445,6 +445,14 @@ def _form_error(form: Any, error: ActionError) -> None:
     form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
+def _back_to_topic(request: WorkspaceRequest, topic: Any, saved: str) -> HttpResponse:
+    """After a topic is added or saved: say so, and show it on the Settings tab."""
+    messages.success(request, saved)
+    response = redirect("outreach:settings", ws=request.workspace.slug)
+    response["Location"] += f"#topic-{topic.pk}"
+    return response
+
+
 @require_capability(roles.VIEW_INBOX)
 def settings_page(request: WorkspaceRequest) -> HttpResponse:
     """The workspace's outreach settings and its topics. Everyone who reads the inbox
@@ -491,14 +499,12 @@ def topic_create(request: WorkspaceRequest) -> HttpResponse:
         except ActionError as error:
             _form_error(form, error)
         else:
-            messages.success(
+            return _back_to_topic(
                 request,
+                made,
                 f"“{made.name}” is added: people can choose it on their preferences page, "
                 f"and imports can fill it as topic.{made.slug}.",
             )
-            response = redirect("outreach:settings", ws=request.workspace.slug)
-            response["Location"] += f"#topic-{made.pk}"
-            return response
     return _settings_page(request, topic_form=form)
 
 
@@ -522,10 +528,7 @@ def topic_edit(request: WorkspaceRequest, pk: int) -> HttpResponse:
         except ActionError as error:
             _form_error(form, error)
         else:
-            messages.success(request, f"“{topic.name}” is saved.")
-            response = redirect("outreach:settings", ws=workspace.slug)
-            response["Location"] += f"#topic-{topic.pk}"
-            return response
+            return _back_to_topic(request, topic, f"“{topic.name}” is saved.")
     return render(
         request,
         "outreach/topic_form.html",

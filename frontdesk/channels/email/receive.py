@@ -6,8 +6,8 @@ bytes of one message here. Before it returns, the bytes are durable in the datab
 then parses and threads them (`processing.prepare`). So the SMTP receiver may answer
 250, an IMAP poller advance its watermark and a webhook answer 2xx as soon as this
 returns.
-`receive_many` does the same for several mails in one transaction, with one INSERT
-per table (the SMTP receiver's group commit).
+`receive_many` does the same for several mails at once, all or none, with one INSERT
+per table (on PostgreSQL one statement for both): the SMTP receiver's group commit.
 
 A retried delivery, a re-sent webhook or an IMAP re-fetch is stored once: the
 event's id is the Message-ID plus a hash of the content (trace headers and MIME
@@ -27,9 +27,7 @@ from email.header import decode_header, make_header
 from email.utils import parseaddr
 from typing import Any
 
-from django.db import connections, router, transaction
-from django.db.models import Model
-from django.db.models.sql.subqueries import InsertQuery
+from django.db import transaction
 from django.utils import timezone
 
 from frontdesk.channels.email.models import (
@@ -39,7 +37,7 @@ from frontdesk.channels.email.models import (
 )
 from frontdesk.connectors import base
 from frontdesk.inbox.intake import (
-    insert_params,
+    bulk_insert,
     store_inbound_event,
     store_new_inbound_events,
 )
@@ -147,35 +145,10 @@ def content_key(raw: bytes, headers: dict[str, str] | None = None) -> tuple[str,
     return headers.get("message-id", "").strip(), digest.hexdigest()
 
 
-# The INSERT Django's compiler writes for n RawEmails, per (database alias, n).
-_raw_inserts: dict[tuple[str, int], tuple[str, list[Any]]] = {}
-
-
 def _insert_raw(row: RawEmail) -> None:
     """INSERT one RawEmail as `row.save(force_insert=True)` would, for less (every
-    received mail runs this): see `_insert_raws`."""
-    _insert_raws([row])
-
-
-def _insert_raws(rows: list[RawEmail]) -> None:
-    """INSERT RawEmail rows in one statement, as `bulk_create` would, for less: the
-    statement Django's compiler writes (once per number of rows), each value prepared
-    by its field. RawEmail has no save() override and no signal receivers."""
-    if not rows:
-        return
-    alias = router.db_for_write(RawEmail)
-    connection = connections[alias]
-    statement = _raw_inserts.get((alias, len(rows)))
-    if statement is None:
-        fields = [f for f in RawEmail._meta.local_concrete_fields if not f.primary_key]
-        query = InsertQuery(RawEmail)
-        query.insert_values(fields, list[Model](rows))
-        ((sql, _params),) = query.get_compiler(using=alias).as_sql()
-        statement = _raw_inserts[(alias, len(rows))] = (sql, fields)
-    sql, fields = statement
-    params = insert_params(sql, fields, rows, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    received mail runs this): `bulk_insert`."""
+    bulk_insert(RawEmail, [row])
 
 
 def _limit_of(channel: Channel) -> int:
@@ -296,29 +269,24 @@ class Received:
 
 
 def receive_many(mails: Sequence[Received], *, via: str) -> list[ReceiveResult]:
-    """`receive_raw` for several mails at once, in one transaction: one query for
-    the duplicates and one INSERT each for the events and the raw mails, so a batch
-    costs little more than one mail. All are stored or, when the database fails,
-    none (it raises then; the caller may store them one by one)."""
+    """`receive_raw` for several mails at once: one query for the duplicates and one
+    INSERT each for the events and the raw mails (on PostgreSQL one statement for
+    both: `store_new_inbound_events`), so a batch costs little more than one mail.
+    All are stored or, when the database fails, none (it raises then; the caller may
+    store them one by one)."""
     arrivals = []
     for mail in mails:
         raw = bytes(mail.raw or b"")
         event, reason = _arrival(mail.channel, raw, via, mail.max_bytes)
         arrivals.append((mail, raw, event, reason))
-    with transaction.atomic():
-        stored = store_new_inbound_events([(m.channel, event) for m, _r, event, _w in arrivals])
-        _insert_raws(
-            [
-                _raw_row(mail.channel, row, raw, via, mail.envelope_recipients)
-                for (mail, raw, _event, _reason), (row, created) in zip(
-                    arrivals, stored, strict=True
-                )
-                if created
-            ]
-        )
-        for (_mail, _raw, _event, reason), (row, created) in zip(arrivals, stored, strict=True):
-            if created and reason:
-                _mark_failed(row, reason)
+    stored = store_new_inbound_events(
+        [(mail.channel, event) for mail, _raw, event, _reason in arrivals],
+        failures=[reason for _mail, _raw, _event, reason in arrivals],
+        beside=[
+            _raw_row(mail.channel, None, raw, via, mail.envelope_recipients)
+            for mail, raw, _event, _reason in arrivals
+        ],
+    )
     results = []
     for (mail, _raw, _event, reason), (row, created) in zip(arrivals, stored, strict=True):
         if created and reason:

@@ -11,7 +11,8 @@
   server keeps the mail and tries again). Messages that arrive while a transaction
   is being written are stored together in the next one (group commit: one COMMIT
   for several, each still answered only after its own transaction committed), with
-  one INSERT per table for the whole batch (`receive_many`).
+  one INSERT per table for the whole batch, or on PostgreSQL one statement for both
+  (`receive_many`).
 
 Database work runs in a small thread pool (the ORM is synchronous); the address
 table is read again every `refresh` seconds, so a new channel is accepted within
@@ -33,7 +34,7 @@ from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP
-from django.db import close_old_connections, connections, transaction
+from django.db import close_old_connections, transaction
 
 from frontdesk.channels.email.accounts import address_table, config_for_recipient
 from frontdesk.channels.email.models import DEFAULT_MAX_MESSAGE_BYTES, EmailChannelConfig
@@ -279,6 +280,7 @@ def make_controller(
     key: str = "",
     hostname: str | None = None,
     book: AddressBook | None = None,
+    writers: int = 1,
 ) -> Any:
     """An aiosmtpd Controller serving Frontdesk (start() it; stop() it)."""
     # aiosmtpd logs every command of every session at INFO ("mail.log"): several
@@ -288,11 +290,11 @@ def make_controller(
     if not max_size:
         _db(book.lookup, "nobody@invalid")  # read the table once for the SIZE limit
         max_size = book.largest_limit()
-    # SQLite takes one writer at a time: more threads only wait on its lock. On
-    # PostgreSQL a second writer stores while the first commits; more than two made
-    # smaller batches and a lower rate (benchmarks/email_smtp.py: 16 senders, 2
-    # writers about 1,450 messages/s, 4 writers about 1,100, on 2 cores).
-    workers = 1 if connections["default"].vendor == "sqlite" else 2
+    # One writer by default: SQLite takes one at a time anyway, and on PostgreSQL,
+    # since a batch is one statement (`receive_many`), one writer gathers larger
+    # batches while it waits for its commit than two do (benchmarks/README.md, the
+    # email intake). More may pay on a database server with cores of its own.
+    workers = writers
     handler = FrontdeskHandler(book=book, max_size=max_size, workers=workers)
     server_kwargs: dict[str, Any] = {}
     if certificate and key:

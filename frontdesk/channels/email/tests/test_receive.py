@@ -93,9 +93,23 @@ def test_receive_raw_takes_only_email_channels(riverside):
         receive_raw(web, b"Subject: x\r\n\r\n", via="smtpd")
 
 
-def test_receive_many_stores_a_batch_as_receive_raw_stores_each(email_channel, mail, run_intake):
-    """One transaction for several mails: the new ones stored with their bytes, a mail
+@pytest.mark.parametrize(
+    "outside",
+    [
+        pytest.param(False, id="in-a-transaction"),
+        # Outside any transaction, as the SMTP receiver calls it: on PostgreSQL the
+        # events and their bytes go in one statement of their own.
+        pytest.param(True, id="on-its-own", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_receive_many_stores_a_batch_as_receive_raw_stores_each(
+    email_channel, mail, run_intake, outside
+):
+    """All at once for several mails: the new ones stored with their bytes, a mail
     stored before and a mail twice in the batch each kept once, bad mail failed."""
+    from django.db import connection
+
+    assert connection.in_atomic_block is not outside
     earlier = mail(message_id="<earlier@example.org>", subject="Sent before")
     stored_before = receive_raw(email_channel, earlier, via="imap")
     twice = mail(message_id="<twice@example.org>", subject="Twice in the batch")
@@ -119,6 +133,30 @@ def test_receive_many_stores_a_batch_as_receive_raw_stores_each(email_channel, m
     assert (first.subject, first.sender_address) == ("First", "grace@example.org")
     assert run_intake(results[5].event_id).status == InboundEventStatus.PROCESSED
     assert set(Message.objects.values_list("subject", flat=True)) >= {"First", "Last"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_the_database_refuses_stores_nothing(email_channel, mail):
+    """A batch is all or nothing, on its own as in a transaction: a row the database
+    refuses (here a negative size, which its CHECK constraint forbids) leaves none of
+    the events stored, and the error is Django's (the SMTP receiver then stores each
+    mail alone)."""
+    from django.db import IntegrityError
+
+    from frontdesk.channels.email.receive import _arrival, _raw_row
+    from frontdesk.inbox.intake import store_new_inbound_events
+
+    raws = [mail(subject="Fine"), mail(subject="Refused")]
+    arrivals = [_arrival(email_channel, raw, "smtpd", None)[0] for raw in raws]
+    beside = [_raw_row(email_channel, None, raw, "smtpd", [DESK]) for raw in raws]
+    beside[1].size = -1
+    with pytest.raises(IntegrityError):
+        store_new_inbound_events([(email_channel, a) for a in arrivals], beside=beside)
+    assert not InboundEvent.objects.exists() and not RawEmail.objects.exists()
+    beside[1].size = len(raws[1])
+    stored = store_new_inbound_events([(email_channel, a) for a in arrivals], beside=beside)
+    assert [created for _row, created in stored] == [True, True]
+    assert sorted(bytes(r.data) for r in RawEmail.objects.all()) == sorted(raws)
 
 
 def test_receive_many_takes_only_email_channels(riverside):

@@ -34,6 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--tls-cert", default=env("FRONTDESK_SMTPD_TLS_CERT", ""))
         parser.add_argument("--tls-key", default=env("FRONTDESK_SMTPD_TLS_KEY", ""))
         parser.add_argument("--hostname", default=env("FRONTDESK_SMTPD_HOSTNAME", "") or None)
+        parser.add_argument(
+            "--writers",
+            type=int,
+            default=int(env("FRONTDESK_SMTPD_WRITERS", "1")),
+            help="Database writer threads, each storing a batch of messages at a time (1).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if bool(options["tls_cert"]) != bool(options["tls_key"]):
@@ -45,6 +51,7 @@ class Command(BaseCommand):
             certificate=options["tls_cert"],
             key=options["tls_key"],
             hostname=options["hostname"],
+            writers=max(1, options["writers"]),
         )
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
