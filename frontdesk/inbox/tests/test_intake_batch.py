@@ -463,3 +463,54 @@ def test_a_customer_another_batch_is_threading_is_handed_back_not_waited_for(
         busy.pk,
         busy_again.pk,
     ]
+
+
+@pytest.mark.parametrize(
+    "outside",
+    [
+        pytest.param(False, id="in-a-transaction"),
+        # On PostgreSQL, outside a transaction: one statement that commits by itself.
+        pytest.param(True, id="on-its-own", marks=pytest.mark.django_db(transaction=True)),
+    ],
+)
+def test_storing_several_events_at_once_keeps_each_once(channel, make_event, outside):
+    """`store_new_inbound_events`: new events stored (one marked failed with its reason),
+    a replay of an earlier event and a copy twice in the batch each answered with the
+    stored row, and the pending ones processed like any other."""
+    assert connection.in_atomic_block is not outside
+    earlier, _ = intake.store_inbound_event(channel, make_event(provider_id="earlier"))
+    events = [
+        make_event(provider_id="one", sender="grace@example.org", body="First"),
+        make_event(provider_id="earlier"),
+        make_event(provider_id="twice", sender="alan@example.org", body="Twice"),
+        make_event(provider_id="bad", sender="edsger@example.org", body="Unreadable"),
+        make_event(provider_id="twice", sender="alan@example.org", body="Twice"),
+    ]
+    stored = intake.store_new_inbound_events(
+        [(channel, event) for event in events], failures=["", "", "", "could not read it", ""]
+    )
+
+    assert [created for _row, created in stored] == [True, False, True, True, False]
+    assert stored[1][0].pk == earlier.pk and stored[4][0].pk == stored[2][0].pk
+    assert InboundEvent.objects.count() == 4
+    bad = InboundEvent.objects.get(provider_message_id="bad")
+    assert (bad.status, bad.error) == (InboundEventStatus.FAILED, "could not read it")
+    first = InboundEvent.objects.get(pk=stored[0][0].pk)
+    assert (first.sender_address, first.body) == ("grace@example.org", "First")
+    # Pending until a worker takes it (here the tests' inline tasks, once committed,
+    # may already have: the "push" intake enqueues each new pending row).
+    assert first.status in (InboundEventStatus.PENDING, InboundEventStatus.PROCESSED)
+    while intake.process_inbound_events():
+        pass
+    assert (
+        not InboundEvent.objects.exclude(pk=bad.pk)
+        .exclude(status=InboundEventStatus.PROCESSED)
+        .exists()
+    )
+    assert set(Message.objects.values_list("body", flat=True)) == {
+        "First",
+        "Twice",
+        "Is the library open on Sunday?",
+    }
+    with pytest.raises(ValueError, match="one item per arrival"):
+        intake.store_new_inbound_events([(channel, make_event())], failures=[])
