@@ -97,8 +97,10 @@ def _excerpt(text: str, spans: list[tuple[int, int]]) -> str:
 _MASK = (1 << 64) - 1
 
 
-class _Recent:
-    """The workspace's recent SimHashes, read once per poll, for near copies."""
+class RecentStories:
+    """The workspace's recent SimHashes, for near copies: read when first needed, then
+    kept up to date with the mentions stored through it (a poller keeps one per
+    workspace for all the polls it stores in one go, see polling.poll_due_sources)."""
 
     def __init__(self, source: Source, now: datetime) -> None:
         self.source, self.now = source, now
@@ -163,13 +165,21 @@ def ingest(
     *,
     now: datetime | None = None,
     watches: list[tuple[Watch, Query]] | None = None,
+    recent: dict[int, RecentStories] | None = None,
 ) -> IngestReport:
     """Store `candidates` from `source` as mentions (see the module docstring).
-    `watches`: the workspace's `compiled_watches`, when the caller has read them."""
+    `watches`: the workspace's `compiled_watches`, when the caller has read them;
+    `recent`: the caller's RecentStories by workspace id, kept across its polls."""
     if watches is None:
         watches = compiled_watches(source)
     with live.batched():  # the poll's alerts go to open pages in one hand-over
-        return _ingest(source, candidates, now=now or timezone.now(), watches=watches)
+        return _ingest(
+            source,
+            candidates,
+            now=now or timezone.now(),
+            watches=watches,
+            recent={} if recent is None else recent,
+        )
 
 
 def _ingest(
@@ -178,6 +188,7 @@ def _ingest(
     *,
     now: datetime,
     watches: list[tuple[Watch, Query]],
+    recent: dict[int, RecentStories],
 ) -> IngestReport:
     report = IngestReport()
     # First what each post is (matching, its story's keys), without the database.
@@ -210,7 +221,10 @@ def _ingest(
     report.duplicates += sum(post.key in sighted for post in found)
     found = [post for post in found if post.key not in sighted]
     if found:
-        _store(source, found, report, now=now, watches=watches)
+        pool = recent.get(source.workspace_id)
+        if pool is None:
+            pool = recent[source.workspace_id] = RecentStories(source, now)
+        _store(source, found, report, now=now, watches=watches, recent=pool)
     return report
 
 
@@ -297,7 +311,7 @@ class _New:
     shingles: set[str] | None = None
 
     def same_story(self, simhash: int, title: str, text: str) -> bool:
-        """Whether a post with these is a near copy of this one (as `_Recent.find`)."""
+        """Whether a post with these is a near copy of this one (as `RecentStories.find`)."""
         if not self.mention.simhash or not stories.maybe_near(simhash, self.mention.simhash):
             return False
         if self.shingles is None:
@@ -312,11 +326,11 @@ def _store(
     *,
     now: datetime,
     watches: list[tuple[Watch, Query]],
+    recent: RecentStories,
 ) -> None:
     """Store the matching posts not sighted before: each is an existing story (another
     sighting of its mention) or a new mention; the new ones are inserted together."""
     workspace = source.workspace
-    recent = _Recent(source, now)
     # The mentions these stories already are: two reads for the whole poll.
     mine = Mention.objects.for_workspace(workspace).order_by()
     by_key: dict[str, Mention] = {
@@ -371,6 +385,7 @@ def _store(
     for made in new:
         if id(made.mention) not in lost:
             report.new_mentions.append(made.mention.pk)
+            recent.add(made.mention.pk, made.mention.simhash)
             alerts.announce(made.mention, made.loud)
             for watch in made.watches:
                 touched[watch.pk] = watch

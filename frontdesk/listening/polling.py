@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from frontdesk.connectors.base import ConnectorError, PollResult
 from frontdesk.listening.adapters import NoAdapter, connector_for
-from frontdesk.listening.ingest import IngestReport, compiled_watches, ingest
+from frontdesk.listening.ingest import IngestReport, RecentStories, compiled_watches, ingest
 from frontdesk.listening.models import MAX_BACKOFF, MIN_POLL_SECONDS, Source, Watch
 from frontdesk.listening.query import Query
 
@@ -110,11 +110,13 @@ def record(
     *,
     now: datetime | None = None,
     watches: dict[int, list[tuple[Watch, Query]]] | None = None,
+    recent: dict[int, RecentStories] | None = None,
 ) -> IngestReport | None:
     """Store one poll's outcome: mentions, cursor, next poll, or the failure.
 
     `watches`: the workspaces' compiled watches already read in this round of polls
-    (by workspace id; filled as needed), so each source does not read them again."""
+    (by workspace id; filled as needed), so each source does not read them again;
+    `recent`: likewise their recent stories' SimHashes (ingest.RecentStories)."""
     source, now = outcome.source, now or timezone.now()
     fields: dict[str, Any] = {"claimed_at": None, "claim_token": "", "last_polled_at": now}
     report = None
@@ -129,7 +131,7 @@ def record(
                     known = watches.get(source.workspace_id)
                     if known is None:
                         known = watches[source.workspace_id] = compiled_watches(source)
-                report = ingest(source, candidates, now=now, watches=known)
+                report = ingest(source, candidates, now=now, watches=known, recent=recent)
             cursor = dict(outcome.result.cursor)
             moved = outcome.result.moved_to or cursor.get("moved_to")
             if isinstance(moved, str) and moved.startswith(("http://", "https://")):
@@ -228,29 +230,37 @@ def poll_due_sources(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -
     The outcomes already fetched when storing comes round (up to STORE_TOGETHER) are
     stored in one transaction, each source in a savepoint of its own: one commit
     for them, and a source that fails to store is rolled back alone. The watches of
-    a workspace are read once for this round."""
+    a workspace, and its recent stories' SimHashes (for near copies; the mentions
+    stored meanwhile are added), are read once for all the sources claimed."""
     outcomes: list[Outcome] = []
     watches: dict[int, list[tuple[Watch, Query]]] = {}
+    recent: dict[int, RecentStories] = {}
     for ready in fetched_together(claim_due(now=now, limit=limit), STORE_TOGETHER):
         outcomes.extend(ready)
         try:
             with transaction.atomic():
                 for outcome in ready:
-                    _record_or_release(outcome, watches)
+                    _record_or_release(outcome, watches, recent)
         except Exception:  # the commit itself failed: these are polled again
             logger.exception("storing polls failed", extra={"sources": len(ready)})
             _release([outcome.source.pk for outcome in ready])
+            recent.clear()  # it may hold mentions that were not stored
     return outcomes
 
 
-def _record_or_release(outcome: Outcome, watches: dict[int, list[tuple[Watch, Query]]]) -> None:
+def _record_or_release(
+    outcome: Outcome,
+    watches: dict[int, list[tuple[Watch, Query]]],
+    recent: dict[int, RecentStories],
+) -> None:
     try:
-        record(outcome, watches=watches)
+        record(outcome, watches=watches, recent=recent)
     except Exception:  # one source's bad data must not block the rest; retried later
         logger.exception("storing a poll failed", extra={"source": outcome.source.pk})
         # What was read for its workspace may have been changed in memory by the
-        # rolled-back storing (a spike's time): read it again.
+        # rolled-back storing (a spike's time, a mention not stored): read it again.
         watches.pop(outcome.source.workspace_id, None)
+        recent.pop(outcome.source.workspace_id, None)
         _release([outcome.source.pk])
 
 

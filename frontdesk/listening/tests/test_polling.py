@@ -148,3 +148,47 @@ def test_polls_stored_together_keep_each_other_when_one_fails(
         source.refresh_from_db()
         assert source.claimed_at is None and source.claim_token == ""
         assert (source.last_ok_at is None) is (source.pk == bad.pk)
+
+
+def test_a_story_rolled_back_with_its_source_is_new_for_the_next_one(
+    make_source, make_watch, make_candidate, monkeypatch
+):
+    """A source whose storing fails is rolled back: the near copies known to the round
+    forget what it stored, and the same story from the next source is a new mention."""
+    from frontdesk.listening.models import Mention
+
+    make_watch("riverside")
+    first, second = (
+        make_source(url="http://127.0.0.1:9/a.xml"),
+        make_source(url="http://127.0.0.1:9/b.xml"),
+    )
+    text = (
+        "Riverside Library lost my hold for the third time this month and nobody "
+        "answered the phone when I called about it"
+    )
+    posts = {
+        first.pk: make_candidate(text, source_id="a-1", url="https://a.example/1"),
+        second.pk: make_candidate(text + " (shared)", source_id="b-1", url="https://b.example/1"),
+    }
+
+    def fetch(source):
+        return polling.Outcome(source, result=PollResult((posts[source.pk],), {"etag": '"e"'}))
+
+    real_ingest = polling.ingest
+
+    def ingest(source, candidates, **kwargs):
+        report = real_ingest(source, candidates, **kwargs)
+        if source.pk == first.pk:
+            raise RuntimeError("bad data")
+        return report
+
+    def in_order(found, most):  # the failing source is stored first
+        for source in sorted(found, key=lambda s: s.pk):
+            yield [polling.fetch(source)]
+
+    monkeypatch.setattr(polling, "fetch", fetch)
+    monkeypatch.setattr(polling, "ingest", ingest)
+    monkeypatch.setattr(polling, "fetched_together", in_order)
+    polling.poll_due_sources()
+    mention = Mention.objects.get()
+    assert mention.source_id == second.pk and mention.external_id == "b-1"
