@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -72,6 +73,24 @@ def compiled_watches(source: Source) -> list[tuple[Watch, Query]]:
         except QueryError:  # stored before a rule changed: skipped, shown on its page
             logger.warning("watch query unreadable", extra={"watch": watch.pk})
     return found
+
+
+def watch_screen(watches: list[tuple[Watch, Query]]) -> Callable[[str], bool] | None:
+    """A test of a post's text as a source wrote it (markup and entities included, as
+    connectors.rss.parse.screen_text gives it) that says no only to posts none of
+    `watches` can match: each query's screen (query.Query.may_match) on its folded
+    words. None when some watch can match a post without any of its words."""
+    tests = []
+    for _, query in watches:
+        if query.screen is None:
+            return None
+        tests.append(query.screen)
+
+    def keep(text: str) -> bool:
+        folded = fold(text)
+        return any(test(folded) for test in tests)
+
+    return keep
 
 
 def _reach(candidate: Candidate) -> dict[str, Any]:

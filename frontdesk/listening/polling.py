@@ -11,6 +11,7 @@ with the reason kept for staff; it is retried for ever, never disabled.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import secrets
@@ -32,7 +33,13 @@ from django.utils import timezone
 
 from frontdesk.connectors.base import ConnectorError, PollResult
 from frontdesk.listening.adapters import NoAdapter, connector_for
-from frontdesk.listening.ingest import IngestReport, RecentStories, compiled_watches, ingest
+from frontdesk.listening.ingest import (
+    IngestReport,
+    RecentStories,
+    compiled_watches,
+    ingest,
+    watch_screen,
+)
 from frontdesk.listening.models import MAX_BACKOFF, MIN_POLL_SECONDS, Source, Watch
 from frontdesk.listening.query import Query
 
@@ -89,10 +96,17 @@ class Outcome:
     retry_after: float | None = None
 
 
-def fetch(source: Source) -> Outcome:
-    """One poll of one source through its connector (no database access)."""
+Keep = Callable[[str], bool]
+
+
+def fetch(source: Source, keep: Keep | None = None) -> Outcome:
+    """One poll of one source through its connector (no database access). `keep`: for
+    an adapter whose account takes one (feeds), the test that spares it reading posts
+    no watch can match (ingest.watch_screen)."""
     try:
         connector, account = connector_for(source)
+        if keep is not None and "keep" in getattr(account, "__dataclass_fields__", {}):
+            account = dataclasses.replace(account, keep=keep)
         return Outcome(source, result=connector.poll(account, dict(source.cursor or {})))
     except ConnectorError as error:
         return Outcome(
@@ -191,18 +205,23 @@ def _host(source: Source) -> str:
     return (urlsplit(source.url).hostname or source.kind).lower()
 
 
-def fetched_together(sources: list[Source], most: int) -> Iterator[list[Outcome]]:
+def fetched_together(
+    sources: list[Source], most: int, *, screens: dict[int, Keep | None] | None = None
+) -> Iterator[list[Outcome]]:
     """Fetch `sources` concurrently, per-host limited; yields, as soon as one fetch is
     done, it and every other one already done (at most `most`; in no set order), so
     the caller stores them while the others are still on their way. Never waits for
-    a fetch to have company."""
+    a fetch to have company. `screens`: by workspace id, the `keep` test for `fetch`."""
     if not sources:
         return
     gate = HostGate(settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS)
     workers = max(1, min(settings.LISTENING_POLL_THREADS, len(sources)))
     done: queue.SimpleQueue[Future[Outcome]] = queue.SimpleQueue()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listening") as pool:
-        futures = [pool.submit(gate.run, _host(s), partial(fetch, s)) for s in sources]
+        futures = [
+            pool.submit(gate.run, _host(s), partial(fetch, s, (screens or {}).get(s.workspace_id)))
+            for s in sources
+        ]
         for future in futures:
             future.add_done_callback(done.put)
         left = len(futures)
@@ -231,11 +250,19 @@ def poll_due_sources(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -
     stored in one transaction, each source in a savepoint of its own: one commit
     for them, and a source that fails to store is rolled back alone. The watches of
     a workspace, and its recent stories' SimHashes (for near copies; the mentions
-    stored meanwhile are added), are read once for all the sources claimed."""
+    stored meanwhile are added), are read once for all the sources claimed. The
+    watches are read before the fetches: a feed's entries that none of them can match
+    are not read past their id (ingest.watch_screen)."""
     outcomes: list[Outcome] = []
     watches: dict[int, list[tuple[Watch, Query]]] = {}
     recent: dict[int, RecentStories] = {}
-    for ready in fetched_together(claim_due(now=now, limit=limit), STORE_TOGETHER):
+    claimed = claim_due(now=now, limit=limit)
+    screens: dict[int, Keep | None] = {}
+    for source in claimed:
+        if source.workspace_id not in watches:
+            watches[source.workspace_id] = compiled_watches(source)
+            screens[source.workspace_id] = watch_screen(watches[source.workspace_id])
+    for ready in fetched_together(claimed, STORE_TOGETHER, screens=screens):
         outcomes.extend(ready)
         try:
             with transaction.atomic():

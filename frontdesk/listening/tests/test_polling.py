@@ -118,7 +118,7 @@ def test_polls_stored_together_keep_each_other_when_one_fails(
     bad = sources[2]
     posts = {s.pk: make_candidate(f"Riverside Library post from source {s.pk}") for s in sources}
 
-    def fetch(source):
+    def fetch(source, keep=None):
         return polling.Outcome(source, result=PollResult((posts[source.pk],), {"etag": '"e"'}))
 
     real_ingest = polling.ingest
@@ -134,8 +134,8 @@ def test_polls_stored_together_keep_each_other_when_one_fails(
     groups = []
     real_together = polling.fetched_together
 
-    def together(found, most):
-        for ready in real_together(found, most):
+    def together(found, most, **options):
+        for ready in real_together(found, most, **options):
             groups.append(len(ready))
             yield ready
 
@@ -171,7 +171,7 @@ def test_a_story_rolled_back_with_its_source_is_new_for_the_next_one(
         second.pk: make_candidate(text + " (shared)", source_id="b-1", url="https://b.example/1"),
     }
 
-    def fetch(source):
+    def fetch(source, keep=None):
         return polling.Outcome(source, result=PollResult((posts[source.pk],), {"etag": '"e"'}))
 
     real_ingest = polling.ingest
@@ -182,7 +182,7 @@ def test_a_story_rolled_back_with_its_source_is_new_for_the_next_one(
             raise RuntimeError("bad data")
         return report
 
-    def in_order(found, most):  # the failing source is stored first
+    def in_order(found, most, **options):  # the failing source is stored first
         for source in sorted(found, key=lambda s: s.pk):
             yield [polling.fetch(source)]
 
