@@ -20,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -27,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -125,16 +126,23 @@ def record(
     now: datetime | None = None,
     watches: dict[int, list[tuple[Watch, Query]]] | None = None,
     recent: dict[int, RecentStories] | None = None,
+    updates: list[tuple[int, dict[str, Any]]] | None = None,
 ) -> IngestReport | None:
     """Store one poll's outcome: mentions, cursor, next poll, or the failure.
 
     `watches`: the workspaces' compiled watches already read in this round of polls
     (by workspace id; filled as needed), so each source does not read them again;
-    `recent`: likewise their recent stories' SimHashes (ingest.RecentStories)."""
+    `recent`: likewise their recent stories' SimHashes (ingest.RecentStories).
+    `updates`: where to leave the source's own row update (its pk and fields) for the
+    caller to write with the others of its transaction (`update_sources`); without
+    it the row is written here, in one transaction with the mentions."""
     source, now = outcome.source, now or timezone.now()
     fields: dict[str, Any] = {"claimed_at": None, "claim_token": "", "last_polled_at": now}
     report = None
-    with transaction.atomic():
+    storing = outcome.result is not None and bool(outcome.result.candidates)
+    # Mentions are stored in a transaction (a savepoint in the caller's) of their own;
+    # a poll that found nothing new (a 304, a failure) has only its row to write.
+    with transaction.atomic() if updates is None or storing else nullcontext():
         if outcome.result is not None:
             candidates = outcome.result.candidates
             # Nothing new (a 304, an empty feed): nothing to match, not even the watches.
@@ -172,7 +180,10 @@ def record(
                 "source poll failed",
                 extra={"source": source.pk, "failures": source.failures, "error": outcome.error},
             )
-        Source.objects.filter(pk=source.pk).update(**fields)
+        if updates is None:
+            Source.objects.filter(pk=source.pk).update(**fields)
+        else:
+            updates.append((source.pk, fields))
     for name, value in fields.items():
         setattr(source, name, value)
     return report
@@ -266,8 +277,10 @@ def poll_due_sources(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -
         outcomes.extend(ready)
         try:
             with transaction.atomic():
+                updates: list[tuple[int, dict[str, Any]]] = []
                 for outcome in ready:
-                    _record_or_release(outcome, watches, recent)
+                    _record_or_release(outcome, watches, recent, updates)
+                update_sources(updates)
         except Exception:  # the commit itself failed: these are polled again
             logger.exception("storing polls failed", extra={"sources": len(ready)})
             _release([outcome.source.pk for outcome in ready])
@@ -279,9 +292,10 @@ def _record_or_release(
     outcome: Outcome,
     watches: dict[int, list[tuple[Watch, Query]]],
     recent: dict[int, RecentStories],
+    updates: list[tuple[int, dict[str, Any]]],
 ) -> None:
     try:
-        record(outcome, watches=watches, recent=recent)
+        record(outcome, watches=watches, recent=recent, updates=updates)
     except Exception:  # one source's bad data must not block the rest; retried later
         logger.exception("storing a poll failed", extra={"source": outcome.source.pk})
         # What was read for its workspace may have been changed in memory by the
@@ -289,6 +303,30 @@ def _record_or_release(
         watches.pop(outcome.source.workspace_id, None)
         recent.pop(outcome.source.workspace_id, None)
         _release([outcome.source.pk])
+
+
+def update_sources(updates: list[tuple[int, dict[str, Any]]]) -> None:
+    """Write sources' rows after their polls: one statement, run once per row with its
+    values (executemany: one round trip), for each set of fields. The values are
+    prepared as the ORM prepares them for an update (`get_db_prep_save`)."""
+    groups: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for pk, fields in updates:
+        groups[tuple(sorted(fields))].append((pk, fields))
+    connection = connections[Source.objects.db]
+    quote = connection.ops.quote_name
+    meta = Source._meta
+    concrete = {field.name: field for field in meta.concrete_fields}
+    for names, rows in groups.items():
+        columns = [concrete[name] for name in names]
+        assignments = ", ".join(f"{quote(str(column.column))} = %s" for column in columns)
+        table, key = quote(meta.db_table), quote("id")
+        sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608 - our names
+        params = [
+            [column.get_db_prep_save(fields[column.name], connection) for column in columns] + [pk]
+            for pk, fields in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
 
 
 def _release(pks: list[int]) -> None:

@@ -192,3 +192,44 @@ def test_a_story_rolled_back_with_its_source_is_new_for_the_next_one(
     polling.poll_due_sources()
     mention = Mention.objects.get()
     assert mention.source_id == second.pk and mention.external_id == "b-1"
+
+
+def test_sources_rows_written_together_read_as_the_orm_writes_them(make_source):
+    """poll_due_sources writes its sources' rows with one statement per set of fields
+    (update_sources): the same values as QuerySet.update, a moved URL, a cursor with
+    quotes and accents, no time, a failure's reason among them."""
+    now = timezone.now()
+    ok = {
+        "claimed_at": None,
+        "claim_token": "",
+        "last_polled_at": now,
+        "cursor": {"etag": '"v1"', "seen": ["a", "é"], "newest": None, "n": 3},
+        "failures": 0,
+        "last_error": "",
+        "last_ok_at": now,
+        "next_poll_at": now + timedelta(minutes=15),
+        "url": "https://moved.example/feed.xml",
+    }
+    failed = {
+        "claimed_at": None,
+        "claim_token": "",
+        "last_polled_at": now,
+        "failures": 3,
+        "last_error": "Failed: it's down (HTTP 503); trying again later.",
+        "next_poll_at": now + timedelta(hours=1),
+    }
+    rows = []
+    for n, fields in enumerate((ok, failed, ok)):
+        ours = make_source(claim_token="t", url=f"http://127.0.0.1:9/ours{n}.xml")
+        theirs = make_source(claim_token="t", url=f"http://127.0.0.1:9/theirs{n}.xml")
+        rows.append((ours, theirs, fields, ours.url))
+    polling.update_sources([(ours.pk, fields) for ours, _, fields, _ in rows])
+    for ours, theirs, fields, url in rows:
+        kept = (ours.kind, ours.workspace_id, ours.is_active, ours.interval_seconds)
+        Source.objects.filter(pk=theirs.pk).update(**fields)
+        ours.refresh_from_db()
+        theirs.refresh_from_db()
+        assert {n: getattr(ours, n) for n in fields} == {n: getattr(theirs, n) for n in fields}
+        assert (ours.kind, ours.workspace_id, ours.is_active, ours.interval_seconds) == kept
+        assert ours.claim_token == "" and ours.next_poll_at == fields["next_poll_at"]
+        assert ours.url == fields.get("url", url)
