@@ -312,8 +312,10 @@ def product_pass(threads: int) -> tuple[float, int, int, int, int]:
 
         return call
 
-    store = polling.record
+    store, update = polling.record, polling.update_sources
     polling.record = timed("store", store)
+    # The sources' own rows are written together after their polls (update_sources).
+    polling.update_sources = timed("store", update)
     polled = failed = not_modified = 0
     started = time.perf_counter()
     while True:
@@ -327,7 +329,7 @@ def product_pass(threads: int) -> tuple[float, int, int, int, int]:
             else:
                 not_modified += outcome.result.not_modified
     seconds = time.perf_counter() - started
-    polling.record = store
+    polling.record, polling.update_sources = store, update
     log(
         f"  of which storing {spent['store']:.1f} s (fetches go on meanwhile), "
         f"{spent['store_cpu']:.1f} s CPU of the storing thread"

@@ -81,10 +81,15 @@ class _TextParser(HTMLParser):
 
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# What tidy_text changes besides the ends: a line break, a control character, a space
+# other than a single " ", or two spaces in a row.
+_UNTIDY = re.compile(r"[\x00-\x1f\x7f\u00a0\u200b]|  ")
 
 
 def tidy_text(text: str) -> str:
     """Whitespace collapsed within lines, at most one blank line, no control characters."""
+    if not _UNTIDY.search(text):  # one line with single spaces: only its ends to strip
+        return text.strip()
     text = _CONTROL.sub("", text.replace("\r\n", "\n"))
     lines = [_SPACES.sub(" ", line).strip() for line in text.split("\n")]
     out: list[str] = []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -74,6 +75,24 @@ def compiled_watches(source: Source) -> list[tuple[Watch, Query]]:
     return found
 
 
+def watch_screen(watches: list[tuple[Watch, Query]]) -> Callable[[str], bool] | None:
+    """A test of a post's text as a source wrote it (markup and entities included, as
+    connectors.rss.parse.screen_text gives it) that says no only to posts none of
+    `watches` can match: each query's screen (query.Query.may_match) on its folded
+    words. None when some watch can match a post without any of its words."""
+    tests = []
+    for _, query in watches:
+        if query.screen is None:
+            return None
+        tests.append(query.screen)
+
+    def keep(text: str) -> bool:
+        folded = fold(text)
+        return any(test(folded) for test in tests)
+
+    return keep
+
+
 def _reach(candidate: Candidate) -> dict[str, Any]:
     return {
         str(k): v
@@ -97,8 +116,10 @@ def _excerpt(text: str, spans: list[tuple[int, int]]) -> str:
 _MASK = (1 << 64) - 1
 
 
-class _Recent:
-    """The workspace's recent SimHashes, read once per poll, for near copies."""
+class RecentStories:
+    """The workspace's recent SimHashes, for near copies: read when first needed, then
+    kept up to date with the mentions stored through it (a poller keeps one per
+    workspace for all the polls it stores in one go, see polling.poll_due_sources)."""
 
     def __init__(self, source: Source, now: datetime) -> None:
         self.source, self.now = source, now
@@ -163,13 +184,21 @@ def ingest(
     *,
     now: datetime | None = None,
     watches: list[tuple[Watch, Query]] | None = None,
+    recent: dict[int, RecentStories] | None = None,
 ) -> IngestReport:
     """Store `candidates` from `source` as mentions (see the module docstring).
-    `watches`: the workspace's `compiled_watches`, when the caller has read them."""
+    `watches`: the workspace's `compiled_watches`, when the caller has read them;
+    `recent`: the caller's RecentStories by workspace id, kept across its polls."""
     if watches is None:
         watches = compiled_watches(source)
     with live.batched():  # the poll's alerts go to open pages in one hand-over
-        return _ingest(source, candidates, now=now or timezone.now(), watches=watches)
+        return _ingest(
+            source,
+            candidates,
+            now=now or timezone.now(),
+            watches=watches,
+            recent={} if recent is None else recent,
+        )
 
 
 def _ingest(
@@ -178,156 +207,251 @@ def _ingest(
     *,
     now: datetime,
     watches: list[tuple[Watch, Query]],
+    recent: dict[int, RecentStories],
 ) -> IngestReport:
     report = IngestReport()
-    workspace = source.workspace
-    recent = _Recent(source, now)
-    touched: dict[int, Watch] = {}
-    keys = [stories.key_of(c.source_id) for c in candidates]
-    # One read for the whole poll: which of these posts this source has sighted before.
-    sighted = set(
-        Sighting.objects.filter(source=source, external_key__in=keys).values_list(
-            "external_key", flat=True
-        )
-    )
     # First what each post is (matching, its story's keys), without the database.
     found: list[_Found] = []
-    for candidate, key in zip(candidates, keys, strict=True):
+    keys_in_poll: set[str] = set()
+    for candidate in candidates:
         report.seen += 1
+        key = stories.key_of(candidate.source_id)
         if candidate.removed:
             report.removed += int(_remove(source, key, now))
             continue
-        if key in sighted:
+        if key in keys_in_poll:  # the same post twice in one poll
             report.duplicates += 1
             continue
-        sighted.add(key)
-        title = plain(candidate.title)[:500]
-        text = plain(candidate.body)[:TEXT_CHARS]
-        matched: list[tuple[Watch, list[str]]] = []
-        analysis = None
-        folded = fold(f"{title}\n{text}")  # as `match` reads them; most posts fail the screen
-        for watch, query in watches:
-            if not query.may_match(folded):
-                continue
-            hit = query.match(title, text)
-            if hit is None:
-                continue
-            if watch.language:
-                if analysis is None:
-                    analysis = Reading(f"{title}\n{text}")
-                language = (candidate.language or analysis.language.label or "").lower()[:2]
-                if language and language != watch.language[:2]:
-                    continue
-            matched.append((watch, hit.terms))
-        if not matched:
+        keys_in_poll.add(key)
+        post = _matched(source, candidate, key, watches)
+        if post is None:
             report.unmatched += 1
-            continue
-        canonical = stories.canonical_url(candidate.url)[:1000]
-        if title or text:
-            fingerprint = stories.fingerprint(title, text)
-        else:  # nothing to hash: the post is its address
-            fingerprint = stories.key_of(canonical or f"{source.pk}:{candidate.source_id}")
-        simhash = stories.simhash(title, text) if len(text.split()) >= NEAR_MIN_WORDS else 0
-        found.append(
-            _Found(candidate, key, title, text, matched, analysis, canonical, fingerprint, simhash)
-        )
+        else:
+            found.append(post)
     if not found:
         return report
+    # One read for the whole poll: which of the matching posts this source has sighted
+    # before (an edit of a post already stored is not another mention).
+    sighted = set(
+        Sighting.objects.filter(
+            source=source, external_key__in=[post.key for post in found]
+        ).values_list("external_key", flat=True)
+    )
+    report.duplicates += sum(post.key in sighted for post in found)
+    found = [post for post in found if post.key not in sighted]
+    if found:
+        pool = recent.get(source.workspace_id)
+        if pool is None:
+            pool = recent[source.workspace_id] = RecentStories(source, now)
+        _store(source, found, report, now=now, watches=watches, recent=pool)
+    return report
 
+
+def _matched(
+    source: Source, candidate: Candidate, key: str, watches: list[tuple[Watch, Query]]
+) -> _Found | None:
+    """`candidate` with the watches it matches and its story's keys (None: no watch)."""
+    title = plain(candidate.title)[:500]
+    text = plain(candidate.body)[:TEXT_CHARS]
+    matched: list[tuple[Watch, list[str]]] = []
+    analysis = None
+    folded = fold(f"{title}\n{text}")  # as `match` reads them; most posts fail the screen
+    for watch, query in watches:
+        if not query.may_match(folded):
+            continue
+        hit = query.match(title, text)
+        if hit is None:
+            continue
+        if watch.language:
+            if analysis is None:
+                analysis = Reading(f"{title}\n{text}")
+            language = (candidate.language or analysis.language.label or "").lower()[:2]
+            if language and language != watch.language[:2]:
+                continue
+        matched.append((watch, hit.terms))
+    if not matched:
+        return None
+    canonical = stories.canonical_url(candidate.url)[:1000]
+    if title or text:
+        fingerprint = stories.fingerprint(title, text)
+    else:  # nothing to hash: the post is its address
+        fingerprint = stories.key_of(canonical or f"{source.pk}:{candidate.source_id}")
+    simhash = stories.simhash(title, text) if len(text.split()) >= NEAR_MIN_WORDS else 0
+    return _Found(candidate, key, title, text, matched, analysis, canonical, fingerprint, simhash)
+
+
+def _new_mention(
+    source: Source, post: _Found, now: datetime, watches: list[tuple[Watch, Query]]
+) -> Mention:
+    """The mention `post` becomes (not stored yet), triaged."""
+    candidate = post.candidate
+    analysis = post.analysis or Reading(f"{post.title}\n{post.text}")
+    terms: list[str] = []
+    for _, hit_terms in post.matched:
+        terms.extend(t for t in hit_terms if t not in terms)
+    spans: list[tuple[int, int]] = []
+    if len(post.text) > EXCERPT_CHARS:  # a shorter text is its own excerpt
+        spans = sorted(s for _, q in watches for s in q.spans_in(post.text))[:1]
+    return Mention(
+        workspace=source.workspace,
+        source=source,
+        external_id=candidate.source_id[:1000],
+        url=candidate.url[:2000],
+        canonical_url=post.canonical,
+        story_key=post.fingerprint,
+        simhash=post.simhash,
+        author_name=plain(candidate.author_name)[:200],
+        author_handle=candidate.author_handle[:200],
+        author_url=candidate.author_url[:1000],
+        author_email=candidate.author_email[:254],
+        title=post.title,
+        excerpt=_excerpt(post.text, spans),
+        text=post.text,
+        language=(candidate.language or analysis.language.label or "")[:8],
+        published_at=candidate.published_at,
+        found_at=now,
+        reach=_reach(candidate),
+        matched_terms=terms,
+        sentiment_label=analysis.sentiment.label,
+        sentiment_score=analysis.sentiment.score,
+        sentiment_reason=analysis.sentiment.reason[:300],
+        needs_reply=analysis.needs_reply.score >= 1.0,
+        needs_reply_reason=analysis.needs_reply.reason[:300],
+    )
+
+
+@dataclass
+class _New:
+    """A mention this poll makes, before it is stored, and what it alerts."""
+
+    mention: Mention
+    watches: list[Watch]
+    loud: Watch | None
+    shingles: set[str] | None = None
+
+    def same_story(self, simhash: int, title: str, text: str) -> bool:
+        """Whether a post with these is a near copy of this one (as `RecentStories.find`)."""
+        if not self.mention.simhash or not stories.maybe_near(simhash, self.mention.simhash):
+            return False
+        if self.shingles is None:
+            self.shingles = stories.shingles(self.mention.title, self.mention.text)
+        return stories.same_story(stories.shingles(title, text), self.shingles)
+
+
+def _store(
+    source: Source,
+    found: list[_Found],
+    report: IngestReport,
+    *,
+    now: datetime,
+    watches: list[tuple[Watch, Query]],
+    recent: RecentStories,
+) -> None:
+    """Store the matching posts not sighted before: each is an existing story (another
+    sighting of its mention) or a new mention; the new ones are inserted together."""
+    workspace = source.workspace
     # The mentions these stories already are: two reads for the whole poll.
     mine = Mention.objects.for_workspace(workspace).order_by()
-    by_key = {m.story_key: m for m in mine.filter(story_key__in={f.fingerprint for f in found})}
+    by_key: dict[str, Mention] = {
+        m.story_key: m for m in mine.filter(story_key__in={f.fingerprint for f in found})
+    }
     by_url: dict[str, Mention] = {}
     urls = {f.canonical for f in found if f.canonical}
     for other in mine.filter(canonical_url__in=urls).order_by("pk") if urls else ():
         by_url.setdefault(other.canonical_url, other)
-    links: list[Any] = []
-    sightings: list[Sighting] = []
+    new: list[_New] = []
+    # Each post's mention and the watches that found it: linked and sighted once stored.
+    seen: list[tuple[_Found, Mention]] = []
     for post in found:
-        candidate, matched, canonical, fingerprint = (
-            post.candidate,
-            post.matched,
-            post.canonical,
-            post.fingerprint,
+        existing = by_key.get(post.fingerprint) or (
+            by_url.get(post.canonical) if post.canonical else None
         )
-        existing = by_key.get(fingerprint) or (by_url.get(canonical) if canonical else None)
         if existing is None and post.simhash:
-            near = recent.find(post.simhash, post.title, post.text)
-            existing = Mention.objects.filter(pk=near).first() if near else None
-        if existing is None:
-            analysis = post.analysis or Reading(f"{post.title}\n{post.text}")
-            terms: list[str] = []
-            for _, hit_terms in matched:
-                terms.extend(t for t in hit_terms if t not in terms)
-            spans: list[tuple[int, int]] = []
-            if len(post.text) > EXCERPT_CHARS:  # a shorter text is its own excerpt
-                spans = sorted(s for _, q in watches for s in q.spans_in(post.text))[:1]
-            mention = Mention(
-                workspace=workspace,
-                source=source,
-                external_id=candidate.source_id[:1000],
-                url=candidate.url[:2000],
-                canonical_url=canonical,
-                story_key=fingerprint,
-                simhash=post.simhash,
-                author_name=plain(candidate.author_name)[:200],
-                author_handle=candidate.author_handle[:200],
-                author_url=candidate.author_url[:1000],
-                author_email=candidate.author_email[:254],
-                title=post.title,
-                excerpt=_excerpt(post.text, spans),
-                text=post.text,
-                language=(candidate.language or analysis.language.label or "")[:8],
-                published_at=candidate.published_at,
-                found_at=now,
-                reach=_reach(candidate),
-                matched_terms=terms,
-                sentiment_label=analysis.sentiment.label,
-                sentiment_score=analysis.sentiment.score,
-                sentiment_reason=analysis.sentiment.reason[:300],
-                needs_reply=analysis.needs_reply.score >= 1.0,
-                needs_reply_reason=analysis.needs_reply.reason[:300],
+            # A near copy of a mention this poll makes (the newest first), else of a
+            # recent stored one.
+            existing = next(
+                (
+                    n.mention
+                    for n in reversed(new)
+                    if n.same_story(post.simhash, post.title, post.text)
+                ),
+                None,
             )
-            loud = alerts.on_new_mention(mention, [w for w, _ in matched], now=now)
-            try:
-                with transaction.atomic():
-                    mention.save(force_insert=True)
-                existing = mention
-            except IntegrityError:  # another poller stored this story a moment ago
-                existing = Mention.objects.get(workspace=workspace, story_key=fingerprint)
-            else:
-                report.new_mentions.append(existing.pk)
-                recent.add(existing.pk, post.simhash)
-                alerts.announce(existing, loud)
-                for watch, _ in matched:
-                    touched[watch.pk] = watch
-            by_key[fingerprint] = existing
-            if canonical:
-                by_url.setdefault(canonical, existing)
+            if existing is None:
+                near = recent.find(post.simhash, post.title, post.text)
+                existing = Mention.objects.filter(pk=near).first() if near else None
+        if existing is None:
+            existing = _new_mention(source, post, now, watches)
+            found_by = [w for w, _ in post.matched]
+            loud = alerts.on_new_mention(existing, found_by, now=now)
+            new.append(_New(existing, found_by, loud))
+            by_key[post.fingerprint] = existing
+            if post.canonical:
+                by_url.setdefault(post.canonical, existing)
         else:
             report.duplicates += 1
-            reach = _reach(candidate)
+            reach = _reach(post.candidate)
             if reach:  # a copy seen later may have counted more
                 merged = dict(existing.reach)
                 for name, value in reach.items():
                     merged[name] = max(value, merged.get(name, 0))
                 existing.reach = merged
-                Mention.objects.filter(pk=existing.pk).update(reach=merged)
-        links.extend(_Link(mention_id=existing.pk, watch_id=w.pk) for w, _ in matched)
+                if existing.pk is not None:  # a new one is stored with it
+                    Mention.objects.filter(pk=existing.pk).update(reach=merged)
+        seen.append((post, existing))
+    lost = _insert(new, workspace)
+    touched: dict[int, Watch] = {}
+    for made in new:
+        if id(made.mention) not in lost:
+            report.new_mentions.append(made.mention.pk)
+            recent.add(made.mention.pk, made.mention.simhash)
+            alerts.announce(made.mention, made.loud)
+            for watch in made.watches:
+                touched[watch.pk] = watch
+    # Which watches found each mention, and which posts this source has now sighted:
+    # written together (the unique constraints skip what is already there).
+    links: list[Any] = []
+    sightings: list[Sighting] = []
+    for post, mention in seen:
+        mention = lost.get(id(mention), mention)
+        links.extend(_Link(mention_id=mention.pk, watch_id=w.pk) for w, _ in post.matched)
         sightings.append(
             Sighting(
                 workspace=workspace,
                 source=source,
                 external_key=post.key,
-                external_id=candidate.source_id[:1000],
-                mention=existing,
+                external_id=post.candidate.source_id[:1000],
+                mention=mention,
                 seen_at=now,
             )
         )
-    # Which watches found each mention, and which posts this source has now sighted:
-    # written together (the unique constraints skip what is already there).
     _Link.objects.bulk_create(links, ignore_conflicts=True)
     Sighting.objects.bulk_create(sightings, ignore_conflicts=True)
     for watch in touched.values():
         alerts.check_spike(watch, now=now)
-    return report
+
+
+def _insert(new: list[_New], workspace: Any) -> dict[int, Mention]:
+    """Store the new mentions, one INSERT for all of them. Returns the stored mention
+    for each of ours (by `id()`) another poller stored a moment before (the same story
+    from another source): that one is the story's mention, ours is not stored."""
+    lost: dict[int, Mention] = {}
+    if not new:
+        return lost
+    try:
+        with transaction.atomic():
+            Mention.objects.bulk_create([made.mention for made in new])
+        return lost
+    except IntegrityError:  # one of these stories was stored meanwhile: one by one
+        pass
+    for made in new:
+        made.mention.pk = None
+        made.mention._state.adding = True
+        try:
+            with transaction.atomic():
+                made.mention.save(force_insert=True)
+        except IntegrityError:
+            lost[id(made.mention)] = Mention.objects.get(
+                workspace=workspace, story_key=made.mention.story_key
+            )
+    return lost

@@ -11,6 +11,7 @@ with the reason kept for staff; it is retried for ever, never disabled.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import secrets
@@ -19,6 +20,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -26,13 +28,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from frontdesk.connectors.base import ConnectorError, PollResult
 from frontdesk.listening.adapters import NoAdapter, connector_for
-from frontdesk.listening.ingest import IngestReport, compiled_watches, ingest
+from frontdesk.listening.ingest import (
+    IngestReport,
+    RecentStories,
+    compiled_watches,
+    ingest,
+    watch_screen,
+)
 from frontdesk.listening.models import MAX_BACKOFF, MIN_POLL_SECONDS, Source, Watch
 from frontdesk.listening.query import Query
 
@@ -89,10 +97,17 @@ class Outcome:
     retry_after: float | None = None
 
 
-def fetch(source: Source) -> Outcome:
-    """One poll of one source through its connector (no database access)."""
+Keep = Callable[[str], bool]
+
+
+def fetch(source: Source, keep: Keep | None = None) -> Outcome:
+    """One poll of one source through its connector (no database access). `keep`: for
+    an adapter whose account takes one (feeds), the test that spares it reading posts
+    no watch can match (ingest.watch_screen)."""
     try:
         connector, account = connector_for(source)
+        if keep is not None and "keep" in getattr(account, "__dataclass_fields__", {}):
+            account = dataclasses.replace(account, keep=keep)
         return Outcome(source, result=connector.poll(account, dict(source.cursor or {})))
     except ConnectorError as error:
         return Outcome(
@@ -110,15 +125,24 @@ def record(
     *,
     now: datetime | None = None,
     watches: dict[int, list[tuple[Watch, Query]]] | None = None,
+    recent: dict[int, RecentStories] | None = None,
+    updates: list[tuple[int, dict[str, Any]]] | None = None,
 ) -> IngestReport | None:
     """Store one poll's outcome: mentions, cursor, next poll, or the failure.
 
     `watches`: the workspaces' compiled watches already read in this round of polls
-    (by workspace id; filled as needed), so each source does not read them again."""
+    (by workspace id; filled as needed), so each source does not read them again;
+    `recent`: likewise their recent stories' SimHashes (ingest.RecentStories).
+    `updates`: where to leave the source's own row update (its pk and fields) for the
+    caller to write with the others of its transaction (`update_sources`); without
+    it the row is written here, in one transaction with the mentions."""
     source, now = outcome.source, now or timezone.now()
     fields: dict[str, Any] = {"claimed_at": None, "claim_token": "", "last_polled_at": now}
     report = None
-    with transaction.atomic():
+    storing = outcome.result is not None and bool(outcome.result.candidates)
+    # Mentions are stored in a transaction (a savepoint in the caller's) of their own;
+    # a poll that found nothing new (a 304, a failure) has only its row to write.
+    with transaction.atomic() if updates is None or storing else nullcontext():
         if outcome.result is not None:
             candidates = outcome.result.candidates
             # Nothing new (a 304, an empty feed): nothing to match, not even the watches.
@@ -129,7 +153,7 @@ def record(
                     known = watches.get(source.workspace_id)
                     if known is None:
                         known = watches[source.workspace_id] = compiled_watches(source)
-                report = ingest(source, candidates, now=now, watches=known)
+                report = ingest(source, candidates, now=now, watches=known, recent=recent)
             cursor = dict(outcome.result.cursor)
             moved = outcome.result.moved_to or cursor.get("moved_to")
             if isinstance(moved, str) and moved.startswith(("http://", "https://")):
@@ -156,7 +180,10 @@ def record(
                 "source poll failed",
                 extra={"source": source.pk, "failures": source.failures, "error": outcome.error},
             )
-        Source.objects.filter(pk=source.pk).update(**fields)
+        if updates is None:
+            Source.objects.filter(pk=source.pk).update(**fields)
+        else:
+            updates.append((source.pk, fields))
     for name, value in fields.items():
         setattr(source, name, value)
     return report
@@ -189,18 +216,23 @@ def _host(source: Source) -> str:
     return (urlsplit(source.url).hostname or source.kind).lower()
 
 
-def fetched_together(sources: list[Source], most: int) -> Iterator[list[Outcome]]:
+def fetched_together(
+    sources: list[Source], most: int, *, screens: dict[int, Keep | None] | None = None
+) -> Iterator[list[Outcome]]:
     """Fetch `sources` concurrently, per-host limited; yields, as soon as one fetch is
     done, it and every other one already done (at most `most`; in no set order), so
     the caller stores them while the others are still on their way. Never waits for
-    a fetch to have company."""
+    a fetch to have company. `screens`: by workspace id, the `keep` test for `fetch`."""
     if not sources:
         return
     gate = HostGate(settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS)
     workers = max(1, min(settings.LISTENING_POLL_THREADS, len(sources)))
     done: queue.SimpleQueue[Future[Outcome]] = queue.SimpleQueue()
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listening") as pool:
-        futures = [pool.submit(gate.run, _host(s), partial(fetch, s)) for s in sources]
+        futures = [
+            pool.submit(gate.run, _host(s), partial(fetch, s, (screens or {}).get(s.workspace_id)))
+            for s in sources
+        ]
         for future in futures:
             future.add_done_callback(done.put)
         left = len(futures)
@@ -228,30 +260,73 @@ def poll_due_sources(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -
     The outcomes already fetched when storing comes round (up to STORE_TOGETHER) are
     stored in one transaction, each source in a savepoint of its own: one commit
     for them, and a source that fails to store is rolled back alone. The watches of
-    a workspace are read once for this round."""
+    a workspace, and its recent stories' SimHashes (for near copies; the mentions
+    stored meanwhile are added), are read once for all the sources claimed. The
+    watches are read before the fetches: a feed's entries that none of them can match
+    are not read past their id (ingest.watch_screen)."""
     outcomes: list[Outcome] = []
     watches: dict[int, list[tuple[Watch, Query]]] = {}
-    for ready in fetched_together(claim_due(now=now, limit=limit), STORE_TOGETHER):
+    recent: dict[int, RecentStories] = {}
+    claimed = claim_due(now=now, limit=limit)
+    screens: dict[int, Keep | None] = {}
+    for source in claimed:
+        if source.workspace_id not in watches:
+            watches[source.workspace_id] = compiled_watches(source)
+            screens[source.workspace_id] = watch_screen(watches[source.workspace_id])
+    for ready in fetched_together(claimed, STORE_TOGETHER, screens=screens):
         outcomes.extend(ready)
         try:
             with transaction.atomic():
+                updates: list[tuple[int, dict[str, Any]]] = []
                 for outcome in ready:
-                    _record_or_release(outcome, watches)
+                    _record_or_release(outcome, watches, recent, updates)
+                update_sources(updates)
         except Exception:  # the commit itself failed: these are polled again
             logger.exception("storing polls failed", extra={"sources": len(ready)})
             _release([outcome.source.pk for outcome in ready])
+            recent.clear()  # it may hold mentions that were not stored
     return outcomes
 
 
-def _record_or_release(outcome: Outcome, watches: dict[int, list[tuple[Watch, Query]]]) -> None:
+def _record_or_release(
+    outcome: Outcome,
+    watches: dict[int, list[tuple[Watch, Query]]],
+    recent: dict[int, RecentStories],
+    updates: list[tuple[int, dict[str, Any]]],
+) -> None:
     try:
-        record(outcome, watches=watches)
+        record(outcome, watches=watches, recent=recent, updates=updates)
     except Exception:  # one source's bad data must not block the rest; retried later
         logger.exception("storing a poll failed", extra={"source": outcome.source.pk})
         # What was read for its workspace may have been changed in memory by the
-        # rolled-back storing (a spike's time): read it again.
+        # rolled-back storing (a spike's time, a mention not stored): read it again.
         watches.pop(outcome.source.workspace_id, None)
+        recent.pop(outcome.source.workspace_id, None)
         _release([outcome.source.pk])
+
+
+def update_sources(updates: list[tuple[int, dict[str, Any]]]) -> None:
+    """Write sources' rows after their polls: one statement, run once per row with its
+    values (executemany: one round trip), for each set of fields. The values are
+    prepared as the ORM prepares them for an update (`get_db_prep_save`)."""
+    groups: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = defaultdict(list)
+    for pk, fields in updates:
+        groups[tuple(sorted(fields))].append((pk, fields))
+    connection = connections[Source.objects.db]
+    quote = connection.ops.quote_name
+    meta = Source._meta
+    concrete = {field.name: field for field in meta.concrete_fields}
+    for names, rows in groups.items():
+        columns = [concrete[name] for name in names]
+        assignments = ", ".join(f"{quote(str(column.column))} = %s" for column in columns)
+        table, key = quote(meta.db_table), quote("id")
+        sql = f"UPDATE {table} SET {assignments} WHERE {key} = %s"  # noqa: S608 - our names
+        params = [
+            [column.get_db_prep_save(fields[column.name], connection) for column in columns] + [pk]
+            for pk, fields in rows
+        ]
+        with connection.cursor() as cursor:
+            cursor.executemany(sql, params)
 
 
 def _release(pks: list[int]) -> None:

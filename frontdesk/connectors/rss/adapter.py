@@ -23,7 +23,7 @@ import itertools
 import statistics
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -63,7 +63,9 @@ class FeedAccount:
     """What polling one feed needs: its URL (or a page announcing it); `user_agent`
     overrides the published crawler User-Agent, `contact` only its contact part;
     `min_interval_seconds` floors the next-poll hint; `check_robots` may be turned off
-    only for a feed the library itself runs."""
+    only for a feed the library itself runs. `keep`: a test of each new entry's
+    text as written (parse.screen_text); the entries it turns away are not returned
+    (nor read past their id), and are remembered as seen like the others."""
 
     url: str
     query: str = ""
@@ -72,6 +74,7 @@ class FeedAccount:
     min_interval_seconds: int = DEFAULT_MIN_INTERVAL
     check_robots: bool = True
     timeout_seconds: float = 20.0
+    keep: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -343,7 +346,7 @@ def read_feed(
     try:
         return (
             fetched,
-            parse_feed(fetched.body, url=fetched.url, content_type=content_type),
+            parse_feed(fetched.body, url=fetched.url, content_type=content_type, keep=account.keep),
             notes,
         )
     except NotAFeed as error:
@@ -376,7 +379,10 @@ def read_feed(
                 code="robots",
             ) from None
         parsed = parse_feed(
-            found.body, url=found.url, content_type=found.headers.get("content-type")
+            found.body,
+            url=found.url,
+            content_type=found.headers.get("content-type"),
+            keep=account.keep,
         )
         # The page is not the feed: from now on, poll the feed it announced.
         moved = FetchedFeed(found.url, found.status, found.body, found.headers, found.url)
@@ -418,7 +424,7 @@ class FeedConnector(Connector[FeedAccount]):
             key = seen_key(candidate.source_id)
             if key not in known and key not in fresh_by_id:
                 fresh_by_id[key] = candidate
-        fresh = tuple(fresh_by_id.values())
+        fresh = tuple(c for c in fresh_by_id.values() if c.source_id not in parsed.screened_out)
         current = list(dict.fromkeys(seen_key(c.source_id) for c in parsed.entries))
         listed = set(current)
         kept = current + [i for i in seen if i not in listed]

@@ -65,3 +65,48 @@ def test_the_sanitize_corpus_leaves_no_markup_or_script_in_text():
             text = f"{entry.title}\n{entry.body}".lower()
             assert "<script" not in text and "javascript:" not in text, path.name
             assert "onclick=" not in text and "<iframe" not in text, path.name
+
+
+def _read_all(files: list[Path]) -> list[object]:
+    out: list[object] = []
+    for path in files:
+        # A base address as a poll gives one, so relative links and xml:base resolve.
+        url = f"https://feeds.example.org/corpus/{path.parent.name}/{path.name}"
+        try:
+            out.append(parse_feed(path.read_bytes(), url=url))
+        except NotAFeed as error:
+            out.append(("not a feed", error.message, error.feed_links))
+    return out
+
+
+def test_cached_base_joins_read_every_corpus_feed_alike(monkeypatch):
+    """parse.py remembers feedparser's join of an element's base address: every corpus
+    feed (feedparser's own xml:base and relative-link cases among them) reads the
+    same with feedparser's own, uncached function."""
+    import feedparser.mixin
+
+    from frontdesk.connectors.rss import parse
+
+    files = corpus_files()
+    assert feedparser.mixin.make_safe_absolute_uri is parse._remembered_safe_absolute_uri
+    parse._safe_absolute_uri.cache_clear()
+    cached = _read_all(files)
+    assert parse._safe_absolute_uri.cache_info().hits > 0
+    monkeypatch.setattr(
+        feedparser.mixin, "make_safe_absolute_uri", parse._uncached_safe_absolute_uri
+    )
+    plain = _read_all(files)
+    assert len(cached) == len(plain) == len(files)
+    different = [
+        str(path.relative_to(CORPUS))
+        for path, a, b in zip(files, cached, plain, strict=True)
+        if a != b
+    ]
+    assert not different, different
+    resolved = [
+        f
+        for f in cached
+        if not isinstance(f, tuple)
+        and any(c.url.startswith("https://feeds.example.org/") for c in f.entries)
+    ]
+    assert resolved  # some relative links were resolved against the feed's address

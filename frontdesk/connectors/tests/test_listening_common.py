@@ -22,6 +22,7 @@ from frontdesk.connectors.listening_common import (
     robots_allows,
     robots_directives,
     simhash,
+    tidy_text,
 )
 
 
@@ -147,3 +148,27 @@ def test_ascii_text_folds_as_the_full_path_folds_it(text):
     slow = re.findall(r"\w+", "".join(c for c in decomposed if not unicodedata.combining(c)))
     assert fold_words(text) == slow
     assert fold_words(text + " é") == [*slow, "e"]  # the full path: one accent more
+
+
+def _reference_tidy(text: str) -> str:
+    """tidy_text without its shortcut for one line of single spaces."""
+    import re
+
+    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text.replace("\r\n", "\n"))
+    lines = [re.sub(r"[ \t\r\f\v\u00a0\u200b]+", " ", line).strip() for line in text.split("\n")]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def test_tidy_text_reads_as_without_its_shortcut():
+    rng = random.Random(5)
+    pieces = ["a", "Riverside", " ", "  ", "\t", "\n", "\r\n", "\x00", "\x1f", "\x7f", "\x85"]
+    pieces += ["\u00a0", "\u200b", "\u2003", "\u2028", "é", "\f", "\v", "\x1c", ".", "\r"]
+    texts = ["", " ", "plain words", " padded ", "\u2003ends\u2028"] + [
+        "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(5000)
+    ]
+    for text in texts:
+        assert tidy_text(text) == _reference_tidy(text), repr(text)

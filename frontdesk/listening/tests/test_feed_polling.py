@@ -170,3 +170,25 @@ def test_another_workspaces_feed_makes_nothing_here(feeds, make_watch, make_sour
     make_source(url=feeds.url("/feed.xml"), workspace=hillview)  # Hillview's source
     poll_due_sources()
     assert not Mention.objects.exists()
+
+
+def test_near_copies_in_feeds_polled_together_are_one_mention(feeds, make_watch, make_source):
+    """The recent stories' SimHashes are read once for all the sources claimed together
+    and the mentions stored meanwhile are added: a near copy in another feed of the
+    same round of polls is still that mention."""
+    make_watch("riverside")
+    copies = [
+        {
+            **UNHAPPY,
+            "guid": f"copy-{n}",
+            "link": f"https://aggregator{n}.example/items/{n}",
+            "text": UNHAPPY["text"] + f" Shared from planet number {n}.",
+        }
+        for n in range(4)
+    ]
+    for n, copy in enumerate(copies):
+        feeds.routes[f"/{n}.xml"] = Route(body=rss([copy]))
+        make_source(url=feeds.url(f"/{n}.xml"))
+    assert len(poll_due_sources()) == 4
+    mention = Mention.objects.get()
+    assert Sighting.objects.filter(mention=mention).count() == 4

@@ -276,3 +276,87 @@ def test_a_polls_alerts_reach_open_pages_together_after_commit(
         except RuntimeError:
             pass
     assert [e["data"]["id"] for e in listener.events()] == [ids[0]]
+
+
+def test_a_polls_new_mentions_are_stored_in_one_insert_and_copies_within_it_are_one(
+    make_watch, make_source, make_candidate
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    watch = make_watch("riverside")
+    source = make_source()
+    story = (
+        "Riverside Library opened its new makerspace this week with two 3D printers, "
+        "a laser cutter and volunteers who show newcomers how it all works"
+    )
+    posts = [
+        make_candidate(f"Riverside Library post number {n} about something else entirely.")
+        for n in range(5)
+    ]
+    posts += [
+        make_candidate(story, url="https://blog.example/maker?utm_source=rss"),
+        make_candidate(story.upper() + "!", source_id="copy-exact"),  # the same words
+        make_candidate(story + " (via our planet)", source_id="copy-near"),  # a near copy
+        make_candidate("Riverside again", url="https://blog.example/maker"),  # the same page
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        report = ingest(source, posts)
+    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "listening_mention"')]
+    assert len(inserts) == 1
+    assert len(report.new_mentions) == 6 and report.duplicates == 3
+    assert Mention.objects.count() == 6
+    maker = Mention.objects.get(canonical_url="https://blog.example/maker")
+    assert sorted(maker.sightings.values_list("external_id", flat=True)) == sorted(
+        [posts[5].source_id, "copy-exact", "copy-near", posts[8].source_id]
+    )
+    assert Sighting.objects.count() == 9
+    assert all(list(m.watches.all()) == [watch] for m in Mention.objects.all())
+
+
+def test_a_story_another_poller_stored_a_moment_before_is_not_new(
+    make_watch, make_source, make_candidate, listen, django_capture_on_commit_callbacks
+):
+    """Between reading which stories exist and inserting, another worker stores one of
+    them (a write at the database right after our last read of existing stories): the
+    others are stored, that one is sighted as the story it is and alerts nobody again."""
+    from django.db import connection
+
+    from frontdesk.listening import stories
+    from frontdesk.listening.ingest import plain
+
+    make_watch("riverside")
+    source, other = make_source(), make_source(url="http://127.0.0.1:9/other.xml")
+    raced = make_candidate("Riverside Library lost my hold again. Terrible.", title="Hold")
+    calm = make_candidate("Riverside Library lost my card. Terrible service.", title="Card")
+    listener = listen(source.workspace_id)
+    theirs: list[Mention] = []
+    raced_once: list[bool] = []
+
+    def another_worker_first(execute, sql, params, many, context):
+        if '"listening_mention"."canonical_url" IN' in sql and not raced_once:
+            raced_once.append(True)
+            theirs.append(
+                Mention.objects.create(
+                    workspace=source.workspace,
+                    source=other,
+                    external_id="elsewhere",
+                    story_key=stories.fingerprint(plain(raced.title), plain(raced.body)),
+                    title="Hold",
+                    text=raced.body,
+                )
+            )
+        return execute(sql, params, many, context)
+
+    with (
+        django_capture_on_commit_callbacks(execute=True),
+        connection.execute_wrapper(another_worker_first),
+    ):
+        report = ingest(source, [raced, calm])
+    assert theirs
+    (new,) = report.new_mentions
+    assert Mention.objects.get(pk=new).title == "Card"
+    assert Mention.objects.count() == 2
+    assert Sighting.objects.get(external_id=raced.source_id).mention_id == theirs[0].pk
+    alerted = [e["data"]["id"] for e in listener.events() if e["type"] == "listening.alert"]
+    assert alerted == [new]

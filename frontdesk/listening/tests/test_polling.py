@@ -118,7 +118,7 @@ def test_polls_stored_together_keep_each_other_when_one_fails(
     bad = sources[2]
     posts = {s.pk: make_candidate(f"Riverside Library post from source {s.pk}") for s in sources}
 
-    def fetch(source):
+    def fetch(source, keep=None):
         return polling.Outcome(source, result=PollResult((posts[source.pk],), {"etag": '"e"'}))
 
     real_ingest = polling.ingest
@@ -134,8 +134,8 @@ def test_polls_stored_together_keep_each_other_when_one_fails(
     groups = []
     real_together = polling.fetched_together
 
-    def together(found, most):
-        for ready in real_together(found, most):
+    def together(found, most, **options):
+        for ready in real_together(found, most, **options):
             groups.append(len(ready))
             yield ready
 
@@ -148,3 +148,88 @@ def test_polls_stored_together_keep_each_other_when_one_fails(
         source.refresh_from_db()
         assert source.claimed_at is None and source.claim_token == ""
         assert (source.last_ok_at is None) is (source.pk == bad.pk)
+
+
+def test_a_story_rolled_back_with_its_source_is_new_for_the_next_one(
+    make_source, make_watch, make_candidate, monkeypatch
+):
+    """A source whose storing fails is rolled back: the near copies known to the round
+    forget what it stored, and the same story from the next source is a new mention."""
+    from frontdesk.listening.models import Mention
+
+    make_watch("riverside")
+    first, second = (
+        make_source(url="http://127.0.0.1:9/a.xml"),
+        make_source(url="http://127.0.0.1:9/b.xml"),
+    )
+    text = (
+        "Riverside Library lost my hold for the third time this month and nobody "
+        "answered the phone when I called about it"
+    )
+    posts = {
+        first.pk: make_candidate(text, source_id="a-1", url="https://a.example/1"),
+        second.pk: make_candidate(text + " (shared)", source_id="b-1", url="https://b.example/1"),
+    }
+
+    def fetch(source, keep=None):
+        return polling.Outcome(source, result=PollResult((posts[source.pk],), {"etag": '"e"'}))
+
+    real_ingest = polling.ingest
+
+    def ingest(source, candidates, **kwargs):
+        report = real_ingest(source, candidates, **kwargs)
+        if source.pk == first.pk:
+            raise RuntimeError("bad data")
+        return report
+
+    def in_order(found, most, **options):  # the failing source is stored first
+        for source in sorted(found, key=lambda s: s.pk):
+            yield [polling.fetch(source)]
+
+    monkeypatch.setattr(polling, "fetch", fetch)
+    monkeypatch.setattr(polling, "ingest", ingest)
+    monkeypatch.setattr(polling, "fetched_together", in_order)
+    polling.poll_due_sources()
+    mention = Mention.objects.get()
+    assert mention.source_id == second.pk and mention.external_id == "b-1"
+
+
+def test_sources_rows_written_together_read_as_the_orm_writes_them(make_source):
+    """poll_due_sources writes its sources' rows with one statement per set of fields
+    (update_sources): the same values as QuerySet.update, a moved URL, a cursor with
+    quotes and accents, no time, a failure's reason among them."""
+    now = timezone.now()
+    ok = {
+        "claimed_at": None,
+        "claim_token": "",
+        "last_polled_at": now,
+        "cursor": {"etag": '"v1"', "seen": ["a", "é"], "newest": None, "n": 3},
+        "failures": 0,
+        "last_error": "",
+        "last_ok_at": now,
+        "next_poll_at": now + timedelta(minutes=15),
+        "url": "https://moved.example/feed.xml",
+    }
+    failed = {
+        "claimed_at": None,
+        "claim_token": "",
+        "last_polled_at": now,
+        "failures": 3,
+        "last_error": "Failed: it's down (HTTP 503); trying again later.",
+        "next_poll_at": now + timedelta(hours=1),
+    }
+    rows = []
+    for n, fields in enumerate((ok, failed, ok)):
+        ours = make_source(claim_token="t", url=f"http://127.0.0.1:9/ours{n}.xml")
+        theirs = make_source(claim_token="t", url=f"http://127.0.0.1:9/theirs{n}.xml")
+        rows.append((ours, theirs, fields, ours.url))
+    polling.update_sources([(ours.pk, fields) for ours, _, fields, _ in rows])
+    for ours, theirs, fields, url in rows:
+        kept = (ours.kind, ours.workspace_id, ours.is_active, ours.interval_seconds)
+        Source.objects.filter(pk=theirs.pk).update(**fields)
+        ours.refresh_from_db()
+        theirs.refresh_from_db()
+        assert {n: getattr(ours, n) for n in fields} == {n: getattr(theirs, n) for n in fields}
+        assert (ours.kind, ours.workspace_id, ours.is_active, ours.interval_seconds) == kept
+        assert ours.claim_token == "" and ours.next_poll_at == fields["next_poll_at"]
+        assert ours.url == fields.get("url", url)
