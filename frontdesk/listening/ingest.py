@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -123,19 +124,24 @@ class RecentStories:
 
     def __init__(self, source: Source, now: datetime) -> None:
         self.source, self.now = source, now
-        self._rows: list[tuple[int, int]] | None = None
+        # The NEAR_POOL newest, oldest first: a mention stored through it pushes the
+        # oldest out, so a long round of polls compares each post with as many as one
+        # poll does (the pool grew with every mention stored before).
+        self._rows: deque[tuple[int, int]] | None = None
 
     def find(self, simhash: int, title: str, text: str) -> int | None:
         if self._rows is None:
             # Kept unsigned: (a ^ b) & mask is (a & mask) ^ (b & mask), one step less a row.
-            self._rows = [
-                (pk, other & _MASK)
-                for pk, other in Mention.objects.for_workspace(self.source.workspace)
+            newest = (
+                Mention.objects.for_workspace(self.source.workspace)
                 .filter(found_at__gte=self.now - NEAR_WINDOW)
                 .exclude(simhash=0)
                 .order_by("-found_at")
                 .values_list("pk", "simhash")[:NEAR_POOL]
-            ]
+            )
+            self._rows = deque(
+                ((pk, other & _MASK) for pk, other in reversed(list(newest))), maxlen=NEAR_POOL
+            )
         target, bits = simhash & _MASK, stories.NEAR_CANDIDATE_BITS  # stories.maybe_near, inline
         close = [pk for pk, other in self._rows if (target ^ other).bit_count() <= bits]
         if not close:
