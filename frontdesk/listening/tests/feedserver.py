@@ -26,18 +26,21 @@ class FeedServer:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):
                 route = server.routes.get(self.path)
+                # Each request is recorded before it is answered: a test that reads
+                # `requests` once its client has the answer finds it there.
                 if route is None:
+                    server.requests.append((self.path, dict(self.headers), 404))
                     self.send_response(404)
                     self.end_headers()
-                    server.requests.append((self.path, dict(self.headers), 404))
                     return
                 etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'
                 if route.status == 200 and self.headers.get("If-None-Match") == etag:
+                    server.requests.append((self.path, dict(self.headers), 304))
                     self.send_response(304)
                     self.send_header("ETag", etag)
                     self.end_headers()
-                    server.requests.append((self.path, dict(self.headers), 304))
                     return
+                server.requests.append((self.path, dict(self.headers), route.status))
                 self.send_response(route.status)
                 for name, value in route.headers.items():
                     self.send_header(name, value)
@@ -47,7 +50,6 @@ class FeedServer:
                 self.send_header("Content-Length", str(len(route.body)))
                 self.end_headers()
                 self.wfile.write(route.body)
-                server.requests.append((self.path, dict(self.headers), route.status))
 
             def log_message(self, *args):
                 pass
