@@ -366,7 +366,7 @@ def test_the_near_copy_pool_keeps_the_newest_only(make_watch, make_source, monke
     """A poller keeps one RecentStories per workspace for a whole round of polls; the
     mentions stored through it join the pool and push the oldest out, so each post is
     compared with at most NEAR_POOL stories however many the round stores (it grew
-    with every mention before: 3.6 ms of storing a mention at 23,000 a round)."""
+    with every mention stored before)."""
     from frontdesk.listening import ingest as ingesting
 
     monkeypatch.setattr(ingesting, "NEAR_POOL", 3)
