@@ -291,9 +291,9 @@ def make_controller(
         _db(book.lookup, "nobody@invalid")  # read the table once for the SIZE limit
         max_size = book.largest_limit()
     # One writer by default: SQLite takes one at a time anyway, and on PostgreSQL,
-    # since a batch is one statement (`receive_many`), one writer gathers larger
-    # batches while it waits for its commit than two do (benchmarks/README.md, the
-    # email intake). More may pay on a database server with cores of its own.
+    # since a batch is one statement (`receive_many`), one writer did at least as well
+    # as two in the benchmark (benchmarks/README.md, the email intake; runs on a loaded
+    # 2-core machine, so noisy). More may pay on a database server with cores of its own.
     workers = writers
     handler = FrontdeskHandler(book=book, max_size=max_size, workers=workers)
     server_kwargs: dict[str, Any] = {}
