@@ -317,9 +317,14 @@ def product_pass(threads: int) -> tuple[float, int, int, int, int]:
     # The sources' own rows are written together after their polls (update_sources).
     polling.update_sources = timed("store", update)
     polled = failed = not_modified = 0
+    from frontdesk.listening import fetcher
+
+    reader_pid = fetcher.reader().pid if fetcher.in_use() else None
+    cpu_before = time.process_time(), _process_cpu(reader_pid)
     started = time.perf_counter()
     while True:
-        outcomes = polling.poll_due_sources(limit=threads * 8)
+        # As the periodic task polls (tasks.poll_sources), claiming more as polls end.
+        outcomes = polling.poll_due_sources(limit=threads * 8, seconds=polling.ROUND_SECONDS)
         if not outcomes:
             break
         for outcome in outcomes:
@@ -329,12 +334,25 @@ def product_pass(threads: int) -> tuple[float, int, int, int, int]:
             else:
                 not_modified += outcome.result.not_modified
     seconds = time.perf_counter() - started
+    here, reader = time.process_time() - cpu_before[0], _process_cpu(reader_pid) - cpu_before[1]
+    log(
+        f"  CPU: this process {here:.1f} s"
+        + (f", the feed reader process {reader:.1f} s" if reader_pid else "")
+    )
     polling.record, polling.update_sources = store, update
     log(
         f"  of which storing {spent['store']:.1f} s (fetches go on meanwhile), "
         f"{spent['store_cpu']:.1f} s CPU of the storing thread"
     )
     return seconds, polled, count_mentions(), failed, not_modified
+
+
+def _process_cpu(pid: int | None) -> float:
+    """User + system CPU seconds of another process so far (Linux /proc)."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def count_mentions() -> int:
@@ -387,7 +405,15 @@ def main() -> None:
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="top N of the first pass"
     )
+    parser.add_argument(
+        "--reader",
+        choices=("on", "off", "default"),
+        default="default",
+        help="fetch and read in the feed reader process (FRONTDESK_LISTENING_FETCH_PROCESS)",
+    )
     args = parser.parse_args()
+    if args.reader != "default":
+        os.environ["FRONTDESK_LISTENING_FETCH_PROCESS"] = "true" if args.reader == "on" else "false"
 
     import logging
 
@@ -417,6 +443,12 @@ def main() -> None:
         from frontdesk.triage.pipeline import warm_up
 
         warm_up()  # as a worker does when it starts, before it takes work
+        from frontdesk.listening import fetcher
+
+        if fetcher.in_use():  # as the worker starts it (listening.fetcher.run_in_worker)
+            began = time.perf_counter()
+            fetcher.reader().start(wait=120)
+            log(f"feed reader process started and ready in {time.perf_counter() - began:.1f} s")
         from django.urls import reverse
 
         reverse("login")  # the URL map, read once per process (alerts link to the page)
@@ -465,9 +497,12 @@ def main() -> None:
         server.join(timeout=5)
         drop(database)
     print()
+    from django.conf import settings
+
     print(
         f"engine {args.engine}, {args.feeds} feeds, {args.threads} threads, "
-        f"{args.matching:.0%} of posts name the library"
+        f"{args.matching:.0%} of posts name the library, feed reader process "
+        f"{'on' if settings.LISTENING_FETCH_PROCESS else 'off'}"
     )
     print(
         f"feeds/s  baseline {args.feeds / base_s:.0f}, connector alone {args.feeds / conn_s:.0f}, "

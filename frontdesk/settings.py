@@ -9,6 +9,7 @@ to PostgreSQL.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -369,6 +370,8 @@ LOGGING = {
         "huey.consumer.Scheduler": {"level": "WARNING"},
         # The twilio SDK logs every API request (URLs with customers' numbers) at INFO.
         "twilio.http_client": {"level": "WARNING"},
+        # httpx logs every request at INFO: a line per feed polled.
+        "httpx": {"level": "WARNING"},
     },
 }
 
@@ -433,6 +436,10 @@ SNS_ALLOWED_URLS = env_list(
 LISTENING_HOST_CONCURRENCY = max(1, env_int("FRONTDESK_LISTENING_HOST_CONCURRENCY", 2))
 LISTENING_HOST_DELAY_SECONDS = max(0, env_int("FRONTDESK_LISTENING_HOST_DELAY_MS", 1000)) / 1000
 LISTENING_POLL_THREADS = max(1, env_int("FRONTDESK_LISTENING_POLL_THREADS", 8))
+# Fetch and read sources in a process of their own beside each worker process (the
+# feed reader, listening/fetcher.py), so parsing and storing each have a core; by
+# default where there is more than one.
+LISTENING_FETCH_PROCESS = env_bool("FRONTDESK_LISTENING_FETCH_PROCESS", (os.cpu_count() or 1) > 1)
 
 # IMAP IDLE in the worker (frontdesk/channels/email/imap_idle.py): at most this many
 # mailboxes keep a connection waiting for new mail (the rest are polled); 0: poll only.

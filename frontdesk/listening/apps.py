@@ -10,3 +10,5 @@ class ListeningConfig(AppConfig):
         "frontdesk.listening.actions.social.reply_routes",
         "frontdesk.listening.actions.social.post_reply",
     )
+    # The feed reader, started with the worker rather than by its first poll.
+    worker_threads = ("frontdesk.listening.fetcher.run_in_worker",)

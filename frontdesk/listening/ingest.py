@@ -15,34 +15,34 @@ network says was removed (a Reddit removal) marks its mention removed
 
 from __future__ import annotations
 
-import html
 import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
 
-import nh3
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.connectors.base import Candidate
 from frontdesk.listening import alerts, live, removals, stories
 from frontdesk.listening.models import Mention, Sighting, Source, Watch
-from frontdesk.listening.query import Query, QueryError, fold, parse
-from frontdesk.triage.pipeline import Reading
+from frontdesk.listening.query import Query, QueryError
+from frontdesk.listening.reading import (
+    Post,
+    Rule,
+    parsed,
+    plain,
+    read_post,
+    screen,
+)
 
 logger = logging.getLogger(__name__)
 
-EXCERPT_CHARS = 400
-TEXT_CHARS = 20_000
 # How far back a near copy is looked for, and how many mentions at most are compared.
 NEAR_WINDOW = timedelta(days=14)
 NEAR_POOL = 2000
-# Shorter texts are compared exactly only: a SimHash of a few words says little.
-NEAR_MIN_WORDS = 12
 
 
 @dataclass
@@ -54,23 +54,11 @@ class IngestReport:
     removed: int = 0
 
 
-def plain(text: str) -> str:
-    """Text as a person reads it: tags removed, entities decoded, spaces collapsed."""
-    if "<" in text or "&" in text:
-        text = html.unescape(nh3.clean(text, tags=set()))
-    return " ".join(text.split())
-
-
-@lru_cache(maxsize=512)
-def _parsed(query: str) -> Query:
-    return parse(query)  # a Query is immutable: one parse serves every poll
-
-
 def compiled_watches(source: Source) -> list[tuple[Watch, Query]]:
     found = []
     for watch in Watch.objects.for_workspace(source.workspace).filter(is_active=True):
         try:
-            found.append((watch, _parsed(watch.query)))
+            found.append((watch, parsed(watch.query)))
         except QueryError:  # stored before a rule changed: skipped, shown on its page
             logger.warning("watch query unreadable", extra={"watch": watch.pk})
     return found
@@ -81,17 +69,7 @@ def watch_screen(watches: list[tuple[Watch, Query]]) -> Callable[[str], bool] | 
     connectors.rss.parse.screen_text gives it) that says no only to posts none of
     `watches` can match: each query's screen (query.Query.may_match) on its folded
     words. None when some watch can match a post without any of its words."""
-    tests = []
-    for _, query in watches:
-        if query.screen is None:
-            return None
-        tests.append(query.screen)
-
-    def keep(text: str) -> bool:
-        folded = fold(text)
-        return any(test(folded) for test in tests)
-
-    return keep
+    return screen(query for _, query in watches)
 
 
 def _reach(candidate: Candidate) -> dict[str, Any]:
@@ -100,18 +78,6 @@ def _reach(candidate: Candidate) -> dict[str, Any]:
         for k, v in (candidate.reach or {}).items()
         if isinstance(v, int | float) and not isinstance(v, bool)
     }
-
-
-def _excerpt(text: str, spans: list[tuple[int, int]]) -> str:
-    """About EXCERPT_CHARS of `text` around its first match."""
-    if len(text) <= EXCERPT_CHARS:
-        return text
-    start = max(0, (spans[0][0] if spans else 0) - EXCERPT_CHARS // 3)
-    if start:
-        space = text.find(" ", start)
-        start = space + 1 if 0 <= space < start + 40 else start
-    piece = text[start : start + EXCERPT_CHARS]
-    return ("…" if start else "") + piece.rstrip() + "…"
 
 
 _MASK = (1 << 64) - 1
@@ -162,21 +128,6 @@ class RecentStories:
 _Link = Mention.watches.through
 
 
-@dataclass
-class _Found:
-    """A post a watch matched, with its story's keys, before it is stored."""
-
-    candidate: Candidate
-    key: str
-    title: str
-    text: str
-    matched: list[tuple[Watch, list[str]]]
-    analysis: Reading | None
-    canonical: str
-    fingerprint: str
-    simhash: int
-
-
 def _remove(source: Source, key: str, now: datetime) -> bool:
     sighting = Sighting.objects.filter(source=source, external_key=key).first()
     if sighting is None:
@@ -191,12 +142,17 @@ def ingest(
     now: datetime | None = None,
     watches: list[tuple[Watch, Query]] | None = None,
     recent: dict[int, RecentStories] | None = None,
+    posts: list[Post | None] | None = None,
 ) -> IngestReport:
     """Store `candidates` from `source` as mentions (see the module docstring).
     `watches`: the workspace's `compiled_watches`, when the caller has read them;
-    `recent`: the caller's RecentStories by workspace id, kept across its polls."""
+    `recent`: the caller's RecentStories by workspace id, kept across its polls;
+    `posts`: what each candidate is, when it was read already (reading.read_posts,
+    with the rules of these `watches`), else it is read here."""
     if watches is None:
         watches = compiled_watches(source)
+    if posts is not None and len(posts) != len(candidates):
+        raise ValueError("posts takes one item per candidate")
     with live.batched():  # the poll's alerts go to open pages in one hand-over
         return _ingest(
             source,
@@ -204,7 +160,13 @@ def ingest(
             now=now or timezone.now(),
             watches=watches,
             recent={} if recent is None else recent,
+            posts=posts,
         )
+
+
+def rules_of(watches: list[tuple[Watch, Query]]) -> list[Rule]:
+    """The watches as reading.read_post takes them."""
+    return [Rule(watch.pk, watch.query, watch.language) for watch, _ in watches]
 
 
 def _ingest(
@@ -214,12 +176,15 @@ def _ingest(
     now: datetime,
     watches: list[tuple[Watch, Query]],
     recent: dict[int, RecentStories],
+    posts: list[Post | None] | None,
 ) -> IngestReport:
     report = IngestReport()
+    rules = rules_of(watches)
+    active = {rule.watch_id for rule in rules}
     # First what each post is (matching, its story's keys), without the database.
-    found: list[_Found] = []
+    found: list[Post] = []
     keys_in_poll: set[str] = set()
-    for candidate in candidates:
+    for n, candidate in enumerate(candidates):
         report.seen += 1
         key = stories.key_of(candidate.source_id)
         if candidate.removed:
@@ -229,7 +194,13 @@ def _ingest(
             report.duplicates += 1
             continue
         keys_in_poll.add(key)
-        post = _matched(source, candidate, key, watches)
+        if posts is None:
+            post = read_post(candidate, rules, source_id=source.pk)
+        else:  # read elsewhere: a watch stopped meanwhile no longer counts
+            post = posts[n]
+            if post is not None:
+                post.matched = [(pk, terms) for pk, terms in post.matched if pk in active]
+                post = post if post.matched else None
         if post is None:
             report.unmatched += 1
         else:
@@ -249,55 +220,17 @@ def _ingest(
         pool = recent.get(source.workspace_id)
         if pool is None:
             pool = recent[source.workspace_id] = RecentStories(source, now)
-        _store(source, found, report, now=now, watches=watches, recent=pool)
+        _store(source, found, report, now=now, watches=watches, rules=rules, recent=pool)
     return report
 
 
-def _matched(
-    source: Source, candidate: Candidate, key: str, watches: list[tuple[Watch, Query]]
-) -> _Found | None:
-    """`candidate` with the watches it matches and its story's keys (None: no watch)."""
-    title = plain(candidate.title)[:500]
-    text = plain(candidate.body)[:TEXT_CHARS]
-    matched: list[tuple[Watch, list[str]]] = []
-    analysis = None
-    folded = fold(f"{title}\n{text}")  # as `match` reads them; most posts fail the screen
-    for watch, query in watches:
-        if not query.may_match(folded):
-            continue
-        hit = query.match(title, text)
-        if hit is None:
-            continue
-        if watch.language:
-            if analysis is None:
-                analysis = Reading(f"{title}\n{text}")
-            language = (candidate.language or analysis.language.label or "").lower()[:2]
-            if language and language != watch.language[:2]:
-                continue
-        matched.append((watch, hit.terms))
-    if not matched:
-        return None
-    canonical = stories.canonical_url(candidate.url)[:1000]
-    if title or text:
-        fingerprint = stories.fingerprint(title, text)
-    else:  # nothing to hash: the post is its address
-        fingerprint = stories.key_of(canonical or f"{source.pk}:{candidate.source_id}")
-    simhash = stories.simhash(title, text) if len(text.split()) >= NEAR_MIN_WORDS else 0
-    return _Found(candidate, key, title, text, matched, analysis, canonical, fingerprint, simhash)
-
-
-def _new_mention(
-    source: Source, post: _Found, now: datetime, watches: list[tuple[Watch, Query]]
-) -> Mention:
+def _new_mention(source: Source, post: Post, now: datetime, rules: list[Rule]) -> Mention:
     """The mention `post` becomes (not stored yet), triaged."""
     candidate = post.candidate
-    analysis = post.analysis or Reading(f"{post.title}\n{post.text}")
+    analysis = post.reading()
     terms: list[str] = []
     for _, hit_terms in post.matched:
         terms.extend(t for t in hit_terms if t not in terms)
-    spans: list[tuple[int, int]] = []
-    if len(post.text) > EXCERPT_CHARS:  # a shorter text is its own excerpt
-        spans = sorted(s for _, q in watches for s in q.spans_in(post.text))[:1]
     return Mention(
         workspace=source.workspace,
         source=source,
@@ -311,7 +244,7 @@ def _new_mention(
         author_url=candidate.author_url[:1000],
         author_email=candidate.author_email[:254],
         title=post.title,
-        excerpt=_excerpt(post.text, spans),
+        excerpt=post.excerpt(rules),
         text=post.text,
         language=(candidate.language or analysis.language.label or "")[:8],
         published_at=candidate.published_at,
@@ -346,11 +279,12 @@ class _New:
 
 def _store(
     source: Source,
-    found: list[_Found],
+    found: list[Post],
     report: IngestReport,
     *,
     now: datetime,
     watches: list[tuple[Watch, Query]],
+    rules: list[Rule],
     recent: RecentStories,
 ) -> None:
     """Store the matching posts not sighted before: each is an existing story (another
@@ -367,7 +301,8 @@ def _store(
         by_url.setdefault(other.canonical_url, other)
     new: list[_New] = []
     # Each post's mention and the watches that found it: linked and sighted once stored.
-    seen: list[tuple[_Found, Mention]] = []
+    seen: list[tuple[Post, Mention]] = []
+    by_id = {watch.pk: watch for watch, _ in watches}
     for post in found:
         existing = by_key.get(post.fingerprint) or (
             by_url.get(post.canonical) if post.canonical else None
@@ -387,8 +322,8 @@ def _store(
                 near = recent.find(post.simhash, post.title, post.text)
                 existing = Mention.objects.filter(pk=near).first() if near else None
         if existing is None:
-            existing = _new_mention(source, post, now, watches)
-            found_by = [w for w, _ in post.matched]
+            existing = _new_mention(source, post, now, rules)
+            found_by = [by_id[pk] for pk, _ in post.matched]
             loud = alerts.on_new_mention(existing, found_by, now=now)
             new.append(_New(existing, found_by, loud))
             by_key[post.fingerprint] = existing
@@ -420,7 +355,7 @@ def _store(
     sightings: list[Sighting] = []
     for post, mention in seen:
         mention = lost.get(id(mention), mention)
-        links.extend(_Link(mention_id=mention.pk, watch_id=w.pk) for w, _ in post.matched)
+        links.extend(_Link(mention_id=mention.pk, watch_id=pk) for pk, _ in post.matched)
         sightings.append(
             Sighting(
                 workspace=workspace,

@@ -11,16 +11,14 @@ with the reason kept for staff; it is retried for ever, never disabled.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import queue
 import secrets
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -32,17 +30,21 @@ from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from frontdesk.connectors.base import ConnectorError, PollResult
+from frontdesk.connectors.base import PollResult
+from frontdesk.listening import fetcher
 from frontdesk.listening.adapters import NoAdapter, connector_for
+from frontdesk.listening.fetcher import Answer
 from frontdesk.listening.ingest import (
     IngestReport,
     RecentStories,
     compiled_watches,
     ingest,
+    rules_of,
     watch_screen,
 )
 from frontdesk.listening.models import MAX_BACKOFF, MIN_POLL_SECONDS, Source, Watch
 from frontdesk.listening.query import Query
+from frontdesk.listening.reading import Post, Rule
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +52,9 @@ CLAIM_BATCH = 50
 # At most this many fetched polls are stored in one transaction (see poll_due_sources).
 STORE_TOGETHER = 8
 CLAIM_TIMEOUT = timedelta(minutes=10)
+# The periodic poll (tasks.poll_sources, every minute) claims more due sources for this
+# long: 50 a minute would not keep up with a few thousand feeds polled every 15 minutes.
+ROUND_SECONDS = 50.0
 
 
 def claim_due(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[Source]:
@@ -95,29 +100,34 @@ class Outcome:
     error: str = ""
     permanent: bool = False
     retry_after: float | None = None
+    # What each candidate is, when it was read where it was fetched (the feed reader).
+    posts: list[Post | None] | None = None
+
+    @classmethod
+    def of(cls, source: Source, answer: Answer) -> Outcome:
+        return cls(
+            source,
+            result=answer.result,
+            error=answer.error,
+            permanent=answer.permanent,
+            retry_after=answer.retry_after,
+            posts=answer.posts,
+        )
 
 
 Keep = Callable[[str], bool]
 
 
 def fetch(source: Source, keep: Keep | None = None) -> Outcome:
-    """One poll of one source through its connector (no database access). `keep`: for
-    an adapter whose account takes one (feeds), the test that spares it reading posts
-    no watch can match (ingest.watch_screen)."""
+    """One poll of one source through its connector, in this process (no database
+    access). `keep`: for an adapter whose account takes one (feeds), the test that
+    spares it reading posts no watch can match (ingest.watch_screen)."""
     try:
         connector, account = connector_for(source)
-        if keep is not None and "keep" in getattr(account, "__dataclass_fields__", {}):
-            account = dataclasses.replace(account, keep=keep)
-        return Outcome(source, result=connector.poll(account, dict(source.cursor or {})))
-    except ConnectorError as error:
-        return Outcome(
-            source, error=error.message, permanent=error.permanent, retry_after=error.retry_after
-        )
     except NoAdapter as error:
         return Outcome(source, error=str(error), permanent=True)
-    except Exception as error:  # a bug in an adapter must not stop the other sources
-        logger.exception("source poll crashed", extra={"source": source.pk})
-        return Outcome(source, error=f"Unexpected error: {type(error).__name__}: {error}")
+    answer = fetcher.poll_once(connector, account, dict(source.cursor or {}), keep)
+    return Outcome.of(source, answer)
 
 
 def record(
@@ -153,7 +163,9 @@ def record(
                     known = watches.get(source.workspace_id)
                     if known is None:
                         known = watches[source.workspace_id] = compiled_watches(source)
-                report = ingest(source, candidates, now=now, watches=known, recent=recent)
+                report = ingest(
+                    source, candidates, now=now, watches=known, recent=recent, posts=outcome.posts
+                )
             cursor = dict(outcome.result.cursor)
             moved = outcome.result.moved_to or cursor.get("moved_to")
             if isinstance(moved, str) and moved.startswith(("http://", "https://")):
@@ -189,62 +201,122 @@ def record(
     return report
 
 
-class HostGate:
-    """At most `limit` requests at once to one host, `delay` seconds apart."""
-
-    def __init__(self, limit: int, delay: float) -> None:
-        self.limit, self.delay = limit, delay
-        self._lock = threading.Lock()
-        self._slots: dict[str, threading.Semaphore] = defaultdict(
-            lambda: threading.Semaphore(limit)
-        )
-        self._last: dict[str, float] = {}
-
-    def run(self, host: str, call: Callable[[], Outcome]) -> Outcome:
-        with self._lock:
-            slot = self._slots[host]
-        with slot:
-            with self._lock:
-                wait = self._last.get(host, 0.0) + self.delay - time.monotonic()
-                self._last[host] = time.monotonic() + max(0.0, wait)
-            if wait > 0:
-                time.sleep(wait)
-            return call()
-
-
 def _host(source: Source) -> str:
     return (urlsplit(source.url).hostname or source.kind).lower()
 
 
+Ready = Callable[[], Outcome]
+
+
+More = Callable[[int], list[Source]]
+
+
 def fetched_together(
-    sources: list[Source], most: int, *, screens: dict[int, Keep | None] | None = None
+    sources: list[Source],
+    most: int,
+    *,
+    screens: dict[int, Keep | None] | None = None,
+    rules: dict[int, list[Rule]] | None = None,
+    more: More | None = None,
 ) -> Iterator[list[Outcome]]:
     """Fetch `sources` concurrently, per-host limited; yields, as soon as one fetch is
     done, it and every other one already done (at most `most`; in no set order), so
     the caller stores them while the others are still on their way. Never waits for
-    a fetch to have company. `screens`: by workspace id, the `keep` test for `fetch`."""
+    a fetch to have company. `more(n)`: asked, once at most half of the fetches given
+    are still on their way, for up to n more sources to fetch alongside (none: no
+    more), so the fetchers are not idle while the last of a batch come in.
+
+    In the feed reader (fetcher.py) when it is in use: there `rules` (by workspace id,
+    the watches as reading.Rule; read when `more` returns) give the screen and read
+    each poll's posts. Otherwise in a pool of this process's threads: `screens` (by
+    workspace id) is the `keep` test for `fetch`, and the posts are read when stored."""
     if not sources:
         return
-    gate = HostGate(settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS)
-    workers = max(1, min(settings.LISTENING_POLL_THREADS, len(sources)))
-    done: queue.SimpleQueue[Future[Outcome]] = queue.SimpleQueue()
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listening") as pool:
-        futures = [
-            pool.submit(gate.run, _host(s), partial(fetch, s, (screens or {}).get(s.workspace_id)))
-            for s in sources
-        ]
-        for future in futures:
-            future.add_done_callback(done.put)
-        left = len(futures)
+    done: queue.SimpleQueue[Ready] = queue.SimpleQueue()
+    with ExitStack() as stack:
+        if fetcher.in_use():
+            reader = fetcher.reader()
+
+            def submit(found: list[Source]) -> None:
+                for source in found:
+                    _ask_reader(reader, source, (rules or {}).get(source.workspace_id), done)
+
+        else:
+            gate = fetcher.HostGate(
+                settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS
+            )
+            workers = max(1, min(settings.LISTENING_POLL_THREADS, len(sources)))
+            pool = stack.enter_context(
+                ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listening")
+            )
+
+            def submit(found: list[Source]) -> None:
+                for source in found:
+                    keep = (screens or {}).get(source.workspace_id)
+                    future = pool.submit(gate.run, _host(source), partial(fetch, source, keep))
+                    future.add_done_callback(lambda f: done.put(f.result))
+
+        submit(sources)
+        batch = left = len(sources)
         while left:
-            ready = [done.get()]
+            ready = [_next(done)]
             while len(ready) < most:
                 try:
                     ready.append(done.get_nowait())
                 except queue.Empty:
                     break
             left -= len(ready)
-            yield [future.result() for future in ready]
+            yield [outcome() for outcome in ready]
+            if more is not None and left <= batch // 2:
+                found = more(batch - left)
+                if not found:
+                    more = None
+                submit(found)
+                left += len(found)
+
+
+def _ask_reader(
+    reader: fetcher.Reader,
+    source: Source,
+    rules: list[Rule] | None,
+    done: queue.SimpleQueue[Ready],
+) -> None:
+    try:
+        connector, account = connector_for(source)
+    except NoAdapter as error:
+        reason = str(error)
+        done.put(lambda: Outcome(source, error=reason, permanent=True))
+        return
+
+    def answered(future: Future[fetcher.Answer]) -> None:
+        def outcome() -> Outcome:
+            try:
+                return Outcome.of(source, future.result())
+            except fetcher.ReaderGone as gone:
+                return Outcome(source, error=str(gone).capitalize() + ".")
+
+        done.put(outcome)
+
+    reader.submit(
+        connector,
+        account,
+        dict(source.cursor or {}),
+        rules=rules,
+        source_id=source.pk,
+        host=_host(source),
+        gate=(settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS),
+    ).add_done_callback(answered)
+
+
+def _next(done: queue.SimpleQueue[Ready]) -> Ready:
+    """The next fetch done; a reader that answers nothing for too long is replaced
+    (its polls come back failed)."""
+    while True:
+        try:
+            return done.get(timeout=fetcher.STALL_SECONDS)
+        except queue.Empty:
+            if fetcher.in_use():
+                fetcher.reader().stall()
 
 
 def fetched(sources: list[Source]) -> Iterator[Outcome]:
@@ -253,27 +325,47 @@ def fetched(sources: list[Source]) -> Iterator[Outcome]:
         yield from ready
 
 
-def poll_due_sources(*, now: datetime | None = None, limit: int = CLAIM_BATCH) -> list[Outcome]:
-    """Claim, fetch and record every due source (up to `limit`); each is stored (in
-    this thread) as soon as its own fetch is done.
+def poll_due_sources(
+    *, now: datetime | None = None, limit: int = CLAIM_BATCH, seconds: float | None = None
+) -> list[Outcome]:
+    """Claim, fetch and record due sources, `limit` at a time; each is stored (in
+    this thread) as soon as its own fetch is done. `seconds`: for that long, more due
+    sources are claimed as those in hand are done (fetched_together's `more`), so a
+    worker keeps up with thousands of feeds; None: the first claim only.
 
     The outcomes already fetched when storing comes round (up to STORE_TOGETHER) are
     stored in one transaction, each source in a savepoint of its own: one commit
     for them, and a source that fails to store is rolled back alone. The watches of
     a workspace, and its recent stories' SimHashes (for near copies; the mentions
-    stored meanwhile are added), are read once for all the sources claimed. The
-    watches are read before the fetches: a feed's entries that none of them can match
-    are not read past their id (ingest.watch_screen)."""
+    stored meanwhile are added), are read once per call. The watches are read before
+    the fetches: a feed's entries that none of them can match are not read past their
+    id (ingest.watch_screen), and they are matched where they are fetched."""
     outcomes: list[Outcome] = []
     watches: dict[int, list[tuple[Watch, Query]]] = {}
     recent: dict[int, RecentStories] = {}
-    claimed = claim_due(now=now, limit=limit)
     screens: dict[int, Keep | None] = {}
-    for source in claimed:
-        if source.workspace_id not in watches:
-            watches[source.workspace_id] = compiled_watches(source)
-            screens[source.workspace_id] = watch_screen(watches[source.workspace_id])
-    for ready in fetched_together(claimed, STORE_TOGETHER, screens=screens):
+    rules: dict[int, list[Rule]] = {}
+    until = None if seconds is None or now is not None else time.monotonic() + seconds
+
+    def claim(most: int) -> list[Source]:
+        if until is not None and time.monotonic() > until and outcomes:  # the round is over
+            return []
+        claimed = claim_due(now=now, limit=most)
+        for source in claimed:
+            if source.workspace_id not in watches:
+                watches[source.workspace_id] = compiled_watches(source)
+                screens[source.workspace_id] = watch_screen(watches[source.workspace_id])
+                rules[source.workspace_id] = rules_of(watches[source.workspace_id])
+        return claimed
+
+    together = fetched_together(
+        claim(limit),
+        STORE_TOGETHER,
+        screens=screens,
+        rules=rules,
+        more=claim if until is not None else None,
+    )
+    for ready in together:
         outcomes.extend(ready)
         try:
             with transaction.atomic():

@@ -8,10 +8,11 @@ from huey.contrib.djhuey import db_periodic_task, lock_task
 from frontdesk.listening import alerts, polling, removals
 
 
-# Every minute: each source is polled when due (next_poll_at), not every minute.
+# Every minute: each source is polled when due (next_poll_at), not every minute; for
+# most of the minute, as many as are due.
 @db_periodic_task(crontab(minute="*"))
 def poll_sources() -> None:
-    polling.poll_due_sources()
+    polling.poll_due_sources(seconds=polling.ROUND_SECONDS)
 
 
 @db_periodic_task(crontab(minute="7"))

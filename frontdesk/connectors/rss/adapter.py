@@ -209,6 +209,8 @@ def fetch(
     for _hop in range(MAX_REDIRECTS + 1):
         try:
             with session.stream("GET", current, headers=headers) as response:
+                if response.status_code != 200:
+                    _drain(response)
                 if response.status_code in (301, 302, 303, 307, 308):
                     location = response.headers.get("location", "")
                     if not location:
@@ -265,6 +267,20 @@ def fetch(
     raise ConnectorError(
         f"{url} redirected more than {MAX_REDIRECTS} times.", permanent=True, code="loop"
     )
+
+
+# A redirect's, a 304's or an error's body is read up to this much (and dropped) so its
+# connection goes back to the pool: closed unread, it is closed for good, and the next
+# request to the host (a feed host often serves many) opens another.
+DRAIN_BYTES = 64 * 1024
+
+
+def _drain(response: httpx.Response) -> None:
+    read = 0
+    for chunk in response.iter_raw():
+        read += len(chunk)
+        if read > DRAIN_BYTES:
+            return  # too much to be worth it: the connection is closed with the response
 
 
 def _robots_refusal(headers: Mapping[str, str], body: bytes = b"", *, page: bool = False) -> str:

@@ -32,6 +32,7 @@ class Peer:
     url: str
     routes: dict[str, Route]
     seen: list[Seen] = field(default_factory=list)
+    connections: int = 0  # TCP connections accepted
 
     def requests_to(self, path: str) -> list[Seen]:
         return [s for s in self.seen if s.path == path]
@@ -47,6 +48,10 @@ def serve(routes: dict[str, Route]) -> Iterator[Peer]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            peer.connections += 1
+            super().setup()
 
         def _answer(self) -> None:
             parts = urlsplit(self.path)

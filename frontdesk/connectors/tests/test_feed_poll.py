@@ -57,6 +57,27 @@ def test_conditional_get_returns_new_entries_once_then_304(settings):
         assert "br" in request.headers["accept-encoding"]
 
 
+def test_304s_and_errors_leave_the_connection_open_for_the_next_poll():
+    """A host serving many feeds answers them over one kept-alive connection: the
+    bodies of 304s, redirects and errors are read, not left to close it."""
+    with serve(
+        {
+            "/feed.xml": conditional(RSS),
+            "/gone.xml": lambda seen: (410, {"Content-Type": "text/plain"}, b"gone for good"),
+            "/moved.xml": lambda seen: (302, {"Location": "/feed.xml"}, b"see /feed.xml"),
+        }
+    ) as peer:
+        url = peer.url + "/feed.xml"
+        cursor = poll(url, check_robots=False).cursor
+        for _ in range(3):
+            assert poll(url, cursor, check_robots=False).not_modified
+        with pytest.raises(ConnectorError):
+            poll(peer.url + "/gone.xml", check_robots=False)
+        assert poll(peer.url + "/moved.xml", cursor, check_robots=False).not_modified
+        assert len(peer.seen) == 7
+        assert peer.connections == 1
+
+
 def test_only_unseen_entries_come_back_and_an_edit_does_not_re_alert():
     feed = {"body": RSS}
     with serve({"/f": lambda s: (200, {"Content-Type": "text/xml"}, feed["body"])}) as peer:

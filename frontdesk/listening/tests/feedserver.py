@@ -15,6 +15,8 @@ class Route:
     content_type: str = "application/rss+xml; charset=utf-8"
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    # Set: the answer waits until it is (at most 30 s), as a hung server would.
+    hold: threading.Event | None = None
 
 
 class FeedServer:
@@ -41,6 +43,8 @@ class FeedServer:
                     self.end_headers()
                     return
                 server.requests.append((self.path, dict(self.headers), route.status))
+                if route.hold is not None:
+                    route.hold.wait(30)
                 self.send_response(route.status)
                 for name, value in route.headers.items():
                     self.send_header(name, value)

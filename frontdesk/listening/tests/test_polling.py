@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from frontdesk.connectors.base import PollResult
-from frontdesk.listening import polling
+from frontdesk.listening import fetcher, polling
 from frontdesk.listening.models import MAX_BACKOFF, Source
 
 pytestmark = pytest.mark.django_db
@@ -70,7 +70,7 @@ def test_the_source_may_ask_for_slower_polls_and_a_moved_feed_is_followed(make_s
 
 
 def test_the_host_gate_limits_concurrent_requests_per_host():
-    gate = polling.HostGate(limit=2, delay=0)
+    gate = fetcher.HostGate(limit=2, delay=0)
     running: dict[str, int] = {"a": 0, "b": 0}
     most: dict[str, int] = {"a": 0, "b": 0}
     lock = threading.Lock()
@@ -107,10 +107,11 @@ def test_the_host_gate_limits_concurrent_requests_per_host():
 
 
 def test_polls_stored_together_keep_each_other_when_one_fails(
-    make_source, make_watch, make_candidate, monkeypatch
+    make_source, make_watch, make_candidate, monkeypatch, settings
 ):
     """Polls already fetched are stored in one transaction, each in its own savepoint:
     the one that fails is rolled back and released, the others are kept."""
+    settings.LISTENING_FETCH_PROCESS = False  # polling.fetch is replaced: in this process
     from frontdesk.listening.models import Mention
 
     make_watch("riverside")
@@ -151,10 +152,11 @@ def test_polls_stored_together_keep_each_other_when_one_fails(
 
 
 def test_a_story_rolled_back_with_its_source_is_new_for_the_next_one(
-    make_source, make_watch, make_candidate, monkeypatch
+    make_source, make_watch, make_candidate, monkeypatch, settings
 ):
     """A source whose storing fails is rolled back: the near copies known to the round
     forget what it stored, and the same story from the next source is a new mention."""
+    settings.LISTENING_FETCH_PROCESS = False  # polling.fetch is replaced: in this process
     from frontdesk.listening.models import Mention
 
     make_watch("riverside")
@@ -233,3 +235,24 @@ def test_sources_rows_written_together_read_as_the_orm_writes_them(make_source):
         assert (ours.kind, ours.workspace_id, ours.is_active, ours.interval_seconds) == kept
         assert ours.claim_token == "" and ours.next_poll_at == fields["next_poll_at"]
         assert ours.url == fields.get("url", url)
+
+
+def test_a_round_of_polls_claims_more_as_the_first_are_done(make_source, settings, monkeypatch):
+    """poll_due_sources(seconds=...) as the periodic task runs it: more due sources
+    are claimed while those in hand come in, so one round polls more than `limit`;
+    without `seconds`, one claim."""
+    settings.LISTENING_FETCH_PROCESS = False  # polling.fetch is replaced: in this process
+    sources = [make_source(url=f"http://127.0.0.1:9/f{n}.xml") for n in range(7)]
+
+    def fetch(source, keep=None):
+        return polling.Outcome(source, result=PollResult((), {}))
+
+    monkeypatch.setattr(polling, "fetch", fetch)
+    assert len(polling.poll_due_sources(limit=2)) == 2
+    polled = polling.poll_due_sources(limit=2, seconds=polling.ROUND_SECONDS)
+    assert len(polled) == 5
+    assert len({o.source.pk for o in polled} | {s.pk for s in sources}) == 7
+    assert polling.poll_due_sources(limit=2, seconds=polling.ROUND_SECONDS) == []
+    # Past the round's time, no more are claimed than the first `limit`.
+    Source.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
+    assert len(polling.poll_due_sources(limit=2, seconds=0)) == 2

@@ -1,0 +1,418 @@
+"""The feed reader: sources fetched and read in a process of its own.
+
+Polling is two kinds of work. Fetching, parsing (feedparser is pure Python), the
+watch screen, matching and triage's reading of each post (reading.read_posts) need
+no database; storing does. In one process they share one interpreter lock, so
+parsing waits for storing and storing for parsing. With `LISTENING_FETCH_PROCESS`
+on (the default where there is more than one core), a worker process starts one
+child, the feed reader, which runs the polls in a pool of `LISTENING_POLL_THREADS`
+threads with the per-host gate and sends each outcome back, posts read; the worker
+only stores. The reader has no database connection and keeps nothing.
+
+Its life: started with the worker (run_in_worker) or on first use, as
+`python -m frontdesk.listening.fetcher` (a fresh interpreter: nothing inherited but the
+environment and two pipes), one per worker process, shared by its threads. It exits when the
+worker does (it watches its parent). If it dies, or answers nothing for
+`STALL_SECONDS` while polls wait, the polls it had come back failed with the reason
+(backed off like any failure, so a feed that kills it cannot do so every minute)
+and the next poll starts a new one. The settings the connectors and triage read are
+sent to it whenever they change (the environment gives it the rest).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar
+
+from django.conf import settings
+
+from frontdesk.connectors.base import Connector, ConnectorError, PollResult
+from frontdesk.listening.reading import Post, Rule, read_posts, screen
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Polls waiting and not one answer for this long: the reader is stuck; it is replaced.
+STALL_SECONDS = 300.0
+READY = -1  # the reader's first word: started, models loaded
+
+# What the connectors (frontdesk/connectors) and triage read from settings; the
+# reader gets them from the worker, so a setting changed at run time (or by a test)
+# reaches it. test_fetcher checks this list against their source.
+READER_SETTINGS = (
+    "CONNECTOR_BASE_URLS",
+    "DATA_DIR",
+    "DEFAULT_FROM_EMAIL",
+    "EMAIL_BACKEND",
+    "LISTENING_CRAWLER_CONTACT",
+    "PUBLIC_BASE_URL",
+    "SMS_API_TIMEOUT_SECONDS",
+    "SMS_MEDIA_MAX_BYTES",
+    "SMS_PART_RETRY_PAUSE_SECONDS",
+)
+
+
+@dataclass
+class Answer:
+    """One poll's outcome as the reader sends it: the result and its posts read, or
+    the error."""
+
+    result: PollResult | None = None
+    posts: list[Post | None] | None = None
+    error: str = ""
+    permanent: bool = False
+    retry_after: float | None = None
+
+
+def poll_once(
+    connector: Connector[Any], account: Any, cursor: dict[str, Any], keep: Any = None
+) -> Answer:
+    """One poll through `connector`, its failure caught. `keep`: the screen, for an
+    account that takes one (feeds: ingest.watch_screen)."""
+    try:
+        if keep is not None and "keep" in {f.name for f in dataclasses.fields(account)}:
+            account = dataclasses.replace(account, keep=keep)
+        return Answer(result=connector.poll(account, cursor))
+    except ConnectorError as error:
+        return Answer(error=error.message, permanent=error.permanent, retry_after=error.retry_after)
+    except Exception as error:  # a bug in an adapter must not stop the other sources
+        logger.exception("source poll crashed")
+        return Answer(error=f"Unexpected error: {type(error).__name__}: {error}")
+
+
+def settings_now() -> dict[str, Any]:
+    return {name: getattr(settings, name) for name in READER_SETTINGS if hasattr(settings, name)}
+
+
+# --- the reader's side -------------------------------------------------------------
+
+
+class HostGate:
+    """At most `limit` requests at once to one host, `delay` seconds apart."""
+
+    def __init__(self, limit: int, delay: float) -> None:
+        self.limit, self.delay = limit, delay
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = defaultdict(
+            lambda: threading.Semaphore(limit)
+        )
+        self._last: dict[str, float] = {}
+
+    def run(self, host: str, call: Callable[[], T]) -> T:
+        with self._lock:
+            slot = self._slots[host]
+        with slot:
+            with self._lock:
+                wait = self._last.get(host, 0.0) + self.delay - time.monotonic()
+                self._last[host] = time.monotonic() + max(0.0, wait)
+            if wait > 0:
+                time.sleep(wait)
+            return call()
+
+
+def _read_and_answer(
+    request: tuple[Any, ...], answers: Connection, lock: threading.Lock, gates: dict[Any, Any]
+) -> None:
+    number, connector, account, cursor, rules, source_id, host, gate = request
+    with lock:
+        if gate not in gates:
+            gates[gate] = HostGate(*gate)
+        hosts = gates[gate]
+    answer = hosts.run(host, partial(_poll_and_read, connector, account, cursor, rules, source_id))
+    try:
+        with lock:
+            answers.send((number, answer))
+    except (OSError, EOFError):  # the worker is gone
+        os._exit(0)
+    except Exception as error:  # what a connector found would not pickle
+        logger.exception("a poll's answer could not be sent")
+        with lock:
+            answers.send((number, Answer(error=f"Unexpected error: {error}")))
+
+
+def _poll_and_read(
+    connector: Connector[Any],
+    account: Any,
+    cursor: dict[str, Any],
+    rules: list[Rule] | None,
+    source_id: int,
+) -> Answer:
+    keep = screen(rule.compiled for rule in rules) if rules else None
+    answer = poll_once(connector, account, cursor, keep)
+    if answer.result is not None and answer.result.candidates and rules:
+        try:
+            answer.posts = read_posts(answer.result.candidates, rules, source_id=source_id)
+        except Exception:  # the worker reads them itself
+            logger.exception("reading a poll's posts failed")
+    return answer
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:  # adopted by another once the worker is gone
+        time.sleep(1)
+    os._exit(0)
+
+
+def reader_main(requests: Connection, answers: Connection, threads: int) -> None:
+    """The reader process: polls as asked, answers as each is done."""
+    import django
+
+    django.setup()
+    threading.Thread(
+        target=_watch_parent, args=(os.getppid(),), name="parent-watch", daemon=True
+    ).start()
+    from frontdesk.triage.pipeline import warm_up
+
+    warm_up()  # triage's models, before the first post is read
+    lock = threading.Lock()
+    answers.send((READY, None))
+    gates: dict[tuple[int, float], HostGate] = {}
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reader") as pool:
+        while True:
+            try:
+                message = requests.recv()
+            except (EOFError, OSError):
+                break
+            if message[0] == "settings":
+                for name, value in message[1].items():
+                    setattr(settings, name, value)
+            elif message[0] == "poll":
+                pool.submit(_read_and_answer, message[1:], answers, lock, gates)
+            else:
+                break
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+# --- the worker's side -------------------------------------------------------------
+
+
+class ReaderGone(RuntimeError):
+    """The reader stopped before it answered."""
+
+
+class Reader:
+    """The worker's handle on its reader process (one per process: `reader()`)."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._numbers = itertools.count()
+        self._pending: dict[int, Future[Answer]] = {}
+        self._process: subprocess.Popen[bytes] | None = None
+        self._requests: Connection | None = None
+        self._settings: dict[str, Any] | None = None
+        self._ready = threading.Event()
+        # Why a reader was stopped on purpose (by pid): what its polls are failed with.
+        self._why: dict[int, str] = {}
+        self.started = 0  # processes started, for the worker's log and tests
+
+    @property
+    def pid(self) -> int | None:
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
+    def submit(
+        self,
+        connector: Connector[Any],
+        account: Any,
+        cursor: dict[str, Any],
+        *,
+        rules: list[Rule] | None,
+        source_id: int,
+        host: str,
+        gate: tuple[int, float],
+    ) -> Future[Answer]:
+        """Ask the reader for one poll (starting it if need be); the future is the
+        answer, or ReaderGone."""
+        future: Future[Answer] = Future()
+        current = settings_now()
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+            requests = self._requests
+            assert requests is not None
+            number = next(self._numbers)
+            self._pending[number] = future
+            try:
+                if current != self._settings:
+                    requests.send(("settings", current))
+                    self._settings = current
+                requests.send(
+                    ("poll", number, connector, account, cursor, rules, source_id, host, gate)
+                )
+            except (OSError, EOFError, ValueError) as error:
+                self._pending.pop(number, None)
+                future.set_exception(ReaderGone(f"the feed reader could not be reached: {error}"))
+        return future
+
+    def start(self, *, wait: float = 0) -> bool:
+        """Start the reader now if it is not running; wait up to `wait` seconds for it
+        to be ready (its models loaded). Returns whether it is ready."""
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._start()
+            ready = self._ready
+        return ready.wait(wait) if wait else ready.is_set()
+
+    def _start(self) -> None:
+        """Start the reader: `python -m frontdesk.listening.fetcher`, a fresh
+        interpreter (no copy of this one's threads, connections or main module), with
+        a pipe each way."""
+        self._ready = threading.Event()
+        requests_in, requests_out = os.pipe()
+        answers_in, answers_out = os.pipe()
+        try:
+            process = subprocess.Popen(  # noqa: S603 - our own module, no shell
+                [
+                    sys.executable,
+                    "-m",
+                    "frontdesk.listening.fetcher",
+                    str(requests_in),
+                    str(answers_out),
+                    str(self.threads),
+                ],
+                pass_fds=(requests_in, answers_out),
+                stdin=subprocess.DEVNULL,
+                # The same code as this process runs, wherever it was found.
+                env=os.environ | {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+            )
+        finally:
+            os.close(requests_in)
+            os.close(answers_out)
+        self._process = process
+        self._requests = Connection(requests_out, readable=False)
+        self._settings = None
+        self.started += 1
+        logger.info("feed reader started", extra={"pid": process.pid})
+        threading.Thread(
+            target=self._collect,
+            args=(process, Connection(answers_in, writable=False)),
+            name="feed-reader-answers",
+            daemon=True,
+        ).start()
+
+    def _collect(self, process: subprocess.Popen[bytes], answers: Connection) -> None:
+        """Hand each answer to its future; when the reader dies, fail what it had."""
+        while True:
+            if not wait([answers], timeout=1.0):
+                if process.poll() is None:
+                    continue
+                if not answers.poll():  # ended, and nothing is left to read
+                    break
+            try:
+                number, answer = answers.recv()
+            except (EOFError, OSError):
+                break
+            if number == READY:
+                self._ready.set()
+                continue
+            with self._lock:
+                future = self._pending.pop(number, None)
+            if future is not None:
+                future.set_result(answer)
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        answers.close()
+        self._gone(process, f"the feed reader stopped (exit code {process.returncode})")
+
+    def _gone(self, process: Any, reason: str) -> None:
+        with self._lock:
+            reason = self._why.pop(process.pid, reason)
+            if self._process is not process:
+                return
+            pending, self._pending = self._pending, {}
+            self._process = None
+            if self._requests is not None:
+                self._requests.close()
+                self._requests = None
+        if pending:
+            logger.warning("feed reader lost polls", extra={"polls": len(pending), "why": reason})
+        for future in pending.values():
+            future.set_exception(ReaderGone(reason))
+
+    def stall(self) -> None:
+        """Nothing answered for too long: stop the reader (its polls fail)."""
+        process = self._process
+        if process is not None:
+            logger.error("feed reader stalled; restarting it", extra={"pid": process.pid})
+            with self._lock:
+                self._why[process.pid] = (
+                    f"the feed reader answered nothing for {STALL_SECONDS:.0f} s"
+                )
+            process.kill()
+            process.wait(5)
+            self._gone(process, "")
+
+    def stop(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        with self._lock:
+            self._why[process.pid] = "the feed reader was stopped"
+            try:
+                if self._requests is not None:
+                    self._requests.send(("stop",))
+            except (OSError, ValueError):
+                pass
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        self._gone(process, "the feed reader was stopped")
+
+
+_READER: Reader | None = None
+_READER_LOCK = threading.Lock()
+
+
+def reader() -> Reader:
+    """This process's reader (not started until asked for a poll)."""
+    global _READER
+    with _READER_LOCK:
+        if _READER is None or _READER.threads != settings.LISTENING_POLL_THREADS:
+            if _READER is not None:
+                _READER.stop()
+            _READER = Reader(settings.LISTENING_POLL_THREADS)
+        return _READER
+
+
+def in_use() -> bool:
+    return bool(settings.LISTENING_FETCH_PROCESS)
+
+
+def run_in_worker(stop: threading.Event) -> None:
+    """A worker thread (ListeningConfig.worker_threads): the reader starts with the
+    worker, so the first poll does not wait for it, and stops with it."""
+    if not in_use():
+        return
+    if not reader().start(wait=120):
+        logger.warning("feed reader slow to start")
+    stop.wait()
+    reader().stop()
+
+
+if __name__ == "__main__":  # the reader process (Reader._start)
+    from frontdesk.listening import fetcher  # its classes by their own module's name
+
+    fetcher.reader_main(
+        Connection(int(sys.argv[1]), writable=False),
+        Connection(int(sys.argv[2]), readable=False),
+        int(sys.argv[3]),
+    )

@@ -1,0 +1,174 @@
+"""The feed reader (listening/fetcher.py): polls fetched and read in a process of their
+own, stored by the worker; what happens when that process dies or hangs; the settings
+it is given."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+
+from frontdesk.listening import fetcher, polling
+from frontdesk.listening.models import Mention, Source
+from frontdesk.listening.tests.feedserver import FeedServer, Route, rss
+
+pytestmark = pytest.mark.django_db
+
+UNHAPPY = {
+    "guid": "tag:blog.example,2026:hold",
+    "title": "Third time my hold vanished",
+    "link": "https://blog.example/2026/12/hold?utm_source=rss",
+    "text": "Third time this month my hold at Riverside Library vanished. I waited two "
+    "weeks and nobody answered the phone. Really frustrating.",
+}
+OTHER = {
+    "guid": "tag:blog.example,2026:rain",
+    "title": "Rain",
+    "link": "https://blog.example/2026/12/rain",
+    "text": "Rain all weekend, and the river is high.",
+}
+
+
+@pytest.fixture
+def feeds(settings):
+    settings.LISTENING_HOST_DELAY_SECONDS = 0
+    settings.LISTENING_FETCH_PROCESS = True
+    server = FeedServer()
+    yield server
+    server.close()
+
+
+def due_again():
+    Source.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
+
+
+def test_polls_are_fetched_and_read_in_the_reader_and_stored_here(
+    feeds, make_watch, make_source, monkeypatch
+):
+    make_watch("riverside")
+    feeds.routes["/a.xml"] = Route(body=rss([UNHAPPY, OTHER]))
+    source = make_source(url=feeds.url("/a.xml"))
+    stored = []
+    real_ingest = polling.ingest
+
+    def ingest(source, candidates, **options):  # what reached the storing side
+        stored.append((os.getpid(), options.get("posts")))
+        return real_ingest(source, candidates, **options)
+
+    monkeypatch.setattr(polling, "ingest", ingest)
+    polling.poll_due_sources()
+    reader = fetcher.reader()
+    assert reader.pid is not None and reader.pid != os.getpid()
+    ((pid, posts),) = stored
+    assert pid == os.getpid()
+    # The reader screened out the post no watch can match and read the other.
+    ((post),) = posts
+    assert post.title == "Third time my hold vanished" and post.matched
+    assert post.analysis is not None and "sentiment" in post.analysis.__dict__
+    mention = Mention.objects.get()
+    assert mention.sentiment_label == "negative" and mention.alert_reasons
+    assert mention.canonical_url == "https://blog.example/2026/12/hold"
+    source.refresh_from_db()
+    assert source.failures == 0 and source.cursor.get("etag")
+    due_again()
+    polling.poll_due_sources()
+    assert feeds.statuses("/a.xml") == [200, 304]
+    assert Mention.objects.count() == 1
+
+
+def test_the_reader_is_given_the_settings_connectors_read(feeds, make_watch, make_source, settings):
+    make_watch("riverside")
+    feeds.routes["/a.xml"] = Route(body=rss([UNHAPPY]))
+    make_source(url=feeds.url("/a.xml"))
+    polling.poll_due_sources()
+    settings.LISTENING_CRAWLER_CONTACT = "listening-ops@riverside.example"
+    due_again()
+    polling.poll_due_sources()
+    agents = [h.get("User-Agent", "") for path, h, _ in feeds.requests if path == "/a.xml"]
+    assert len(agents) == 2
+    assert "listening-ops@riverside.example" not in agents[0]
+    assert "listening-ops@riverside.example" in agents[1]
+
+
+def test_the_settings_list_covers_what_connectors_and_triage_read():
+    root = Path(fetcher.__file__).resolve().parent.parent
+    named: set[str] = set()
+    for package in ("connectors", "triage"):
+        for path in (root / package).rglob("*.py"):
+            if "tests" in path.parts:
+                continue
+            text = path.read_text()
+            named |= set(re.findall(r"settings\.([A-Z][A-Z0-9_]+)", text))
+            named |= set(re.findall(r"getattr\(settings, \"([A-Z][A-Z0-9_]+)\"", text))
+    assert named and named <= set(fetcher.READER_SETTINGS), named - set(fetcher.READER_SETTINGS)
+
+
+def test_a_reader_that_dies_fails_its_polls_and_the_next_round_starts_another(
+    feeds, make_watch, make_source
+):
+    make_watch("riverside")
+    hold = threading.Event()
+    feeds.routes["/hung.xml"] = Route(body=rss([UNHAPPY]), hold=hold)
+    source = make_source(url=feeds.url("/hung.xml"))
+    reader = fetcher.reader()
+    started = reader.started
+    killed = []
+
+    def kill_once_asked() -> None:  # the reader is killed with the poll in its hands
+        deadline = time.monotonic() + 20
+        while not feeds.statuses("/hung.xml") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if reader.pid is not None:
+            os.kill(reader.pid, signal.SIGKILL)
+            killed.append(True)
+
+    killer = threading.Thread(target=kill_once_asked)
+    killer.start()
+    try:
+        outcomes = polling.poll_due_sources()
+    finally:
+        hold.set()
+        killer.join(20)
+    assert killed, "the reader never asked for the feed"
+    ((outcome),) = outcomes
+    assert outcome.result is None and "feed reader stopped" in outcome.error
+    source.refresh_from_db()
+    assert source.failures == 1 and "feed reader stopped" in source.last_error
+    assert source.claimed_at is None and source.next_poll_at > timezone.now()
+    # The next round starts a new reader and the feed is read.
+    due_again()
+    polling.poll_due_sources()
+    assert reader.started == started + 1 and reader.pid is not None
+    source.refresh_from_db()
+    assert source.failures == 0 and Mention.objects.count() == 1
+
+
+def test_a_reader_that_answers_nothing_is_replaced(feeds, make_watch, make_source, monkeypatch):
+    make_watch("riverside")
+    hold = threading.Event()
+    feeds.routes["/ok.xml"] = Route(body=rss([{**UNHAPPY, "guid": "other"}]))
+    ok = make_source(url=feeds.url("/ok.xml"))
+    reader = fetcher.reader()
+    polling.poll_due_sources()  # started, so that its start-up is not taken for a stall
+    started = reader.started
+    feeds.routes["/hung.xml"] = Route(body=rss([UNHAPPY]), hold=hold)
+    hung = make_source(url=feeds.url("/hung.xml"))
+    monkeypatch.setattr(fetcher, "STALL_SECONDS", 1.0)
+    due_again()
+    try:
+        outcomes = {o.source.pk: o for o in polling.poll_due_sources()}
+    finally:
+        hold.set()
+    assert outcomes[ok.pk].result is not None
+    assert outcomes[hung.pk].result is None and "answered nothing" in outcomes[hung.pk].error
+    assert reader.pid is None  # stopped; the next poll starts another
+    due_again()
+    polling.poll_due_sources()
+    assert reader.started == started + 1
