@@ -213,7 +213,8 @@ class Reader:
         self._pending: dict[int, Future[Answer]] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._requests: Connection | None = None
-        self._settings: dict[str, Any] | None = None
+        self._settings: dict[str, Any] | None = None  # as last sent to the running reader
+        self._wanted: dict[str, Any] | None = None  # as last read (configure)
         self._ready = threading.Event()
         # Why a reader was stopped on purpose (by pid): what its polls are failed with.
         self._why: dict[int, str] = {}
@@ -238,7 +239,7 @@ class Reader:
         """Ask the reader for one poll (starting it if need be); the future is the
         answer, or ReaderGone."""
         future: Future[Answer] = Future()
-        current = settings_now()
+        current = self._wanted or self.configure()
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._start()
@@ -247,7 +248,7 @@ class Reader:
             number = next(self._numbers)
             self._pending[number] = future
             try:
-                if current != self._settings:
+                if current is not self._settings:
                     requests.send(("settings", current))
                     self._settings = current
                 requests.send(
@@ -257,6 +258,14 @@ class Reader:
                 self._pending.pop(number, None)
                 future.set_exception(ReaderGone(f"the feed reader could not be reached: {error}"))
         return future
+
+    def configure(self) -> dict[str, Any]:
+        """Read the settings the reader is given now (a round of polls calls this once;
+        they are sent with the next poll if they changed)."""
+        current = settings_now()
+        if current != self._wanted:
+            self._wanted = current
+        return self._wanted
 
     def start(self, *, wait: float = 0) -> bool:
         """Start the reader now if it is not running; wait up to `wait` seconds for it

@@ -170,8 +170,9 @@ def record(
             moved = outcome.result.moved_to or cursor.get("moved_to")
             if isinstance(moved, str) and moved.startswith(("http://", "https://")):
                 fields["url"] = moved[:1000]  # a permanent redirect: follow it from now on
+            if cursor != source.cursor:  # a 304 leaves it as it was: not written again
+                fields["cursor"] = cursor
             fields |= {
-                "cursor": cursor,
                 "failures": 0,
                 "last_error": "",
                 "last_ok_at": now,
@@ -236,6 +237,7 @@ def fetched_together(
     with ExitStack() as stack:
         if fetcher.in_use():
             reader = fetcher.reader()
+            reader.configure()
 
             def submit(found: list[Source]) -> None:
                 for source in found:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -97,6 +98,17 @@ def _user_agent(account: FeedAccount) -> str:
     return account.user_agent or crawler_user_agent(account.contact)
 
 
+class NoCookies(CookieJar):
+    """A cookie jar that keeps nothing: a crawler carries no cookie from one feed (or
+    host) to the next, and parsing each response's Set-Cookie is work for nothing."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def set_cookie(self, cookie: Any) -> None:
+        return None
+
+
 _CLIENTS: dict[tuple[str, float], httpx.Client] = {}
 _CLIENTS_LOCK = threading.Lock()
 
@@ -115,6 +127,7 @@ def _client(account: FeedAccount) -> httpx.Client:
                 timeout=account.timeout_seconds,
                 headers={"User-Agent": key[0], "Accept-Encoding": "gzip, deflate, br"},
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                cookies=NoCookies(),
             )
             _CLIENTS[key] = client
         return client

@@ -78,6 +78,18 @@ def test_304s_and_errors_leave_the_connection_open_for_the_next_poll():
         assert peer.connections == 1
 
 
+def test_the_crawler_keeps_no_cookie_from_one_feed_to_the_next():
+    def with_cookie(seen):
+        return 200, {"Content-Type": "application/rss+xml", "Set-Cookie": "visitor=1; Path=/"}, RSS
+
+    with serve({"/a.xml": with_cookie, "/b.xml": conditional(RSS)}) as peer:
+        poll(peer.url + "/a.xml", check_robots=False)
+        poll(peer.url + "/b.xml", check_robots=False)
+        poll(peer.url + "/a.xml", check_robots=False)
+        assert len(peer.seen) == 3
+        assert all("cookie" not in seen.headers for seen in peer.seen)
+
+
 def test_only_unseen_entries_come_back_and_an_edit_does_not_re_alert():
     feed = {"body": RSS}
     with serve({"/f": lambda s: (200, {"Content-Type": "text/xml"}, feed["body"])}) as peer:
