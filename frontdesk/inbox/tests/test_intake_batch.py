@@ -523,7 +523,9 @@ def test_a_new_row_is_the_instance_the_model_itself_makes(
     makes: the values given, every other field's default, unsaved; the event row keeps
     its channel as `channel=` would; a field the model has not is refused."""
     event = make_event(thread_key="key-1")
+    before = timezone.now()
     row = intake._event_row(channel, event, [])
+    after = timezone.now()
     made = InboundEvent(
         workspace_id=channel.workspace_id,
         channel=channel,
@@ -541,11 +543,13 @@ def test_a_new_row_is_the_instance_the_model_itself_makes(
     for field in InboundEvent._meta.concrete_fields:
         if field.name != "created_at":  # a default of its own time, made a moment apart
             assert getattr(row, field.attname) == getattr(made, field.attname), field.name
-    assert abs(row.created_at - made.created_at) < timedelta(seconds=5)
+    assert before <= row.created_at <= after
     assert row.pk is None and row._state.adding and row._state.db is None
     assert row.status == InboundEventStatus.PENDING and row.attempts == 0 and row.error == ""
     with django_assert_num_queries(0):
         assert row.channel is channel
-    assert row.attachments is not made.attachments  # each default list its own
+    bare, other = intake.new_row(InboundEvent, {}), intake.new_row(InboundEvent, {})
+    assert bare.attachments == [] and bare.raw == {}
+    assert bare.attachments is not other.attachments  # each default list its own
     with pytest.raises(TypeError, match="no field 'colour'"):
         intake.new_row(InboundEvent, {"colour": "blue"})
