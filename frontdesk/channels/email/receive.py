@@ -38,6 +38,7 @@ from frontdesk.channels.email.models import (
 from frontdesk.connectors import base
 from frontdesk.inbox.intake import (
     bulk_insert,
+    new_row,
     store_inbound_event,
     store_new_inbound_events,
 )
@@ -130,8 +131,10 @@ def _sender(value: str) -> tuple[str, str]:
 def content_key(raw: bytes, headers: dict[str, str] | None = None) -> tuple[str, str]:
     """(Message-ID, content hash) of a raw mail: what makes two deliveries the same."""
     head, body = _split(raw)
-    if headers is None:
-        headers = _headers(head)
+    return _content_key(head, body, _headers(head) if headers is None else headers)
+
+
+def _content_key(head: bytes, body: bytes, headers: dict[str, str]) -> tuple[str, str]:
     digest = hashlib.sha256()
     for name in _IDENTIFYING:
         digest.update(name.encode() + b":" + " ".join(headers.get(name, "").split()).encode())
@@ -175,9 +178,9 @@ def _arrival(
         raise ValueError(f"receive_raw takes an email channel, not {channel.kind!r}")
     reason = ""
     try:
-        head, _body = _split(raw)
+        head, body = _split(raw)
         headers = _headers(head)
-        message_id, content_hash = content_key(raw, headers)
+        message_id, content_hash = _content_key(head, body, headers)
     except Exception as exc:
         message_id, content_hash = "", hashlib.sha256(raw).hexdigest()
         headers = {}
@@ -206,14 +209,17 @@ def _arrival(
 def _raw_row(
     channel: Channel, row: Any, raw: bytes, via: str, envelope_recipients: Sequence[str]
 ) -> RawEmail:
-    return RawEmail(
-        workspace_id=channel.workspace_id,
-        event=row,
-        data=raw,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        size=len(raw),
-        via=via[:32],
-        envelope_recipients=[str(r)[:320] for r in envelope_recipients][:100],
+    return new_row(
+        RawEmail,
+        {
+            "workspace_id": channel.workspace_id,
+            "event_id": None if row is None else row.pk,
+            "data": raw,
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "size": len(raw),
+            "via": via[:32],
+            "envelope_recipients": [str(r)[:320] for r in envelope_recipients][:100],
+        },
     )
 
 

@@ -514,3 +514,42 @@ def test_storing_several_events_at_once_keeps_each_once(channel, make_event, out
     }
     with pytest.raises(ValueError, match="one item per arrival"):
         intake.store_new_inbound_events([(channel, make_event())], failures=[])
+
+
+def test_a_new_row_is_the_instance_the_model_itself_makes(
+    channel, make_event, django_assert_num_queries
+):
+    """`new_row` (values by position, as Django reads rows) makes what `Model(**values)`
+    makes: the values given, every other field's default, unsaved; the event row keeps
+    its channel as `channel=` would; a field the model has not is refused."""
+    event = make_event(thread_key="key-1")
+    before = timezone.now()
+    row = intake._event_row(channel, event, [])
+    after = timezone.now()
+    made = InboundEvent(
+        workspace_id=channel.workspace_id,
+        channel=channel,
+        provider_message_id=event.provider_message_id,
+        sender_kind=event.sender_kind,
+        sender_address=event.sender_address,
+        sender_name=event.sender_name,
+        subject=event.subject,
+        body=event.body,
+        thread_key=event.thread_key,
+        attachments=[],
+        raw=dict(event.raw),
+        received_at=event.received_at,
+    )
+    for field in InboundEvent._meta.concrete_fields:
+        if field.name != "created_at":  # a default of its own time, made a moment apart
+            assert getattr(row, field.attname) == getattr(made, field.attname), field.name
+    assert before <= row.created_at <= after
+    assert row.pk is None and row._state.adding and row._state.db is None
+    assert row.status == InboundEventStatus.PENDING and row.attempts == 0 and row.error == ""
+    with django_assert_num_queries(0):
+        assert row.channel is channel
+    bare, other = intake.new_row(InboundEvent, {}), intake.new_row(InboundEvent, {})
+    assert bare.attachments == [] and bare.raw == {}
+    assert bare.attachments is not other.attachments  # each default list its own
+    with pytest.raises(TypeError, match="no field 'colour'"):
+        intake.new_row(InboundEvent, {"colour": "blue"})

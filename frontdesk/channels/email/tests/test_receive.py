@@ -159,6 +159,54 @@ def test_a_batch_the_database_refuses_stores_nothing(email_channel, mail):
     assert sorted(bytes(r.data) for r in RawEmail.objects.all()) == sorted(raws)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_on_its_own_is_one_transaction_of_its_engine_s_own_path(
+    email_channel, mail, monkeypatch
+):
+    """Outside a transaction a batch takes its engine's own path (PostgreSQL: one
+    statement; SQLite: both INSERTs in one BEGIN … COMMIT on the driver's connection);
+    a batch the database refuses there leaves no transaction open behind it, and the
+    connection stores the next batch as usual."""
+    from django.db import IntegrityError, connection
+
+    from frontdesk.channels.email.receive import _arrival, _raw_row
+    from frontdesk.inbox import intake
+
+    path = {"postgresql": "_insert_new_with", "sqlite": "_insert_new_sqlite"}[connection.vendor]
+    taken: list[int] = []
+    own = getattr(intake, path)
+
+    def counted(rows, companions):
+        taken.append(len(rows))
+        return own(rows, companions)
+
+    monkeypatch.setattr(intake, path, counted)
+    raws = [mail(subject="One"), mail(subject="Two")]
+    arrivals = [_arrival(email_channel, raw, "smtpd", None)[0] for raw in raws]
+    beside = [_raw_row(email_channel, None, raw, "smtpd", [DESK]) for raw in raws]
+    beside[0].size = -1  # the CHECK constraint refuses it
+    with pytest.raises(IntegrityError):
+        intake.store_new_inbound_events([(email_channel, a) for a in arrivals], beside=beside)
+    assert taken == [2]
+    if connection.vendor == "sqlite":
+        assert not connection.connection.in_transaction
+    else:
+        from psycopg.pq import TransactionStatus
+
+        assert connection.connection.info.transaction_status == TransactionStatus.IDLE
+    assert connection.get_autocommit() and not connection.in_atomic_block
+    assert not InboundEvent.objects.exists() and not RawEmail.objects.exists()
+
+    results = receive_many([Received(email_channel, raw, [DESK]) for raw in raws], via="smtpd")
+    assert taken == [2, 2]
+    assert [r.created for r in results] == [True, True]
+    stored = {bytes(r.data): r for r in RawEmail.objects.select_related("event")}
+    assert set(stored) == set(raws)
+    assert {r.event.subject for r in stored.values()} == {"One", "Two"}
+    assert {r.event_id for r in stored.values()} == {r.event_id for r in results}
+    assert all(r.sha256 and r.size == len(raw) for raw, r in stored.items())
+
+
 def test_receive_many_takes_only_email_channels(riverside):
     from frontdesk.inbox.models import Channel
 
