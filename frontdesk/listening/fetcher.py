@@ -126,12 +126,14 @@ class HostGate:
 def _read_and_answer(
     request: tuple[Any, ...], answers: Connection, lock: threading.Lock, gates: dict[Any, Any]
 ) -> None:
-    number, connector, account, cursor, rules, source_id, host, gate = request
+    number, connector, account, cursor, watching, source_id, host, gate = request
     with lock:
         if gate not in gates:
             gates[gate] = HostGate(*gate)
         hosts = gates[gate]
-    answer = hosts.run(host, partial(_poll_and_read, connector, account, cursor, rules, source_id))
+    answer = hosts.run(
+        host, partial(_poll_and_read, connector, account, cursor, watching, source_id)
+    )
     try:
         with lock:
             answers.send((number, answer))
@@ -143,14 +145,17 @@ def _read_and_answer(
             answers.send((number, Answer(error=f"Unexpected error: {error}")))
 
 
+Watching = tuple[list[Rule], Callable[[str], bool] | None]
+
+
 def _poll_and_read(
     connector: Connector[Any],
     account: Any,
     cursor: dict[str, Any],
-    rules: list[Rule] | None,
+    watching: Watching | None,
     source_id: int,
 ) -> Answer:
-    keep = screen(rule.compiled for rule in rules) if rules else None
+    rules, keep = watching or ([], None)
     answer = poll_once(connector, account, cursor, keep)
     if answer.result is not None and answer.result.candidates and rules:
         try:
@@ -180,6 +185,9 @@ def reader_main(requests: Connection, answers: Connection, threads: int) -> None
     lock = threading.Lock()
     answers.send((READY, None))
     gates: dict[tuple[int, float], HostGate] = {}
+    # A workspace's watches, sent once (by number) rather than with each of its polls,
+    # with their screen made once.
+    watch_sets: dict[int, Watching] = {}
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reader") as pool:
         while True:
             try:
@@ -189,8 +197,13 @@ def reader_main(requests: Connection, answers: Connection, threads: int) -> None
             if message[0] == "settings":
                 for name, value in message[1].items():
                     setattr(settings, name, value)
+            elif message[0] == "rules":
+                _, number, rules = message
+                watch_sets[number] = (rules, screen(rule.compiled for rule in rules))
             elif message[0] == "poll":
-                pool.submit(_read_and_answer, message[1:], answers, lock, gates)
+                request = list(message[1:])
+                request[4] = watch_sets.get(request[4]) if request[4] is not None else None
+                pool.submit(_read_and_answer, tuple(request), answers, lock, gates)
             else:
                 break
         pool.shutdown(wait=False, cancel_futures=True)
@@ -215,6 +228,8 @@ class Reader:
         self._requests: Connection | None = None
         self._settings: dict[str, Any] | None = None  # as last sent to the running reader
         self._wanted: dict[str, Any] | None = None  # as last read (configure)
+        # The watch sets sent to the running reader, by number.
+        self._rule_sets: dict[tuple[Rule, ...], int] = {}
         self._ready = threading.Event()
         # Why a reader was stopped on purpose (by pid): what its polls are failed with.
         self._why: dict[int, str] = {}
@@ -251,8 +266,14 @@ class Reader:
                 if current is not self._settings:
                     requests.send(("settings", current))
                     self._settings = current
+                watching = None
+                if rules:
+                    watching = self._rule_sets.get(key := tuple(rules))
+                    if watching is None:
+                        watching = self._rule_sets[key] = len(self._rule_sets)
+                        requests.send(("rules", watching, rules))
                 requests.send(
-                    ("poll", number, connector, account, cursor, rules, source_id, host, gate)
+                    ("poll", number, connector, account, cursor, watching, source_id, host, gate)
                 )
             except (OSError, EOFError, ValueError) as error:
                 self._pending.pop(number, None)
@@ -304,6 +325,7 @@ class Reader:
         self._process = process
         self._requests = Connection(requests_out, readable=False)
         self._settings = None
+        self._rule_sets = {}
         self.started += 1
         logger.info("feed reader started", extra={"pid": process.pid})
         threading.Thread(

@@ -172,3 +172,29 @@ def test_a_reader_that_answers_nothing_is_replaced(feeds, make_watch, make_sourc
     due_again()
     polling.poll_due_sources()
     assert reader.started == started + 1
+
+
+def test_a_watch_changed_between_rounds_is_what_the_reader_matches(feeds, make_watch, make_source):
+    """The reader is sent a workspace's watches once, not with each poll; a watch
+    edited later is sent again and the next round matches with it."""
+    watch = make_watch("riverside")
+    feeds.routes["/a.xml"] = Route(body=rss([UNHAPPY]))
+    feeds.routes["/b.xml"] = Route(
+        body=rss([{**UNHAPPY, "guid": "b-1", "link": "https://b.example/1"}])
+    )
+    make_source(url=feeds.url("/a.xml"))
+    make_source(url=feeds.url("/b.xml"))
+    reader = fetcher.reader()
+    reader.stop()  # a fresh reader: nothing sent to it yet
+    polling.poll_due_sources()
+    assert Mention.objects.count() == 1  # one story from two feeds
+    assert len(reader._rule_sets) == 1  # one set sent for the two polls
+    watch.query = "river"
+    watch.save()
+    feeds.routes["/a.xml"] = Route(body=rss([UNHAPPY, OTHER]))
+    due_again()
+    polling.poll_due_sources()
+    assert set(Mention.objects.values_list("title", flat=True)) == {
+        "Third time my hold vanished",
+        "Rain",
+    }
