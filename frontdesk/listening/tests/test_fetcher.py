@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -118,6 +120,7 @@ def test_a_reader_that_dies_fails_its_polls_and_the_next_round_starts_another(
     feeds.routes["/hung.xml"] = Route(body=rss([UNHAPPY]), hold=hold)
     source = make_source(url=feeds.url("/hung.xml"))
     reader = fetcher.reader()
+    assert reader.start(wait=60)
     started = reader.started
     killed = []
 
@@ -198,3 +201,34 @@ def test_a_watch_changed_between_rounds_is_what_the_reader_matches(feeds, make_w
         "Third time my hold vanished",
         "Rain",
     }
+
+
+def test_the_reader_exits_when_its_worker_dies(tmp_path):
+    """A worker killed outright leaves no reader behind: the reader sees it is gone."""
+    script = (
+        "import os, sys, django\n"
+        "django.setup()\n"
+        "from frontdesk.listening import fetcher\n"
+        "reader = fetcher.reader()\n"
+        "assert reader.start(wait=60)\n"
+        "print(reader.pid, flush=True)\n"
+        "os._exit(0)\n"
+    )
+    worker = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        env=os.environ | {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+    )
+    assert worker.returncode == 0, worker.stderr
+    pid = int(worker.stdout.split()[-1])
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+            break  # a zombie: exited, waiting for its new parent to reap it
+        time.sleep(0.2)
+    alive = Path(f"/proc/{pid}").exists() and not Path(f"/proc/{pid}/stat").read_text().split(
+        ") ", 1
+    )[1].startswith("Z")
+    assert not alive, f"the reader {pid} outlived its worker"
