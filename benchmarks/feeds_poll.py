@@ -14,9 +14,13 @@ Passes, 16 threads each:
 - the baseline (one shared httpx client, GET + feedparser.parse), run twice (the ratio
   uses the mean, as load drifts on a shared machine);
 - the connector alone (FeedConnector.poll from empty cursors), for reference;
-- ours, first pass: `listening.polling.poll_due_sources` until nothing is due, on a
-  fresh install (SQLite by default, `--engine postgres`) with 5,000 feed sources: every
-  matching entry stored as a mention, deduplicated, triaged;
+- ours, first pass: `listening.polling.poll_due_sources` as the periodic task runs it
+  (claiming more as polls end) until nothing is due, on a fresh install (SQLite by
+  default, `--engine postgres`) with 5,000 feed sources: every matching entry stored as
+  a mention, deduplicated, triaged. The fetching, parsing and reading run in the feed
+  reader process (listening/fetcher.py) where the product runs them there (two cores
+  or more; `--reader on|off`), started before the timing as the worker starts it; the
+  CPU of both processes is printed;
 - ours, second pass: every source made due again; all 304.
 Printed: seconds, feeds/s, the ratios first/baseline and second/first, and the
 duplicate checks (no new mention on the second pass; one mention per story URL).
@@ -26,6 +30,7 @@ All feeds share one loopback host here, so the per-host politeness gate
 is opened to the thread count: it stands for 5,000 different hosts.
 
     .venv/bin/python benchmarks/feeds_poll.py [--feeds 5000] [--threads 16] [--engine postgres]
+        [--matching 0.2] [--reader on|off] [--profile N]
 """
 
 from __future__ import annotations

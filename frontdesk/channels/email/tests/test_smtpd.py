@@ -260,3 +260,21 @@ def test_a_session_that_gives_up_before_data_does_not_hold_back_the_others(smtpd
     handlers = [o for o in gc.get_objects() if isinstance(o, FrontdeskHandler)]
     assert handlers and all(len(h._coming) == 0 for h in handlers)
     assert InboundEvent.objects.filter(subject="Hi").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("given", "env", "says"),
+    [
+        (["--writers", "0"], {}, "--writers (FRONTDESK_SMTPD_WRITERS) must be 1 or more, not 0"),
+        (["--max-size", "-5"], {}, "--max-size (FRONTDESK_SMTPD_MAX_BYTES) must be 0 or more"),
+        ([], {"FRONTDESK_SMTPD_WRITERS": "two"}, "argument --writers: invalid int value: 'two'"),
+    ],
+)
+def test_a_bad_option_is_a_usage_error_not_a_silent_default(given, env, says, monkeypatch):
+    from django.core.management import CommandError, call_command
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(CommandError) as refused:
+        call_command("smtpd", *given)
+    assert says in str(refused.value)

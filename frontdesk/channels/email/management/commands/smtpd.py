@@ -24,11 +24,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         env = os.environ.get
         parser.add_argument("--host", default=env("FRONTDESK_SMTPD_HOST", "127.0.0.1"))
-        parser.add_argument("--port", type=int, default=int(env("FRONTDESK_SMTPD_PORT", "2525")))
+        # String defaults go through `type` as typed values do: a bad environment value is
+        # a usage error naming the option, not a traceback.
+        parser.add_argument("--port", type=int, default=env("FRONTDESK_SMTPD_PORT", "2525"))
         parser.add_argument(
             "--max-size",
             type=int,
-            default=int(env("FRONTDESK_SMTPD_MAX_BYTES", "0")),
+            default=env("FRONTDESK_SMTPD_MAX_BYTES", "0"),
             help="Largest message in bytes (0: the largest limit of any email channel).",
         )
         parser.add_argument("--tls-cert", default=env("FRONTDESK_SMTPD_TLS_CERT", ""))
@@ -37,13 +39,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--writers",
             type=int,
-            default=int(env("FRONTDESK_SMTPD_WRITERS", "1")),
+            default=env("FRONTDESK_SMTPD_WRITERS", "1"),
             help="Database writer threads, each storing a batch of messages at a time (1).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if bool(options["tls_cert"]) != bool(options["tls_key"]):
             raise CommandError("STARTTLS needs both --tls-cert and --tls-key.")
+        if options["writers"] < 1:
+            raise CommandError(
+                f"--writers (FRONTDESK_SMTPD_WRITERS) must be 1 or more, not {options['writers']}."
+            )
+        if options["max_size"] < 0:
+            raise CommandError("--max-size (FRONTDESK_SMTPD_MAX_BYTES) must be 0 or more.")
         controller = make_controller(
             host=options["host"],
             port=options["port"],
@@ -51,7 +59,7 @@ class Command(BaseCommand):
             certificate=options["tls_cert"],
             key=options["tls_key"],
             hostname=options["hostname"],
-            writers=max(1, options["writers"]),
+            writers=options["writers"],
         )
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
