@@ -81,7 +81,7 @@ def poll_once(
     connector: Connector[Any], account: Any, cursor: dict[str, Any], keep: Any = None
 ) -> Answer:
     """One poll through `connector`, its failure caught. `keep`: the screen, for an
-    account that takes one (feeds: ingest.watch_screen)."""
+    account that takes one (feeds: reading.screen)."""
     try:
         if keep is not None and "keep" in {f.name for f in dataclasses.fields(account)}:
             account = dataclasses.replace(account, keep=keep)

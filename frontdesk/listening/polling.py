@@ -40,11 +40,10 @@ from frontdesk.listening.ingest import (
     compiled_watches,
     ingest,
     rules_of,
-    watch_screen,
 )
 from frontdesk.listening.models import MAX_BACKOFF, MIN_POLL_SECONDS, Source, Watch
 from frontdesk.listening.query import Query
-from frontdesk.listening.reading import Post, Rule
+from frontdesk.listening.reading import Post, Rule, screen
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +120,7 @@ Keep = Callable[[str], bool]
 def fetch(source: Source, keep: Keep | None = None) -> Outcome:
     """One poll of one source through its connector, in this process (no database
     access). `keep`: for an adapter whose account takes one (feeds), the test that
-    spares it reading posts no watch can match (ingest.watch_screen)."""
+    spares it reading posts no watch can match (reading.screen)."""
     try:
         connector, account = connector_for(source)
     except NoAdapter as error:
@@ -216,7 +215,6 @@ def fetched_together(
     sources: list[Source],
     most: int,
     *,
-    screens: dict[int, Keep | None] | None = None,
     rules: dict[int, list[Rule]] | None = None,
     more: More | None = None,
 ) -> Iterator[list[Outcome]]:
@@ -227,10 +225,11 @@ def fetched_together(
     are still on their way, for up to n more sources to fetch alongside (none: no
     more), so the fetchers are not idle while the last of a batch come in.
 
-    In the feed reader (fetcher.py) when it is in use: there `rules` (by workspace id,
-    the watches as reading.Rule; read when `more` returns) give the screen and read
-    each poll's posts. Otherwise in a pool of this process's threads: `screens` (by
-    workspace id) is the `keep` test for `fetch`, and the posts are read when stored."""
+    `rules`: by workspace id, its watches as reading.Rule (read when `more` returns);
+    they give the screen (reading.screen: a feed's entries none can match are not read
+    past their id). In the feed reader (fetcher.py) when it is in use, which also reads
+    each poll's posts with them; otherwise in a pool of this process's threads, and the
+    posts are read when stored."""
     if not sources:
         return
     done: queue.SimpleQueue[Ready] = queue.SimpleQueue()
@@ -252,9 +251,16 @@ def fetched_together(
                 ThreadPoolExecutor(max_workers=workers, thread_name_prefix="listening")
             )
 
+            screens: dict[int, Keep | None] = {}
+
             def submit(found: list[Source]) -> None:
                 for source in found:
-                    keep = (screens or {}).get(source.workspace_id)
+                    if source.workspace_id not in screens:
+                        watching = (rules or {}).get(source.workspace_id) or []
+                        screens[source.workspace_id] = (
+                            screen(rule.compiled for rule in watching) if watching else None
+                        )
+                    keep = screens[source.workspace_id]
                     future = pool.submit(gate.run, _host(source), partial(fetch, source, keep))
                     future.add_done_callback(lambda f: done.put(f.result))
 
@@ -333,7 +339,8 @@ def poll_due_sources(
     """Claim, fetch and record due sources, `limit` at a time; each is stored (in
     this thread) as soon as its own fetch is done. `seconds`: for that long, more due
     sources are claimed as those in hand are done (fetched_together's `more`), so a
-    worker keeps up with thousands of feeds; None: the first claim only.
+    worker keeps up with thousands of feeds; None (or a given `now`, which would
+    make the same sources due again): the first claim only.
 
     The outcomes already fetched when storing comes round (up to STORE_TOGETHER) are
     stored in one transaction, each source in a savepoint of its own: one commit
@@ -341,11 +348,10 @@ def poll_due_sources(
     a workspace, and its recent stories' SimHashes (for near copies; the mentions
     stored meanwhile are added), are read once per call. The watches are read before
     the fetches: a feed's entries that none of them can match are not read past their
-    id (ingest.watch_screen), and they are matched where they are fetched."""
+    id (reading.screen), and they are matched where they are fetched."""
     outcomes: list[Outcome] = []
     watches: dict[int, list[tuple[Watch, Query]]] = {}
     recent: dict[int, RecentStories] = {}
-    screens: dict[int, Keep | None] = {}
     rules: dict[int, list[Rule]] = {}
     until = None if seconds is None or now is not None else time.monotonic() + seconds
 
@@ -356,14 +362,12 @@ def poll_due_sources(
         for source in claimed:
             if source.workspace_id not in watches:
                 watches[source.workspace_id] = compiled_watches(source)
-                screens[source.workspace_id] = watch_screen(watches[source.workspace_id])
                 rules[source.workspace_id] = rules_of(watches[source.workspace_id])
         return claimed
 
     together = fetched_together(
         claim(limit),
         STORE_TOGETHER,
-        screens=screens,
         rules=rules,
         more=claim if until is not None else None,
     )
