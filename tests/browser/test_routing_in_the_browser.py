@@ -177,3 +177,58 @@ def test_a_text_matching_a_rule_reaches_the_right_person_live(oak_hill, new_page
     phone.locator("[data-verdict]").wait_for()
     assert "Spanish" in phone.locator("[data-verdict]").inner_text()
     screenshot(phone, "routing-tester-phone")
+
+
+def test_two_texts_that_cross_on_their_way_to_the_list_leave_one_row(oak_hill, new_page):
+    """Each text from a customer puts their row first in the list (the row loader in
+    inbox/_list_column.html), in place of the row that was there. Here two of those
+    updates for one conversation cross: the answer to the first is held until the page
+    has heard the second text. Maya still sees the conversation once, with the newest
+    text, and as she left it: ticked and selected."""
+    base = oak_hill["server"].base_url
+    maya = new_page()
+    sign_in(maya, oak_hill, "maya")
+    maya.goto(f"{base}/w/{oak_hill['slug']}/inbox/?view=mine")
+    maya.wait_for_function("document.body.dataset.live === 'on'")
+    empty = maya.locator("#conv-list [data-empty]")  # "Your shared inbox is ready"
+    assert empty.is_visible()
+
+    patron = "+15558675311"
+    text_the_library(oak_hill, "I got a late fee for books I returned on time.", patron)
+    rows = maya.locator("#conv-list .conv-row")
+    rows.filter(has_text="late fee").wait_for(timeout=30_000)
+    assert rows.count() == 1
+    assert empty.count() == 0
+    rows.locator(".conv-check").click()  # ticks it, and selects its row
+    maya.locator("[data-bulk-count]", has_text="1 selected").wait_for()
+
+    held = []
+
+    def hold_the_first(route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    maya.route(re.compile(r"[?&]fragment=row\b"), hold_the_first)
+    maya.evaluate(
+        """() => {
+            window.moves = 0;
+            document.body.addEventListener("conversation:changed", (e) => {
+                if (e.detail.moves) window.moves += 1;
+            });
+        }"""
+    )
+    text_the_library(oak_hill, "It was the one from March.", patron)
+    maya.wait_for_function("window.moves >= 1")
+    text_the_library(oak_hill, "My card number ends in 4411.", patron)
+    maya.wait_for_function("window.moves >= 2")  # heard while the first answer is held
+    assert held, "the first text did not ask for the conversation's row"
+    held[0].continue_()
+
+    rows.filter(has_text="ends in 4411").wait_for(timeout=30_000)
+    assert rows.count() == 1
+    row = rows.first
+    assert row.locator(".conv-check").is_checked()
+    assert "is-selected" in (row.get_attribute("class") or "")
+    assert maya.locator("[data-bulk-count]").inner_text() == "1 selected"

@@ -186,9 +186,11 @@
   // or the whole first page drawn again: the same rows keep their state, new ones are
   // marked and announced.
   document.addEventListener("htmx:beforeSwap", function (event) {
-    var detail = event.detail, target = detail.target, elt = detail.elt;
-    if (!target || !target.matches || !elt.matches) return;
-    var loader = elt.matches("[data-row-loader]");
+    var detail = event.detail, target = detail.target;
+    // The element that asked: htmx sets detail.elt to the target (#conv-list for the loader).
+    var asker = detail.requestConfig && detail.requestConfig.elt;
+    if (!target || !target.matches || !asker || !asker.matches) return;
+    var loader = asker.matches("[data-row-loader]");
     var trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
     var row = loader ? trigger && document.getElementById("conv-" + trigger.detail.number) : target;
     if ((loader || target.matches(".conv-row")) && detail.xhr.status === 204) {
