@@ -169,13 +169,44 @@
       focused: row.contains(document.activeElement),
     };
   }
+  function rowsOf(number) {
+    return rows().filter(function (row) { return row.dataset.number === String(number); });
+  }
+  // Two copies of one row (if ever) keep what either had.
+  function remember(states, row) {
+    var state = rowState(row), had = states[row.dataset.number];
+    if (had) {
+      state.checked = state.checked || had.checked;
+      state.selected = state.selected || had.selected;
+      state.focused = state.focused || had.focused;
+    }
+    states[row.dataset.number] = state;
+  }
+  // One row per conversation, whatever answers crossed: a row the last swap drew is
+  // where that update meant it to be, so it stays (else the first); the others go,
+  // and what they carried goes to it. True when a row was removed.
+  function dedupe(drawn) {
+    var byId = {}, removed = false;
+    rows().forEach(function (row) { (byId[row.id] = byId[row.id] || []).push(row); });
+    Object.keys(byId).forEach(function (id) {
+      var copies = byId[id];
+      if (copies.length < 2) return;
+      var stays = copies.filter(function (row) { return drawn.indexOf(row) !== -1; })[0] || copies[0];
+      var states = {};
+      copies.forEach(function (row) { remember(states, row); });
+      copies.forEach(function (row) { if (row !== stays) row.remove(); });
+      restoreRow(stays, states[stays.dataset.number]);
+      removed = true;
+    });
+    return removed;
+  }
   function restoreRow(row, state) {
     var box = $(".conv-check", row);
     if (box) box.checked = state.checked;
     row.classList.toggle("is-selected", state.selected);
     if (state.focused) $(".conv-link", row).focus();
   }
-  var kept = null; // {rows: {number: state}, list: bool}
+  var kept = null; // {rows: {number: state}, list: bool, before: [row]}
   var rowsBeforeMore = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.elt.closest && event.detail.elt.closest("[data-load-more]")) {
@@ -191,26 +222,32 @@
     var asker = detail.requestConfig && detail.requestConfig.elt;
     if (!target || !target.matches || !asker || !asker.matches) return;
     var loader = asker.matches("[data-row-loader]");
-    var trigger = detail.requestConfig && detail.requestConfig.triggeringEvent;
-    var row = loader ? trigger && document.getElementById("conv-" + trigger.detail.number) : target;
+    var trigger = detail.requestConfig.triggeringEvent;
+    var number = loader ? trigger && trigger.detail && trigger.detail.number : target.dataset.number;
+    var own = loader ? rowsOf(number) : [target];
     if ((loader || target.matches(".conv-row")) && detail.xhr.status === 204) {
       // It left this list's filters.
-      if (row && document.body.contains(row)) removeRow(row);
+      own.forEach(function (row) { if (document.body.contains(row)) removeRow(row); });
     } else if (detail.shouldSwap && (target.matches(".conv-row") || target.id === "conv-list")) {
-      kept = { list: target.id === "conv-list", rows: {} };
-      (kept.list ? rows() : [target]).forEach(function (each) { kept.rows[each.dataset.number] = rowState(each); });
+      kept = { list: target.id === "conv-list", rows: {}, before: rows() };
+      (kept.list ? rows() : rowsOf(number)).forEach(function (each) { remember(kept.rows, each); });
       if (loader) {
         var empty = $("[data-empty]", target);
         if (empty) empty.remove();
-        if (row) row.remove(); // it comes back first
+        own.forEach(function (row) { row.remove(); }); // it comes back first
       }
     }
   });
   document.addEventListener("htmx:afterSwap", function () {
-    if (!kept) return;
     var state = kept;
     kept = null;
+    if (!state) {
+      // Rows drawn another way ("Older conversations"): the copy already shown stays.
+      if (dedupe([])) updateBulk();
+      return;
+    }
     var fresh = [];
+    dedupe(rows().filter(function (row) { return state.before.indexOf(row) === -1; }));
     Object.keys(state.rows).forEach(function (number) {
       var row = document.getElementById("conv-" + number);
       if (row) restoreRow(row, state.rows[number]);
