@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
+import numpy
 from django.conf import settings
 
 from frontdesk import __version__
@@ -206,18 +207,13 @@ def simhash(text: str, *, shingle: int = 3) -> int:
         grams = [" ".join(words)]
     else:
         grams = [" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1)]
-    # A bit is set when more than half the shingles' hashes have it. The hashes are
-    # written as 64-character binary strings and counted column by column (in C);
-    # column 0 is bit 63.
-    rows = [
-        f"{int.from_bytes(hashlib.blake2b(g.encode(), digest_size=8).digest()):064b}" for g in grams
-    ]
-    half = len(rows) / 2
-    result = 0
-    for column, bits in enumerate(zip(*rows, strict=True)):
-        if bits.count("1") > half:
-            result |= 1 << (63 - column)
-    return result
+    # A bit is set when more than half the shingles' hashes have it: the hashes'
+    # bytes (big-endian, so column 0 is bit 63) unpacked to a row of 64 bits each and
+    # counted by column.
+    digests = b"".join(hashlib.blake2b(g.encode(), digest_size=8).digest() for g in grams)
+    rows = numpy.unpackbits(numpy.frombuffer(digests, dtype=numpy.uint8)).reshape(-1, 64)
+    majority = rows.sum(axis=0, dtype=numpy.int64) * 2 > len(grams)
+    return int.from_bytes(numpy.packbits(majority).tobytes(), "big")
 
 
 def hamming(a: int, b: int) -> int:

@@ -75,20 +75,18 @@ def _words_of(text: str) -> Words:
     ascii_only = text.isascii()
     pieces = [text.lower()] if ascii_only else list(map(_fold_char, text))
     flat = "".join(pieces)
-    words = [found.group(0) for found in _WORD.finditer(flat)]
+    found = list(_WORD.finditer(flat))
+    words = tuple(match.group(0) for match in found)
     if ascii_only or all(len(piece) == 1 for piece in pieces):  # offsets unchanged
-        spans = [found.span() for found in _WORD.finditer(flat)]
-        return Words(
-            tuple(words), tuple(a for a, _ in spans), tuple(b for _, b in spans), frozenset(words)
-        )
+        starts = tuple(match.start() for match in found)
+        ends = tuple(match.end() for match in found)
+        return Words(words, starts, ends, frozenset(words))
     origin: list[int] = []
     for index, piece in enumerate(pieces):
         origin.extend([index] * len(piece))
-    starts, ends = [], []
-    for found in _WORD.finditer(flat):
-        starts.append(origin[found.start()])
-        ends.append(origin[found.end() - 1] + 1)
-    return Words(tuple(words), tuple(starts), tuple(ends), frozenset(words))
+    starts = tuple(origin[match.start()] for match in found)
+    ends = tuple(origin[match.end() - 1] + 1 for match in found)
+    return Words(words, starts, ends, frozenset(words))
 
 
 # --- the tree ------------------------------------------------------------------------
@@ -107,16 +105,26 @@ class Term:
         whole = self.words if not self.prefix else self.words[:-1]
         if words.vocabulary and not words.vocabulary.issuperset(whole):
             return []
-        spans = []
-        for i in range(len(words.words) - n + 1):
-            head = words.words[i : i + n - 1]
-            last = words.words[i + n - 1]
-            wanted_last = self.words[-1]
-            if head != self.words[:-1]:
+        seq, wanted_last = words.words, self.words[-1]
+        if n == 1 and self.prefix:  # any word so begun: every word is a candidate
+            return [
+                (words.starts[i], words.ends[i])
+                for i, word in enumerate(seq)
+                if word.startswith(wanted_last)
+            ]
+        # Where the first word stands (found in C), then the rest in a row.
+        spans: list[tuple[int, int]] = []
+        head, first, stop, i = self.words[:-1], self.words[0], len(seq) - n + 1, -1
+        while True:
+            try:
+                i = seq.index(first, i + 1, stop)
+            except ValueError:
+                return spans
+            if seq[i : i + n - 1] != head:
                 continue
+            last = seq[i + n - 1]
             if last == wanted_last or (self.prefix and last.startswith(wanted_last)):
                 spans.append((words.starts[i], words.ends[i + n - 1]))
-        return spans
 
 
 @dataclass(frozen=True)

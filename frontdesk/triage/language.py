@@ -77,12 +77,22 @@ def _get() -> LanguageIdentifier:
         return _identifier
 
 
+def _has_letters(text: str, wanted: int) -> bool:
+    """Whether `text` has at least `wanted` letters (it stops counting there)."""
+    for ch in text:
+        if ch.isalpha():
+            wanted -= 1
+            if wanted <= 0:
+                return True
+    return wanted <= 0
+
+
 class LanguageAnalyzer:
     name = "language"
 
     def analyze(self, text: str, context: Context = NO_CONTEXT) -> Finding:
         plain = clean(text)
-        if sum(ch.isalpha() for ch in plain) < MIN_LETTERS:
+        if not _has_letters(plain, MIN_LETTERS):
             return Finding(label="", score=0.0, reason="too short to tell the language")
         if plain.isascii():
             words = _WORD.findall(plain.lower())
