@@ -22,18 +22,18 @@ sent to it whenever they change (the environment gives it the rest).
 from __future__ import annotations
 
 import dataclasses
+import functools
+import heapq
 import itertools
 import logging
 import os
+import queue
 import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from functools import partial
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
 
@@ -77,14 +77,34 @@ class Answer:
     retry_after: float | None = None
 
 
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _takes(kind: type) -> frozenset[str]:
+    """The fields of an account's dataclass (read once a class)."""
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = frozenset(f.name for f in dataclasses.fields(kind))
+    return names
+
+
 def poll_once(
-    connector: Connector[Any], account: Any, cursor: dict[str, Any], keep: Any = None
+    connector: Connector[Any],
+    account: Any,
+    cursor: dict[str, Any],
+    keep: Any = None,
+    lane: int = 0,
 ) -> Answer:
-    """One poll through `connector`, its failure caught. `keep`: the screen, for an
-    account that takes one (feeds: reading.screen)."""
+    """One poll through `connector`, its failure caught. `keep`: the screen, and
+    `lane`: the host gate's lane it runs in, for an account that takes them (feeds:
+    reading.screen, and a connection pool per lane)."""
     try:
-        if keep is not None and "keep" in {f.name for f in dataclasses.fields(account)}:
-            account = dataclasses.replace(account, keep=keep)
+        takes = _takes(type(account))
+        given = {"keep": keep} if keep is not None and "keep" in takes else {}
+        if lane and "lane" in takes:
+            given["lane"] = lane
+        if given:
+            account = dataclasses.replace(account, **given)
         return Answer(result=connector.poll(account, cursor))
     except ConnectorError as error:
         return Answer(error=error.message, permanent=error.permanent, retry_after=error.retry_after)
@@ -101,48 +121,98 @@ def settings_now() -> dict[str, Any]:
 
 
 class HostGate:
-    """At most `limit` requests at once to one host, `delay` seconds apart."""
+    """At most `limit` requests at once to one host, `delay` seconds apart. Each
+    request runs in one of the host's `limit` lanes, the lowest free one, whose number
+    it is given (a feed poll keeps one connection pool per lane: rss.adapter._client)."""
 
     def __init__(self, limit: int, delay: float) -> None:
-        self.limit, self.delay = limit, delay
+        self.limit, self.delay = max(1, limit), delay
         self._lock = threading.Lock()
-        self._slots: dict[str, threading.Semaphore] = defaultdict(
-            lambda: threading.Semaphore(limit)
-        )
+        self._free: dict[str, list[int]] = {}  # by host, a heap of its free lanes
+        self._turns: dict[str, threading.Condition] = {}
         self._last: dict[str, float] = {}
 
-    def run(self, host: str, call: Callable[[], T]) -> T:
+    def run(self, host: str, call: Callable[[int], T]) -> T:
         with self._lock:
-            slot = self._slots[host]
-        with slot:
-            with self._lock:
-                wait = self._last.get(host, 0.0) + self.delay - time.monotonic()
-                self._last[host] = time.monotonic() + max(0.0, wait)
+            free = self._free.setdefault(host, list(range(self.limit)))
+            turn = self._turns.get(host) or self._turns.setdefault(
+                host, threading.Condition(self._lock)
+            )
+            while not free:
+                turn.wait()
+            lane = heapq.heappop(free)
+            wait = self._last.get(host, 0.0) + self.delay - time.monotonic()
+            self._last[host] = time.monotonic() + max(0.0, wait)
+        try:
             if wait > 0:
                 time.sleep(wait)
-            return call()
+            return call(lane)
+        finally:
+            with self._lock:
+                heapq.heappush(free, lane)
+                turn.notify()
 
 
 def _read_and_answer(
-    request: tuple[Any, ...], answers: Connection, lock: threading.Lock, gates: dict[Any, Any]
+    request: tuple[Any, ...], out: queue.SimpleQueue[tuple[int, Answer]], gates: dict[Any, Any]
 ) -> None:
     number, connector, account, cursor, watching, source_id, host, gate = request
-    with lock:
-        if gate not in gates:
-            gates[gate] = HostGate(*gate)
-        hosts = gates[gate]
-    answer = hosts.run(
-        host, partial(_poll_and_read, connector, account, cursor, watching, source_id)
+    hosts = gates.get(gate) or gates.setdefault(gate, HostGate(*gate))
+    out.put(
+        (
+            number,
+            hosts.run(
+                host,
+                functools.partial(_poll_and_read, connector, account, cursor, watching, source_id),
+            ),
+        )
     )
-    try:
-        with lock:
-            answers.send((number, answer))
-    except (OSError, EOFError):  # the worker is gone
-        os._exit(0)
-    except Exception as error:  # what a connector found would not pickle
-        logger.exception("a poll's answer could not be sent")
-        with lock:
-            answers.send((number, Answer(error=f"Unexpected error: {error}")))
+
+
+def _fetch_forever(
+    work: queue.SimpleQueue[tuple[Any, ...] | None],
+    out: queue.SimpleQueue[tuple[int, Answer]],
+    gates: dict[Any, Any],
+) -> None:
+    """A reader thread: one poll after another, as they are asked for."""
+    while (request := work.get()) is not None:
+        try:
+            _read_and_answer(request, out, gates)
+        except Exception as error:  # the gate or the queue failed: the poll is answered
+            logger.exception("a poll failed in the reader")
+            out.put((request[0], Answer(error=f"Unexpected error: {error}")))
+
+
+# Answers are sent in batches of up to this many: the ones done while the last batch
+# was on its way go together (one message, one wake-up of the worker's collector).
+ANSWER_BATCH = 64
+
+
+def _send_answers(answers: Connection, out: queue.SimpleQueue[tuple[int, Answer]]) -> None:
+    """The reader's one sender: every answer done by then, in one message."""
+    while True:
+        batch = [out.get()]
+        while len(batch) < ANSWER_BATCH:
+            try:
+                batch.append(out.get_nowait())
+            except queue.Empty:
+                break
+        try:
+            try:
+                answers.send(batch)
+            except (OSError, EOFError):
+                raise
+            except Exception:  # something a connector found would not pickle: alone
+                for number, answer in batch:
+                    try:
+                        answers.send([(number, answer)])
+                    except (OSError, EOFError):
+                        raise
+                    except Exception as error:
+                        logger.exception("a poll's answer could not be sent")
+                        answers.send([(number, Answer(error=f"Unexpected error: {error}"))])
+        except (OSError, EOFError):  # the worker is gone
+            os._exit(0)
 
 
 Watching = tuple[list[Rule], Callable[[str], bool] | None]
@@ -154,9 +224,10 @@ def _poll_and_read(
     cursor: dict[str, Any],
     watching: Watching | None,
     source_id: int,
+    lane: int,
 ) -> Answer:
     rules, keep = watching or ([], None)
-    answer = poll_once(connector, account, cursor, keep)
+    answer = poll_once(connector, account, cursor, keep, lane)
     if answer.result is not None and answer.result.candidates and rules:
         try:
             answer.posts = read_posts(answer.result.candidates, rules, source_id=source_id)
@@ -182,31 +253,39 @@ def reader_main(requests: Connection, answers: Connection, threads: int) -> None
     from frontdesk.triage.pipeline import warm_up
 
     warm_up()  # triage's models, before the first post is read
-    lock = threading.Lock()
-    answers.send((READY, None))
+    answers.send([(READY, None)])
     gates: dict[tuple[int, float], HostGate] = {}
+    work: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
+    out: queue.SimpleQueue[tuple[int, Answer]] = queue.SimpleQueue()
+    threading.Thread(
+        target=_send_answers, args=(answers, out), name="reader-answers", daemon=True
+    ).start()
+    for n in range(threads):
+        threading.Thread(
+            target=_fetch_forever, args=(work, out, gates), name=f"reader-{n}", daemon=True
+        ).start()
     # A workspace's watches, sent once (by number) rather than with each of its polls,
     # with their screen made once.
     watch_sets: dict[int, Watching] = {}
-    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="reader") as pool:
-        while True:
-            try:
-                message = requests.recv()
-            except (EOFError, OSError):
-                break
-            if message[0] == "settings":
-                for name, value in message[1].items():
-                    setattr(settings, name, value)
-            elif message[0] == "rules":
-                _, number, rules = message
-                watch_sets[number] = (rules, screen(rule.compiled for rule in rules))
-            elif message[0] == "poll":
-                request = list(message[1:])
+    while True:
+        try:
+            message = requests.recv()
+        except (EOFError, OSError):
+            break
+        if message[0] == "settings":
+            for name, value in message[1].items():
+                setattr(settings, name, value)
+        elif message[0] == "rules":
+            _, number, rules = message
+            watch_sets[number] = (rules, screen(rule.compiled for rule in rules))
+        elif message[0] == "polls":
+            for poll in message[1]:
+                request = list(poll)
                 request[4] = watch_sets.get(request[4]) if request[4] is not None else None
-                pool.submit(_read_and_answer, tuple(request), answers, lock, gates)
-            else:
-                break
-        pool.shutdown(wait=False, cancel_futures=True)
+                work.put(tuple(request))
+        else:
+            break
+    # The polls under way are dropped with the process: the worker fails them (_gone).
 
 
 # --- the worker's side -------------------------------------------------------------
@@ -216,6 +295,20 @@ class ReaderGone(RuntimeError):
     """The reader stopped before it answered."""
 
 
+@dataclass
+class Poll:
+    """One poll asked of the reader: `then` is called with its Answer, or ReaderGone."""
+
+    connector: Connector[Any]
+    account: Any
+    cursor: dict[str, Any]
+    rules: list[Rule] | None
+    source_id: int
+    host: str
+    gate: tuple[int, float]
+    then: Callable[[Answer | ReaderGone], None]
+
+
 class Reader:
     """The worker's handle on its reader process (one per process: `reader()`)."""
 
@@ -223,7 +316,7 @@ class Reader:
         self.threads = threads
         self._lock = threading.Lock()
         self._numbers = itertools.count()
-        self._pending: dict[int, Future[Answer]] = {}
+        self._pending: dict[int, Callable[[Answer | ReaderGone], None]] = {}
         self._process: subprocess.Popen[bytes] | None = None
         self._requests: Connection | None = None
         self._settings: dict[str, Any] | None = None  # as last sent to the running reader
@@ -240,45 +333,53 @@ class Reader:
         process = self._process
         return process.pid if process is not None and process.poll() is None else None
 
-    def submit(
-        self,
-        connector: Connector[Any],
-        account: Any,
-        cursor: dict[str, Any],
-        *,
-        rules: list[Rule] | None,
-        source_id: int,
-        host: str,
-        gate: tuple[int, float],
-    ) -> Future[Answer]:
-        """Ask the reader for one poll (starting it if need be); the future is the
-        answer, or ReaderGone."""
-        future: Future[Answer] = Future()
+    def submit(self, polls: list[Poll]) -> None:
+        """Ask the reader for these polls (starting it if need be), in one message;
+        each poll's `then` is called with its answer, or with ReaderGone, in the
+        thread that collects the answers."""
+        if not polls:
+            return
         current = self._wanted or self.configure()
+        gone: ReaderGone | None = None
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._start()
             requests = self._requests
             assert requests is not None
-            number = next(self._numbers)
-            self._pending[number] = future
+            asked: list[tuple[Any, ...]] = []
             try:
                 if current is not self._settings:
                     requests.send(("settings", current))
                     self._settings = current
-                watching = None
-                if rules:
-                    watching = self._rule_sets.get(key := tuple(rules))
-                    if watching is None:
-                        watching = self._rule_sets[key] = len(self._rule_sets)
-                        requests.send(("rules", watching, rules))
-                requests.send(
-                    ("poll", number, connector, account, cursor, watching, source_id, host, gate)
-                )
+                for poll in polls:
+                    number = next(self._numbers)
+                    watching = None
+                    if poll.rules:
+                        watching = self._rule_sets.get(key := tuple(poll.rules))
+                        if watching is None:
+                            watching = self._rule_sets[key] = len(self._rule_sets)
+                            requests.send(("rules", watching, poll.rules))
+                    asked.append(
+                        (
+                            number,
+                            poll.connector,
+                            poll.account,
+                            poll.cursor,
+                            watching,
+                            poll.source_id,
+                            poll.host,
+                            poll.gate,
+                        )
+                    )
+                    self._pending[number] = poll.then
+                requests.send(("polls", asked))
             except (OSError, EOFError, ValueError) as error:
-                self._pending.pop(number, None)
-                future.set_exception(ReaderGone(f"the feed reader could not be reached: {error}"))
-        return future
+                gone = ReaderGone(f"the feed reader could not be reached: {error}")
+                for number, *_rest in asked:
+                    self._pending.pop(number, None)
+        if gone is not None:
+            for poll in polls:
+                poll.then(gone)
 
     def configure(self) -> dict[str, Any]:
         """Read the settings the reader is given now (a round of polls calls this once;
@@ -344,16 +445,16 @@ class Reader:
                 if not answers.poll():  # ended, and nothing is left to read
                     break
             try:
-                number, answer = answers.recv()
+                batch = answers.recv()
             except (EOFError, OSError):
                 break
-            if number == READY:
-                self._ready.set()
-                continue
             with self._lock:
-                future = self._pending.pop(number, None)
-            if future is not None:
-                future.set_result(answer)
+                told = [(self._pending.pop(number, None), answer) for number, answer in batch]
+            for then, answer in told:
+                if then is not None:
+                    then(answer)
+                elif answer is None:  # READY
+                    self._ready.set()
         try:
             process.wait(5)
         except subprocess.TimeoutExpired:
@@ -374,8 +475,8 @@ class Reader:
                 self._requests = None
         if pending:
             logger.warning("feed reader lost polls", extra={"polls": len(pending), "why": reason})
-        for future in pending.values():
-            future.set_exception(ReaderGone(reason))
+        for then in pending.values():
+            then(ReaderGone(reason))
 
     def stall(self) -> None:
         """Nothing answered for too long: stop the reader (its polls fail)."""

@@ -17,7 +17,7 @@ import secrets
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -117,15 +117,16 @@ class Outcome:
 Keep = Callable[[str], bool]
 
 
-def fetch(source: Source, keep: Keep | None = None) -> Outcome:
+def fetch(source: Source, keep: Keep | None = None, lane: int = 0) -> Outcome:
     """One poll of one source through its connector, in this process (no database
     access). `keep`: for an adapter whose account takes one (feeds), the test that
-    spares it reading posts no watch can match (reading.screen)."""
+    spares it reading posts no watch can match (reading.screen); `lane`: the host
+    gate's lane it runs in (fetcher.HostGate)."""
     try:
         connector, account = connector_for(source)
     except NoAdapter as error:
         return Outcome(source, error=str(error), permanent=True)
-    answer = fetcher.poll_once(connector, account, dict(source.cursor or {}), keep)
+    answer = fetcher.poll_once(connector, account, dict(source.cursor or {}), keep, lane)
     return Outcome.of(source, answer)
 
 
@@ -239,8 +240,11 @@ def fetched_together(
             reader.configure()
 
             def submit(found: list[Source]) -> None:
-                for source in found:
-                    _ask_reader(reader, source, (rules or {}).get(source.workspace_id), done)
+                polls = [
+                    _poll_for_reader(source, (rules or {}).get(source.workspace_id), done)
+                    for source in found
+                ]
+                reader.submit([poll for poll in polls if poll is not None])
 
         else:
             gate = fetcher.HostGate(
@@ -283,37 +287,35 @@ def fetched_together(
                 left += len(found)
 
 
-def _ask_reader(
-    reader: fetcher.Reader,
-    source: Source,
-    rules: list[Rule] | None,
-    done: queue.SimpleQueue[Ready],
-) -> None:
+def _poll_for_reader(
+    source: Source, rules: list[Rule] | None, done: queue.SimpleQueue[Ready]
+) -> fetcher.Poll | None:
+    """What the reader is asked for `source` (None: no adapter; its failure is
+    told at once)."""
     try:
         connector, account = connector_for(source)
     except NoAdapter as error:
         reason = str(error)
         done.put(lambda: Outcome(source, error=reason, permanent=True))
-        return
+        return None
 
-    def answered(future: Future[fetcher.Answer]) -> None:
-        def outcome() -> Outcome:
-            try:
-                return Outcome.of(source, future.result())
-            except fetcher.ReaderGone as gone:
-                return Outcome(source, error=str(gone).capitalize() + ".")
+    def then(answer: fetcher.Answer | fetcher.ReaderGone) -> None:
+        if isinstance(answer, fetcher.ReaderGone):
+            reason = str(answer).capitalize() + "."
+            done.put(lambda: Outcome(source, error=reason))
+        else:
+            done.put(lambda: Outcome.of(source, answer))
 
-        done.put(outcome)
-
-    reader.submit(
+    return fetcher.Poll(
         connector,
         account,
         dict(source.cursor or {}),
-        rules=rules,
-        source_id=source.pk,
-        host=_host(source),
-        gate=(settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS),
-    ).add_done_callback(answered)
+        rules,
+        source.pk,
+        _host(source),
+        (settings.LISTENING_HOST_CONCURRENCY, settings.LISTENING_HOST_DELAY_SECONDS),
+        then,
+    )
 
 
 def _next(done: queue.SimpleQueue[Ready]) -> Ready:

@@ -78,6 +78,21 @@ def test_304s_and_errors_leave_the_connection_open_for_the_next_poll():
         assert peer.connections == 1
 
 
+def test_each_lane_keeps_its_own_connection_to_a_host():
+    """Polls in one lane of the host gate reuse that lane's connection; another lane
+    has a pool (and a connection) of its own, so a pool holds few connections."""
+    with serve({"/feed.xml": conditional(RSS)}) as peer:
+        url = peer.url + "/feed.xml"
+        cursor = poll(url, check_robots=False, lane=0).cursor
+        assert poll(url, cursor, check_robots=False, lane=0).not_modified
+        assert peer.connections == 1
+        for _ in range(2):
+            assert poll(url, cursor, check_robots=False, lane=1).not_modified
+        assert poll(url, cursor, check_robots=False, lane=0).not_modified
+        assert len(peer.seen) == 5
+        assert peer.connections == 2
+
+
 def test_the_crawler_keeps_no_cookie_from_one_feed_to_the_next():
     def with_cookie(seen):
         return 200, {"Content-Type": "application/rss+xml", "Set-Cookie": "visitor=1; Path=/"}, RSS

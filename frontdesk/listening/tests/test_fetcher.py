@@ -232,3 +232,31 @@ def test_the_reader_exits_when_its_worker_dies(tmp_path):
         ") ", 1
     )[1].startswith("Z")
     assert not alive, f"the reader {pid} outlived its worker"
+
+
+def test_a_poll_runs_with_its_screen_and_lane_where_its_account_takes_them():
+    """The gate's lane and the watches' screen reach a feed account (its connection
+    pool, its entries read); an account without such fields is polled as it is."""
+    from dataclasses import dataclass
+
+    from frontdesk.connectors.base import PollResult
+    from frontdesk.connectors.rss.adapter import FeedAccount
+
+    @dataclass(frozen=True)
+    class Plain:
+        query: str
+
+    seen = []
+
+    class Recording:
+        def poll(self, account, cursor):
+            seen.append(account)
+            return PollResult((), {})
+
+    def keep(text):
+        return True
+
+    fetcher.poll_once(Recording(), FeedAccount(url="https://a.example/f"), {}, keep, 3)
+    fetcher.poll_once(Recording(), Plain("library"), {}, keep, 3)
+    assert seen[0] == FeedAccount(url="https://a.example/f", keep=keep, lane=3)
+    assert seen[1] == Plain("library")

@@ -70,23 +70,29 @@ def test_the_source_may_ask_for_slower_polls_and_a_moved_feed_is_followed(make_s
 
 
 def test_the_host_gate_limits_concurrent_requests_per_host():
+    """At most `limit` at once to one host, each in a lane of its own (a feed poll
+    keeps a connection pool per lane): two requests to one host never share a lane."""
     gate = fetcher.HostGate(limit=2, delay=0)
-    running: dict[str, int] = {"a": 0, "b": 0}
+    running: dict[str, set[int]] = {"a": set(), "b": set()}
     most: dict[str, int] = {"a": 0, "b": 0}
+    shared_a_lane = []
     lock = threading.Lock()
     release = threading.Event()
 
-    def call(host):
+    def call(host, lane):
         with lock:
-            running[host] += 1
-            most[host] = max(most[host], running[host])
+            if lane in running[host]:
+                shared_a_lane.append((host, lane))
+            running[host].add(lane)
+            most[host] = max(most[host], len(running[host]))
         release.wait(5)
         with lock:
-            running[host] -= 1
+            running[host].discard(lane)
         return polling.Outcome(None)  # type: ignore[arg-type]
 
     threads = [
-        threading.Thread(target=gate.run, args=(host, lambda h=host: call(h))) for host in "aaaaabb"
+        threading.Thread(target=gate.run, args=(host, lambda lane, h=host: call(h, lane)))
+        for host in "aaaaabb"
     ]
     for thread in threads:
         thread.start()
@@ -94,16 +100,19 @@ def test_the_host_gate_limits_concurrent_requests_per_host():
     deadline = threading.Event()
     for _ in range(1000):
         with lock:
-            if running == {"a": 2, "b": 2}:
+            if running == {"a": {0, 1}, "b": {0, 1}}:
                 break
         deadline.wait(0.01)
     with lock:
-        at_limit = dict(running)
+        at_limit = {host: set(lanes) for host, lanes in running.items()}
     release.set()
     for thread in threads:
         thread.join(10)
-    assert at_limit == {"a": 2, "b": 2}
+    assert at_limit == {"a": {0, 1}, "b": {0, 1}}
     assert most == {"a": 2, "b": 2}  # never a third request to one host at once
+    assert shared_a_lane == []
+    # Lanes come back: the next request takes the lowest free one.
+    assert gate.run("a", lambda lane: lane) == 0
 
 
 def test_polls_stored_together_keep_each_other_when_one_fails(
@@ -119,7 +128,7 @@ def test_polls_stored_together_keep_each_other_when_one_fails(
     bad = sources[2]
     posts = {s.pk: make_candidate(f"Riverside Library post from source {s.pk}") for s in sources}
 
-    def fetch(source, keep=None):
+    def fetch(source, keep=None, lane=0):
         return polling.Outcome(source, result=PollResult((posts[source.pk],), {"etag": '"e"'}))
 
     real_ingest = polling.ingest
@@ -173,7 +182,7 @@ def test_a_story_rolled_back_with_its_source_is_new_for_the_next_one(
         second.pk: make_candidate(text + " (shared)", source_id="b-1", url="https://b.example/1"),
     }
 
-    def fetch(source, keep=None):
+    def fetch(source, keep=None, lane=0):
         return polling.Outcome(source, result=PollResult((posts[source.pk],), {"etag": '"e"'}))
 
     real_ingest = polling.ingest
@@ -244,7 +253,7 @@ def test_a_round_of_polls_claims_more_as_the_first_are_done(make_source, setting
     settings.LISTENING_FETCH_PROCESS = False  # polling.fetch is replaced: in this process
     sources = [make_source(url=f"http://127.0.0.1:9/f{n}.xml") for n in range(7)]
 
-    def fetch(source, keep=None):
+    def fetch(source, keep=None, lane=0):
         return polling.Outcome(source, result=PollResult((), {}))
 
     monkeypatch.setattr(polling, "fetch", fetch)
