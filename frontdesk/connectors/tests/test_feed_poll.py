@@ -93,6 +93,19 @@ def test_each_lane_keeps_its_own_connection_to_a_host():
         assert peer.connections == 2
 
 
+def test_feeds_are_fetched_through_the_proxy_the_environment_names(monkeypatch):
+    """HTTP_PROXY (as httpx reads it) is honoured: the request goes to the proxy, for
+    the feed's own address."""
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with serve({"/feed.xml": conditional(RSS)}) as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        # A timeout no other test uses: a client of its own, made with this environment.
+        found = poll("http://feeds.invalid/feed.xml", check_robots=False, timeout_seconds=17.25)
+        assert len(found.candidates) == 2
+        assert [seen.headers["host"] for seen in proxy.seen] == ["feeds.invalid"]
+
+
 def test_the_crawler_keeps_no_cookie_from_one_feed_to_the_next():
     def with_cookie(seen):
         return 200, {"Content-Type": "application/rss+xml", "Set-Cookie": "visitor=1; Path=/"}, RSS
