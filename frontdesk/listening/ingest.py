@@ -16,12 +16,12 @@ network says was removed (a Reddit removal) marks its mention removed
 from __future__ import annotations
 
 import logging
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -90,26 +90,30 @@ class RecentStories:
 
     def __init__(self, source: Source, now: datetime) -> None:
         self.source, self.now = source, now
-        # The NEAR_POOL newest, oldest first: a mention stored through it pushes the
-        # oldest out, so a long round of polls compares each post with as many as one
-        # poll does (the pool grew with every mention stored before).
-        self._rows: deque[tuple[int, int]] | None = None
+        # The NEAR_POOL newest, in a ring: a mention stored through it takes the
+        # oldest one's place, so a long round of polls compares each post with as
+        # many as one poll does. SimHashes kept unsigned, compared all at once.
+        self._hashes: numpy.ndarray[Any, numpy.dtype[numpy.uint64]] | None = None
+        self._pks = numpy.zeros(NEAR_POOL, dtype=numpy.int64)
+        self._size = self._next = 0
+
+    def _read(self) -> numpy.ndarray[Any, numpy.dtype[numpy.uint64]]:
+        hashes = numpy.zeros(NEAR_POOL, dtype=numpy.uint64)
+        newest = (
+            Mention.objects.for_workspace(self.source.workspace)
+            .filter(found_at__gte=self.now - NEAR_WINDOW)
+            .exclude(simhash=0)
+            .order_by("-found_at")
+            .values_list("pk", "simhash")[:NEAR_POOL]
+        )
+        for n, (pk, other) in enumerate(reversed(list(newest))):
+            self._pks[n], hashes[n] = pk, other & _MASK
+            self._size = self._next = n + 1
+        self._next %= NEAR_POOL
+        return hashes
 
     def find(self, simhash: int, title: str, text: str) -> int | None:
-        if self._rows is None:
-            # Kept unsigned: (a ^ b) & mask is (a & mask) ^ (b & mask), one step less a row.
-            newest = (
-                Mention.objects.for_workspace(self.source.workspace)
-                .filter(found_at__gte=self.now - NEAR_WINDOW)
-                .exclude(simhash=0)
-                .order_by("-found_at")
-                .values_list("pk", "simhash")[:NEAR_POOL]
-            )
-            self._rows = deque(
-                ((pk, other & _MASK) for pk, other in reversed(list(newest))), maxlen=NEAR_POOL
-            )
-        target, bits = simhash & _MASK, stories.NEAR_CANDIDATE_BITS  # stories.maybe_near, inline
-        close = [pk for pk, other in self._rows if (target ^ other).bit_count() <= bits]
+        close = self.close_to(simhash)
         if not close:
             return None
         mine = stories.shingles(title, text)
@@ -120,9 +124,19 @@ class RecentStories:
                 return pk
         return None
 
+    def close_to(self, simhash: int) -> list[int]:
+        """The pool's mentions whose SimHash is near `simhash` (stories.maybe_near, for
+        the whole pool at once)."""
+        if self._hashes is None:
+            self._hashes = self._read()
+        apart = numpy.bitwise_count(self._hashes[: self._size] ^ numpy.uint64(simhash & _MASK))
+        return list(self._pks[: self._size][apart <= stories.NEAR_CANDIDATE_BITS].tolist())
+
     def add(self, pk: int, simhash: int) -> None:
-        if self._rows is not None and simhash:
-            self._rows.append((pk, simhash & _MASK))
+        if self._hashes is not None and simhash:
+            self._pks[self._next], self._hashes[self._next] = pk, simhash & _MASK
+            self._next = (self._next + 1) % NEAR_POOL
+            self._size = min(self._size + 1, NEAR_POOL)
 
 
 _Link = Mention.watches.through

@@ -29,6 +29,7 @@ Event = tuple[int, str, dict[str, Any]]
 class _Batch(threading.local):
     events: list[Event] | None = None
     savepoints: list[str] = []
+    joined = False  # an inner batch (a deeper savepoint) joined the current one
 
 
 _batch = _Batch()
@@ -48,18 +49,30 @@ def batched() -> Iterator[None]:
     """The events made inside are handed to the channel layer together after commit
     (one layer message per workspace, in the order they were made: the pages see the
     same events), instead of one hop to an event loop and one send each. Call inside
-    the transaction that stores what they tell."""
-    if _batch.events is not None:  # already in one
+    the transaction that stores what they tell.
+
+    Inside another batch, in a savepoint of its own (a poll stored among others, see
+    polling.poll_due_sources), its events join the outer batch's when that savepoint
+    is kept (an on_commit callback: Django drops it with a rolled-back savepoint, and
+    runs it before the outer batch's own, registered later)."""
+    outer, outer_savepoints, outer_joined = _batch.events, _batch.savepoints, _batch.joined
+    savepoints = list(transaction.get_connection().savepoint_ids)
+    if outer is not None and savepoints == outer_savepoints:  # the same level: one batch
         yield
         return
     events: list[Event] = []
-    _batch.events, _batch.savepoints = events, list(transaction.get_connection().savepoint_ids)
+    _batch.events, _batch.savepoints, _batch.joined = events, savepoints, False
     try:
         yield
     finally:
-        _batch.events = None
-    if events:
-        transaction.on_commit(lambda: _publish_all(events))
+        joined = _batch.joined  # an inner batch hands its events over at commit
+        _batch.events, _batch.savepoints, _batch.joined = outer, outer_savepoints, outer_joined
+    if outer is not None:
+        if events or joined:
+            transaction.on_commit(lambda: outer.extend(events))
+            _batch.joined = True
+    elif events or joined:
+        transaction.on_commit(lambda: _publish_all(events) if events else None)
 
 
 def _publish_all(events: list[Event]) -> None:

@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from frontdesk.connectors.base import PollResult
-from frontdesk.listening import fetcher
+from frontdesk.listening import fetcher, live
 from frontdesk.listening.adapters import NoAdapter, connector_for
 from frontdesk.listening.fetcher import Answer
 from frontdesk.listening.ingest import (
@@ -376,7 +376,8 @@ def poll_due_sources(
     for ready in together:
         outcomes.extend(ready)
         try:
-            with transaction.atomic():
+            # One hand-over of their live events to open pages (live.batched).
+            with transaction.atomic(), live.batched():
                 updates: list[tuple[int, dict[str, Any]]] = []
                 for outcome in ready:
                     _record_or_release(outcome, watches, recent, updates)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import time, timedelta
 
 import pytest
@@ -278,6 +279,40 @@ def test_a_polls_alerts_reach_open_pages_together_after_commit(
     assert [e["data"]["id"] for e in listener.events()] == [ids[0]]
 
 
+def test_polls_stored_together_hand_their_events_over_once(
+    make_watch, make_source, make_candidate, listen, monkeypatch, django_capture_on_commit_callbacks
+):
+    """As polling stores a round's polls (one transaction, a savepoint each): their
+    events reach open pages in one hand-over after the commit, in order, without
+    those of a poll whose savepoint was rolled back."""
+    from django.db import transaction
+
+    from frontdesk.listening import live
+
+    make_watch("riverside", name="Our name")
+    sources = [make_source(url=f"https://s{n}.example/feed.xml") for n in range(3)]
+    listener = listen(sources[0].workspace_id)
+    handed = []
+    publish_all = live._publish_all
+    monkeypatch.setattr(
+        live, "_publish_all", lambda events: handed.append(len(events)) or publish_all(events)
+    )
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic(), live.batched():
+        for n, source in enumerate(sources):
+            try:
+                with transaction.atomic(), live.batched():
+                    ingest(source, [make_candidate(f"Riverside Library lost my hold {n}. Awful.")])
+                    if n == 2:  # failing in its batch, the last: what was joined stays
+                        raise RuntimeError("this poll is rolled back")
+            except RuntimeError:
+                pass
+    kept = list(Mention.objects.order_by("pk").values_list("pk", flat=True))
+    assert len(kept) == 2
+    assert handed == [2]
+    alerts = [e["data"]["id"] for e in listener.events() if e["type"] == "listening.alert"]
+    assert alerts == kept
+
+
 def test_a_polls_new_mentions_are_stored_in_one_insert_and_copies_within_it_are_one(
     make_watch, make_source, make_candidate
 ):
@@ -372,7 +407,18 @@ def test_the_near_copy_pool_keeps_the_newest_only(make_watch, make_source, monke
     monkeypatch.setattr(ingesting, "NEAR_POOL", 3)
     recent = ingesting.RecentStories(make_source(), timezone.now())
     assert recent.find(12345, "A title", "a text") is None  # reads the (empty) pool
+    # Unrelated SimHashes (about 32 bits apart), some with the top bit set (stored
+    # signed, kept unsigned).
+    rng = random.Random(5)
+    hashes = {pk: rng.getrandbits(64) - (1 << 63) for pk in range(1, 13)}
     for pk in range(1, 11):
-        recent.add(pk, pk * 1_000_003)
-    assert recent._rows is not None
-    assert [pk for pk, _simhash in recent._rows] == [8, 9, 10]
+        recent.add(pk, hashes[pk])
+    assert {pk: recent.close_to(hashes[pk]) for pk in range(1, 11)} == {
+        pk: [pk] if pk >= 8 else [] for pk in range(1, 11)
+    }
+    recent.add(11, hashes[11])
+    recent.add(12, hashes[12])
+    assert [pk for pk in range(1, 13) if recent.close_to(hashes[pk])] == [10, 11, 12]
+    # A near copy (a few bits flipped) is found; an unrelated one is not.
+    assert recent.close_to(hashes[12] ^ 0b1011) == [12]
+    assert recent.close_to(hashes[3] ^ 0b1011) == []
