@@ -357,3 +357,35 @@ def test_bulk_actions_notifications_and_the_phone_layout(library, new_page, scre
     assert phone.locator("#composer-body").is_visible()
     assert phone.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(phone, "conversation-phone")
+
+
+def test_a_row_redrawn_in_place_keeps_its_selection_and_tick(library, new_page):
+    """A change drawn in place (the row's own redraw, as after a bulk action or a live
+    status change): the row keeps its selection and its tick once htmx has settled it
+    (htmx puts a redrawn element's server classes back then)."""
+    page = new_page(width=1600, height=900)
+    library.sign_in(page, library.priya)
+    library.open_inbox(page)
+    page.keyboard.press("j")
+    row = page.locator(".conv-row.is-selected")
+    number = row.get_attribute("data-number")
+    row.locator(".conv-check").check()
+    assert "is-checked" in (row.get_attribute("class") or "")
+    # Told as a change, then waited for until htmx has settled the new row (its settle
+    # tasks run before the event; the page's own listeners before this one).
+    page.evaluate(
+        """(number) => new Promise((done) => {
+          document.addEventListener("htmx:afterSettle", function settled(event) {
+            if (event.target.id !== "conv-" + number) return;
+            document.removeEventListener("htmx:afterSettle", settled);
+            done();
+          });
+          window.FrontdeskInbox.changed(number);
+        })""",
+        int(number),
+    )
+    redrawn = page.locator(f"#conv-{number}")
+    classes = redrawn.get_attribute("class") or ""
+    assert "is-selected" in classes and "is-checked" in classes, classes
+    assert redrawn.locator(".conv-check").is_checked()
+    assert page.locator("[data-bulk-count]").inner_text() == "1 selected"

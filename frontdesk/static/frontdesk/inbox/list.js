@@ -206,7 +206,14 @@
     row.classList.toggle("is-selected", state.selected);
     if (state.focused) $(".conv-link", row).focus();
   }
+  function restoreRows(states) {
+    Object.keys(states).forEach(function (number) {
+      var row = document.getElementById("conv-" + number);
+      if (row) restoreRow(row, states[number]);
+    });
+  }
   var kept = null; // {rows: {number: state}, list: bool, before: [row]}
+  var settling = null; // {number: state}: rows to restore again once htmx settles them
   var rowsBeforeMore = null;
   document.addEventListener("htmx:beforeRequest", function (event) {
     if (event.detail.elt.closest && event.detail.elt.closest("[data-load-more]")) {
@@ -248,10 +255,10 @@
     }
     var fresh = [];
     dedupe(rows().filter(function (row) { return state.before.indexOf(row) === -1; }));
-    Object.keys(state.rows).forEach(function (number) {
-      var row = document.getElementById("conv-" + number);
-      if (row) restoreRow(row, state.rows[number]);
-    });
+    restoreRows(state.rows);
+    // htmx settles a redrawn element a moment later by putting the server's classes
+    // back (attribute settling, for elements whose id was on the page): once more then.
+    settling = Object.assign(settling || {}, state.rows);
     if (state.list) {
       rows().forEach(function (row) {
         if (!state.rows[row.dataset.number]) {
@@ -266,6 +273,13 @@
     inbox.call("presence", "renderAll");
   });
   document.addEventListener("htmx:afterSettle", function (event) {
+    if (settling) {  // every settle task has run by the first afterSettle
+      var states = settling;
+      settling = null;
+      restoreRows(states);
+      markCurrent();
+      updateBulk();
+    }
     if (rowsBeforeMore !== null && !document.body.contains(event.detail.target)) {
       // "Older conversations" replaced itself with rows: continue from the first new one.
       var added = rows().length - rowsBeforeMore;
