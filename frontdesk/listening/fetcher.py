@@ -198,21 +198,22 @@ def _send_answers(answers: Connection, out: queue.SimpleQueue[tuple[int, Answer]
             except queue.Empty:
                 break
         try:
-            try:
-                answers.send(batch)
-            except (OSError, EOFError):
-                raise
-            except Exception:  # something a connector found would not pickle: alone
-                for number, answer in batch:
-                    try:
-                        answers.send([(number, answer)])
-                    except (OSError, EOFError):
-                        raise
-                    except Exception as error:
-                        logger.exception("a poll's answer could not be sent")
-                        answers.send([(number, Answer(error=f"Unexpected error: {error}"))])
+            answers.send(batch)  # pickled whole before a byte is written
         except (OSError, EOFError):  # the worker is gone
             os._exit(0)
+        except Exception:  # something a connector found would not pickle: one by one
+            for number, answer in batch:
+                _send_alone(answers, number, answer)
+
+
+def _send_alone(answers: Connection, number: int, answer: Answer) -> None:
+    try:
+        answers.send([(number, answer)])
+    except (OSError, EOFError):
+        os._exit(0)
+    except Exception as error:
+        logger.exception("a poll's answer could not be sent")
+        _send_alone(answers, number, Answer(error=f"Unexpected error: {error}"))
 
 
 Watching = tuple[list[Rule], Callable[[str], bool] | None]

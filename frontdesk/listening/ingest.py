@@ -16,7 +16,6 @@ network says was removed (a Reddit removal) marks its mention removed
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,7 +34,6 @@ from frontdesk.listening.reading import (
     parsed,
     plain,
     read_post,
-    screen,
 )
 
 logger = logging.getLogger(__name__)
@@ -62,14 +60,6 @@ def compiled_watches(source: Source) -> list[tuple[Watch, Query]]:
         except QueryError:  # stored before a rule changed: skipped, shown on its page
             logger.warning("watch query unreadable", extra={"watch": watch.pk})
     return found
-
-
-def watch_screen(watches: list[tuple[Watch, Query]]) -> Callable[[str], bool] | None:
-    """A test of a post's text as a source wrote it (markup and entities included, as
-    connectors.rss.parse.screen_text gives it) that says no only to posts none of
-    `watches` can match: each query's screen (query.Query.may_match) on its folded
-    words. None when some watch can match a post without any of its words."""
-    return screen(query for _, query in watches)
 
 
 def _reach(candidate: Candidate) -> dict[str, Any]:
@@ -106,10 +96,10 @@ class RecentStories:
             .order_by("-found_at")
             .values_list("pk", "simhash")[:NEAR_POOL]
         )
-        for n, (pk, other) in enumerate(reversed(list(newest))):
+        rows = list(newest)[::-1]  # oldest first
+        for n, (pk, other) in enumerate(rows):
             self._pks[n], hashes[n] = pk, other & _MASK
-            self._size = self._next = n + 1
-        self._next %= NEAR_POOL
+        self._size, self._next = len(rows), len(rows) % NEAR_POOL
         return hashes
 
     def find(self, simhash: int, title: str, text: str) -> int | None:
@@ -130,7 +120,7 @@ class RecentStories:
         if self._hashes is None:
             self._hashes = self._read()
         apart = numpy.bitwise_count(self._hashes[: self._size] ^ numpy.uint64(simhash & _MASK))
-        return list(self._pks[: self._size][apart <= stories.NEAR_CANDIDATE_BITS].tolist())
+        return self._pks[: self._size][apart <= stories.NEAR_CANDIDATE_BITS].tolist()
 
     def add(self, pk: int, simhash: int) -> None:
         if self._hashes is not None and simhash:

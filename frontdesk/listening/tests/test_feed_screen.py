@@ -1,4 +1,4 @@
-"""The feed poller's screen before reading entries (ingest.watch_screen on
+"""The feed poller's screen before reading entries (reading.screen on
 connectors.rss.parse.screen_text): an entry it turns away is one no watch can match.
 Proved on hand-written markup that splits, escapes and hides words, on every entry of
 the feeds corpus with queries made from the entry's own words, and end to end."""
@@ -12,17 +12,18 @@ import pytest
 
 from frontdesk.connectors.listening_common import fold_words
 from frontdesk.connectors.rss.parse import NotAFeed, parse_feed
-from frontdesk.listening.ingest import plain, watch_screen
+from frontdesk.listening.ingest import plain
 from frontdesk.listening.models import Mention
 from frontdesk.listening.polling import poll_due_sources
 from frontdesk.listening.query import parse
+from frontdesk.listening.reading import screen as watch_screen_of
 from frontdesk.listening.tests.feedserver import FeedServer, Route, atom, rss
 
 CORPUS = Path(__file__).resolve().parents[3].parent / "shared" / "corpora" / "feeds"
 
 
 def _screen(*queries: str):
-    screen = watch_screen([(None, parse(q)) for q in queries])  # type: ignore[misc]
+    screen = watch_screen_of(parse(q) for q in queries)
     assert screen is not None
     return screen
 
@@ -100,7 +101,7 @@ def test_the_screen_turns_away_entries_no_watch_can_match_and_keeps_their_ids():
 
 
 def test_a_watch_that_matches_without_its_words_screens_nothing():
-    assert watch_screen([(None, parse("makerspace OR -riverside"))]) is None  # type: ignore[list-item]
+    assert watch_screen_of([parse("makerspace OR -riverside")]) is None
 
 
 def _corpus_entries() -> list[tuple[str, str, str]]:
@@ -138,7 +139,7 @@ def test_every_corpus_entry_a_query_of_its_own_words_matches_passes_the_screen()
                 continue
             if _matches(query, title, body):
                 tried += 1
-                assert watch_screen([(None, parsed)])(text), (query, title, body[:200])  # type: ignore[list-item,misc]
+                assert watch_screen_of([parsed])(text), (query, title, body[:200])  # type: ignore[misc]
     assert tried > 1000
 
 
