@@ -7,7 +7,10 @@ parsing waits for storing and storing for parsing. With `LISTENING_FETCH_PROCESS
 on (the default where there is more than one core), a worker process starts one
 child, the feed reader, which runs the polls in a pool of `LISTENING_POLL_THREADS`
 threads with the per-host gate and sends each outcome back, posts read; the worker
-only stores. The reader has no database connection and keeps nothing.
+stores them. While the worker has nothing to store it says so (`Reader.share`), and
+while polls wait for a thread in the reader, those that end come back with their
+posts unread for the worker to read: when the reader is the bound, both read. The
+reader has no database connection and keeps nothing.
 
 Its life: started with the worker (run_in_worker) or on first use, as
 `python -m frontdesk.listening.fetcher` (a fresh interpreter: nothing inherited but the
@@ -154,19 +157,15 @@ class HostGate:
 
 
 def _read_and_answer(
-    request: tuple[Any, ...], out: queue.SimpleQueue[tuple[int, Answer]], gates: dict[Any, Any]
+    request: tuple[Any, ...],
+    out: queue.SimpleQueue[tuple[int, Answer]],
+    gates: dict[Any, Any],
+    work: queue.SimpleQueue[Any],
 ) -> None:
     number, connector, account, cursor, watching, source_id, host, gate = request
     hosts = gates.get(gate) or gates.setdefault(gate, HostGate(*gate))
-    out.put(
-        (
-            number,
-            hosts.run(
-                host,
-                functools.partial(_poll_and_read, connector, account, cursor, watching, source_id),
-            ),
-        )
-    )
+    poll = functools.partial(_poll_and_read, connector, account, cursor, watching, source_id)
+    out.put((number, hosts.run(host, functools.partial(poll, waiting=work))))
 
 
 def _fetch_forever(
@@ -177,7 +176,7 @@ def _fetch_forever(
     """A reader thread: one poll after another, as they are asked for."""
     while (request := work.get()) is not None:
         try:
-            _read_and_answer(request, out, gates)
+            _read_and_answer(request, out, gates, work)
         except Exception as error:  # the gate or the queue failed: the poll is answered
             logger.exception("a poll failed in the reader")
             out.put((request[0], Answer(error=f"Unexpected error: {error}")))
@@ -218,6 +217,12 @@ def _send_alone(answers: Connection, number: int, answer: Answer) -> None:
 
 Watching = tuple[list[Rule], Callable[[str], bool] | None]
 
+# Set while the worker has nothing to store and waits for answers (it says so:
+# Reader.share). A poll that ends meanwhile with others waiting for a thread here
+# goes back with its posts unread, and the worker reads them (polling.read_unread):
+# when this process is the bound, the reading is shared and neither process idles.
+SHARING = threading.Event()
+
 
 def _poll_and_read(
     connector: Connector[Any],
@@ -226,10 +231,15 @@ def _poll_and_read(
     watching: Watching | None,
     source_id: int,
     lane: int,
+    *,
+    waiting: queue.SimpleQueue[Any],
 ) -> Answer:
+    """One poll, and its posts read (reading.read_posts) unless the worker would read
+    them (SHARING) while other polls wait for a thread here: this process is behind."""
     rules, keep = watching or ([], None)
     answer = poll_once(connector, account, cursor, keep, lane)
-    if answer.result is not None and answer.result.candidates and rules:
+    leave = SHARING.is_set() and not waiting.empty()
+    if answer.result is not None and answer.result.candidates and rules and not leave:
         try:
             answer.posts = read_posts(answer.result.candidates, rules, source_id=source_id)
         except Exception:  # the worker reads them itself
@@ -279,6 +289,8 @@ def reader_main(requests: Connection, answers: Connection, threads: int) -> None
         elif message[0] == "rules":
             _, number, rules = message
             watch_sets[number] = (rules, screen(rule.compiled for rule in rules))
+        elif message[0] == "share":
+            (SHARING.set if message[1] else SHARING.clear)()
         elif message[0] == "polls":
             for poll in message[1]:
                 request = list(poll)
@@ -325,6 +337,7 @@ class Reader:
         # The watch sets sent to the running reader, by number.
         self._rule_sets: dict[tuple[Rule, ...], int] = {}
         self._ready = threading.Event()
+        self._sharing = False  # as last told to the running reader (share)
         # Why a reader was stopped on purpose (by pid): what its polls are failed with.
         self._why: dict[int, str] = {}
         self.started = 0  # processes started, for the worker's log and tests
@@ -382,6 +395,19 @@ class Reader:
             for poll in polls:
                 poll.then(gone)
 
+    def share(self, on: bool) -> None:
+        """Tell the reader whether this process has nothing to store and would read
+        posts itself (on: the reader sends the polls it finishes with their posts
+        unread; off: it reads them). Sent only when it changes."""
+        with self._lock:
+            if on == self._sharing or self._requests is None:
+                return
+            try:
+                self._requests.send(("share", on))
+            except (OSError, ValueError):  # gone: the next start begins with off
+                return
+            self._sharing = on
+
     def configure(self) -> dict[str, Any]:
         """Read the settings the reader is given now (a round of polls calls this once;
         they are sent with the next poll if they changed)."""
@@ -428,6 +454,7 @@ class Reader:
         self._requests = Connection(requests_out, readable=False)
         self._settings = None
         self._rule_sets = {}
+        self._sharing = False
         self.started += 1
         logger.info("feed reader started", extra={"pid": process.pid})
         threading.Thread(

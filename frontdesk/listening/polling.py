@@ -43,7 +43,7 @@ from frontdesk.listening.ingest import (
 )
 from frontdesk.listening.models import MAX_BACKOFF, MIN_POLL_SECONDS, Source, Watch
 from frontdesk.listening.query import Query
-from frontdesk.listening.reading import Post, Rule, screen
+from frontdesk.listening.reading import Post, Rule, read_posts, screen
 
 logger = logging.getLogger(__name__)
 
@@ -235,9 +235,11 @@ def fetched_together(
         return
     done: queue.SimpleQueue[Ready] = queue.SimpleQueue()
     with ExitStack() as stack:
+        share: Callable[[bool], None] | None = None
         if fetcher.in_use():
             reader = fetcher.reader()
             reader.configure()
+            share = reader.share
 
             def submit(found: list[Source]) -> None:
                 polls = [
@@ -271,6 +273,11 @@ def fetched_together(
         submit(sources)
         batch = left = len(sources)
         while left:
+            if share is not None:
+                # About to wait with nothing to store: this thread reads the posts of
+                # the polls that end meanwhile (the reader leaves them unread);
+                # answers waiting: the reader reads them again.
+                share(done.empty())
             ready = [_next(done)]
             while len(ready) < most:
                 try:
@@ -375,6 +382,7 @@ def poll_due_sources(
     )
     for ready in together:
         outcomes.extend(ready)
+        read_unread(ready, rules)
         try:
             # One hand-over of their live events to open pages (live.batched).
             with transaction.atomic(), live.batched():
@@ -387,6 +395,21 @@ def poll_due_sources(
             _release([outcome.source.pk for outcome in ready])
             recent.clear()  # it may hold mentions that were not stored
     return outcomes
+
+
+def read_unread(outcomes: list[Outcome], rules: dict[int, list[Rule]]) -> None:
+    """Read the posts of outcomes the reader left unread (fetcher.SHARING), before
+    their transaction: matching and triage need no database, and a write
+    transaction held open while they run would keep others waiting on SQLite."""
+    for outcome in outcomes:
+        result, watching = outcome.result, rules.get(outcome.source.workspace_id)
+        if outcome.posts is None and result is not None and result.candidates and watching:
+            try:
+                outcome.posts = read_posts(result.candidates, watching, source_id=outcome.source.pk)
+            except Exception:  # ingest reads them again, and says what failed
+                logger.exception(
+                    "reading a poll's posts failed", extra={"source": outcome.source.pk}
+                )
 
 
 def _record_or_release(

@@ -99,6 +99,64 @@ def test_the_reader_is_given_the_settings_connectors_read(feeds, make_watch, mak
     assert "listening-ops@riverside.example" in agents[1]
 
 
+def test_a_reader_behind_leaves_posts_for_a_worker_with_nothing_to_store(
+    feeds, make_watch, make_source, monkeypatch, settings
+):
+    """The worker waits with nothing to store and says so; the reader, with a poll
+    still waiting for one of its threads, sends the poll it finished with its posts
+    unread, and the worker reads them itself: the same mentions, triaged. The last
+    poll, with none waiting behind it, the reader reads."""
+    make_watch("riverside")
+    hold = threading.Event()  # both feeds answer once it is set
+    feeds.routes["/a.xml"] = Route(body=rss([UNHAPPY]), hold=hold)
+    other = {
+        "guid": "b-1",
+        "title": "Hold lost",
+        "link": "https://b.example/1",
+        "text": "Riverside Library lost my hold again and nobody called back. Terrible.",
+    }
+    feeds.routes["/b.xml"] = Route(body=rss([other]), hold=hold)
+    make_source(url=feeds.url("/a.xml"))
+    make_source(url=feeds.url("/b.xml"))
+    settings.LISTENING_POLL_THREADS = 1  # the second poll waits while the first is fetched
+    one_thread = fetcher.reader()
+    read_here = []
+    real_read_posts = polling.read_posts
+
+    def read_posts(candidates, rules, *, source_id):
+        read_here.append(source_id)
+        return real_read_posts(candidates, rules, source_id=source_id)
+
+    monkeypatch.setattr(polling, "read_posts", read_posts)
+
+    def asked() -> list[str]:
+        return [path for path, _, _ in feeds.requests if path.endswith(".xml")]
+
+    def answer_once_asked() -> None:
+        deadline = time.monotonic() + 30
+        while not asked() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        hold.set()
+
+    releaser = threading.Thread(target=answer_once_asked)
+    releaser.start()
+    try:
+        outcomes = polling.poll_due_sources()
+    finally:
+        hold.set()
+        releaser.join(30)
+        one_thread.stop()
+    assert [o.error for o in outcomes] == ["", ""]
+    first = next(o for o in outcomes if o.source.url.endswith(asked()[0]))
+    assert read_here == [first.source.pk]  # the reader read the other one
+    mentions = Mention.objects.order_by("title")
+    assert [(m.title, m.sentiment_label) for m in mentions] == [
+        ("Hold lost", "negative"),
+        ("Third time my hold vanished", "negative"),
+    ]
+    assert all(m.alert_reasons for m in mentions)
+
+
 def test_the_settings_list_covers_what_connectors_and_triage_read():
     root = Path(fetcher.__file__).resolve().parent.parent
     named: set[str] = set()
