@@ -224,7 +224,8 @@ def fetched_together(
     the caller stores them while the others are still on their way. Never waits for
     a fetch to have company. `more(n)`: asked, once at most half of the fetches given
     are still on their way, for up to n more sources to fetch alongside (none: no
-    more), so the fetchers are not idle while the last of a batch come in.
+    more), so the fetchers are not idle while the last of a batch come in, nor while
+    the caller stores those done (unless a whole batch of them waits).
 
     `rules`: by workspace id, its watches as reading.Rule (read when `more` returns);
     they give the screen (reading.screen: a feed's entries none can match are not read
@@ -286,8 +287,12 @@ def fetched_together(
                     break
             left -= len(ready)
             yield [outcome() for outcome in ready]
-            if more is not None and left <= batch // 2:
-                found = more(batch - left)
+            # Those still on their way, not those done and waiting to be stored: the
+            # fetchers are kept busy while this thread stores a backlog (at most a
+            # batch of outcomes waits here).
+            away = left - done.qsize()
+            if more is not None and away <= batch // 2 and left - away < batch:
+                found = more(batch - away)
                 if not found:
                     more = None
                 submit(found)

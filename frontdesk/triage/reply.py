@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from frontdesk.triage.base import NO_CONTEXT, Context, Finding, quoted
-from frontdesk.triage.sentiment import Evidence, clean, evidence, label_for
+from frontdesk.triage.sentiment import Evidence, cased, clean, evidence, folded, found_in, label_for
 
 _QUESTION_START = re.compile(
     r"(?:^|[.!?\n]\s*)(?:who|what|when|where|why|how|which|can|could|would|will|do|does|did|"
@@ -30,6 +30,8 @@ _THANKS = re.compile(
     re.IGNORECASE,
 )
 
+_QUESTION_START_CASED, _REQUEST_CASED = cased(_QUESTION_START), cased(_REQUEST)
+
 INTENTS = ("question", "complaint", "praise", "thanks", "statement")
 
 
@@ -37,10 +39,11 @@ def intent(text: str, found: Evidence | None = None) -> tuple[str, list[str]]:
     plain = clean(text).strip()
     found = found or evidence(text)
     sentiment = label_for(found.score())
-    asked = "?" in plain or bool(_QUESTION_START.search(plain))
-    requested = [m.group(0).lower() for m in _REQUEST.finditer(plain)]
     if sentiment == "negative":
         return "complaint", found.negated_polite + found.failure + found.waiting + found.remedy
+    low = folded(plain)  # the cue patterns read it (sentiment.cased)
+    asked = "?" in plain or bool(_QUESTION_START_CASED.search(low))
+    requested = found_in(_REQUEST_CASED, plain, low)
     if asked:
         return "question", requested or ["?"]
     if requested:

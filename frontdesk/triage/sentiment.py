@@ -258,30 +258,69 @@ def clean(text: str) -> str:
     return _MENTION_URL.sub(" ", html.unescape(text))
 
 
+# IGNORECASE has the engine fold case at each step of each try, which is most of what
+# the cue patterns cost. They are written in ASCII lower case, so each runs instead,
+# without the flag, on a folded copy of the text made once: ASCII capitals lowered,
+# and the four other characters IGNORECASE takes for an ASCII letter (İ ı: i, ſ: s,
+# K: k) turned into it. One character for one, so a match is where IGNORECASE finds
+# it, and what it says is read from the text itself (test_cues_match_as_ignorecase).
+_FOLD = {code: code + 32 for code in range(ord("A"), ord("Z") + 1)} | {
+    0x130: ord("i"),
+    0x131: ord("i"),
+    0x17F: ord("s"),
+    0x212A: ord("k"),
+}
+
+
+def folded(text: str) -> str:
+    """`text` as the cased cue patterns (`cased`) read it."""
+    return text.lower() if text.isascii() else text.translate(_FOLD)
+
+
+def cased(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The IGNORECASE `pattern` without the flag, for text made by `folded`."""
+    written = re.sub(r"\\.", "", pattern.pattern)  # its escapes (\w, \d, \b) aside
+    if not written.isascii() or any(ch.isupper() for ch in written):
+        raise ValueError(f"a cue pattern is ASCII lower case: {pattern.pattern!r}")
+    return re.compile(pattern.pattern, pattern.flags & ~re.IGNORECASE)
+
+
+def found_in(pattern: re.Pattern[str], text: str, low: str) -> list[str]:
+    """What the `cased` pattern finds in `low` (`folded(text)`), as `text` says it,
+    lower-cased: the same as IGNORECASE's matches in `text`."""
+    return [text[m.start() : m.end()].lower() for m in pattern.finditer(low)]
+
+
+_FAILURE, _WAITING, _STILL_ASKING, _REMEDY, _NEGATED_POLITE, _PRAISE, _QUESTION_WORD = map(
+    cased, (FAILURE, WAITING, STILL_ASKING, REMEDY, NEGATED_POLITE, PRAISE, QUESTION_WORD)
+)
+
+
 def evidence(text: str) -> Evidence:
     plain = clean(text)
+    low = folded(plain)
     vader = _VADER.polarity_scores(plain)
     return Evidence(
         vader_neg=vader["neg"],
         vader_neu=vader["neu"],
         vader_pos=vader["pos"],
         compound=vader["compound"],
-        failure=[m.group(0).lower() for m in FAILURE.finditer(plain)],
-        waiting=_waiting(plain),
-        remedy=[m.group(0).lower() for m in REMEDY.finditer(plain)],
-        negated_polite=[m.group(0).lower() for m in NEGATED_POLITE.finditer(plain)],
-        praise=[m.group(0).lower() for m in PRAISE.finditer(plain)],
+        failure=found_in(_FAILURE, plain, low),
+        waiting=_waiting(plain, low),
+        remedy=found_in(_REMEDY, plain, low),
+        negated_polite=found_in(_NEGATED_POLITE, plain, low),
+        praise=found_in(_PRAISE, plain, low),
         questions=plain.count("?"),
-        why=[m.group(0).lower() for m in QUESTION_WORD.finditer(plain)],
+        why=found_in(_QUESTION_WORD, plain, low),
         exclaims=plain.count("!"),
         caps=len(_CAPS.findall(plain)),
         words=len(plain.split()),
     )
 
 
-def _waiting(plain: str) -> list[str]:
-    cues = [m.group(0).lower() for m in WAITING.finditer(plain)]
-    for _ in STILL_ASKING.finditer(plain):
+def _waiting(plain: str, low: str) -> list[str]:
+    cues = found_in(_WAITING, plain, low)
+    for _ in _STILL_ASKING.finditer(low):
         if "still" in cues:
             cues.remove("still")
     return cues
