@@ -474,6 +474,8 @@ def main() -> None:
                 product_pass, args.threads
             )
             stats = pstats.Stats(profiler)
+            if os.environ.get("FEEDS_BENCH_PSTATS"):  # for pstats browsing
+                stats.dump_stats(os.environ["FEEDS_BENCH_PSTATS"])
             stats.sort_stats("tottime").print_stats(args.profile)
             stats.sort_stats("cumulative").print_stats(args.profile)
         else:

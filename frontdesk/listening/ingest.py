@@ -25,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from frontdesk.connectors.base import Candidate
-from frontdesk.listening import alerts, live, removals, stories
+from frontdesk.listening import alerts, live, removals, rows, stories
 from frontdesk.listening.models import Mention, Sighting, Source, Watch
 from frontdesk.listening.query import Query, QueryError
 from frontdesk.listening.reading import (
@@ -130,6 +130,7 @@ class RecentStories:
 
 
 _Link = Mention.watches.through
+_SIGHTING = ("workspace_id", "source_id", "external_key", "external_id", "mention_id", "seen_at")
 
 
 def _remove(source: Source, key: str, now: datetime) -> bool:
@@ -213,11 +214,7 @@ def _ingest(
         return report
     # One read for the whole poll: which of the matching posts this source has sighted
     # before (an edit of a post already stored is not another mention).
-    sighted = set(
-        Sighting.objects.filter(
-            source=source, external_key__in=[post.key for post in found]
-        ).values_list("external_key", flat=True)
-    )
+    sighted = rows.sighted(source.pk, (post.key for post in found))
     report.duplicates += sum(post.key in sighted for post in found)
     found = [post for post in found if post.key not in sighted]
     if found:
@@ -294,15 +291,17 @@ def _store(
     """Store the matching posts not sighted before: each is an existing story (another
     sighting of its mention) or a new mention; the new ones are inserted together."""
     workspace = source.workspace
-    # The mentions these stories already are: two reads for the whole poll.
-    mine = Mention.objects.for_workspace(workspace).order_by()
-    by_key: dict[str, Mention] = {
-        m.story_key: m for m in mine.filter(story_key__in={f.fingerprint for f in found})
-    }
-    by_url: dict[str, Mention] = {}
+    # The mentions these stories already are: one read for the whole poll (and one
+    # more for those there are, seldom: a story is sighted once per source).
+    keys = {f.fingerprint for f in found}
     urls = {f.canonical for f in found if f.canonical}
-    for other in mine.filter(canonical_url__in=urls).order_by("pk") if urls else ():
-        by_url.setdefault(other.canonical_url, other)
+    hits = rows.stories_among(workspace.pk, keys, urls)
+    stored = Mention.objects.in_bulk([pk for pk, _, _ in hits]) if hits else {}
+    by_key: dict[str, Mention] = {key: stored[pk] for pk, key, _ in hits if key in keys}
+    by_url: dict[str, Mention] = {}
+    for pk, _, url in hits:  # the first stored with the address
+        if url in urls:
+            by_url.setdefault(url, stored[pk])
     new: list[_New] = []
     # Each post's mention and the watches that found it: linked and sighted once stored.
     seen: list[tuple[Post, Mention]] = []
@@ -355,23 +354,16 @@ def _store(
                 touched[watch.pk] = watch
     # Which watches found each mention, and which posts this source has now sighted:
     # written together (the unique constraints skip what is already there).
-    links: list[Any] = []
-    sightings: list[Sighting] = []
+    links: list[tuple[int, int]] = []
+    sightings: list[tuple[Any, ...]] = []
     for post, mention in seen:
         mention = lost.get(id(mention), mention)
-        links.extend(_Link(mention_id=mention.pk, watch_id=pk) for pk, _ in post.matched)
+        links.extend((mention.pk, pk) for pk, _ in post.matched)
         sightings.append(
-            Sighting(
-                workspace=workspace,
-                source=source,
-                external_key=post.key,
-                external_id=post.candidate.source_id[:1000],
-                mention=mention,
-                seen_at=now,
-            )
+            (workspace.pk, source.pk, post.key, post.candidate.source_id[:1000], mention.pk, now)
         )
-    _Link.objects.bulk_create(links, ignore_conflicts=True)
-    Sighting.objects.bulk_create(sightings, ignore_conflicts=True)
+    rows.insert_ignoring(_Link, ("mention_id", "watch_id"), links)
+    rows.insert_ignoring(Sighting, _SIGHTING, sightings)
     for watch in touched.values():
         alerts.check_spike(watch, now=now)
 

@@ -353,7 +353,7 @@ def test_a_story_another_poller_stored_a_moment_before_is_not_new(
     make_watch, make_source, make_candidate, listen, django_capture_on_commit_callbacks
 ):
     """Between reading which stories exist and inserting, another worker stores one of
-    them (a write at the database right after our last read of existing stories): the
+    them (a write at the database right after our read of existing stories): the
     others are stored, that one is sighted as the story it is and alerts nobody again."""
     from django.db import connection
 
@@ -368,8 +368,10 @@ def test_a_story_another_poller_stored_a_moment_before_is_not_new(
     theirs: list[Mention] = []
     raced_once: list[bool] = []
 
+    read: list[bool] = []
+
     def another_worker_first(execute, sql, params, many, context):
-        if '"listening_mention"."canonical_url" IN' in sql and not raced_once:
+        if read and not raced_once:  # the next statement after our read of stories
             raced_once.append(True)
             theirs.append(
                 Mention.objects.create(
@@ -381,6 +383,8 @@ def test_a_story_another_poller_stored_a_moment_before_is_not_new(
                     text=raced.body,
                 )
             )
+        if '"story_key" IN' in sql:
+            read.append(True)
         return execute(sql, params, many, context)
 
     with (
