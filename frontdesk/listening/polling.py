@@ -276,9 +276,11 @@ def fetched_together(
         while left:
             if share is not None:
                 # About to wait with nothing to store: this thread reads the posts of
-                # the polls that end meanwhile (the reader leaves them unread);
-                # answers waiting: the reader reads them again.
-                share(done.empty())
+                # the polls that end meanwhile (the reader leaves them unread); a
+                # whole batch of answers waiting: the reader reads them again.
+                waiting = done.qsize()
+                if waiting == 0 or waiting >= most:
+                    share(waiting == 0)
             ready = [_next(done)]
             while len(ready) < most:
                 try:
