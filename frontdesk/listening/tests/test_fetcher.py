@@ -51,6 +51,30 @@ def due_again():
     Source.objects.update(next_poll_at=timezone.now() - timedelta(seconds=1))
 
 
+def asked(feeds) -> list[str]:
+    """The feeds the server was asked for, in order (robots.txt aside)."""
+    return [path for path, _, _ in feeds.requests if path.endswith(".xml")]
+
+
+def poll_once_asked(feeds, hold: threading.Event, then) -> list[polling.Outcome]:
+    """poll_due_sources, with `then()` run once the server has been asked for a feed
+    (whose answer `hold` keeps back; it is set when the round is over in any case)."""
+
+    def once_asked() -> None:
+        deadline = time.monotonic() + 30
+        while not asked(feeds) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        then()
+
+    helper = threading.Thread(target=once_asked)
+    helper.start()
+    try:
+        return polling.poll_due_sources()
+    finally:
+        hold.set()
+        helper.join(30)
+
+
 def test_polls_are_fetched_and_read_in_the_reader_and_stored_here(
     feeds, make_watch, make_source, monkeypatch
 ):
@@ -129,25 +153,12 @@ def test_a_reader_behind_leaves_posts_for_a_worker_with_nothing_to_store(
 
     monkeypatch.setattr(polling, "read_posts", read_posts)
 
-    def asked() -> list[str]:
-        return [path for path, _, _ in feeds.requests if path.endswith(".xml")]
-
-    def answer_once_asked() -> None:
-        deadline = time.monotonic() + 30
-        while not asked() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        hold.set()
-
-    releaser = threading.Thread(target=answer_once_asked)
-    releaser.start()
     try:
-        outcomes = polling.poll_due_sources()
+        outcomes = poll_once_asked(feeds, hold, hold.set)
     finally:
-        hold.set()
-        releaser.join(30)
         one_thread.stop()
     assert [o.error for o in outcomes] == ["", ""]
-    first = next(o for o in outcomes if o.source.url.endswith(asked()[0]))
+    first = next(o for o in outcomes if o.source.url.endswith(asked(feeds)[0]))
     assert read_here == [first.source.pk]  # the reader read the other one
     mentions = Mention.objects.order_by("title")
     assert [(m.title, m.sentiment_label) for m in mentions] == [
@@ -182,21 +193,12 @@ def test_a_reader_that_dies_fails_its_polls_and_the_next_round_starts_another(
     started = reader.started
     killed = []
 
-    def kill_once_asked() -> None:  # the reader is killed with the poll in its hands
-        deadline = time.monotonic() + 20
-        while not feeds.statuses("/hung.xml") and time.monotonic() < deadline:
-            time.sleep(0.05)
+    def kill() -> None:  # the reader is killed with the poll in its hands
         if reader.pid is not None:
             os.kill(reader.pid, signal.SIGKILL)
             killed.append(True)
 
-    killer = threading.Thread(target=kill_once_asked)
-    killer.start()
-    try:
-        outcomes = polling.poll_due_sources()
-    finally:
-        hold.set()
-        killer.join(20)
+    outcomes = poll_once_asked(feeds, hold, kill)
     assert killed, "the reader never asked for the feed"
     ((outcome),) = outcomes
     assert outcome.result is None and "feed reader stopped" in outcome.error
