@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
 from frontdesk.connectors.base import Candidate
@@ -213,15 +213,30 @@ def _ingest(
     if not found:
         return report
     # One read for the whole poll: which of the matching posts this source has sighted
-    # before (an edit of a post already stored is not another mention).
-    sighted = rows.sighted(source.pk, (post.key for post in found))
-    report.duplicates += sum(post.key in sighted for post in found)
-    found = [post for post in found if post.key not in sighted]
+    # before (an edit of a post already stored is not another mention), and the
+    # mentions their stories already are.
+    known = rows.known(
+        source,
+        (post.key for post in found),
+        (post.fingerprint for post in found),
+        (post.canonical for post in found if post.canonical),
+    )
+    report.duplicates += sum(post.key in known.sighted for post in found)
+    found = [post for post in found if post.key not in known.sighted]
     if found:
         pool = recent.get(source.workspace_id)
         if pool is None:
             pool = recent[source.workspace_id] = RecentStories(source, now)
-        _store(source, found, report, now=now, watches=watches, rules=rules, recent=pool)
+        _store(
+            source,
+            found,
+            report,
+            now=now,
+            watches=watches,
+            rules=rules,
+            recent=pool,
+            stories=known.stories,
+        )
     return report
 
 
@@ -287,15 +302,18 @@ def _store(
     watches: list[tuple[Watch, Query]],
     rules: list[Rule],
     recent: RecentStories,
+    stories: list[tuple[int, str, str]],
 ) -> None:
     """Store the matching posts not sighted before: each is an existing story (another
-    sighting of its mention) or a new mention; the new ones are inserted together."""
+    sighting of its mention) or a new mention; the new ones are inserted together.
+    `stories`: the workspace's mentions with these posts' story keys or addresses,
+    (id, key, address) by id, as `rows.known` reads them."""
     workspace = source.workspace
-    # The mentions these stories already are: one read for the whole poll (and one
-    # more for those there are, seldom: a story is sighted once per source).
+    # The mentions these stories already are (read whole only when there are some:
+    # seldom, a story is sighted once per source).
     keys = {f.fingerprint for f in found}
     urls = {f.canonical for f in found if f.canonical}
-    hits = rows.stories_among(workspace.pk, keys, urls)
+    hits = [(pk, key, url) for pk, key, url in stories if key in keys or url in urls]
     stored = Mention.objects.in_bulk([pk for pk, _, _ in hits]) if hits else {}
     by_key: dict[str, Mention] = {key: stored[pk] for pk, key, _ in hits if key in keys}
     by_url: dict[str, Mention] = {}
@@ -372,23 +390,18 @@ def _insert(new: list[_New], workspace: Any) -> dict[int, Mention]:
     """Store the new mentions, one INSERT for all of them. Returns the stored mention
     for each of ours (by `id()`) another poller stored a moment before (the same story
     from another source): that one is the story's mention, ours is not stored."""
+    mentions = [made.mention for made in new]
+    stored = {id(mention) for mention in rows.insert_new(Mention, mentions, "story_key")}
+    skipped = {m.story_key: m for m in mentions if id(m) not in stored}
+    if not skipped:
+        return {}
+    theirs = {
+        m.story_key: m
+        for m in Mention.objects.filter(workspace=workspace, story_key__in=list(skipped))
+    }
     lost: dict[int, Mention] = {}
-    if not new:
-        return lost
-    try:
-        with transaction.atomic():
-            Mention.objects.bulk_create([made.mention for made in new])
-        return lost
-    except IntegrityError:  # one of these stories was stored meanwhile: one by one
-        pass
-    for made in new:
-        made.mention.pk = None
-        made.mention._state.adding = True
-        try:
-            with transaction.atomic():
-                made.mention.save(force_insert=True)
-        except IntegrityError:
-            lost[id(made.mention)] = Mention.objects.get(
-                workspace=workspace, story_key=made.mention.story_key
-            )
+    for key, mention in skipped.items():
+        if key not in theirs:  # not a story stored meanwhile: a row the table refused
+            raise IntegrityError(f"mention not stored and no stored story {key!r}")
+        lost[id(mention)] = theirs[key]
     return lost

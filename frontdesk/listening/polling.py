@@ -137,6 +137,7 @@ def record(
     watches: dict[int, list[tuple[Watch, Query]]] | None = None,
     recent: dict[int, RecentStories] | None = None,
     updates: list[tuple[int, dict[str, Any]]] | None = None,
+    alone: bool = True,
 ) -> IngestReport | None:
     """Store one poll's outcome: mentions, cursor, next poll, or the failure.
 
@@ -145,14 +146,16 @@ def record(
     `recent`: likewise their recent stories' SimHashes (ingest.RecentStories).
     `updates`: where to leave the source's own row update (its pk and fields) for the
     caller to write with the others of its transaction (`update_sources`); without
-    it the row is written here, in one transaction with the mentions."""
+    it the row is written here, in one transaction with the mentions. `alone`: the
+    mentions in a transaction of their own, a savepoint inside the caller's (False:
+    in the caller's, which a failure here leaves to be rolled back whole)."""
     source, now = outcome.source, now or timezone.now()
     fields: dict[str, Any] = {"claimed_at": None, "claim_token": "", "last_polled_at": now}
     report = None
     storing = outcome.result is not None and bool(outcome.result.candidates)
     # Mentions are stored in a transaction (a savepoint in the caller's) of their own;
     # a poll that found nothing new (a 304, a failure) has only its row to write.
-    with transaction.atomic() if updates is None or storing else nullcontext():
+    with transaction.atomic(savepoint=alone) if updates is None or storing else nullcontext():
         if outcome.result is not None:
             candidates = outcome.result.candidates
             # Nothing new (a 304, an empty feed): nothing to match, not even the watches.
@@ -359,8 +362,8 @@ def poll_due_sources(
     make the same sources due again): the first claim only.
 
     The outcomes already fetched when storing comes round (up to STORE_TOGETHER) are
-    stored in one transaction, each source in a savepoint of its own: one commit
-    for them, and a source that fails to store is rolled back alone. The watches of
+    stored in one transaction (store_together): one commit for them, and a source
+    that fails to store is rolled back alone. The watches of
     a workspace, and its recent stories' SimHashes (for near copies; the mentions
     stored meanwhile are added), are read once per call. The watches are read before
     the fetches: a feed's entries that none of them can match are not read past their
@@ -390,18 +393,48 @@ def poll_due_sources(
     for ready in together:
         outcomes.extend(ready)
         read_unread(ready, rules)
-        try:
-            # One hand-over of their live events to open pages (live.batched).
-            with transaction.atomic(), live.batched():
-                updates: list[tuple[int, dict[str, Any]]] = []
-                for outcome in ready:
-                    _record_or_release(outcome, watches, recent, updates)
-                update_sources(updates)
-        except Exception:  # the commit itself failed: these are polled again
-            logger.exception("storing polls failed", extra={"sources": len(ready)})
-            _release([outcome.source.pk for outcome in ready])
-            recent.clear()  # it may hold mentions that were not stored
+        store_together(ready, watches, recent)
     return outcomes
+
+
+def store_together(
+    ready: list[Outcome],
+    watches: dict[int, list[tuple[Watch, Query]]],
+    recent: dict[int, RecentStories],
+) -> None:
+    """Record `ready` in one transaction, with one hand-over of their live events to
+    open pages (live.batched). First all in one go; if one fails, the transaction is
+    rolled back and they are recorded again, each in a savepoint of its own, so the
+    one that fails is rolled back and released alone. (A savepoint for each from the
+    start would cost two more round trips a poll, on PostgreSQL, for a failure that
+    is rare.)"""
+    sources = [(outcome.source, dict(outcome.source.__dict__)) for outcome in ready]
+    try:
+        with transaction.atomic(), live.batched():
+            updates: list[tuple[int, dict[str, Any]]] = []
+            for outcome in ready:
+                record(outcome, watches=watches, recent=recent, updates=updates, alone=False)
+            update_sources(updates)
+        return
+    except Exception:  # which one is found below, alone
+        logger.info("storing polls together failed: again one by one", exc_info=True)
+    # What the rolled-back transaction changed in memory is read or worked out again:
+    # the sources as they were, the workspaces' watches (a spike's time) and stories.
+    for source, state in sources:
+        source.__dict__.clear()
+        source.__dict__.update(state)
+    watches.clear()
+    recent.clear()
+    try:
+        with transaction.atomic(), live.batched():
+            updates = []
+            for outcome in ready:
+                _record_or_release(outcome, watches, recent, updates)
+            update_sources(updates)
+    except Exception:  # the commit itself failed: these are polled again
+        logger.exception("storing polls failed", extra={"sources": len(ready)})
+        _release([outcome.source.pk for outcome in ready])
+        recent.clear()  # it may hold mentions that were not stored
 
 
 def read_unread(outcomes: list[Outcome], rules: dict[int, list[Rule]]) -> None:

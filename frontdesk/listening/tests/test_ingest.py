@@ -337,7 +337,11 @@ def test_a_polls_new_mentions_are_stored_in_one_insert_and_copies_within_it_are_
     ]
     with CaptureQueriesContext(connection) as queries:
         report = ingest(source, posts)
-    inserts = [q["sql"] for q in queries if q["sql"].startswith('INSERT INTO "listening_mention"')]
+    inserts = [
+        q["sql"]
+        for q in queries
+        if q["sql"].startswith("INSERT") and 'INTO "listening_mention" ' in q["sql"]
+    ]
     assert len(inserts) == 1
     assert len(report.new_mentions) == 6 and report.duplicates == 3
     assert Mention.objects.count() == 6

@@ -118,17 +118,21 @@ def test_the_host_gate_limits_concurrent_requests_per_host():
 def test_polls_stored_together_keep_each_other_when_one_fails(
     make_source, make_watch, make_candidate, monkeypatch, settings
 ):
-    """Polls already fetched are stored in one transaction, each in its own savepoint:
-    the one that fails is rolled back and released, the others are kept."""
+    """Polls already fetched are stored in one transaction; when one fails, they are
+    stored again each in its own savepoint: the one that fails is rolled back and
+    released, the others are kept as if nothing had happened (a failed fetch among
+    them counted once, cursors written)."""
     settings.LISTENING_FETCH_PROCESS = False  # polling.fetch is replaced: in this process
     from frontdesk.listening.models import Mention
 
     make_watch("riverside")
     sources = [make_source(url=f"http://127.0.0.1:9/f{n}.xml") for n in range(5)]
-    bad = sources[2]
+    down, bad = sources[1], sources[2]
     posts = {s.pk: make_candidate(f"Riverside Library post from source {s.pk}") for s in sources}
 
     def fetch(source, keep=None, lane=0):
+        if source.pk == down.pk:
+            return polling.Outcome(source, error="HTTP 503")
         return polling.Outcome(source, result=PollResult((posts[source.pk],), {"etag": '"e"'}))
 
     real_ingest = polling.ingest
@@ -139,25 +143,74 @@ def test_polls_stored_together_keep_each_other_when_one_fails(
             raise RuntimeError("bad data")  # ...then rolled back with its savepoint
         return report
 
+    def together(found, most, **options):  # all in one go, the failed fetch before the bad one
+        yield [polling.fetch(source) for source in sorted(found, key=lambda s: s.pk)]
+
     monkeypatch.setattr(polling, "fetch", fetch)
     monkeypatch.setattr(polling, "ingest", ingest)
-    groups = []
-    real_together = polling.fetched_together
-
-    def together(found, most, **options):
-        for ready in real_together(found, most, **options):
-            groups.append(len(ready))
-            yield ready
-
     monkeypatch.setattr(polling, "fetched_together", together)
     outcomes = polling.poll_due_sources()
-    assert len(outcomes) == 5 and sum(groups) == 5 and max(groups) <= polling.STORE_TOGETHER
+    assert len(outcomes) == 5
     stored = set(Mention.objects.values_list("source_id", flat=True))
-    assert stored == {s.pk for s in sources} - {bad.pk}
+    assert stored == {s.pk for s in sources} - {bad.pk, down.pk}
     for source in sources:
         source.refresh_from_db()
         assert source.claimed_at is None and source.claim_token == ""
-        assert (source.last_ok_at is None) is (source.pk == bad.pk)
+        assert (source.last_ok_at is None) is (source.pk in (bad.pk, down.pk))
+        if source.pk not in (bad.pk, down.pk):
+            assert source.cursor == {"etag": '"e"'} and source.failures == 0
+    assert (down.failures, down.last_error) == (1, "Failed: HTTP 503")
+    assert bad.failures == 0 and bad.cursor == {}  # polled again next round
+
+
+def test_polls_stored_together_open_no_savepoint_each_when_all_is_well(
+    make_source, make_watch, make_candidate, monkeypatch, settings
+):
+    """On PostgreSQL a savepoint is a round trip the storing thread waits for: polls
+    stored together run in their one transaction (a savepoint here, inside the test's)
+    and open none of their own unless one fails; each poll's new mentions are one
+    INSERT, its sightings and watch links one statement each."""
+    settings.LISTENING_FETCH_PROCESS = False  # polling.fetch is replaced: in this process
+    from django.db import connection
+
+    from frontdesk.listening.models import Mention, Sighting
+
+    make_watch("riverside")
+    sources = [make_source(url=f"http://127.0.0.1:9/g{n}.xml") for n in range(4)]
+    posts = {
+        s.pk: (
+            make_candidate(f"Riverside Library post {s.pk}", source_id=f"{s.pk}-a"),
+            make_candidate(f"Riverside Library another {s.pk}", source_id=f"{s.pk}-b"),
+        )
+        for s in sources
+    }
+
+    def fetch(source, keep=None, lane=0):
+        return polling.Outcome(source, result=PollResult(posts[source.pk], {"etag": '"e"'}))
+
+    def together(found, most, **options):
+        yield [polling.fetch(source) for source in found]
+
+    monkeypatch.setattr(polling, "fetch", fetch)
+    monkeypatch.setattr(polling, "fetched_together", together)
+    statements: list[str] = []
+
+    def seen(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(seen):
+        polling.poll_due_sources()
+    assert Mention.objects.count() == 8 and Sighting.objects.count() == 8
+    savepoints = [sql for sql in statements if sql.startswith("SAVEPOINT")]
+    assert len(savepoints) == 1  # the batch's transaction, inside the test's
+    inserts = [sql.split("(")[0] for sql in statements if sql.startswith("INSERT")]
+    tables = [
+        Mention._meta.db_table,
+        Sighting._meta.db_table,
+        Mention.watches.through._meta.db_table,
+    ]
+    assert [sum(f'"{table}"' in sql for sql in inserts) for table in tables] == [4, 4, 4]
 
 
 def test_a_story_rolled_back_with_its_source_is_new_for_the_next_one(

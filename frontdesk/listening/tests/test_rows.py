@@ -24,12 +24,11 @@ def _mention(source, key: str, url: str = "", **fields) -> Mention:
         external_id=key,
         story_key=key,
         canonical_url=url,
-        title=key,
-        **fields,
+        **({"title": key} | fields),
     )
 
 
-def test_stories_among_finds_by_key_or_address_in_this_workspace_only(
+def test_known_finds_stories_by_key_or_address_in_this_workspace_only(
     make_source, riverside, make_user
 ):
     source = make_source()
@@ -44,31 +43,82 @@ def test_stories_among_finds_by_key_or_address_in_this_workspace_only(
     theirs = make_source(workspace=elsewhere)
     _mention(theirs, "key-a", "https://blog.example/same")  # the same story, not ours
 
-    found = rows.stories_among(
-        riverside.pk, ["key-a", "key-x", "key-a"], ["https://blog.example/same", "https://no/"]
+    found = rows.known(
+        source, [], ["key-a", "key-x", "key-a"], ["https://blog.example/same", "https://no/"]
     )
-    assert found == [
+    assert found.stories == [
         (a.pk, "key-a", "https://blog.example/a"),
         (b.pk, "key-b", "https://blog.example/same"),
         (c.pk, "key-c", "https://blog.example/same"),
     ]
+    assert found.sighted == set()
     # A mention both by key and by address comes once.
-    assert rows.stories_among(riverside.pk, ["key-a"], ["https://blog.example/a"]) == [
+    assert rows.known(source, [], ["key-a"], ["https://blog.example/a"]).stories == [
         (a.pk, "key-a", "https://blog.example/a")
     ]
-    assert rows.stories_among(riverside.pk, [], []) == []
-    assert rows.stories_among(riverside.pk, [], ["https://blog.example/d"])[0][1] == "key-d"
+    assert rows.known(source, [], [], []) == rows.Known(set(), [])
+    assert rows.known(source, [], [], ["https://blog.example/d"]).stories[0][1] == "key-d"
+    assert rows.known(theirs, [], ["key-a", "key-b"], []).stories[0][1:] == (
+        "key-a",
+        "https://blog.example/same",
+    )
 
 
-def test_sighted_tells_which_keys_a_source_has_seen(make_source):
+def test_known_tells_which_posts_a_source_has_sighted_with_the_stories(make_source):
     source, other = make_source(), make_source(url="http://127.0.0.1:9/other.xml")
-    mention = _mention(source, "story")
+    mention = _mention(source, "story", "https://blog.example/story")
     for src, key in ((source, "seen-1"), (source, "seen-2"), (other, "seen-3")):
         Sighting.objects.create(
             workspace=src.workspace, source=src, external_id=key, external_key=key, mention=mention
         )
-    assert rows.sighted(source.pk, ["seen-1", "seen-3", "new", "seen-2"]) == {"seen-1", "seen-2"}
-    assert rows.sighted(source.pk, []) == set()
+    found = rows.known(source, ["seen-1", "seen-3", "new", "seen-2"], [], [])
+    assert found == rows.Known({"seen-1", "seen-2"}, [])
+    # Sightings and stories in the one statement; a post's key is not a story key.
+    found = rows.known(source, ["seen-1", "story"], ["story", "seen-2"], ["https://no/"])
+    assert found == rows.Known({"seen-1"}, [(mention.pk, "story", "https://blog.example/story")])
+    assert rows.known(other, ["seen-1", "seen-3"], [], []).sighted == {"seen-3"}
+
+
+def test_insert_new_stores_what_is_not_there_and_gives_the_ids_back(make_source):
+    """More rows than one statement takes on SQLite (bulk_create's batches): all
+    stored, each with the id the database gave it; a story already stored is skipped
+    and keeps its row."""
+    source = make_source()
+    there = _mention(source, "key-7", title="the first one")
+    at = timezone.now() - timedelta(minutes=3)
+    new = [
+        Mention(
+            workspace=source.workspace,
+            source=source,
+            external_id=f"post-{n}",
+            story_key=f"key-{n}",
+            title=f"Post {n}",
+            found_at=at,
+            reach={"points": n},
+            matched_terms=["riverside"],
+            sentiment_score=-0.5,
+        )
+        for n in range(80)
+    ]
+    stored = rows.insert_new(Mention, new, "story_key")
+    assert len(stored) == 79 and new[7] not in stored
+    assert new[7].pk is None and new[7]._state.adding
+    assert {m.pk for m in stored} == set(
+        Mention.objects.exclude(pk=there.pk).values_list("pk", flat=True)
+    )
+    for mention in stored:
+        again = Mention.objects.get(pk=mention.pk)
+        assert (again.story_key, again.title, again.reach) == (
+            mention.story_key,
+            mention.title,
+            mention.reach,
+        )
+        assert again.found_at == at and again.matched_terms == ["riverside"]
+        assert not mention._state.adding
+    assert Mention.objects.get(story_key="key-7").title == "the first one"
+    assert rows.insert_new(Mention, [], "story_key") == []
+    with pytest.raises(ValueError, match="must differ"):
+        rows.insert_new(Mention, [new[0], new[0]], "story_key")
 
 
 def test_insert_ignoring_writes_what_the_orm_reads_back_and_skips_what_is_there(
