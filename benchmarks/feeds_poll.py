@@ -22,8 +22,10 @@ Passes, 16 threads each:
   or more; `--reader on|off`), started before the timing as the worker starts it; the
   CPU of both processes is printed;
 - ours, second pass: every source made due again; all 304.
-Printed: seconds, feeds/s, the ratios first/baseline and second/first, and the
-duplicate checks (no new mention on the second pass; one mention per story URL).
+Printed: seconds, feeds/s, the ratios first/baseline and second/first, the CPU of
+each process, the statements the claiming and storing thread ran (each a round trip
+the thread waits for on PostgreSQL), and the duplicate checks (no new mention on the
+second pass; one mention per story URL).
 
 All feeds share one loopback host here, so the per-host politeness gate
 (FRONTDESK_LISTENING_HOST_CONCURRENCY / _DELAY_MS, 2 at a time 1 s apart by default)
@@ -318,7 +320,14 @@ def product_pass(threads: int) -> tuple[float, int, int, int, int]:
         return call
 
     store, update = polling.record, polling.update_sources
-    polling.record = timed("store", store)
+    storing = {"polls": 0}
+
+    def record(outcome: Any, **kwargs: Any) -> Any:
+        if outcome.result is not None and outcome.result.candidates:
+            storing["polls"] += 1
+        return store(outcome, **kwargs)
+
+    polling.record = timed("store", record)
     # The sources' own rows are written together after their polls (update_sources).
     polling.update_sources = timed("store", update)
     polled = failed = not_modified = 0
@@ -326,18 +335,29 @@ def product_pass(threads: int) -> tuple[float, int, int, int, int]:
 
     reader_pid = fetcher.reader().pid if fetcher.in_use() else None
     cpu_before = time.process_time(), _process_cpu(reader_pid)
+    statements = {"all": 0, "savepoints": 0}
+
+    def counted(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        # Each a round trip on PostgreSQL (an executemany one, psycopg's pipeline).
+        statements["all"] += 1
+        statements["savepoints"] += sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+        return execute(sql, params, many, context)
+
+    from django.db import connection
+
     started = time.perf_counter()
-    while True:
-        # As the periodic task polls (tasks.poll_sources), claiming more as polls end.
-        outcomes = polling.poll_due_sources(limit=threads * 8, seconds=polling.ROUND_SECONDS)
-        if not outcomes:
-            break
-        for outcome in outcomes:
-            polled += 1
-            if outcome.result is None:
-                failed += 1
-            else:
-                not_modified += outcome.result.not_modified
+    with connection.execute_wrapper(counted):  # this thread's: claiming and storing
+        while True:
+            # As the periodic task polls (tasks.poll_sources), claiming more as polls end.
+            outcomes = polling.poll_due_sources(limit=threads * 8, seconds=polling.ROUND_SECONDS)
+            if not outcomes:
+                break
+            for outcome in outcomes:
+                polled += 1
+                if outcome.result is None:
+                    failed += 1
+                else:
+                    not_modified += outcome.result.not_modified
     seconds = time.perf_counter() - started
     here, reader = time.process_time() - cpu_before[0], _process_cpu(reader_pid) - cpu_before[1]
     log(
@@ -348,6 +368,11 @@ def product_pass(threads: int) -> tuple[float, int, int, int, int]:
     log(
         f"  of which storing {spent['store']:.1f} s (fetches go on meanwhile), "
         f"{spent['store_cpu']:.1f} s CPU of the storing thread"
+    )
+    log(
+        f"  statements of the claiming and storing thread: {statements['all']} "
+        f"({statements['savepoints']} savepoints) for {polled} polls, "
+        f"{storing['polls']} of them with new posts"
     )
     return seconds, polled, count_mentions(), failed, not_modified
 
